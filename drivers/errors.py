@@ -1,0 +1,19 @@
+"""One root exception for everything vitalmon reports to a user as a clear message."""
+
+from __future__ import annotations
+
+
+class VitalmonError(Exception):
+    """A problem the user can act on; the CLI prints it as one line, never a traceback."""
+
+
+class UnknownProtocolError(VitalmonError):
+    """A protocol name that no driver answers to."""
+
+
+class PortSpecError(VitalmonError):
+    """A `PROTO:PORT` spec that cannot be parsed."""
+
+
+class PortOpenError(VitalmonError):
+    """A port that cannot be opened (missing, busy, no permission)."""

@@ -1,0 +1,306 @@
+"""Nonin serial data format 2 (`nonin2`): 5-byte frames, 25 to a packet, 75 a second.
+
+Layout per PROTOCOLS.md: 0x01, status (bit 7 set), pleth, "float" byte, checksum
+(sum of the first four mod 256). The float byte's meaning depends on the frame's
+place in the packet, which only a SYNC-started run of contiguous frames tells;
+a value is decoded only from such a run, so garbage never becomes a number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drivers.base import LineSettings
+from drivers.columns import HeldValue, select_frames
+from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
+
+FRAME_LEN = 5
+FRAMES_PER_PACKET = 25
+SAMPLE_RATE_HZ = 75.0
+LINE = LineSettings(baudrate=9600)
+HR_MISSING = 511
+SPO2_MISSING = 127
+FIRMWARE_REVISION = 42
+
+# Packet positions (0-based) of the float-byte fields we decode.
+POS_HR_MSB, POS_HR_LSB = 0, 1
+POS_SPO2 = 2
+POS_FIRMWARE = 3
+POS_TIMER_MSB, POS_TIMER_LSB = 5, 6
+POS_STAT2 = 7
+POS_SPO2_D = 8
+POS_SPO2_FAST = 9
+POS_SPO2_BEAT = 10
+POS_E_HR_MSB, POS_E_HR_LSB = 13, 14
+POS_E_SPO2 = 15
+POS_E_SPO2_D = 16
+POS_HR_D_MSB, POS_HR_D_LSB = 19, 20
+POS_E_HR_D_MSB, POS_E_HR_D_LSB = 21, 22
+
+STAT2_LOW_BATTERY = 0x01
+STAT2_SMARTPOINT = 0x20
+
+# Values are re-sent every packet; three packets without one (1 s) and it is gone.
+VALUE_MAX_AGE_FRAMES = 3 * FRAMES_PER_PACKET
+
+
+def _status_table() -> np.ndarray:
+    table = np.zeros(256, dtype=np.uint32)
+    for status in range(256):
+        flags = 0
+        if status & 0x40:
+            flags |= OximeterFlag.SENSOR_OFF
+        if status & 0x20:
+            flags |= OximeterFlag.ARTIFACT
+        if status & 0x10:
+            flags |= OximeterFlag.OUT_OF_TRACK
+        if status & 0x08:
+            flags |= OximeterFlag.SENSOR_ALARM
+        perfusion = (status >> 1) & 0x03
+        if perfusion == 0b01:
+            flags |= OximeterFlag.PULSE_BEAT
+        elif perfusion == 0b11:
+            flags |= OximeterFlag.MARGINAL_PERFUSION
+        elif perfusion == 0b10:
+            flags |= OximeterFlag.LOW_PERFUSION
+        if status & 0x01:
+            flags |= OximeterFlag.PACKET_START
+        table[status] = flags
+    return table
+
+
+STATUS_TO_FLAGS = _status_table()
+
+
+def hr_from_pair(msb: int | np.ndarray, lsb: int | np.ndarray) -> int | np.ndarray:
+    """Heart rate from its two float bytes: ((MSB & 0x03) << 7) | (LSB & 0x7F)."""
+    return ((msb & 0x03) << 7) | (lsb & 0x7F)
+
+
+class Nonin2Decoder:
+    """Incremental decoder for Nonin format 2."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+
+    def __init__(self) -> None:
+        self.counters = DecoderCounters()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything in flight (after a reconnect): no value survives it."""
+        self._pending = b""
+        self._stream_offset = 0  # global offset of the next byte fed
+        self._prev_end = -1  # global offset just past the last accepted frame
+        self._prev_pos = -1  # packet position of that frame, -1 = unknown
+        self._prev_float = 0
+        age = VALUE_MAX_AGE_FRAMES
+        self._spo2_d = HeldValue(age)
+        self._hr_d = HeldValue(age)
+        self._spo2 = HeldValue(age)
+        self._hr = HeldValue(age)
+        self._stat2 = HeldValue(age)
+        self._timer = HeldValue(age)
+
+    def feed(self, data: bytes) -> OximeterBatch:
+        self.counters.bytes_in += len(data)
+        buf_start = self._stream_offset - len(self._pending)
+        buf = np.frombuffer(self._pending + bytes(data), dtype=np.uint8)
+        self._stream_offset += len(data)
+        n = len(buf)
+        if n < FRAME_LEN:
+            self._pending = buf.tobytes()
+            return OximeterBatch.empty(SAMPLE_RATE_HZ)
+
+        m = n - FRAME_LEN + 1
+        wide = buf.astype(np.uint16)
+        b0, b1, b2, b3, b4 = (wide[i : i + m] for i in range(FRAME_LEN))
+        header = (b0 == 0x01) & (b1 >= 0x80)
+        checksum_ok = ((b0 + b1 + b2 + b3) & 0xFF) == b4
+        starts = select_frames(np.flatnonzero(header & checksum_ok), FRAME_LEN)
+
+        covered = np.zeros(n, dtype=bool)
+        if len(starts):
+            covered[(starts[:, None] + np.arange(FRAME_LEN)).ravel()] = True
+        last_end = int(starts[-1]) + FRAME_LEN if len(starts) else 0
+        keep_from = max(last_end, m)
+        self.counters.bytes_dropped += int(np.count_nonzero(~covered[:keep_from]))
+        scanned = min(keep_from, m)
+        self.counters.checksum_failures += int(
+            np.count_nonzero(header[:scanned] & ~checksum_ok[:scanned] & ~covered[:scanned])
+        )
+        self._pending = buf[keep_from:].tobytes()
+
+        batch = self._decode_frames(buf, starts, buf_start)
+        return batch
+
+    def _decode_frames(self, buf: np.ndarray, starts: np.ndarray, buf_start: int) -> OximeterBatch:
+        k = len(starts)
+        if k == 0:
+            return OximeterBatch.empty(SAMPLE_RATE_HZ)
+        self.counters.frames += k
+        status = buf[starts + 1]
+        pleth = buf[starts + 2].astype(np.float32)
+        floats = buf[starts + 3].astype(np.int64)
+        sync = (status & 0x01).astype(bool)
+
+        global_starts = starts + buf_start
+        prev_ends = np.concatenate(([self._prev_end], global_starts[:-1] + FRAME_LEN))
+        contiguous = global_starts == prev_ends
+        if self._prev_end >= 0:
+            self.counters.resyncs += int(np.count_nonzero(~contiguous))
+        else:
+            self.counters.resyncs += int(np.count_nonzero(~contiguous[1:]))
+
+        positions = self._positions(sync, contiguous)
+        pos_ext = np.concatenate(([self._prev_pos], positions))
+        float_ext = np.concatenate(([self._prev_float], floats))
+        self._prev_end = int(global_starts[-1]) + FRAME_LEN
+        self._prev_pos = int(positions[-1])
+        self._prev_float = int(floats[-1])
+
+        def single(pos: int) -> tuple[np.ndarray, np.ndarray]:
+            rows = np.flatnonzero(positions == pos)
+            return rows, floats[rows] & 0x7F
+
+        def pair(msb_pos: int) -> tuple[np.ndarray, np.ndarray]:
+            rows = np.flatnonzero((positions == msb_pos + 1) & (pos_ext[:-1] == msb_pos))
+            return rows, hr_from_pair(float_ext[rows], floats[rows])
+
+        def as_value(values: np.ndarray, missing: int) -> np.ndarray:
+            out = values.astype(np.float32)
+            out[values == missing] = np.nan
+            return out
+
+        rows, raw = pair(POS_HR_D_MSB)
+        pulse_rate = self._hr_d.fill(k, rows, as_value(raw, HR_MISSING))
+        rows, raw = single(POS_SPO2_D)
+        spo2 = self._spo2_d.fill(k, rows, as_value(raw, SPO2_MISSING))
+        rows, raw = pair(POS_HR_MSB)
+        pulse_rate_plain = self._hr.fill(k, rows, as_value(raw, HR_MISSING))
+        rows, raw = single(POS_SPO2)
+        spo2_plain = self._spo2.fill(k, rows, as_value(raw, SPO2_MISSING))
+        rows, raw = single(POS_STAT2)
+        stat2 = self._stat2.fill(k, rows, raw.astype(np.float32))
+        rows = np.flatnonzero((positions == POS_TIMER_LSB) & (pos_ext[:-1] == POS_TIMER_MSB))
+        timer_ticks = ((float_ext[rows] & 0x7F) << 7) | (floats[rows] & 0x7F)
+        timer_s = self._timer.fill(k, rows, timer_ticks.astype(np.float32) / 3.0)
+
+        flags = STATUS_TO_FLAGS[status]
+        low_battery = np.nan_to_num(stat2, nan=0).astype(np.uint32) & STAT2_LOW_BATTERY
+        flags = flags | np.where(low_battery != 0, np.uint32(OximeterFlag.LOW_BATTERY), 0).astype(
+            np.uint32
+        )
+        return OximeterBatch(
+            SAMPLE_RATE_HZ,
+            pleth,
+            spo2,
+            pulse_rate,
+            np.full(k, np.nan, dtype=np.float32),
+            flags.astype(np.uint32),
+            {
+                "spo2_plain": spo2_plain,
+                "pr_plain": pulse_rate_plain,
+                "device_time_s": timer_s,
+                "packet_position": positions.astype(np.float32),
+            },
+        )
+
+    def _positions(self, sync: np.ndarray, contiguous: np.ndarray) -> np.ndarray:
+        """Packet position of every frame (0 = SYNC frame), -1 where it is unknown."""
+        k = len(sync)
+        idx = np.arange(k, dtype=np.int64)
+        breaks = sync | ~contiguous
+        last_break = np.where(breaks, idx, -1)
+        np.maximum.accumulate(last_break, out=last_break)
+        positions = np.full(k, -1, dtype=np.int64)
+        in_segment = last_break >= 0
+        seg_sync = np.zeros(k, dtype=bool)
+        seg_sync[in_segment] = sync[last_break[in_segment]]
+        positions[seg_sync] = (idx - last_break)[seg_sync]
+        # Frames before the first break continue the previous feed's packet.
+        head = ~in_segment
+        if self._prev_pos >= 0:
+            positions[head] = self._prev_pos + 1 + idx[head]
+        positions[positions >= FRAMES_PER_PACKET] = -1
+        return positions
+
+
+class Nonin2Encoder:
+    """Writes rows as format-2 frames; keeps its packet position across calls."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+
+    def __init__(self) -> None:
+        self._position = 0
+        self._packets = 0
+
+    def encode(self, batch: OximeterBatch) -> bytes:
+        n = len(batch)
+        if n == 0:
+            return b""
+        positions = (self._position + np.arange(n)) % FRAMES_PER_PACKET
+        packet_index = self._packets + (self._position + np.arange(n)) // FRAMES_PER_PACKET
+        self._packets += (self._position + n) // FRAMES_PER_PACKET
+        self._position = (self._position + n) % FRAMES_PER_PACKET
+
+        flags = batch.flags.astype(np.int64)
+        status = np.full(n, 0x80, dtype=np.int64)
+        status |= np.where(flags & OximeterFlag.SENSOR_OFF, 0x40, 0)
+        status |= np.where(flags & OximeterFlag.ARTIFACT, 0x20, 0)
+        status |= np.where(flags & OximeterFlag.OUT_OF_TRACK, 0x10, 0)
+        status |= np.where(flags & OximeterFlag.SENSOR_ALARM, 0x08, 0)
+        perfusion = np.where(
+            flags & OximeterFlag.LOW_PERFUSION,
+            0b10,
+            np.where(
+                flags & OximeterFlag.MARGINAL_PERFUSION,
+                0b11,
+                np.where(flags & OximeterFlag.PULSE_BEAT, 0b01, 0),
+            ),
+        )
+        status |= perfusion << 1
+        status |= (positions == 0).astype(np.int64)
+
+        pleth = np.clip(np.nan_to_num(batch.pleth, nan=0.0).round(), 0, 255).astype(np.int64)
+
+        def whole(values: np.ndarray, missing: int, top: int) -> np.ndarray:
+            out = np.nan_to_num(values, nan=missing).round().astype(np.int64)
+            out[(out < 0) | (out > top)] = missing
+            return out
+
+        hr = whole(batch.pulse_rate_bpm, HR_MISSING, HR_MISSING)
+        spo2 = whole(batch.spo2_percent, SPO2_MISSING, 100)
+        timer = (packet_index % (1 << 14)).astype(np.int64)
+        stat2 = np.where(flags & OximeterFlag.LOW_BATTERY, STAT2_LOW_BATTERY, 0)
+
+        floats = np.zeros(n, dtype=np.int64)
+        for msb_pos in (POS_HR_MSB, POS_E_HR_MSB, POS_HR_D_MSB, POS_E_HR_D_MSB):
+            at = positions == msb_pos
+            floats[at] = (hr[at] >> 7) & 0x03
+            at = positions == msb_pos + 1
+            floats[at] = hr[at] & 0x7F
+        for spo2_pos in (
+            POS_SPO2,
+            POS_SPO2_D,
+            POS_SPO2_FAST,
+            POS_SPO2_BEAT,
+            POS_E_SPO2,
+            POS_E_SPO2_D,
+        ):
+            at = positions == spo2_pos
+            floats[at] = spo2[at]
+        floats[positions == POS_FIRMWARE] = FIRMWARE_REVISION
+        at = positions == POS_TIMER_MSB
+        floats[at] = (timer[at] >> 7) & 0x7F
+        at = positions == POS_TIMER_LSB
+        floats[at] = timer[at] & 0x7F
+        at = positions == POS_STAT2
+        floats[at] = stat2[at]
+
+        frames = np.empty((n, FRAME_LEN), dtype=np.uint8)
+        frames[:, 0] = 0x01
+        frames[:, 1] = status
+        frames[:, 2] = pleth
+        frames[:, 3] = floats
+        frames[:, 4] = (0x01 + status + pleth + floats) & 0xFF
+        return frames.tobytes()

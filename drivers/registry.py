@@ -1,0 +1,104 @@
+"""Protocol names -> driver classes, imported on demand (python-can's interface table)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl
+
+from drivers.base import LineSettings
+from drivers.errors import PortSpecError, UnknownProtocolError
+
+DeviceKind = Literal["oximeter", "nibp"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolInfo:
+    name: str
+    kind: DeviceKind
+    module: str
+    decoder_class: str
+    encoder_class: str
+    line: LineSettings
+    description: str
+
+
+PROTOCOLS: dict[str, ProtocolInfo] = {
+    "nonin2": ProtocolInfo(
+        "nonin2",
+        "oximeter",
+        "drivers.nonin",
+        "Nonin2Decoder",
+        "Nonin2Encoder",
+        LineSettings(9600),
+        "Nonin serial data format 2 (5-byte frames, 75/s)",
+    ),
+}
+
+ALIASES: dict[str, str] = {"nonin": "nonin2"}
+
+# pyserial URL options that belong to the line, not to the URL handler.
+LINE_OPTION_KEYS = frozenset({"baud", "bytesize", "parity", "stopbits"})
+
+
+def protocol_names() -> list[str]:
+    return sorted([*PROTOCOLS, *ALIASES])
+
+
+def get_protocol(name: str) -> ProtocolInfo:
+    key = ALIASES.get(name.lower(), name.lower())
+    try:
+        return PROTOCOLS[key]
+    except KeyError:
+        known = ", ".join(protocol_names())
+        raise UnknownProtocolError(f"unknown protocol '{name}' (known: {known})") from None
+
+
+def _load(info: ProtocolInfo, class_name: str) -> Any:
+    module = importlib.import_module(info.module)
+    return getattr(module, class_name)()
+
+
+def make_decoder(name: str) -> Any:
+    info = get_protocol(name)
+    return _load(info, info.decoder_class)
+
+
+def make_encoder(name: str) -> Any:
+    info = get_protocol(name)
+    return _load(info, info.encoder_class)
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """A parsed `PROTO:PORT[?baud=...]`: which protocol, which pyserial URL, which line."""
+
+    protocol: ProtocolInfo
+    url: str
+    line: LineSettings
+
+    @property
+    def label(self) -> str:
+        return f"{self.protocol.name}:{self.url}"
+
+
+def parse_port_spec(spec: str, expected_kind: DeviceKind | None = None) -> PortSpec:
+    """Split at the first colon; line options in the query string override the defaults."""
+    proto, sep, port = spec.partition(":")
+    if not sep or not proto or not port:
+        raise PortSpecError(
+            f"port spec '{spec}' must look like PROTO:PORT, e.g. nonin2:/dev/ttyUSB0"
+        )
+    info = get_protocol(proto)
+    if expected_kind and info.kind != expected_kind:
+        raise PortSpecError(
+            f"protocol '{info.name}' is a {info.kind} protocol, not {expected_kind}"
+        )
+    url, _, query = port.partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    line_options = {k: v for k, v in options.items() if k in LINE_OPTION_KEYS}
+    rest = "&".join(f"{k}={v}" if v else k for k, v in options.items() if k not in LINE_OPTION_KEYS)
+    if rest:
+        url = f"{url}?{rest}"
+    return PortSpec(info, url, info.line.override(line_options))

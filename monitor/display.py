@@ -1,0 +1,49 @@
+"""What the screen shows, computed without Qt: sweep layout and tile text.
+
+The GUI only paints these results, so every rule here is testable headless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from monitor.numerics import NumericReading, ValueState
+
+DASHES = "--"
+ERASE_BAR_S = 0.25
+
+
+def sweep_layout(
+    samples: np.ndarray, total_written: int, width: int, erase: int
+) -> tuple[np.ndarray, int]:
+    """Place the newest samples on a fixed-width sweep, oldest overwritten left to right.
+
+    `samples` are the newest ones, oldest first; `total_written` counts every sample
+    ever written, so sample i has absolute index `total_written - len(samples) + i`
+    and sits at column `index % width`. The `erase` columns ahead of the write head
+    are blanked (NaN), which draws the erase bar. Returns the row and the head column.
+    """
+    row = np.full(width, np.nan, dtype=np.float32)
+    take = samples[-width:]
+    first_index = total_written - len(take)
+    columns = (first_index + np.arange(len(take))) % width
+    row[columns] = take
+    head = (total_written - 1) % width if total_written else 0
+    if erase > 0 and total_written:
+        row[(head + 1 + np.arange(min(erase, width - 1))) % width] = np.nan
+    return row, head
+
+
+@dataclass(frozen=True, slots=True)
+class TileText:
+    text: str
+    state: ValueState
+
+
+def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:
+    """Dashes when missing; the held number (greyed by the GUI) when stale."""
+    if reading.value is None or reading.state is ValueState.MISSING:
+        return TileText(DASHES, ValueState.MISSING)
+    return TileText(f"{reading.value:.{decimals}f}", reading.state)

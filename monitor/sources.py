@@ -1,0 +1,133 @@
+"""Where bytes come from: serial ports, the in-process simulator. All yield `Chunk`s.
+
+One stream of time-stamped chunks feeds the pipeline whatever the source, so a
+recording of that stream replays to the very same results.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from drivers.registry import PortSpec
+from drivers.transport import SerialTransport
+from drivers.types import LinkEvent
+from simulator.devices import SimulatedBedside
+
+TICK_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes one channel delivered by data time `t` (s since session start).
+
+    `channel == ""` is a pure clock tick: time passed and nothing arrived.
+    """
+
+    t: float
+    channel: str = ""
+    data: bytes = b""
+    link: LinkEvent | None = None
+
+
+class Source(Protocol):
+    protocols: dict[str, str]  # channel -> protocol name
+    live: bool  # True when the data comes from real time (no --speed)
+
+    def chunks(self) -> Iterator[Chunk]: ...
+
+    def write(self, channel: str, data: bytes) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class SimulatorSource:
+    """The virtual bedside, stepped in data time, paced to `speed` (None = flat out)."""
+
+    live = False
+
+    def __init__(self, bedside: SimulatedBedside, speed: float | None = 1.0) -> None:
+        self._bedside = bedside
+        self._speed = speed
+        # Steps divide a second exactly, so every speed yields the same per-second numerics.
+        self.step_s = 0.04 if speed is not None and speed <= 20 else 1.0
+        self.protocols = {"oximeter": bedside.oximeter.protocol}
+        self._closed = threading.Event()
+
+    def chunks(self) -> Iterator[Chunk]:
+        start = time.monotonic()
+        step = 0
+        while not self._closed.is_set():
+            step += 1
+            t = round(step * self.step_s, 6)
+            if self._speed is not None:
+                delay = start + t / self._speed - time.monotonic()
+                if delay > 0 and self._closed.wait(delay):
+                    return
+            sent = False
+            for channel, data in self._bedside.advance(t).items():
+                if data:
+                    sent = True
+                    yield Chunk(t, channel, data)
+            if not sent:
+                yield Chunk(t)
+
+    def write(self, channel: str, data: bytes) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+class SerialSource:
+    """Real ports: bytes stamped with the host's monotonic clock on arrival."""
+
+    live = True
+
+    def __init__(self, ports: dict[str, PortSpec]) -> None:
+        self.protocols = {ch: spec.protocol.name for ch, spec in ports.items()}
+        self._queue: queue.Queue[Chunk] = queue.Queue()
+        self._start = time.monotonic()
+        self._closed = threading.Event()
+        self._transports: dict[str, SerialTransport] = {}
+        for channel, spec in ports.items():
+            transport = SerialTransport(
+                spec.url,
+                spec.line,
+                on_data=lambda data, host_t, ch=channel: self._queue.put(
+                    Chunk(host_t - self._start, ch, data)
+                ),
+                on_link=lambda event, ch=channel: self._queue.put(
+                    Chunk(event.host_time_s - self._start, ch, link=event)
+                ),
+            )
+            self._transports[channel] = transport
+        try:
+            for transport in self._transports.values():
+                transport.open()
+        except Exception:
+            self.close()
+            raise
+
+    def chunks(self) -> Iterator[Chunk]:
+        for transport in self._transports.values():
+            transport.start()
+        while not self._closed.is_set():
+            try:
+                chunk = self._queue.get(timeout=TICK_S)
+            except queue.Empty:
+                chunk = Chunk(time.monotonic() - self._start)
+            yield chunk
+
+    def write(self, channel: str, data: bytes) -> bool:
+        transport = self._transports.get(channel)
+        return transport.write(data) if transport else False
+
+    def close(self) -> None:
+        self._closed.set()
+        for transport in self._transports.values():
+            transport.close()

@@ -1,0 +1,38 @@
+"""A sweeping waveform: fixed x axis, the newest sample overwrites the oldest, an erase bar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from monitor.display import ERASE_BAR_S, sweep_layout
+from monitor.ringbuffer import RingBuffer
+
+
+class SweepPlot(pg.PlotWidget):
+    def __init__(self, ring: RingBuffer, sample_rate_hz: float, colour: str, seconds: float = 8.0):
+        super().__init__()
+        self.ring = ring
+        self.width_samples = round(sample_rate_hz * seconds)
+        self.erase = max(1, round(sample_rate_hz * ERASE_BAR_S))
+        self._x = np.arange(self.width_samples, dtype=np.float32) / sample_rate_hz
+        self.setBackground(None)
+        self.setMouseEnabled(False, False)
+        self.hideButtons()
+        self.setMenuEnabled(False)
+        for axis in ("left", "bottom"):
+            self.hideAxis(axis)
+        self.setXRange(0, seconds, padding=0)
+        self.enableAutoRange(axis="y", enable=True)
+        self.curve = self.plot(
+            pen=pg.mkPen(colour, width=2), connect="finite", skipFiniteCheck=True
+        )
+        self.row = np.full(self.width_samples, np.nan, dtype=np.float32)
+
+    def refresh(self) -> None:
+        samples, total = self.ring.snapshot(self.width_samples)
+        self.row, _ = sweep_layout(samples, total, self.width_samples, self.erase)
+        self.curve.setData(self._x, self.row, connect="finite", skipFiniteCheck=True)
+
+    def finite_points(self) -> int:
+        return int(np.count_nonzero(np.isfinite(self.row)))

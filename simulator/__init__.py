@@ -1,0 +1,1 @@
+"""Virtual patients and devices that speak the real wire protocols (no hardware needed)."""

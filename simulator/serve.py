@@ -1,0 +1,84 @@
+"""Serve virtual devices on pseudo-terminals, so the monitor reads them like USB adapters."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import pty
+import threading
+import time
+import tty
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from simulator.devices import SimulatedBedside
+
+STEP_S = 0.02
+
+
+@dataclass(slots=True)
+class PtyEndpoint:
+    """The device side (master fd, which we write) and the path a monitor opens (slave)."""
+
+    channel: str
+    protocol: str
+    master_fd: int
+    slave_fd: int
+    path: str
+    bytes_dropped: int = 0
+
+    def send(self, data: bytes) -> None:
+        """Write without blocking: a device whose bytes nobody reads just loses them."""
+        view = memoryview(data)
+        while view:
+            try:
+                written = os.write(self.master_fd, view)
+            except BlockingIOError:
+                self.bytes_dropped += len(view)
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EIO, errno.EAGAIN):
+                    self.bytes_dropped += len(view)
+                    return
+                raise
+            view = view[written:]
+
+    def close(self) -> None:
+        for fd in (self.master_fd, self.slave_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def open_pty(channel: str, protocol: str) -> PtyEndpoint:
+    """A raw pty pair; the slave stays open here so the pty lives while clients come and go."""
+    master_fd, slave_fd = pty.openpty()
+    tty.setraw(slave_fd)
+    os.set_blocking(master_fd, False)
+    return PtyEndpoint(channel, protocol, master_fd, slave_fd, os.ttyname(slave_fd))
+
+
+def serve_on_ptys(
+    bedside: SimulatedBedside,
+    on_ready: Callable[[dict[str, dict[str, str]]], None],
+    stop: threading.Event,
+    speed: float = 1.0,
+) -> None:
+    """Open one pty per device, announce them, then play the scenario in real time."""
+    endpoints = {"oximeter": open_pty("oximeter", bedside.oximeter.protocol)}
+    try:
+        on_ready({ch: {"protocol": ep.protocol, "port": ep.path} for ch, ep in endpoints.items()})
+        start = time.monotonic()
+        step = 0
+        while not stop.is_set():
+            step += 1
+            due = start + step * STEP_S
+            delay = due - time.monotonic()
+            if delay > 0 and stop.wait(delay):
+                break
+            for channel, data in bedside.advance(step * STEP_S * speed).items():
+                if data:
+                    endpoints[channel].send(data)
+    finally:
+        for ep in endpoints.values():
+            ep.close()

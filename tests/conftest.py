@@ -1,0 +1,49 @@
+"""Shared fixtures: offscreen Qt, the CLI in a subprocess, raw ptys."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pty
+import subprocess
+import sys
+import tty
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def vitalmon_cmd(*args: str) -> list[str]:
+    """The installed CLI, run as a module of this checkout's interpreter."""
+    return [sys.executable, "-m", "monitor", *args]
+
+
+def run_vitalmon(*args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        vitalmon_cmd(*args), capture_output=True, text=True, timeout=timeout, cwd=REPO, **kwargs
+    )
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def raw_pty() -> Iterator[tuple[int, str]]:
+    """A raw pty pair: (master fd the test writes, slave path the monitor opens)."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    try:
+        yield master, path
+    finally:
+        for fd in (master, slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -1,0 +1,59 @@
+"""The command line contract: numerics lines, and one clear line for every user mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import json_lines, run_vitalmon
+
+
+def test_headless_sim_prints_one_numerics_line_a_second() -> None:
+    result = run_vitalmon(
+        "run", "--sim", "steady", "--headless", "--duration", "10", "--speed", "max"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [r for r in json_lines(result.stdout) if r["type"] == "numerics"]
+    assert [r["t"] for r in lines] == [float(t) for t in range(1, 11)]
+    for record in lines:
+        assert 94 <= record["spo2"] <= 100
+        assert 60 <= record["pr"] <= 85
+        assert record["spo2_state"] == "valid"
+        assert "wall" in record
+
+
+def test_scenarios_lists_steady() -> None:
+    result = run_vitalmon("scenarios")
+    assert result.returncode == 0
+    assert any(line.split()[0] == "steady" for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--bogus"], "unrecognized arguments"),
+        (["run", "--oximeter", "nosuch:/dev/ttyUSB0", "--headless"], "unknown protocol 'nosuch'"),
+        (["run", "--oximeter", "nonin2:/dev/does-not-exist", "--headless"], "cannot open port"),
+        (["run", "--oximeter", "nonin2", "--headless"], "PROTO:PORT"),
+        (["run", "--sim", "no-such-scenario", "--headless"], "unknown scenario"),
+        (["run", "--speed", "fast", "--headless"], "not a number or 'max'"),
+        (["run", "--duration", "-3", "--headless"], "duration must be above 0"),
+        (["run", "--oximeter", "nonin2:/dev/null", "--speed", "max", "--headless"], "--speed"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_user_mistakes_get_one_line_and_nonzero_exit(args: list[str], needle: str) -> None:
+    result = run_vitalmon(*args, timeout=20)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0]
+
+
+def test_malformed_scenario_file_names_the_line(tmp_path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "bad"\n[patient]\nhr_bpm = = 3\n')
+    result = run_vitalmon("run", "--sim", str(path), "--headless", "--duration", "1")
+    assert result.returncode == 1
+    assert "line 3" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import numpy as np
+
+from monitor.display import DASHES, format_reading, sweep_layout
+from monitor.numerics import NumericReading, ValueState
+
+
+def test_sweep_places_samples_by_absolute_index_with_erase_bar() -> None:
+    samples = np.arange(1, 8, dtype=np.float32)  # absolute indices 5..11 of 12 written
+    row, head = sweep_layout(samples, total_written=12, width=5, erase=1)
+    # columns: 7->2, 8->3, 9->4, 10->0, 11->1 ; head 1, erase column 2
+    assert head == 1
+    assert row[0] == 6 and row[1] == 7 and row[3] == 4 and row[4] == 5
+    assert np.isnan(row[2])
+
+
+def test_sweep_keeps_gaps_as_nan() -> None:
+    samples = np.array([1, np.nan, 3], dtype=np.float32)
+    row, _ = sweep_layout(samples, total_written=3, width=10, erase=0)
+    assert row[0] == 1 and np.isnan(row[1]) and row[2] == 3
+
+
+def test_missing_reading_is_dashes_and_stale_keeps_number() -> None:
+    assert format_reading(NumericReading(None, ValueState.MISSING)).text == DASHES
+    stale = format_reading(NumericReading(96.0, ValueState.STALE))
+    assert stale.text == "96" and stale.state is ValueState.STALE
