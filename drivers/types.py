@@ -202,3 +202,37 @@ class LinkEvent:
     state: LinkState
     detail: str
     host_time_s: float
+
+
+class NibpStatus(enum.Enum):
+    """Where an NIBP measurement stands, as the module reports it."""
+
+    IDLE = "idle"
+    INFLATING = "inflating"  # measuring: cuff pressure readings flow
+    DONE = "done"
+    FAILED = "failed"
+    ABORTED = "aborted"
+    NOT_RESPONDING = "not_responding"
+
+
+@dataclass(frozen=True, slots=True)
+class NibpReading:
+    """One finished NIBP measurement. Values are None when the module reported an error."""
+
+    systolic_mmhg: int | None
+    diastolic_mmhg: int | None
+    map_mmhg: int | None
+    pulse_rate_bpm: int | None
+    error_code: int = 0  # SunTech error code; 0 = OK
+    error_text: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code == 0 and self.systolic_mmhg is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CuffPressure:
+    """Cuff pressure while a measurement runs (shown on the NIBP tile)."""
+
+    mmhg: int

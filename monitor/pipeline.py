@@ -22,6 +22,7 @@ from monitor.sources import Chunk, Source
 
 Record = dict[str, object]
 Listener = Callable[[Record], None]
+ChunkListener = Callable[[Chunk], None]
 
 PLETH_SECONDS = 60
 # A pause in samples longer than this is drawn as a gap.
@@ -43,10 +44,15 @@ class AcquisitionPipeline:
         self._pleth_last_t: float | None = None
         self._next_second = 1
         self._listeners: list[Listener] = []
+        self._chunk_listeners: list[ChunkListener] = []
         self.link_states: dict[str, LinkState] = {}
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def subscribe_chunks(self, listener: ChunkListener) -> None:
+        """Every chunk exactly as processed (the raw layer a recorder keeps for replay)."""
+        self._chunk_listeners.append(listener)
 
     def wall_iso(self, t: float) -> str:
         return (self.wall_start + timedelta(seconds=t)).isoformat(timespec="milliseconds")
@@ -57,6 +63,8 @@ class AcquisitionPipeline:
             listener(record)
 
     def process(self, chunk: Chunk) -> None:
+        for listener in self._chunk_listeners:
+            listener(chunk)
         self._emit_seconds(chunk.t, inclusive=False)
         self.t = max(self.t, chunk.t)
         if chunk.link is not None:

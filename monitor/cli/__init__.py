@@ -1,0 +1,50 @@
+"""The `vitalmon` command line: the contract QA scripts and the tests rely on (DESIGN.md).
+
+Each subcommand is a module here with `register(commands)` and `run(args)`.
+Every user mistake ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from drivers.errors import VitalmonError
+from monitor.cli.common import PROG, OneLineParser
+
+# Subcommand modules, in the order `--help` lists them.
+SUBCOMMANDS = ("run", "sim", "scenarios")
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog=PROG, description="Bedside vital-signs monitor for the ketamine-infusion chair."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"monitor.cli.{name}")
+        sub = module.register(commands)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except VitalmonError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Pieces every subcommand shares: the one-line parser, argument types, SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Callable
+from typing import NoReturn
+
+from drivers.errors import VitalmonError
+
+PROG = "vitalmon"
+
+
+class UsageError(VitalmonError):
+    """A flag combination that makes no sense."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage dump) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def speed_arg(text: str) -> float | None:
+    """`N` (a positive factor) or `max`; None stands for max."""
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number or 'max'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("speed must be above 0")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("duration must be above 0 seconds")
+    return value
+
+
+def stop_on_sigterm(stop: Callable[[], object]) -> None:
+    """SIGTERM ends a run as Ctrl-C would: cleanly, with everything flushed."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop())
