@@ -1,8 +1,9 @@
-"""The acquisition pipeline: chunks in, decoded into stores, records out to listeners.
+"""The acquisition pipeline: chunks in, decoded by channel handlers, records out to listeners.
 
 `AcquisitionPipeline.process()` is plain and synchronous, so tests drive it
 directly; `PipelineRunner` runs a source through it on its own thread and never
-waits on the GUI, which only reads snapshots.
+waits on the GUI, which only reads snapshots. Everything is decided by data
+time (`Chunk.t`), so a recorded chunk stream replays to the same records.
 """
 
 from __future__ import annotations
@@ -12,40 +13,57 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
-
-from drivers.registry import get_protocol, make_decoder
-from drivers.types import LinkEvent, LinkState, OximeterBatch
-from monitor.numerics import OximeterNumerics, OximeterSnapshot
-from monitor.ringbuffer import RingBuffer
+from drivers.registry import get_protocol
+from drivers.types import LinkEvent
+from monitor.channels import Channel, Record, make_channel
+from monitor.channels.oximeter import OximeterChannel
+from monitor.numerics import OximeterSnapshot
 from monitor.sources import Chunk, Source
 
-Record = dict[str, object]
 Listener = Callable[[Record], None]
 ChunkListener = Callable[[Chunk], None]
+Writer = Callable[[str, bytes], bool]
 
-PLETH_SECONDS = 60
-# A pause in samples longer than this is drawn as a gap.
-GAP_TOLERANCE_S = 0.25
+
+def _no_writer(channel: str, data: bytes) -> bool:
+    return False
 
 
 class AcquisitionPipeline:
     """Decodes every channel and keeps the stores the GUI, alarms and recorder read."""
 
-    def __init__(self, protocols: dict[str, str], wall_start: datetime | None = None) -> None:
-        self.protocols = {ch: get_protocol(name).name for ch, name in protocols.items()}
-        self.decoders = {ch: make_decoder(name) for ch, name in self.protocols.items()}
+    def __init__(
+        self,
+        protocols: dict[str, str],
+        wall_start: datetime | None = None,
+        writer: Writer = _no_writer,
+    ) -> None:
         self.wall_start = wall_start or datetime.now(UTC)
         self.t = 0.0
-        self.oximeter = OximeterNumerics()
-        rate = getattr(self.decoders.get("oximeter"), "sample_rate_hz", 75.0)
-        self.pleth_rate_hz: float = rate
-        self.pleth = RingBuffer(int(rate * PLETH_SECONDS))
-        self._pleth_last_t: float | None = None
+        self._writer = writer
         self._next_second = 1
         self._listeners: list[Listener] = []
         self._chunk_listeners: list[ChunkListener] = []
-        self.link_states: dict[str, LinkState] = {}
+        self.link_states: dict[str, str] = {}
+        self.channels: dict[str, Channel] = {}
+        for name, protocol in protocols.items():
+            info = get_protocol(protocol)
+            self.channels[name] = make_channel(
+                info.kind,
+                name,
+                info.name,
+                emit=self.emit,
+                write=lambda data, ch=name: self._writer(ch, data),
+            )
+
+    @property
+    def oximeter(self) -> OximeterChannel | None:
+        channel = self.channels.get("oximeter")
+        return channel if isinstance(channel, OximeterChannel) else None
+
+    def set_writer(self, writer: Writer) -> None:
+        """Where commands to devices go (the source's ports; nowhere during replay)."""
+        self._writer = writer
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -67,55 +85,30 @@ class AcquisitionPipeline:
             listener(chunk)
         self._emit_seconds(chunk.t, inclusive=False)
         self.t = max(self.t, chunk.t)
+        channel = self.channels.get(chunk.channel)
         if chunk.link is not None:
             self._on_link(chunk.channel, chunk.link, chunk.t)
-        elif chunk.data:
-            decoder = self.decoders.get(chunk.channel)
-            if decoder is not None:
-                batch = decoder.feed(chunk.data)
-                if chunk.channel == "oximeter":
-                    self._on_oximeter(batch, chunk.t)
-        self._pad_pleth(self.t)
+        elif chunk.data and channel is not None:
+            channel.feed(chunk.data, chunk.t)
+        for each in self.channels.values():
+            each.tick(self.t)
         self._emit_seconds(self.t, inclusive=True)
 
-    def oximeter_snapshot(self) -> OximeterSnapshot:
-        return self.oximeter.snapshot(self.t)
+    def oximeter_snapshot(self) -> OximeterSnapshot | None:
+        oximeter = self.oximeter
+        return None if oximeter is None else oximeter.snapshot(self.t)
 
-    def _on_oximeter(self, batch: OximeterBatch, t: float) -> None:
-        n = len(batch)
-        if n == 0:
-            return
-        first_sample_t = t - (n - 1) / self.pleth_rate_hz
-        self._pad_pleth(first_sample_t - 1.0 / self.pleth_rate_hz)
-        self.pleth.extend(batch.pleth)
-        self._pleth_last_t = t
-        self.oximeter.update(batch, t)
-
-    def _pad_pleth(self, until_t: float) -> None:
-        """Fill silence with NaN so the sweep keeps moving and shows the gap as a gap."""
-        if self._pleth_last_t is None:
-            return
-        silence = until_t - self._pleth_last_t
-        if silence <= GAP_TOLERANCE_S:
-            return
-        count = min(round(silence * self.pleth_rate_hz), self.pleth.capacity)
-        self.pleth.extend(np.full(count, np.nan, dtype=np.float32))
-        self._pleth_last_t = until_t
-
-    def _on_link(self, channel: str, event: LinkEvent, t: float) -> None:
-        self.link_states[channel] = event.state
-        if event.state is not LinkState.UP:
-            decoder = self.decoders.get(channel)
-            if decoder is not None:
-                decoder.reset()
-            if channel == "oximeter":
-                self.oximeter.reset()
+    def _on_link(self, name: str, event: LinkEvent, t: float) -> None:
+        self.link_states[name] = event.state.value
+        channel = self.channels.get(name)
+        if channel is not None:
+            channel.on_link(event, t)
         self.emit(
             {
                 "type": "event",
                 "t": round(t, 3),
                 "kind": "link",
-                "channel": channel,
+                "channel": name,
                 "state": event.state.value,
                 "detail": event.detail,
             }
@@ -125,10 +118,10 @@ class AcquisitionPipeline:
         while self._next_second < t or (inclusive and self._next_second == t):
             second = float(self._next_second)
             self._next_second += 1
-            snapshot = self.oximeter.snapshot(second)
             record: Record = {"type": "numerics", "t": second}
-            record.update(snapshot.to_json())
-            record["rr"] = None
+            for channel in self.channels.values():
+                record.update(channel.numerics_json(second))
+            record.setdefault("rr", None)
             self.emit(record)
 
 
@@ -140,6 +133,7 @@ class PipelineRunner:
     ) -> None:
         self.source = source
         self.pipeline = pipeline
+        pipeline.set_writer(source.write)
         self.duration_s = duration_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -164,6 +158,7 @@ class PipelineRunner:
         self._thread.start()
 
     def _run_quietly(self) -> None:
+        # The error stays in self.error for the owner (the GUI shows it).
         with contextlib.suppress(BaseException):
             self.run()
 

@@ -32,7 +32,9 @@ class MonitorWindow(QMainWindow):
         pleth_label = QLabel("Pleth")
         pleth_label.setStyleSheet(f"color: {theme.PLETH_COLOUR}; font-size: 16px;")
         grid.addWidget(pleth_label, 1, 0)
-        self.pleth = SweepPlot(pipeline.pleth, pipeline.pleth_rate_hz, theme.PLETH_COLOUR)
+        oximeter = pipeline.oximeter
+        assert oximeter is not None, "the window needs an oximeter channel"
+        self.pleth = SweepPlot(oximeter.pleth, oximeter.pleth_rate_hz, theme.PLETH_COLOUR)
         grid.addWidget(self.pleth, 2, 0, 2, 1)
 
         self.spo2_tile = NumericTile("SpO\u2082", "%", theme.SPO2_COLOUR)
@@ -51,8 +53,9 @@ class MonitorWindow(QMainWindow):
 
     def refresh(self) -> None:
         snapshot = self.pipeline.oximeter_snapshot()
-        self.spo2_tile.show_text(format_reading(snapshot.spo2))
-        self.pr_tile.show_text(format_reading(snapshot.pulse_rate))
+        if snapshot is not None:
+            self.spo2_tile.show_text(format_reading(snapshot.spo2))
+            self.pr_tile.show_text(format_reading(snapshot.pulse_rate))
         self.pleth.refresh()
         minutes, seconds = divmod(int(self.pipeline.t), 60)
         self.status.setText(f"Session {minutes:02d}:{seconds:02d}")
