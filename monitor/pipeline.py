@@ -17,6 +17,7 @@ from drivers.registry import get_protocol
 from drivers.types import LinkEvent
 from monitor.channels import Channel, Record, make_channel
 from monitor.channels.oximeter import OximeterChannel
+from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
 from monitor.sources import Chunk, Source
 
@@ -45,6 +46,7 @@ class AcquisitionPipeline:
         self._listeners: list[Listener] = []
         self._chunk_listeners: list[ChunkListener] = []
         self.link_states: dict[str, str] = {}
+        self.commands = CommandBus()
         self.channels: dict[str, Channel] = {}
         for name, protocol in protocols.items():
             info = get_protocol(protocol)
@@ -54,6 +56,7 @@ class AcquisitionPipeline:
                 info.name,
                 emit=self.emit,
                 write=lambda data, ch=name: self._writer(ch, data),
+                commands=self.commands,
             )
 
     @property
@@ -85,6 +88,8 @@ class AcquisitionPipeline:
             listener(chunk)
         self._emit_seconds(chunk.t, inclusive=False)
         self.t = max(self.t, chunk.t)
+        for command in self.commands.pending():
+            self.apply_command(command)
         channel = self.channels.get(chunk.channel)
         if chunk.link is not None:
             self._on_link(chunk.channel, chunk.link, chunk.t)
@@ -93,6 +98,13 @@ class AcquisitionPipeline:
         for each in self.channels.values():
             each.tick(self.t)
         self._emit_seconds(self.t, inclusive=True)
+
+    def apply_command(self, command: Command) -> None:
+        """Apply at the current data time and record it (replay calls this directly)."""
+        self.commands.apply(command, self.t)
+        self.emit(
+            {"type": "command", "t": round(self.t, 3), "name": command.name, "args": command.args}
+        )
 
     def oximeter_snapshot(self) -> OximeterSnapshot | None:
         oximeter = self.oximeter

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario import Scenario
+from simulator.scenario import DEVICE_KEYS, Scenario
 
 NOISE_STEP_S = 1.0
 # Standard deviation of the slow wander of each vital, in its own unit.
@@ -36,6 +36,15 @@ class VitalSigns:
     @property
     def map_mmhg(self) -> float:
         return self.dia_mmhg + (self.sys_mmhg - self.dia_mmhg) / 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    """Faults the scenario imposes on the virtual devices at a moment."""
+
+    oximeter_fault: str = "none"
+    nibp_error: int = 0
+    nibp_silent: bool = False
 
 
 class PatientModel:
@@ -75,6 +84,13 @@ class PatientModel:
                 self._noise_cache.clear()
             self._noise_cache[k] = point
         return point
+
+    def device_state_at(self, t_s: float) -> DeviceState:
+        state = dict(DEVICE_KEYS)
+        for step in self.scenario.timeline:
+            if step.at_s <= t_s:
+                state.update(step.devices)
+        return DeviceState(**state)  # type: ignore[arg-type]
 
     def vitals_at(self, t_s: float) -> VitalSigns:
         noise = dict(zip(NOISE_SD, self._noise(t_s), strict=True))

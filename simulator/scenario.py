@@ -17,6 +17,13 @@ VITAL_KEYS = (
     "sys_mmhg",
     "dia_mmhg",
 )
+# Device faults a timeline step may set; they hold until a later step changes them.
+OXIMETER_FAULTS = ("none", "probe_off", "artifact", "no_signal", "silent")
+DEVICE_KEYS = {
+    "oximeter_fault": "none",  # one of OXIMETER_FAULTS
+    "nibp_error": 0,  # SunTech error code the next measurements end with (0 = none)
+    "nibp_silent": False,  # the NIBP module stops answering
+}
 DEFAULT_PATIENT = {
     "hr_bpm": 72.0,
     "spo2_percent": 97.0,
@@ -33,11 +40,13 @@ class ScenarioError(VitalmonError):
 
 @dataclass(frozen=True, slots=True)
 class TimelineStep:
-    """From `at_s`, move the named vitals to new targets over `ramp_s` seconds."""
+    """From `at_s`, move the named vitals to new targets over `ramp_s` seconds,
+    and set any device faults named (`devices`, keys of DEVICE_KEYS)."""
 
     at_s: float
     ramp_s: float
     targets: dict[str, float]
+    devices: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +95,17 @@ def _number(where: str, key: str, value: object) -> float:
     return float(value)
 
 
+def _device_value(where: str, key: str, value: object) -> object:
+    default = DEVICE_KEYS[key]
+    if key == "oximeter_fault":
+        if value not in OXIMETER_FAULTS:
+            raise ScenarioError(f"{where}: 'oximeter_fault' must be one of {OXIMETER_FAULTS}")
+        return value
+    if type(value) is not type(default):
+        raise ScenarioError(f"{where}: '{key}' must be a {type(default).__name__}")
+    return value
+
+
 def _parse(text: str, source: str) -> Scenario:
     try:
         doc = tomllib.loads(text)
@@ -105,17 +125,22 @@ def _parse(text: str, source: str) -> Scenario:
         if "at_s" not in raw:
             raise ScenarioError(f"{where}: missing 'at_s'")
         targets = {}
+        devices: dict[str, object] = {}
         for key, value in raw.items():
             if key in ("at_s", "ramp_s"):
                 continue
-            if key not in VITAL_KEYS:
+            if key in DEVICE_KEYS:
+                devices[key] = _device_value(where, key, value)
+            elif key in VITAL_KEYS:
+                targets[key] = _number(where, key, value)
+            else:
                 raise ScenarioError(f"{where}: unknown key '{key}'")
-            targets[key] = _number(where, key, value)
         steps.append(
             TimelineStep(
                 _number(where, "at_s", raw["at_s"]),
                 _number(where, "ramp_s", raw.get("ramp_s", 0.0)),
                 targets,
+                devices,
             )
         )
     devices = doc.get("devices", {})

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from drivers.types import LinkEvent
+from monitor.commands import CommandBus
 
 Record = dict[str, object]
 Emit = Callable[[Record], None]
@@ -38,7 +39,11 @@ class Channel(Protocol):
         """This channel's part of the once-a-second numerics record."""
 
 
-def make_channel(kind: str, name: str, protocol: str, emit: Emit, write: Write) -> Channel:
+def make_channel(
+    kind: str, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+) -> Channel:
+    """Channels get `emit` for records, `write` for device commands, and the command bus
+    to register the commands they answer (e.g. `nibp_start`)."""
     module_name, _, class_name = CHANNEL_CLASSES[kind].partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(name=name, protocol=protocol, emit=emit, write=write)
+    return cls(name=name, protocol=protocol, emit=emit, write=write, commands=commands)

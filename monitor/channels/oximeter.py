@@ -7,6 +7,7 @@ import numpy as np
 from drivers.registry import make_decoder
 from drivers.types import LinkEvent, LinkState
 from monitor.channels import Emit, Record, Write
+from monitor.commands import CommandBus
 from monitor.numerics import OximeterNumerics, OximeterSnapshot
 from monitor.ringbuffer import RingBuffer
 
@@ -16,7 +17,9 @@ GAP_TOLERANCE_S = 0.25
 
 
 class OximeterChannel:
-    def __init__(self, name: str, protocol: str, emit: Emit, write: Write) -> None:
+    def __init__(
+        self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+    ) -> None:
         self.name = name
         self.protocol = protocol
         self.decoder = make_decoder(protocol)

@@ -1,0 +1,69 @@
+"""The one command interface: GUI buttons, headless `--commands -` and replay all use it.
+
+Commands may be submitted from any thread; they are applied on the pipeline
+thread at the data time of the next chunk, and each applied command becomes a
+`{"type": "command", ...}` record, so a recording replays them at the same time.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from drivers.errors import VitalmonError
+
+Handler = Callable[[dict[str, object], float], None]
+
+
+class CommandError(VitalmonError):
+    """An unknown command or bad arguments."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    args: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    handler: Handler
+    help: str
+
+
+class CommandBus:
+    def __init__(self) -> None:
+        self._specs: dict[str, CommandSpec] = {}
+        self._queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
+
+    def register(self, name: str, handler: Handler, help: str) -> None:
+        if name in self._specs:
+            raise ValueError(f"command '{name}' registered twice")
+        self._specs[name] = CommandSpec(name, handler, help)
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def submit(self, name: str, **args: object) -> None:
+        """Queue a command (any thread). Unknown names are refused at once."""
+        if name not in self._specs:
+            known = ", ".join(self.names())
+            raise CommandError(f"unknown command '{name}' (known: {known})")
+        self._queue.put(Command(name, dict(args)))
+
+    def pending(self) -> list[Command]:
+        out = []
+        while True:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                return out
+
+    def apply(self, command: Command, t: float) -> None:
+        """Run one command now (pipeline thread, or replay)."""
+        spec = self._specs.get(command.name)
+        if spec is None:
+            raise CommandError(f"unknown command '{command.name}'")
+        spec.handler(command.args, t)
