@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from drivers.types import DecoderCounters
 
 
 @dataclass(slots=True)
@@ -20,6 +23,25 @@ class HeldValue:
 
     def fill(self, n: int, update_rows: np.ndarray, update_values: np.ndarray) -> np.ndarray:
         """Column of `n` rows: the latest value at each row, NaN once it is too old."""
+        if n == 0:
+            return np.empty(0, dtype=np.float32)
+        k = len(update_rows)
+        if k:
+            lengths = np.empty(k + 1, dtype=np.int64)
+            lengths[0] = update_rows[0]
+            lengths[1:k] = update_rows[1:] - update_rows[:-1]
+            lengths[k] = n - update_rows[-1]
+            first = int(lengths[0])
+            if (first == 0 or self.age_frames + first <= self.max_age_frames) and int(
+                lengths[1:].max()
+            ) <= self.max_age_frames:
+                # Fast path (steady stream): every row is within max age of an update.
+                values = np.empty(k + 1, dtype=np.float32)
+                values[0] = self.value
+                values[1:] = update_values
+                self.value = float(values[-1])
+                self.age_frames = int(lengths[k]) - 1
+                return np.repeat(values, lengths)
         rows = np.arange(n, dtype=np.int64)
         if len(update_rows) == 0:
             ages = self.age_frames + 1 + rows
@@ -30,15 +52,13 @@ class HeldValue:
             np.maximum.accumulate(marker, out=marker)
             values = np.concatenate(([self.value], update_values.astype(np.float32)))
             col = values[marker + 1].astype(np.float32)
-            since = np.where(
+            ages = np.where(
                 marker >= 0,
                 rows - update_rows[np.maximum(marker, 0)],
                 self.age_frames + 1 + rows,
             )
-            ages = since
             self.value = float(update_values[-1])
-        if n:
-            self.age_frames = int(ages[-1])
+        self.age_frames = int(ages[-1])
         col[ages > self.max_age_frames] = np.nan
         return col
 
@@ -55,24 +75,137 @@ def runs_of_step(starts: np.ndarray, step: int) -> list[np.ndarray]:
     return np.split(starts, breaks)
 
 
-def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
-    """Choose non-overlapping frames from checksum-valid candidates, left to right.
+def chain_lengths(candidates: np.ndarray, step: int) -> np.ndarray:
+    """For each candidate: how many candidates follow it back to back (itself included).
 
-    A lone candidate that overlaps the start of a longer run is taken for
-    garbage that happened to checksum: real devices send frames back to back.
+    Real frames arrive back to back, so a real frame heads a long chain while a
+    misaligned window that happens to checksum heads a chain of one or two.
     """
-    runs = runs_of_step(candidates, frame_len)
-    chosen: list[np.ndarray] = []
-    next_free = 0
-    for i, run in enumerate(runs):
-        if len(run) == 1 and i + 1 < len(runs) and runs[i + 1][0] < run[0] + frame_len:
-            continue
-        if run[0] < next_free:
-            run = run[run >= next_free]
-            if len(run) == 0:
-                continue
-        chosen.append(run)
-        next_free = int(run[-1]) + frame_len
-    if not chosen:
+    if len(candidates) == 0:
         return np.empty(0, dtype=np.int64)
-    return np.concatenate(chosen).astype(np.int64)
+    origin = int(candidates[0])
+    valid = np.zeros(int(candidates[-1]) - origin + 1, dtype=bool)
+    valid[candidates - origin] = True
+    lengths = np.zeros(len(valid), dtype=np.int64)
+    for residue in range(step):
+        flags = valid[residue::step][::-1].astype(np.int64)
+        total = np.cumsum(flags)
+        reset = np.where(flags == 0, total, 0)
+        np.maximum.accumulate(reset, out=reset)
+        lengths[residue::step] = (total - reset)[::-1]
+    return lengths[candidates - origin]
+
+
+def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
+    """Choose non-overlapping frames from valid candidates (sorted frame starts).
+
+    Candidates that overlap no other one are taken as they are (the common case,
+    fully vectorised). Where candidates overlap, the one heading the longer
+    back-to-back chain wins (earlier on a tie): real devices send frames back to
+    back, so a lone window of garbage that happens to look valid loses.
+    """
+    candidates = np.asarray(candidates, dtype=np.int64)
+    if len(candidates) < 2:
+        return candidates
+    close = np.diff(candidates) < frame_len
+    conflict = np.zeros(len(candidates), dtype=bool)
+    conflict[:-1] |= close
+    conflict[1:] |= close
+    if not conflict.any():
+        return candidates
+    contested = np.flatnonzero(conflict)
+    # Score: how many of the neighbouring frame slots (+-1, +-2 frames) hold a candidate.
+    score = np.zeros(len(contested), dtype=np.int64)
+    where = candidates[contested]
+    for offset in (-2 * frame_len, -frame_len, frame_len, 2 * frame_len):
+        probe = where + offset
+        found = np.searchsorted(candidates, probe)
+        found = np.minimum(found, len(candidates) - 1)
+        score += candidates[found] == probe
+    order = contested[np.lexsort((where, -score))]
+    origin = int(candidates[0])
+    occupied = np.zeros(int(candidates[-1]) - origin + frame_len, dtype=bool)
+    keep = ~conflict
+    for index in order.tolist():
+        start = int(candidates[index]) - origin
+        if occupied[start] or occupied[start + frame_len - 1]:
+            continue
+        occupied[start : start + frame_len] = True
+        keep[index] = True
+    return candidates[keep]
+
+
+# Given the scanned bytes and the number m of possible frame starts, a protocol
+# returns (header, valid): boolean masks over those m starts. `valid` marks whole
+# frames; a header without a valid frame counts as a checksum failure.
+FrameTest = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(slots=True)
+class FrameScan:
+    """Frames found in one `feed()`: starts index `buf`, whose first byte is stream offset
+    `buf_start` (so contiguity can be judged across feeds)."""
+
+    buf: np.ndarray
+    starts: np.ndarray
+    buf_start: int
+
+
+class FixedFrameScanner:
+    """Incremental framing for fixed-length frames: keeps the bytes that could still
+    begin a frame, chooses frames, and counts what it drops in `counters`."""
+
+    def __init__(self, frame_len: int, test: FrameTest, counters: DecoderCounters) -> None:
+        self.frame_len = frame_len
+        self._test = test
+        self.counters = counters
+        self.reset()
+
+    def reset(self) -> None:
+        self._pending = b""
+        self._stream_offset = 0
+
+    def scan(self, data: bytes) -> FrameScan:
+        self.counters.bytes_in += len(data)
+        buf_start = self._stream_offset - len(self._pending)
+        raw = self._pending + bytes(data) if self._pending else bytes(data)
+        buf = np.frombuffer(raw, dtype=np.uint8)
+        self._stream_offset += len(data)
+        n = len(buf)
+        frame_len = self.frame_len
+        if n < frame_len:
+            self._pending = raw
+            return FrameScan(buf, np.empty(0, dtype=np.int64), buf_start)
+        m = n - frame_len + 1
+        header, valid = self._test(buf, m)
+        starts = select_frames(np.flatnonzero(valid), frame_len)
+
+        last_end = int(starts[-1]) + frame_len if len(starts) else 0
+        keep_from = max(last_end, m)
+        dropped = keep_from - len(starts) * frame_len
+        failures = header[:keep_from] & ~valid[:keep_from] if header is not valid else None
+        if failures is not None and failures.any():
+            # Only failures outside chosen frames count (inside one they are just data).
+            covered = np.zeros(keep_from + frame_len, dtype=bool)
+            if len(starts):
+                covered[(starts[:, None] + np.arange(frame_len)).ravel()] = True
+            self.counters.checksum_failures += int(
+                np.count_nonzero(failures & ~covered[: len(failures)])
+            )
+        self.counters.bytes_dropped += dropped
+        self._pending = raw[keep_from:]
+        return FrameScan(buf, starts, buf_start)
+
+
+def count_resyncs(
+    counters: DecoderCounters, global_starts: np.ndarray, frame_len: int, prev_end: int
+) -> np.ndarray:
+    """Which frames follow the previous one back to back; every break is a resync.
+
+    `prev_end` is the stream offset just past the previous feed's last frame (-1: none).
+    """
+    prev_ends = np.concatenate(([prev_end], global_starts[:-1] + frame_len))
+    contiguous = global_starts == prev_ends
+    breaks = ~contiguous if prev_end >= 0 else ~contiguous[1:]
+    counters.resyncs += int(np.count_nonzero(breaks))
+    return contiguous

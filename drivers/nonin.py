@@ -1,9 +1,12 @@
-"""Nonin serial data format 2 (`nonin2`): 5-byte frames, 25 to a packet, 75 a second.
+"""Nonin serial data formats 2 and 7 (`nonin2`, `nonin7`): 5-byte frames, 25 to a packet, 75/s.
 
-Layout per PROTOCOLS.md: 0x01, status (bit 7 set), pleth, "float" byte, checksum
-(sum of the first four mod 256). The float byte's meaning depends on the frame's
-place in the packet, which only a SYNC-started run of contiguous frames tells;
-a value is decoded only from such a run, so garbage never becomes a number.
+Format 2 per PROTOCOLS.md: 0x01, status (bit 7 set), pleth, "float" byte,
+checksum (sum of the first four mod 256). Format 7: status, pleth MSB, pleth
+LSB, float byte, checksum (same rule), i.e. a 16-bit pleth and no lead byte.
+The float byte's meaning depends on the frame's place in the packet, which only
+a SYNC-started run of contiguous frames tells; a value is decoded only from such
+a run, so garbage never becomes a number. Both formats share everything but the
+frame layout, so they share one decoder and one encoder class here.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import HeldValue, select_frames
+from drivers.columns import FixedFrameScanner, HeldValue, count_resyncs
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
@@ -20,6 +23,9 @@ SAMPLE_RATE_HZ = 75.0
 LINE = LineSettings(baudrate=9600)
 HR_MISSING = 511
 SPO2_MISSING = 127
+SPO2_MAX = 100  # anything above is not a saturation: treated as no value
+PLETH_MAX_FORMAT2 = 255
+PLETH_MAX_FORMAT7 = 65535
 FIRMWARE_REVISION = 42
 
 # Packet positions (0-based) of the float-byte fields we decode.
@@ -72,24 +78,63 @@ def _status_table() -> np.ndarray:
 STATUS_TO_FLAGS = _status_table()
 
 
+def hr_value(raw: np.ndarray) -> np.ndarray:
+    """9-bit heart rate -> bpm, NaN for the "no value" 511."""
+    out = raw.astype(np.float32)
+    out[raw == HR_MISSING] = np.nan
+    return out
+
+
+def spo2_value(raw: np.ndarray) -> np.ndarray:
+    """SpO2 byte -> %, NaN for the "no value" 127 and for anything above 100."""
+    out = raw.astype(np.float32)
+    out[raw > SPO2_MAX] = np.nan
+    return out
+
+
 def hr_from_pair(msb: int | np.ndarray, lsb: int | np.ndarray) -> int | np.ndarray:
     """Heart rate from its two float bytes: ((MSB & 0x03) << 7) | (LSB & 0x7F)."""
     return ((msb & 0x03) << 7) | (lsb & 0x7F)
+
+
+def _format2_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    wide = buf.astype(np.uint16)
+    b0, b1, b2, b3, b4 = (wide[i : i + m] for i in range(FRAME_LEN))
+    header = (b0 == 0x01) & (b1 >= 0x80)
+    return header, header & (((b0 + b1 + b2 + b3) & 0xFF) == b4) & (b3 < 0x80)
+
+
+def _format7_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    wide = buf.astype(np.uint16)
+    b0, b1, b2, b3, b4 = (wide[i : i + m] for i in range(FRAME_LEN))
+    # Status and pleth bytes look alike here, so a failed checksum at a status-like
+    # byte means nothing: only whole frames count (no checksum-failure counting).
+    valid = (b0 >= 0x80) & (b3 < 0x80) & (((b0 + b1 + b2 + b3) & 0xFF) == b4)
+    return valid, valid
 
 
 class Nonin2Decoder:
     """Incremental decoder for Nonin format 2."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
+    pleth_max = PLETH_MAX_FORMAT2
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
+        self._scanner = FixedFrameScanner(FRAME_LEN, self._frame_test, self.counters)
         self.reset()
+
+    _frame_test = staticmethod(_format2_frames)
+
+    def _frame_fields(
+        self, buf: np.ndarray, starts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(status, pleth, float byte) of each frame."""
+        return buf[starts + 1], buf[starts + 2].astype(np.float32), buf[starts + 3]
 
     def reset(self) -> None:
         """Forget everything in flight (after a reconnect): no value survives it."""
-        self._pending = b""
-        self._stream_offset = 0  # global offset of the next byte fed
+        self._scanner.reset()
         self._prev_end = -1  # global offset just past the last accepted frame
         self._prev_pos = -1  # packet position of that frame, -1 = unknown
         self._prev_float = 0
@@ -102,54 +147,20 @@ class Nonin2Decoder:
         self._timer = HeldValue(age)
 
     def feed(self, data: bytes) -> OximeterBatch:
-        self.counters.bytes_in += len(data)
-        buf_start = self._stream_offset - len(self._pending)
-        buf = np.frombuffer(self._pending + bytes(data), dtype=np.uint8)
-        self._stream_offset += len(data)
-        n = len(buf)
-        if n < FRAME_LEN:
-            self._pending = buf.tobytes()
-            return OximeterBatch.empty(SAMPLE_RATE_HZ)
-
-        m = n - FRAME_LEN + 1
-        wide = buf.astype(np.uint16)
-        b0, b1, b2, b3, b4 = (wide[i : i + m] for i in range(FRAME_LEN))
-        header = (b0 == 0x01) & (b1 >= 0x80)
-        checksum_ok = ((b0 + b1 + b2 + b3) & 0xFF) == b4
-        starts = select_frames(np.flatnonzero(header & checksum_ok), FRAME_LEN)
-
-        covered = np.zeros(n, dtype=bool)
-        if len(starts):
-            covered[(starts[:, None] + np.arange(FRAME_LEN)).ravel()] = True
-        last_end = int(starts[-1]) + FRAME_LEN if len(starts) else 0
-        keep_from = max(last_end, m)
-        self.counters.bytes_dropped += int(np.count_nonzero(~covered[:keep_from]))
-        scanned = min(keep_from, m)
-        self.counters.checksum_failures += int(
-            np.count_nonzero(header[:scanned] & ~checksum_ok[:scanned] & ~covered[:scanned])
-        )
-        self._pending = buf[keep_from:].tobytes()
-
-        batch = self._decode_frames(buf, starts, buf_start)
-        return batch
+        scan = self._scanner.scan(data)
+        return self._decode_frames(scan.buf, scan.starts, scan.buf_start)
 
     def _decode_frames(self, buf: np.ndarray, starts: np.ndarray, buf_start: int) -> OximeterBatch:
         k = len(starts)
         if k == 0:
             return OximeterBatch.empty(SAMPLE_RATE_HZ)
         self.counters.frames += k
-        status = buf[starts + 1]
-        pleth = buf[starts + 2].astype(np.float32)
-        floats = buf[starts + 3].astype(np.int64)
+        status, pleth, float_bytes = self._frame_fields(buf, starts)
+        floats = float_bytes.astype(np.int64)
         sync = (status & 0x01).astype(bool)
 
         global_starts = starts + buf_start
-        prev_ends = np.concatenate(([self._prev_end], global_starts[:-1] + FRAME_LEN))
-        contiguous = global_starts == prev_ends
-        if self._prev_end >= 0:
-            self.counters.resyncs += int(np.count_nonzero(~contiguous))
-        else:
-            self.counters.resyncs += int(np.count_nonzero(~contiguous[1:]))
+        contiguous = count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
 
         positions = self._positions(sync, contiguous)
         pos_ext = np.concatenate(([self._prev_pos], positions))
@@ -166,19 +177,14 @@ class Nonin2Decoder:
             rows = np.flatnonzero((positions == msb_pos + 1) & (pos_ext[:-1] == msb_pos))
             return rows, hr_from_pair(float_ext[rows], floats[rows])
 
-        def as_value(values: np.ndarray, missing: int) -> np.ndarray:
-            out = values.astype(np.float32)
-            out[values == missing] = np.nan
-            return out
-
         rows, raw = pair(POS_HR_D_MSB)
-        pulse_rate = self._hr_d.fill(k, rows, as_value(raw, HR_MISSING))
+        pulse_rate = self._hr_d.fill(k, rows, hr_value(raw))
         rows, raw = single(POS_SPO2_D)
-        spo2 = self._spo2_d.fill(k, rows, as_value(raw, SPO2_MISSING))
+        spo2 = self._spo2_d.fill(k, rows, spo2_value(raw))
         rows, raw = pair(POS_HR_MSB)
-        pulse_rate_plain = self._hr.fill(k, rows, as_value(raw, HR_MISSING))
+        pulse_rate_plain = self._hr.fill(k, rows, hr_value(raw))
         rows, raw = single(POS_SPO2)
-        spo2_plain = self._spo2.fill(k, rows, as_value(raw, SPO2_MISSING))
+        spo2_plain = self._spo2.fill(k, rows, spo2_value(raw))
         rows, raw = single(POS_STAT2)
         stat2 = self._stat2.fill(k, rows, raw.astype(np.float32))
         rows = np.flatnonzero((positions == POS_TIMER_LSB) & (pos_ext[:-1] == POS_TIMER_MSB))
@@ -229,6 +235,7 @@ class Nonin2Encoder:
     """Writes rows as format-2 frames; keeps its packet position across calls."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
+    pleth_max = PLETH_MAX_FORMAT2
 
     def __init__(self) -> None:
         self._position = 0
@@ -260,8 +267,6 @@ class Nonin2Encoder:
         )
         status |= perfusion << 1
         status |= (positions == 0).astype(np.int64)
-
-        pleth = np.clip(np.nan_to_num(batch.pleth, nan=0.0).round(), 0, 255).astype(np.int64)
 
         def whole(values: np.ndarray, missing: int, top: int) -> np.ndarray:
             out = np.nan_to_num(values, nan=missing).round().astype(np.int64)
@@ -297,10 +302,46 @@ class Nonin2Encoder:
         at = positions == POS_STAT2
         floats[at] = stat2[at]
 
-        frames = np.empty((n, FRAME_LEN), dtype=np.uint8)
+        return self._pack(status, batch.pleth, floats)
+
+    def _pack(self, status: np.ndarray, pleth: np.ndarray, floats: np.ndarray) -> bytes:
+        wave = np.clip(np.nan_to_num(pleth, nan=0.0).round(), 0, PLETH_MAX_FORMAT2)
+        wave = wave.astype(np.int64)
+        frames = np.empty((len(status), FRAME_LEN), dtype=np.uint8)
         frames[:, 0] = 0x01
         frames[:, 1] = status
-        frames[:, 2] = pleth
+        frames[:, 2] = wave
         frames[:, 3] = floats
-        frames[:, 4] = (0x01 + status + pleth + floats) & 0xFF
+        frames[:, 4] = (0x01 + status + wave + floats) & 0xFF
+        return frames.tobytes()
+
+
+class Nonin7Decoder(Nonin2Decoder):
+    """Format 7: the same packets, but status first and a 16-bit big-endian pleth."""
+
+    pleth_max = PLETH_MAX_FORMAT7
+    _frame_test = staticmethod(_format7_frames)
+
+    def _frame_fields(
+        self, buf: np.ndarray, starts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pleth = (buf[starts + 1].astype(np.int64) << 8) | buf[starts + 2]
+        return buf[starts], pleth.astype(np.float32), buf[starts + 3]
+
+
+class Nonin7Encoder(Nonin2Encoder):
+    """Writes rows as format-7 frames (status, pleth MSB, pleth LSB, float, checksum)."""
+
+    pleth_max = PLETH_MAX_FORMAT7
+
+    def _pack(self, status: np.ndarray, pleth: np.ndarray, floats: np.ndarray) -> bytes:
+        wave = np.clip(np.nan_to_num(pleth, nan=0.0).round(), 0, PLETH_MAX_FORMAT7)
+        wave = wave.astype(np.int64)
+        msb, lsb = wave >> 8, wave & 0xFF
+        frames = np.empty((len(status), FRAME_LEN), dtype=np.uint8)
+        frames[:, 0] = status
+        frames[:, 1] = msb
+        frames[:, 2] = lsb
+        frames[:, 3] = floats
+        frames[:, 4] = (status + msb + lsb + floats) & 0xFF
         return frames.tobytes()

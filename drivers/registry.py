@@ -25,15 +25,72 @@ class ProtocolInfo:
 
 
 PROTOCOLS: dict[str, ProtocolInfo] = {
-    "nonin2": ProtocolInfo(
-        "nonin2",
-        "oximeter",
-        "drivers.nonin",
-        "Nonin2Decoder",
-        "Nonin2Encoder",
-        LineSettings(9600),
-        "Nonin serial data format 2 (5-byte frames, 75/s)",
-    ),
+    info.name: info
+    for info in (
+        ProtocolInfo(
+            "nonin2",
+            "oximeter",
+            "drivers.nonin",
+            "Nonin2Decoder",
+            "Nonin2Encoder",
+            LineSettings(9600),
+            "Nonin serial data format 2 (5-byte frames, 75/s)",
+        ),
+        ProtocolInfo(
+            "nonin7",
+            "oximeter",
+            "drivers.nonin",
+            "Nonin7Decoder",
+            "Nonin7Encoder",
+            LineSettings(9600),
+            "Nonin serial data format 7 (5-byte frames, 16-bit pleth, 75/s)",
+        ),
+        ProtocolInfo(
+            "nonin8",
+            "oximeter",
+            "drivers.nonin8",
+            "Nonin8Decoder",
+            "Nonin8Encoder",
+            LineSettings(9600),
+            "Nonin serial data format 8 (4 bytes once a second, no pleth)",
+        ),
+        ProtocolInfo(
+            "contec",
+            "oximeter",
+            "drivers.contec",
+            "ContecDecoder",
+            "ContecEncoder",
+            LineSettings(4800, parity="O"),
+            "Contec CMS50 5-byte stream (60/s; USB cables often 19200 8O1)",
+        ),
+        ProtocolInfo(
+            "berry",
+            "oximeter",
+            "drivers.contec",
+            "BerryDecoder",
+            "BerryEncoder",
+            LineSettings(9600),
+            "BerryMed BM1000 (Contec 5-byte layout, 100/s)",
+        ),
+        ProtocolInfo(
+            "contec7",
+            "oximeter",
+            "drivers.contec",
+            "Contec7Decoder",
+            "Contec7Encoder",
+            LineSettings(115200),
+            "Contec V7.0 (CMS50D+ fw 4.6, CMS50E/F/EW): two-way, start + keep-alive, PI",
+        ),
+        ProtocolInfo(
+            "masimo",
+            "oximeter",
+            "drivers.masimo",
+            "MasimoDecoder",
+            "MasimoEncoder",
+            LineSettings(9600),
+            "Masimo ASCII 1 (one KEY=VALUE text line a second, PI)",
+        ),
+    )
 }
 
 ALIASES: dict[str, str] = {"nonin": "nonin2"}

@@ -36,6 +36,9 @@ class OximeterFlag(enum.IntFlag):
     DEFECTIVE_SENSOR = 1 << 12
     LOW_SIGNAL_IQ = 1 << 13
     PACKET_START = 1 << 14  # protocol framing marker (e.g. Nonin SYNC)
+    NO_SENSOR = 1 << 15  # no sensor connected (Masimo EXC 001)
+    AMBIENT_LIGHT = 1 << 16
+    UNRECOGNIZED_SENSOR = 1 << 17
 
     @classmethod
     def names(cls, value: int) -> list[str]:
@@ -50,6 +53,8 @@ INVALIDATING_FLAGS = (
     | OximeterFlag.OUT_OF_TRACK
     | OximeterFlag.NO_SIGNAL
     | OximeterFlag.DEFECTIVE_SENSOR
+    | OximeterFlag.NO_SENSOR
+    | OximeterFlag.UNRECOGNIZED_SENSOR
 )
 
 

@@ -1,0 +1,82 @@
+"""Decode throughput per protocol on one core: a realistic stream, fed in serial-sized reads.
+
+Budget (DESIGN.md): >= 20 MB/s for every protocol (a 9600-baud line carries under 1 kB/s).
+The stream is the protocol's own encoder output with a little garbage spliced in every
+few hundred frames, so framing and resync run too; it is fed in 4 kB reads.
+Usage: python bench/decode.py [--mb 8] [--chunk 4096] [PROTO ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine, verdict
+from drivers.registry import PROTOCOLS, make_decoder, make_encoder
+from drivers.types import OximeterBatch
+
+BUDGET_MB_S = 20.0
+FRAMES_PER_BLOCK = 600
+GARBAGE = bytes([0x01, 0x85, 0x10, 0x7F, 0xFF, 0x00, 0x80, 0x33])
+
+
+def make_stream(protocol: str, megabytes: float) -> bytes:
+    """Encoded frames with varying values, garbage between blocks, about `megabytes` long."""
+    rng = np.random.default_rng(0)
+    encoder = make_encoder(protocol)
+    top = max(encoder.pleth_max, 1)
+    parts: list[bytes] = []
+    size = 0
+    while size < megabytes * 1e6:
+        pleth = rng.integers(0, top + 1, FRAMES_PER_BLOCK)
+        batch = OximeterBatch.constant(
+            encoder.sample_rate_hz,
+            pleth,
+            float(rng.integers(85, 101)),
+            float(rng.integers(40, 200)),
+            round(float(rng.uniform(0.5, 10)), 2),
+        )
+        block = encoder.encode(batch) + GARBAGE
+        parts.append(block)
+        size += len(block)
+    return b"".join(parts)
+
+
+def throughput(protocol: str, stream: bytes, chunk: int) -> tuple[float, int]:
+    decoder = make_decoder(protocol)
+    frames = 0
+    start = time.perf_counter()
+    for offset in range(0, len(stream), chunk):
+        frames += len(decoder.feed(stream[offset : offset + chunk]))
+    wall = time.perf_counter() - start
+    return len(stream) / wall / 1e6, frames
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("protocols", nargs="*", default=sorted(PROTOCOLS))
+    parser.add_argument("--mb", type=float, default=8.0, help="stream size per protocol")
+    parser.add_argument("--chunk", type=int, default=4096, help="bytes per feed() call")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    worst = float("inf")
+    for protocol in args.protocols:
+        stream = make_stream(protocol, args.mb)
+        mb_s, frames = throughput(protocol, stream, args.chunk)
+        worst = min(worst, mb_s)
+        print(
+            f"decode {protocol:8s} {mb_s:7.1f} MB/s ({len(stream) / 1e6:.1f} MB, {frames} frames, "
+            f"{args.chunk} B reads); budget >= {BUDGET_MB_S:g} MB/s -> "
+            f"{verdict(mb_s, BUDGET_MB_S, lower_is_better=False)}"
+        )
+    return 0 if worst >= BUDGET_MB_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""Contec CMS50 family: the 5-byte stream (`contec`), BerryMed BM1000 (`berry`), V7.0 (`contec7`).
+
+5-byte stream (PROTOCOLS.md): bit 7 is set on byte 1 only, which is the whole
+framing (no checksum). Byte 1: signal strength and status; byte 2: pleth;
+byte 3: bar graph, status, pulse-rate bit 7; byte 4: pulse rate bits 0-6;
+byte 5: SpO2. Invalid: PR 0xFF, SpO2 0x7F. BerryMed sends the same layout with
+other meanings for some status bits, a 1-100 pleth (0 = invalid) and 100/s.
+
+V7.0: a packet is a type byte (bit 7 clear), a "high byte" whose bit i is bit 7
+of data byte i, then data bytes sent with bit 7 forced to 1. Real-time data is
+type 0x01, 9 bytes. The device streams only after a start command and stops
+unless kept alive, so its decoder offers the bytes the host must send.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drivers.base import LineSettings
+from drivers.columns import FixedFrameScanner, count_resyncs
+from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
+
+FRAME_LEN = 5
+SPO2_MAX = 100
+PR_INVALID = 0xFF
+SPO2_INVALID = 0x7F
+
+CONTEC_RATE_HZ = 60.0
+BERRY_RATE_HZ = 100.0
+CONTEC_LINE = LineSettings(baudrate=4800, parity="O")
+BERRY_LINE = LineSettings(baudrate=9600)
+
+# (byte index within the frame, bit, flag): which status bit means what.
+StatusBits = tuple[tuple[int, int, OximeterFlag], ...]
+CONTEC_BITS: StatusBits = (
+    (0, 0x10, OximeterFlag.SEARCHING),  # searching too long
+    (0, 0x20, OximeterFlag.SPO2_DROPPING),
+    (0, 0x40, OximeterFlag.PULSE_BEAT),
+    (2, 0x10, OximeterFlag.SENSOR_OFF),  # probe error
+    (2, 0x20, OximeterFlag.SEARCHING),
+)
+BERRY_BITS: StatusBits = (
+    (0, 0x10, OximeterFlag.NO_SIGNAL),
+    (0, 0x20, OximeterFlag.SENSOR_OFF),  # probe unplugged
+    (0, 0x40, OximeterFlag.PULSE_BEAT),
+    (2, 0x10, OximeterFlag.SENSOR_OFF),  # no finger
+    (2, 0x20, OximeterFlag.SEARCHING),
+)
+
+
+def _flag_table(bits: StatusBits, byte_index: int) -> np.ndarray:
+    table = np.zeros(256, dtype=np.uint32)
+    for value in range(256):
+        table[value] = sum(int(f) for i, bit, f in bits if i == byte_index and value & bit)
+    return table
+
+
+def _encode_bits(flags: np.ndarray, bits: StatusBits, byte_index: int) -> np.ndarray:
+    """Status bits of one byte from flags; a flag two bits share is sent on the last one."""
+    out = np.zeros(len(flags), dtype=np.int64)
+    owner = {f: (i, bit) for i, bit, f in bits}
+    for flag, (i, bit) in owner.items():
+        if i == byte_index:
+            out |= np.where(flags & flag, bit, 0)
+    return out
+
+
+def _five_byte_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    high = buf >= 0x80
+    header = high[:m]
+    tail = high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3] | high[4 : m + 4]
+    return header, header & ~tail
+
+
+def _whole(values: np.ndarray, invalid: int, top: int) -> np.ndarray:
+    out = np.nan_to_num(values, nan=invalid).round().astype(np.int64)
+    out[(out < 0) | (out > top)] = invalid
+    return out
+
+
+class ContecDecoder:
+    """Incremental decoder for the Contec 5-byte stream, one row per frame."""
+
+    sample_rate_hz = CONTEC_RATE_HZ
+    pleth_max = 127
+    status_bits = CONTEC_BITS
+    pleth_zero_invalid = False
+
+    def __init__(self) -> None:
+        self.counters = DecoderCounters()
+        self._scanner = FixedFrameScanner(FRAME_LEN, _five_byte_frames, self.counters)
+        self._flags0 = _flag_table(self.status_bits, 0)
+        self._flags2 = _flag_table(self.status_bits, 2)
+        self._prev_end = -1
+
+    def reset(self) -> None:
+        self._scanner.reset()
+        self._prev_end = -1
+
+    def feed(self, data: bytes) -> OximeterBatch:
+        scan = self._scanner.scan(data)
+        starts, buf = scan.starts, scan.buf
+        k = len(starts)
+        if k == 0:
+            return OximeterBatch.empty(self.sample_rate_hz)
+        self.counters.frames += k
+        global_starts = starts + scan.buf_start
+        count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
+        self._prev_end = int(global_starts[-1]) + FRAME_LEN
+        b0, b1, b2, b3, b4 = (buf[starts + i] for i in range(FRAME_LEN))
+        pleth = b1.astype(np.float32)
+        if self.pleth_zero_invalid:
+            pleth[b1 == 0] = np.nan
+        pr_raw = ((b2.astype(np.int64) & 0x40) << 1) | b3
+        pr = pr_raw.astype(np.float32)
+        pr[pr_raw == PR_INVALID] = np.nan
+        spo2 = b4.astype(np.float32)
+        spo2[b4 > SPO2_MAX] = np.nan
+        return OximeterBatch(
+            self.sample_rate_hz,
+            pleth,
+            spo2,
+            pr,
+            np.full(k, np.nan, dtype=np.float32),
+            self._flags0[b0] | self._flags2[b2],
+            {
+                "signal_strength": (b0 & 0x0F).astype(np.float32),
+                "bar_graph": (b2 & 0x0F).astype(np.float32),
+            },
+        )
+
+
+class BerryDecoder(ContecDecoder):
+    """BerryMed BM1000: the Contec layout at 100/s with its own status bits."""
+
+    sample_rate_hz = BERRY_RATE_HZ
+    pleth_max = 100
+    status_bits = BERRY_BITS
+    pleth_zero_invalid = True
+
+
+class ContecEncoder:
+    """Writes rows as 5-byte frames; signal strength and bar graph from the extras if given."""
+
+    sample_rate_hz = CONTEC_RATE_HZ
+    pleth_max = 127
+    status_bits = CONTEC_BITS
+    pleth_min = 0
+
+    def encode(self, batch: OximeterBatch) -> bytes:
+        n = len(batch)
+        if n == 0:
+            return b""
+        flags = batch.flags.astype(np.int64)
+        pleth = np.nan_to_num(batch.pleth, nan=0.0).round()
+        pleth = np.clip(pleth, self.pleth_min, self.pleth_max).astype(np.int64)
+        pleth[np.isnan(batch.pleth)] = 0
+        pr = _whole(batch.pulse_rate_bpm, PR_INVALID, PR_INVALID - 1)
+        spo2 = _whole(batch.spo2_percent, SPO2_INVALID, SPO2_MAX)
+        strength = batch.extras.get("signal_strength")
+        bar = batch.extras.get("bar_graph")
+        strength = np.full(n, 8) if strength is None else np.nan_to_num(strength).astype(np.int64)
+        bar = np.full(n, 5) if bar is None else np.nan_to_num(bar).astype(np.int64)
+        frames = np.empty((n, FRAME_LEN), dtype=np.uint8)
+        frames[:, 0] = 0x80 | (strength & 0x0F) | _encode_bits(flags, self.status_bits, 0)
+        frames[:, 1] = pleth & 0x7F
+        frames[:, 2] = (bar & 0x0F) | _encode_bits(flags, self.status_bits, 2) | ((pr >> 1) & 0x40)
+        frames[:, 3] = pr & 0x7F
+        frames[:, 4] = spo2
+        return frames.tobytes()
+
+
+class BerryEncoder(ContecEncoder):
+    sample_rate_hz = BERRY_RATE_HZ
+    pleth_max = 100
+    status_bits = BERRY_BITS
+    pleth_min = 1
+
+
+# --- V7.0 -----------------------------------------------------------------
+
+CONTEC7_RATE_HZ = 60.0
+CONTEC7_LINE = LineSettings(baudrate=115200)
+PACKET_LEN = 9
+TYPE_REALTIME = 0x01
+TYPE_DISCONNECT = 0x0D
+PI_INVALID = 0xFFFF
+PI_SCALE_PERCENT = 0.01  # raw units per percent: not verified against a device (PROTOCOLS.md)
+PI_MAX_PERCENT = 100.0
+
+
+def _command(code: int) -> bytes:
+    return bytes([0x7D, 0x81, code, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80])
+
+
+START_REALTIME = _command(0xA1)
+STOP_REALTIME = _command(0xA2)
+KEEPALIVE = _command(0xAF)
+KEEPALIVE_INTERVAL_S = 2.0  # the device stops after 5 s without one
+
+CONTEC7_BITS: StatusBits = (
+    (0, 0x10, OximeterFlag.SEARCHING),  # searching too long
+    (0, 0x20, OximeterFlag.SPO2_DROPPING),  # low SpO2
+    (0, 0x40, OximeterFlag.PULSE_BEAT),
+    (0, 0x80, OximeterFlag.SENSOR_OFF),  # probe error / finger out
+    (1, 0x80, OximeterFlag.SEARCHING),
+)
+D2_PI_VALID = 0x10
+
+
+def _v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    high = (buf >= 0x80).astype(np.int32)
+    header = buf[:m] == TYPE_REALTIME
+    highs = np.concatenate(([0], np.cumsum(high)))
+    body_high = highs[PACKET_LEN : m + PACKET_LEN] - highs[1 : m + 1]
+    return header, header & (body_high == PACKET_LEN - 1)
+
+
+class Contec7Decoder:
+    """Incremental decoder for Contec V7.0 real-time packets; other packet types are skipped."""
+
+    sample_rate_hz = CONTEC7_RATE_HZ
+    pleth_max = 127
+    keepalive_interval_s = KEEPALIVE_INTERVAL_S
+
+    def __init__(self) -> None:
+        self.counters = DecoderCounters()
+        self._scanner = FixedFrameScanner(PACKET_LEN, _v7_packets, self.counters)
+        self._flags0 = _flag_table(CONTEC7_BITS, 0)
+        self._flags1 = _flag_table(CONTEC7_BITS, 1)
+        self._prev_end = -1
+
+    def startup_bytes(self) -> bytes:
+        """Sent on every (re)open: the device streams nothing until asked."""
+        return START_REALTIME
+
+    def keepalive_bytes(self) -> bytes:
+        """Sent every `keepalive_interval_s` while the link is up."""
+        return KEEPALIVE
+
+    def reset(self) -> None:
+        self._scanner.reset()
+        self._prev_end = -1
+
+    def feed(self, data: bytes) -> OximeterBatch:
+        scan = self._scanner.scan(data)
+        starts, buf = scan.starts, scan.buf
+        k = len(starts)
+        if k == 0:
+            return OximeterBatch.empty(CONTEC7_RATE_HZ)
+        self.counters.frames += k
+        global_starts = starts + scan.buf_start
+        count_resyncs(self.counters, global_starts, PACKET_LEN, self._prev_end)
+        self._prev_end = int(global_starts[-1]) + PACKET_LEN
+        hi = buf[starts + 1].astype(np.int64)
+        d = [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in range(7)]
+        pr = d[3].astype(np.float32)
+        pr[d[3] == PR_INVALID] = np.nan
+        spo2 = d[4].astype(np.float32)
+        spo2[d[4] > SPO2_MAX] = np.nan
+        pi_raw = d[5] | (d[6] << 8)
+        pi = pi_raw.astype(np.float32) * np.float32(PI_SCALE_PERCENT)
+        pi[(pi_raw == PI_INVALID) | ((d[2] & D2_PI_VALID) == 0) | (pi > PI_MAX_PERCENT)] = np.nan
+        return OximeterBatch(
+            CONTEC7_RATE_HZ,
+            (d[1] & 0x7F).astype(np.float32),
+            spo2,
+            pr,
+            pi,
+            self._flags0[d[0]] | self._flags1[d[1]],
+            {
+                "signal_strength": (d[0] & 0x0F).astype(np.float32),
+                "bar_graph": (d[2] & 0x0F).astype(np.float32),
+            },
+        )
+
+
+class Contec7Encoder:
+    """Writes rows as V7.0 real-time packets (type 0x01)."""
+
+    sample_rate_hz = CONTEC7_RATE_HZ
+    pleth_max = 127
+
+    def encode(self, batch: OximeterBatch) -> bytes:
+        n = len(batch)
+        if n == 0:
+            return b""
+        flags = batch.flags.astype(np.int64)
+        pleth = np.clip(np.nan_to_num(batch.pleth, nan=0.0).round(), 0, 127).astype(np.int64)
+        pr = _whole(batch.pulse_rate_bpm, PR_INVALID, PR_INVALID - 1)
+        spo2 = _whole(batch.spo2_percent, SPO2_INVALID, SPO2_MAX)
+        pi_pct = batch.perfusion_index_percent
+        pi_ok = np.isfinite(pi_pct) & (pi_pct >= 0) & (pi_pct <= PI_MAX_PERCENT)
+        pi_raw = np.where(
+            pi_ok, np.round(np.nan_to_num(pi_pct) / PI_SCALE_PERCENT), PI_INVALID
+        ).astype(np.int64)
+        strength = batch.extras.get("signal_strength")
+        bar = batch.extras.get("bar_graph")
+        strength = np.full(n, 8) if strength is None else np.nan_to_num(strength).astype(np.int64)
+        bar = np.full(n, 5) if bar is None else np.nan_to_num(bar).astype(np.int64)
+        d = [
+            (strength & 0x0F) | _encode_bits(flags, CONTEC7_BITS, 0),
+            pleth | _encode_bits(flags, CONTEC7_BITS, 1),
+            (bar & 0x0F) | np.where(pi_ok, D2_PI_VALID, 0),
+            pr,
+            spo2,
+            pi_raw & 0xFF,
+            (pi_raw >> 8) & 0xFF,
+        ]
+        packets = np.empty((n, PACKET_LEN), dtype=np.uint8)
+        packets[:, 0] = TYPE_REALTIME
+        high = np.full(n, 0x80, dtype=np.int64)
+        for i, byte in enumerate(d):
+            high |= ((byte >> 7) & 1) << i
+            packets[:, 2 + i] = byte | 0x80
+        packets[:, 1] = high
+        return packets.tobytes()

@@ -1,0 +1,128 @@
+"""Nonin serial data format 8 (`nonin8`): 4 bytes once a second, numerics only, no checksum.
+
+Per PROTOCOLS.md: byte 1 has bit 7 set (bit 5 OOT, 4 low perfusion, 3 marginal
+perfusion, 2 ARTF, 1-0 = HR bits 8-7); byte 2 = HR-D bits 6-0; byte 3 = SpO2-D;
+byte 4 = STAT2 (bit 5 SmartPoint, bit 3 SNSA, bit 0 low battery). Bytes 2-4
+carry 7-bit values, so only byte 1 has bit 7 set: that is the only framing a
+receiver has. There is no pleth in this format (the column is NaN).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drivers.base import LineSettings
+from drivers.columns import FixedFrameScanner
+from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, spo2_value
+from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
+
+FRAME_LEN = 4
+SAMPLE_RATE_HZ = 1.0
+LINE = LineSettings(baudrate=9600)
+SPO2_MISSING = 127
+
+STATUS_OOT = 0x20
+STATUS_LOW_PERFUSION = 0x10
+STATUS_MARGINAL_PERFUSION = 0x08
+STATUS_ARTIFACT = 0x04
+STAT2_SMARTPOINT = 0x20
+STAT2_SENSOR_ALARM = 0x08
+STAT2_LOW_BATTERY = 0x01
+
+_STATUS_BITS = (
+    (STATUS_OOT, OximeterFlag.OUT_OF_TRACK),
+    (STATUS_LOW_PERFUSION, OximeterFlag.LOW_PERFUSION),
+    (STATUS_MARGINAL_PERFUSION, OximeterFlag.MARGINAL_PERFUSION),
+    (STATUS_ARTIFACT, OximeterFlag.ARTIFACT),
+)
+_STAT2_BITS = (
+    (STAT2_SENSOR_ALARM, OximeterFlag.SENSOR_ALARM),
+    (STAT2_LOW_BATTERY, OximeterFlag.LOW_BATTERY),
+)
+
+
+def _table(bits: tuple[tuple[int, OximeterFlag], ...]) -> np.ndarray:
+    table = np.zeros(256, dtype=np.uint32)
+    for value in range(256):
+        table[value] = sum(int(flag) for bit, flag in bits if value & bit)
+    return table
+
+
+STATUS_TO_FLAGS = _table(_STATUS_BITS)
+STAT2_TO_FLAGS = _table(_STAT2_BITS)
+
+
+def _frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    high = buf >= 0x80
+    header = high[:m]
+    return header, header & ~(high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3])
+
+
+class Nonin8Decoder:
+    """Incremental decoder for Nonin format 8: one row per 1-second frame."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+    pleth_max = 0
+
+    def __init__(self) -> None:
+        self.counters = DecoderCounters()
+        self._scanner = FixedFrameScanner(FRAME_LEN, _frames, self.counters)
+        self._prev_end = -1
+
+    def reset(self) -> None:
+        self._scanner.reset()
+        self._prev_end = -1
+
+    def feed(self, data: bytes) -> OximeterBatch:
+        scan = self._scanner.scan(data)
+        starts, buf = scan.starts, scan.buf
+        k = len(starts)
+        if k == 0:
+            return OximeterBatch.empty(SAMPLE_RATE_HZ)
+        self.counters.frames += k
+        global_starts = starts + scan.buf_start
+        if self._prev_end >= 0:
+            self.counters.resyncs += int(global_starts[0] != self._prev_end)
+        self.counters.resyncs += int(np.count_nonzero(np.diff(global_starts) != FRAME_LEN))
+        self._prev_end = int(global_starts[-1]) + FRAME_LEN
+        status, hr_lsb, spo2_raw, stat2 = (buf[starts + i] for i in range(FRAME_LEN))
+        hr = hr_value(hr_from_pair(status.astype(np.int64), hr_lsb.astype(np.int64)))
+        flags = STATUS_TO_FLAGS[status] | STAT2_TO_FLAGS[stat2]
+        return OximeterBatch(
+            SAMPLE_RATE_HZ,
+            np.full(k, np.nan, dtype=np.float32),
+            spo2_value(spo2_raw),
+            hr,
+            np.full(k, np.nan, dtype=np.float32),
+            flags,
+            {"smartpoint": ((stat2 & STAT2_SMARTPOINT) != 0).astype(np.float32)},
+        )
+
+
+class Nonin8Encoder:
+    """Writes each row as one format-8 frame (the device sends one a second)."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+    pleth_max = 0
+
+    def encode(self, batch: OximeterBatch) -> bytes:
+        n = len(batch)
+        if n == 0:
+            return b""
+        flags = batch.flags.astype(np.int64)
+        hr = np.nan_to_num(batch.pulse_rate_bpm, nan=HR_MISSING).round().astype(np.int64)
+        hr[(hr < 0) | (hr > HR_MISSING)] = HR_MISSING
+        spo2 = np.nan_to_num(batch.spo2_percent, nan=SPO2_MISSING).round().astype(np.int64)
+        spo2[(spo2 < 0) | (spo2 > 100)] = SPO2_MISSING
+        status = np.full(n, 0x80, dtype=np.int64) | ((hr >> 7) & 0x03)
+        for bit, flag in _STATUS_BITS:
+            status |= np.where(flags & flag, bit, 0)
+        stat2 = np.zeros(n, dtype=np.int64)
+        for bit, flag in _STAT2_BITS:
+            stat2 |= np.where(flags & flag, bit, 0)
+        frames = np.empty((n, FRAME_LEN), dtype=np.uint8)
+        frames[:, 0] = status
+        frames[:, 1] = hr & 0x7F
+        frames[:, 2] = spo2
+        frames[:, 3] = stat2
+        return frames.tobytes()
