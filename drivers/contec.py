@@ -65,7 +65,7 @@ def _encode_bits(flags: np.ndarray, bits: StatusBits, byte_index: int) -> np.nda
     return out
 
 
-def _five_byte_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def five_byte_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     high = buf >= 0x80
     header = high[:m]
     tail = high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3] | high[4 : m + 4]
@@ -88,7 +88,7 @@ class ContecDecoder:
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(FRAME_LEN, _five_byte_frames, self.counters)
+        self._scanner = FixedFrameScanner(FRAME_LEN, five_byte_frames, self.counters)
         self._flags0 = _flag_table(self.status_bits, 0)
         self._flags2 = _flag_table(self.status_bits, 2)
         self._prev_end = -1
@@ -109,8 +109,8 @@ class ContecDecoder:
         self._prev_end = int(global_starts[-1]) + FRAME_LEN
         b0, b1, b2, b3, b4 = (buf[starts + i] for i in range(FRAME_LEN))
         pleth = b1.astype(np.float32)
-        if self.pleth_zero_invalid:
-            pleth[b1 == 0] = np.nan
+        if self.pleth_zero_invalid:  # BerryMed: 0 = invalid, and 1-100 is the whole range
+            pleth[(b1 == 0) | (b1 > self.pleth_max)] = np.nan
         pr_raw = ((b2.astype(np.int64) & 0x40) << 1) | b3
         pr = pr_raw.astype(np.float32)
         pr[pr_raw == PR_INVALID] = np.nan
@@ -208,7 +208,7 @@ CONTEC7_BITS: StatusBits = (
 D2_PI_VALID = 0x10
 
 
-def _v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     high = (buf >= 0x80).astype(np.int32)
     header = buf[:m] == TYPE_REALTIME
     highs = np.concatenate(([0], np.cumsum(high)))
@@ -225,7 +225,7 @@ class Contec7Decoder:
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(PACKET_LEN, _v7_packets, self.counters)
+        self._scanner = FixedFrameScanner(PACKET_LEN, v7_packets, self.counters)
         self._flags0 = _flag_table(CONTEC7_BITS, 0)
         self._flags1 = _flag_table(CONTEC7_BITS, 1)
         self._prev_end = -1

@@ -97,14 +97,14 @@ def hr_from_pair(msb: int | np.ndarray, lsb: int | np.ndarray) -> int | np.ndarr
     return ((msb & 0x03) << 7) | (lsb & 0x7F)
 
 
-def _format2_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def format2_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     wide = buf.astype(np.uint16)
     b0, b1, b2, b3, b4 = (wide[i : i + m] for i in range(FRAME_LEN))
     header = (b0 == 0x01) & (b1 >= 0x80)
     return header, header & (((b0 + b1 + b2 + b3) & 0xFF) == b4) & (b3 < 0x80)
 
 
-def _format7_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def format7_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     wide = buf.astype(np.uint16)
     b0, b1, b2, b3, b4 = (wide[i : i + m] for i in range(FRAME_LEN))
     # Status and pleth bytes look alike here, so a failed checksum at a status-like
@@ -124,7 +124,7 @@ class Nonin2Decoder:
         self._scanner = FixedFrameScanner(FRAME_LEN, self._frame_test, self.counters)
         self.reset()
 
-    _frame_test = staticmethod(_format2_frames)
+    _frame_test = staticmethod(format2_frames)
 
     def _frame_fields(
         self, buf: np.ndarray, starts: np.ndarray
@@ -320,7 +320,7 @@ class Nonin7Decoder(Nonin2Decoder):
     """Format 7: the same packets, but status first and a 16-bit big-endian pleth."""
 
     pleth_max = PLETH_MAX_FORMAT7
-    _frame_test = staticmethod(_format7_frames)
+    _frame_test = staticmethod(format7_frames)
 
     def _frame_fields(
         self, buf: np.ndarray, starts: np.ndarray

@@ -52,7 +52,7 @@ STATUS_TO_FLAGS = _table(_STATUS_BITS)
 STAT2_TO_FLAGS = _table(_STAT2_BITS)
 
 
-def _frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+def find_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     high = buf >= 0x80
     header = high[:m]
     return header, header & ~(high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3])
@@ -66,7 +66,7 @@ class Nonin8Decoder:
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(FRAME_LEN, _frames, self.counters)
+        self._scanner = FixedFrameScanner(FRAME_LEN, find_frames, self.counters)
         self._prev_end = -1
 
     def reset(self) -> None:

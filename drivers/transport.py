@@ -39,6 +39,10 @@ def open_port(url: str, line: LineSettings) -> serial.SerialBase:
             do_not_open=True,
         )
         port.open()
+        if isinstance(port, serial.Serial):
+            # A real tty (or pty) may hold bytes from before we opened it (or from before
+            # the adapter was pulled): they would be stamped as arriving now. Drop them.
+            port.reset_input_buffer()
     except (serial.SerialException, OSError, ValueError) as exc:
         raise PortOpenError(f"cannot open port '{url}': {exc}") from exc
     return port

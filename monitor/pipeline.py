@@ -80,6 +80,8 @@ class AcquisitionPipeline:
 
     def emit(self, record: Record) -> None:
         record.setdefault("wall", self.wall_iso(float(record["t"])))  # type: ignore[arg-type]
+        if record.get("kind") == "link":  # channels report silent/garbage themselves
+            self.link_states[str(record["channel"])] = str(record["state"])
         for listener in self._listeners:
             listener(record)
 

@@ -1,9 +1,15 @@
-"""The pulse-oximeter channel: pleth into a ring buffer, numerics with their validity."""
+"""The pulse-oximeter channel: pleth into a ring buffer, numerics with their validity.
+
+It also speaks for its link: `silent`/`garbage` events from what the decoder
+makes of the bytes, and, for two-way devices (decoders with `startup_bytes`),
+the start command on every (re)open and a keep-alive every `keepalive_interval_s`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from drivers.linkquality import LinkQuality
 from drivers.registry import make_decoder
 from drivers.types import LinkEvent, LinkState
 from monitor.channels import Emit, Record, Write
@@ -29,10 +35,13 @@ class OximeterChannel:
         self._pleth_last_t: float | None = None
         self._emit = emit
         self._write = write
+        self.quality = LinkQuality.for_rate(self.pleth_rate_hz)
+        self._keepalive_due_t: float | None = None
 
     def feed(self, data: bytes, t: float) -> None:
         batch = self.decoder.feed(data)
         n = len(batch)
+        self._report_quality(self.quality.observe(len(data), n, t), t)
         if n == 0:
             return
         first_sample_t = t - (n - 1) / self.pleth_rate_hz
@@ -45,9 +54,40 @@ class OximeterChannel:
         if event.state is not LinkState.UP:
             self.decoder.reset()
             self.numerics.reset()
+            self.quality.link_down()
+            self._keepalive_due_t = None
+            return
+        self.quality.link_up(t)
+        self._send_startup(t)
 
     def tick(self, t: float) -> None:
         self._pad_pleth(t)
+        self._report_quality(self.quality.check(t), t)
+        if self._keepalive_due_t is not None and t >= self._keepalive_due_t:
+            self._write(self.decoder.keepalive_bytes())
+            self._keepalive_due_t = t + self.decoder.keepalive_interval_s
+
+    def _send_startup(self, t: float) -> None:
+        """Two-way devices stream only when asked, and stop unless kept alive."""
+        startup = getattr(self.decoder, "startup_bytes", None)
+        if startup is None:
+            return
+        self._write(startup())
+        if hasattr(self.decoder, "keepalive_bytes"):
+            self._keepalive_due_t = t + self.decoder.keepalive_interval_s
+
+    def _report_quality(self, changes: list[tuple[LinkState, str]], t: float) -> None:
+        for state, detail in changes:
+            self._emit(
+                {
+                    "type": "event",
+                    "t": round(t, 3),
+                    "kind": "link",
+                    "channel": self.name,
+                    "state": state.value,
+                    "detail": detail,
+                }
+            )
 
     def snapshot(self, t: float) -> OximeterSnapshot:
         return self.numerics.snapshot(t)

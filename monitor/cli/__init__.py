@@ -14,7 +14,7 @@ from drivers.errors import VitalmonError
 from monitor.cli.common import PROG, OneLineParser
 
 # Subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = ("run", "sim", "scenarios")
+SUBCOMMANDS = ("run", "sim", "scenarios", "decode")
 
 
 def build_parser() -> OneLineParser:

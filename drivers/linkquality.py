@@ -1,0 +1,70 @@
+"""Is an open link actually delivering? `silent` (no bytes) and `garbage` (bytes, no frames).
+
+A port can be open and useless: a cable with no device on it, a device at the
+wrong baud rate. The transport cannot tell; the decoder's output can. This is
+plain logic fed with (bytes, frames, t) in data time, so a test drives it without
+threads and a replay reaches the very same verdicts as the live run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drivers.types import LinkState
+
+# A 75/s device is "silent" after 2 s; a once-a-second device after 3 missed frames.
+MIN_SILENT_S = 2.0
+MIN_GARBAGE_S = 2.0
+MISSED_FRAMES = 3
+
+
+@dataclass(slots=True)
+class LinkQuality:
+    """Tracks one link; `observe`/`check` return the state changes to report."""
+
+    silent_after_s: float
+    garbage_after_s: float
+    state: LinkState | None = None  # None: not watching (link down, or nothing seen yet)
+    _last_byte_t: float = 0.0
+    _last_frame_t: float = 0.0
+
+    @classmethod
+    def for_rate(cls, frames_per_s: float) -> LinkQuality:
+        per_frame = MISSED_FRAMES / frames_per_s if frames_per_s > 0 else MIN_SILENT_S
+        return cls(max(MIN_SILENT_S, per_frame), max(MIN_GARBAGE_S, per_frame))
+
+    def link_up(self, t: float) -> None:
+        """The port (re)opened: the clocks start now."""
+        self.state = LinkState.UP
+        self._last_byte_t = self._last_frame_t = t
+
+    def link_down(self) -> None:
+        """The transport reports the port itself; nothing to judge until it is back."""
+        self.state = None
+
+    def observe(self, n_bytes: int, n_frames: int, t: float) -> list[tuple[LinkState, str]]:
+        if self.state is None:
+            if not n_bytes:
+                return []
+            self.link_up(t)  # sources without link events (the simulator): bytes mean up
+        if n_bytes:
+            self._last_byte_t = t
+        if n_frames:
+            self._last_frame_t = t
+        return self.check(t)
+
+    def check(self, t: float) -> list[tuple[LinkState, str]]:
+        if self.state is None:
+            return []
+        quiet = t - self._last_byte_t
+        frameless = t - self._last_frame_t
+        if quiet >= self.silent_after_s:
+            new, detail = LinkState.SILENT, f"no bytes for {quiet:.1f} s"
+        elif frameless >= self.garbage_after_s:
+            new, detail = LinkState.GARBAGE, f"bytes but no valid frame for {frameless:.1f} s"
+        else:
+            new, detail = LinkState.UP, "valid frames again"
+        if new is self.state:
+            return []
+        self.state = new
+        return [(new, detail)]
