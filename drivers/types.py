@@ -159,6 +159,8 @@ class OximeterBatch(Sequence[OximeterFrame]):
     def concat(batches: Sequence[OximeterBatch]) -> OximeterBatch:
         if not batches:
             raise ValueError("concat needs at least one batch")
+        # Empty batches (a feed that completed no frame) carry no extras: skip them.
+        batches = [b for b in batches if len(b)] or list(batches[:1])
         keys = set.intersection(*(set(b.extras) for b in batches))
         return OximeterBatch(
             batches[0].sample_rate_hz,

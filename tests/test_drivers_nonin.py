@@ -1,0 +1,121 @@
+"""Nonin formats 7 and 8: frames built by hand from the PROTOCOLS.md tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from drivers.nonin import Nonin7Decoder
+from drivers.nonin8 import Nonin8Decoder
+from drivers.types import OximeterBatch, OximeterFlag
+
+F = OximeterFlag
+
+
+def frame7(status: int, pleth: int, float_byte: int) -> bytes:
+    body = [status, pleth >> 8, pleth & 0xFF, float_byte]
+    return bytes([*body, sum(body) & 0xFF])
+
+
+def packet7(
+    hr_d: int, spo2_d: int, status: int = 0x80, stat2: int = 0, pleth: int = 0x80F0
+) -> bytes:
+    """One 25-frame format-7 packet; float bytes at their 1-based frame numbers."""
+    floats = [0] * 25
+    floats[0], floats[1] = (hr_d >> 7) & 0x03, hr_d & 0x7F  # frames 1-2: HR
+    floats[2] = spo2_d  # frame 3: SpO2
+    floats[7] = stat2  # frame 8: STAT2
+    floats[8] = spo2_d  # frame 9: SpO2-D
+    floats[19], floats[20] = (hr_d >> 7) & 0x03, hr_d & 0x7F  # frames 20-21: HR-D
+    return b"".join(
+        frame7(status | (0x01 if i == 0 else 0), pleth + i, fb) for i, fb in enumerate(floats)
+    )
+
+
+def last(batch: OximeterBatch):
+    return batch[len(batch) - 1]
+
+
+@pytest.mark.parametrize(
+    ("hr", "expected"), [(0, 0), (127, 127), (128, 128), (300, 300), (511, None)]
+)
+def test_nonin7_heart_rate_edges(hr: int, expected: int | None) -> None:
+    out = Nonin7Decoder().feed(packet7(hr, 97) * 2)
+    assert last(out).pulse_rate_bpm == expected
+    assert last(out).spo2_percent == 97
+
+
+def test_nonin7_spo2_missing_and_16_bit_pleth() -> None:
+    out = Nonin7Decoder().feed(packet7(72, 127) * 2)
+    assert last(out).spo2_percent is None
+    # Pleth bytes with bit 7 set (0x80F0..) decode big-endian and do not upset framing.
+    assert out.pleth[:3].tolist() == [0x80F0, 0x80F1, 0x80F2]
+    assert len(out) == 50
+
+
+@pytest.mark.parametrize(
+    ("status", "flag"),
+    [
+        (0x80 | 0x40, F.SENSOR_OFF),
+        (0x80 | 0x20, F.ARTIFACT),
+        (0x80 | 0x10, F.OUT_OF_TRACK),
+        (0x80 | 0x08, F.SENSOR_ALARM),
+        (0x80 | 0x02, F.PULSE_BEAT),
+        (0x80 | 0x06, F.MARGINAL_PERFUSION),
+        (0x80 | 0x04, F.LOW_PERFUSION),
+    ],
+)
+def test_nonin7_status_bits(status: int, flag: OximeterFlag) -> None:
+    out = Nonin7Decoder().feed(packet7(72, 97, status=status))
+    assert out[3].flags & flag
+    assert out[0].flags & F.PACKET_START and not out[1].flags & F.PACKET_START
+
+
+def test_nonin7_low_battery_and_resync_mid_packet() -> None:
+    stream = packet7(90, 95, stat2=0x01) * 3
+    decoder = Nonin7Decoder()
+    out = decoder.feed(stream[13:])  # starts inside a frame: slides until frames line up
+    assert last(out).pulse_rate_bpm == 90 and last(out).flags & F.LOW_BATTERY
+    assert decoder.counters.bytes_dropped == 2  # the tail of the frame cut at byte 13
+
+
+def frame8(hr: int, spo2: int, status_bits: int = 0, stat2: int = 0) -> bytes:
+    return bytes([0x80 | status_bits | ((hr >> 7) & 0x03), hr & 0x7F, spo2, stat2])
+
+
+@pytest.mark.parametrize(
+    ("hr", "expected"), [(0, 0), (127, 127), (128, 128), (300, 300), (511, None)]
+)
+def test_nonin8_heart_rate_edges(hr: int, expected: int | None) -> None:
+    out = Nonin8Decoder().feed(frame8(hr, 98))
+    assert len(out) == 1
+    assert out[0].pulse_rate_bpm == expected and out[0].spo2_percent == 98
+    assert out[0].pleth is None
+
+
+def test_nonin8_spo2_missing() -> None:
+    assert Nonin8Decoder().feed(frame8(70, 127))[0].spo2_percent is None
+
+
+@pytest.mark.parametrize(
+    ("status_bits", "stat2", "flag"),
+    [
+        (0x20, 0, F.OUT_OF_TRACK),
+        (0x10, 0, F.LOW_PERFUSION),
+        (0x08, 0, F.MARGINAL_PERFUSION),
+        (0x04, 0, F.ARTIFACT),
+        (0, 0x08, F.SENSOR_ALARM),
+        (0, 0x01, F.LOW_BATTERY),
+    ],
+)
+def test_nonin8_status_bits(status_bits: int, stat2: int, flag: OximeterFlag) -> None:
+    out = Nonin8Decoder().feed(frame8(72, 97, status_bits, stat2))
+    assert out[0].flags == flag
+
+
+def test_nonin8_smartpoint_and_split_frames() -> None:
+    decoder = Nonin8Decoder()
+    data = frame8(72, 97, stat2=0x20) + b"\x95\x10" + frame8(140, 91)
+    out = OximeterBatch.concat([decoder.feed(data[i : i + 1]) for i in range(len(data))])
+    assert [f.pulse_rate_bpm for f in out] == [72, 140]
+    assert out.extras["smartpoint"].tolist() == [1.0, 0.0]
+    assert decoder.counters.bytes_dropped == 2 and decoder.counters.resyncs == 1
