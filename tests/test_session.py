@@ -107,14 +107,14 @@ def test_every_event_kind_of_clinical_md() -> None:
     ],
 )
 def test_bad_events_are_refused(args: dict, needle: str) -> None:
-    session, bus, records = make_session()
+    _, bus, records = make_session()
     with pytest.raises(VitalmonError, match=needle):
         bus.apply(Command("mark_event", args), 1)
     assert records == []
 
 
 def test_bad_phase_and_setup() -> None:
-    session, bus, _ = make_session()
+    _, bus, _ = make_session()
     with pytest.raises(VitalmonError, match="phase must be one of"):
         bus.apply(Command("set_phase", {"phase": "lunch"}), 1)
     with pytest.raises(VitalmonError, match="weight_kg must be a number above 0"):
