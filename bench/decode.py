@@ -3,7 +3,7 @@
 Budget (DESIGN.md): >= 20 MB/s for every protocol (a 9600-baud line carries under 1 kB/s).
 The stream is the protocol's own encoder output with a little garbage spliced in every
 few hundred frames, so framing and resync run too; it is fed in 4 kB reads.
-Usage: python bench/decode.py [--mb 8] [--chunk 4096] [PROTO ...]
+Usage: python bench/decode.py [--mb 8] [--chunk 4096] [--repeat 3] [PROTO ...]
 """
 
 from __future__ import annotations
@@ -48,14 +48,18 @@ def make_stream(protocol: str, megabytes: float) -> bytes:
     return b"".join(parts)
 
 
-def throughput(protocol: str, stream: bytes, chunk: int) -> tuple[float, int]:
-    decoder = make_decoder(protocol)
+def throughput(protocol: str, stream: bytes, chunk: int, repeat: int) -> tuple[float, int]:
+    """Best of `repeat` runs (other processes only ever slow a run down), and frames decoded."""
+    best = float("inf")
     frames = 0
-    start = time.perf_counter()
-    for offset in range(0, len(stream), chunk):
-        frames += len(decoder.feed(stream[offset : offset + chunk]))
-    wall = time.perf_counter() - start
-    return len(stream) / wall / 1e6, frames
+    for _ in range(repeat):
+        decoder = make_decoder(protocol)
+        frames = 0
+        start = time.perf_counter()
+        for offset in range(0, len(stream), chunk):
+            frames += len(decoder.feed(stream[offset : offset + chunk]))
+        best = min(best, time.perf_counter() - start)
+    return len(stream) / best / 1e6, frames
 
 
 def main() -> int:
@@ -63,16 +67,17 @@ def main() -> int:
     parser.add_argument("protocols", nargs="*", default=sorted(PROTOCOLS))
     parser.add_argument("--mb", type=float, default=8.0, help="stream size per protocol")
     parser.add_argument("--chunk", type=int, default=4096, help="bytes per feed() call")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per protocol; best counts")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     worst = float("inf")
     for protocol in args.protocols:
         stream = make_stream(protocol, args.mb)
-        mb_s, frames = throughput(protocol, stream, args.chunk)
+        mb_s, frames = throughput(protocol, stream, args.chunk, args.repeat)
         worst = min(worst, mb_s)
         print(
             f"decode {protocol:8s} {mb_s:7.1f} MB/s ({len(stream) / 1e6:.1f} MB, {frames} frames, "
-            f"{args.chunk} B reads); budget >= {BUDGET_MB_S:g} MB/s -> "
+            f"{args.chunk} B reads, best of {args.repeat}); budget >= {BUDGET_MB_S:g} MB/s -> "
             f"{verdict(mb_s, BUDGET_MB_S, lower_is_better=False)}"
         )
     return 0 if worst >= BUDGET_MB_S else 1

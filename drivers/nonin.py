@@ -192,10 +192,8 @@ class Nonin2Decoder:
         timer_s = self._timer.fill(k, rows, timer_ticks.astype(np.float32) / 3.0)
 
         flags = STATUS_TO_FLAGS[status]
-        low_battery = np.nan_to_num(stat2, nan=0).astype(np.uint32) & STAT2_LOW_BATTERY
-        flags = flags | np.where(low_battery != 0, np.uint32(OximeterFlag.LOW_BATTERY), 0).astype(
-            np.uint32
-        )
+        low_battery = np.fmax(stat2, 0).astype(np.uint32) & STAT2_LOW_BATTERY  # NaN -> 0
+        flags = flags | (low_battery * np.uint32(OximeterFlag.LOW_BATTERY))
         return OximeterBatch(
             SAMPLE_RATE_HZ,
             pleth,
