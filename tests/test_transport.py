@@ -361,3 +361,23 @@ def test_contec7_peer_sees_start_then_keepalives_over_a_pty(monkeypatch) -> None
     assert received[len(START_REALTIME) :].startswith(KEEPALIVE * 2)
     snap = pipeline.oximeter.snapshot(pipeline.t)
     assert snap.pulse_rate.value == 66 and snap.perfusion_index.value == pytest.approx(1.5)
+
+
+@pytest.mark.slow
+def test_bytes_queued_before_open_are_not_stamped_as_new() -> None:
+    endpoint = open_pty("oximeter", "nonin2")
+    stale = make_encoder("nonin2").encode(OximeterBatch.constant(75, [5] * 75, 90, 55))
+    endpoint.send(stale)  # waiting in the tty since before we opened it
+    collector = Collector("nonin2")
+    transport = SerialTransport(
+        endpoint.path, PROTOCOLS["nonin2"].line, collector.on_data, collector.on_link
+    )
+    transport.start()
+    feeder = Feeder(pty_sender(endpoint), "nonin2", pr=99)
+    try:
+        collector.wait_for(lambda: any(f.pulse_rate_bpm == 99 for _, f in collector.frames), 5)
+    finally:
+        feeder.stop()
+        transport.close()
+        endpoint.close()
+    assert all(f.pulse_rate_bpm != 55 for _, f in collector.frames)
