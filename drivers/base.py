@@ -48,3 +48,18 @@ class OximeterEncoder(Protocol):
     sample_rate_hz: float
 
     def encode(self, batch: OximeterBatch) -> bytes: ...
+
+
+class TwoWayDecoder(OximeterDecoder, Protocol):
+    """Optional hooks of a device that streams only when asked (e.g. `contec7`).
+
+    The oximeter channel sends `startup_bytes()` whenever the link comes up (first
+    open and every reopen) and `keepalive_bytes()` every `keepalive_interval_s` of
+    data time while it stays up. One-way decoders simply lack these attributes.
+    """
+
+    keepalive_interval_s: float
+
+    def startup_bytes(self) -> bytes: ...
+
+    def keepalive_bytes(self) -> bytes: ...
