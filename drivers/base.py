@@ -51,11 +51,12 @@ class OximeterEncoder(Protocol):
 
 
 class TwoWayDecoder(OximeterDecoder, Protocol):
-    """Optional hooks of a device that streams only when asked (e.g. `contec7`).
+    """Optional hooks of a device that needs setup bytes (e.g. `contec7`, Nonin format select).
 
     The oximeter channel sends `startup_bytes()` whenever the link comes up (first
-    open and every reopen) and `keepalive_bytes()` every `keepalive_interval_s` of
-    data time while it stays up. One-way decoders simply lack these attributes.
+    open and every reopen) and, if the decoder has `keepalive_bytes()`, sends that
+    every `keepalive_interval_s` of data time while it stays up. Decoders that need
+    neither (contec, berry, masimo) simply lack these attributes.
     """
 
     keepalive_interval_s: float

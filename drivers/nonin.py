@@ -78,6 +78,14 @@ def _status_table() -> np.ndarray:
 STATUS_TO_FLAGS = _status_table()
 
 
+def select_format_command(data_format: int) -> bytes:
+    """Ask the device for a data format (Bluetooth models; a wired OEM III may ignore it).
+
+    The device answers ACK 0x06 or NAK 0x15, which the decoder drops as a stray byte.
+    """
+    return bytes([0x02, 0x70, 0x02, 0x02, data_format, 0x03])
+
+
 def hr_value(raw: np.ndarray) -> np.ndarray:
     """9-bit heart rate -> bpm, NaN for the "no value" 511."""
     out = raw.astype(np.float32)
@@ -118,13 +126,17 @@ class Nonin2Decoder:
 
     sample_rate_hz = SAMPLE_RATE_HZ
     pleth_max = PLETH_MAX_FORMAT2
+    data_format = 2
+    _frame_test = staticmethod(format2_frames)
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
         self._scanner = FixedFrameScanner(FRAME_LEN, self._frame_test, self.counters)
         self.reset()
 
-    _frame_test = staticmethod(format2_frames)
+    def startup_bytes(self) -> bytes:
+        """Sent on every (re)open: select this data format (PROTOCOLS.md)."""
+        return select_format_command(self.data_format)
 
     def _frame_fields(
         self, buf: np.ndarray, starts: np.ndarray
@@ -318,6 +330,7 @@ class Nonin7Decoder(Nonin2Decoder):
     """Format 7: the same packets, but status first and a 16-bit big-endian pleth."""
 
     pleth_max = PLETH_MAX_FORMAT7
+    data_format = 7
     _frame_test = staticmethod(format7_frames)
 
     def _frame_fields(

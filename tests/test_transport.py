@@ -107,8 +107,18 @@ def test_two_way_channel_starts_the_device_and_keeps_it_alive() -> None:
     assert written[-1] == START_REALTIME  # re-sent on every reopen
 
 
-def test_one_way_channel_never_writes() -> None:
-    channel, _, written = make_channel("nonin2")
+@pytest.mark.parametrize(("protocol", "fmt"), [("nonin2", 2), ("nonin7", 7), ("nonin8", 8)])
+def test_nonin_selects_its_format_on_open_and_nothing_more(protocol: str, fmt: int) -> None:
+    channel, _, written = make_channel(protocol)
+    channel.on_link(up(0.0), 0.0)
+    for step in range(100):
+        channel.tick(step * 0.1)
+    assert written == [bytes([0x02, 0x70, 0x02, 0x02, fmt, 0x03])]
+
+
+@pytest.mark.parametrize("protocol", ["contec", "berry", "masimo"])
+def test_one_way_channel_never_writes(protocol: str) -> None:
+    channel, _, written = make_channel(protocol)
     channel.on_link(up(0.0), 0.0)
     for step in range(100):
         channel.tick(step * 0.1)
