@@ -1,9 +1,10 @@
 """Decode throughput per protocol on one core: a realistic stream, fed in serial-sized reads.
 
 Budget (DESIGN.md): >= 20 MB/s for every protocol (a 9600-baud line carries under 1 kB/s).
-The stream is the protocol's own encoder output with a little garbage spliced in every
-few hundred frames, so framing and resync run too; it is fed in 4 kB reads.
-Usage: python bench/decode.py [--mb 8] [--chunk 4096] [--repeat 3] [PROTO ...]
+The stream is the protocol's own encoder output with 8 bytes of garbage spliced in
+every 3000 frames (about every 15 kB: far more often than a real line, whose 15 kB
+take 15 s at 9600 baud), so framing and resync run too; it is fed in 4 kB reads.
+Usage: python bench/decode.py [--mb 8] [--chunk 4096] [--repeat 3] [--garbage-every N] [PROTO ...]
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from drivers.registry import PROTOCOLS, make_decoder, make_encoder
 from drivers.types import OximeterBatch
 
 BUDGET_MB_S = 20.0
-FRAMES_PER_BLOCK = 600
+GARBAGE_EVERY_FRAMES = 3000
 GARBAGE = bytes([0x01, 0x85, 0x10, 0x7F, 0xFF, 0x00, 0x80, 0x33])
 
 
-def make_stream(protocol: str, megabytes: float) -> bytes:
+def make_stream(protocol: str, megabytes: float, every: int = GARBAGE_EVERY_FRAMES) -> bytes:
     """Encoded frames with varying values, garbage between blocks, about `megabytes` long."""
     rng = np.random.default_rng(0)
     encoder = make_encoder(protocol)
@@ -34,7 +35,7 @@ def make_stream(protocol: str, megabytes: float) -> bytes:
     parts: list[bytes] = []
     size = 0
     while size < megabytes * 1e6:
-        pleth = rng.integers(0, top + 1, FRAMES_PER_BLOCK)
+        pleth = rng.integers(0, top + 1, every)
         batch = OximeterBatch.constant(
             encoder.sample_rate_hz,
             pleth,
@@ -68,11 +69,18 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=8.0, help="stream size per protocol")
     parser.add_argument("--chunk", type=int, default=4096, help="bytes per feed() call")
     parser.add_argument("--repeat", type=int, default=3, help="runs per protocol; best counts")
+    parser.add_argument(
+        "--garbage-every",
+        type=int,
+        default=GARBAGE_EVERY_FRAMES,
+        metavar="N",
+        help="frames between garbage bursts",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     worst = float("inf")
     for protocol in args.protocols:
-        stream = make_stream(protocol, args.mb)
+        stream = make_stream(protocol, args.mb, args.garbage_every)
         mb_s, frames = throughput(protocol, stream, args.chunk, args.repeat)
         worst = min(worst, mb_s)
         print(

@@ -174,19 +174,36 @@ class Nonin2Decoder:
         global_starts = starts + buf_start
         contiguous = count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
 
-        positions = self._positions(sync, contiguous)
-        pos_ext = np.concatenate(([self._prev_pos], positions))
+        start = self._steady_start(sync, contiguous)
+        if start is not None:
+            # Steady stream (the common case): positions simply count on, so each field's
+            # rows are every 25th row from a known offset and every pair is complete.
+            positions = (start + np.arange(k, dtype=np.int64)) % FRAMES_PER_PACKET
+
+            def rows_at(pos: int, msb_pos: int | None = None) -> np.ndarray:
+                return np.arange((pos - start) % FRAMES_PER_PACKET, k, FRAMES_PER_PACKET)
+
+        else:
+            positions = self._positions(sync, contiguous)
+            pos_prev = np.concatenate(([self._prev_pos], positions[:-1]))
+
+            def rows_at(pos: int, msb_pos: int | None = None) -> np.ndarray:
+                at = positions == pos
+                if msb_pos is not None:
+                    at &= pos_prev == msb_pos
+                return np.flatnonzero(at)
+
         float_ext = np.concatenate(([self._prev_float], floats))
         self._prev_end = int(global_starts[-1]) + FRAME_LEN
         self._prev_pos = int(positions[-1])
         self._prev_float = int(floats[-1])
 
         def single(pos: int) -> tuple[np.ndarray, np.ndarray]:
-            rows = np.flatnonzero(positions == pos)
+            rows = rows_at(pos)
             return rows, floats[rows] & 0x7F
 
         def pair(msb_pos: int) -> tuple[np.ndarray, np.ndarray]:
-            rows = np.flatnonzero((positions == msb_pos + 1) & (pos_ext[:-1] == msb_pos))
+            rows = rows_at(msb_pos + 1, msb_pos)
             return rows, hr_from_pair(float_ext[rows], floats[rows])
 
         rows, raw = pair(POS_HR_D_MSB)
@@ -199,7 +216,7 @@ class Nonin2Decoder:
         spo2_plain = self._spo2.fill(k, rows, spo2_value(raw))
         rows, raw = single(POS_STAT2)
         stat2 = self._stat2.fill(k, rows, raw.astype(np.float32))
-        rows = np.flatnonzero((positions == POS_TIMER_LSB) & (pos_ext[:-1] == POS_TIMER_MSB))
+        rows = rows_at(POS_TIMER_LSB, POS_TIMER_MSB)
         timer_ticks = ((float_ext[rows] & 0x7F) << 7) | (floats[rows] & 0x7F)
         timer_s = self._timer.fill(k, rows, timer_ticks.astype(np.float32) / 3.0)
 
@@ -220,6 +237,20 @@ class Nonin2Decoder:
                 "packet_position": positions.astype(np.float32),
             },
         )
+
+    def _steady_start(self, sync: np.ndarray, contiguous: np.ndarray) -> int | None:
+        """Packet position of the first frame if the whole feed just counts on, else None."""
+        if not contiguous.all():
+            return None
+        if self._prev_pos >= 0:
+            start = (self._prev_pos + 1) % FRAMES_PER_PACKET
+        elif sync[0]:
+            start = 0
+        else:
+            return None
+        expected = np.zeros(len(sync), dtype=bool)
+        expected[(FRAMES_PER_PACKET - start) % FRAMES_PER_PACKET :: FRAMES_PER_PACKET] = True
+        return start if np.array_equal(sync, expected) else None
 
     def _positions(self, sync: np.ndarray, contiguous: np.ndarray) -> np.ndarray:
         """Packet position of every frame (0 = SYNC frame), -1 where it is unknown."""
