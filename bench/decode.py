@@ -50,16 +50,20 @@ def make_stream(protocol: str, megabytes: float, every: int = GARBAGE_EVERY_FRAM
 
 
 def throughput(protocol: str, stream: bytes, chunk: int, repeat: int) -> tuple[float, int]:
-    """Best of `repeat` runs (other processes only ever slow a run down), and frames decoded."""
+    """MB per CPU second, best of `repeat` runs, and frames decoded.
+
+    CPU time of this process (not wall time): the budget is per core, and on a shared
+    machine wall time also counts the moments other processes held the core.
+    """
     best = float("inf")
     frames = 0
     for _ in range(repeat):
         decoder = make_decoder(protocol)
         frames = 0
-        start = time.perf_counter()
+        start = time.process_time()
         for offset in range(0, len(stream), chunk):
             frames += len(decoder.feed(stream[offset : offset + chunk]))
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return len(stream) / best / 1e6, frames
 
 
@@ -85,7 +89,7 @@ def main() -> int:
         worst = min(worst, mb_s)
         print(
             f"decode {protocol:8s} {mb_s:7.1f} MB/s ({len(stream) / 1e6:.1f} MB, {frames} frames, "
-            f"{args.chunk} B reads, best of {args.repeat}); budget >= {BUDGET_MB_S:g} MB/s -> "
+            f"{args.chunk} B reads, CPU time, best of {args.repeat}); budget >= {BUDGET_MB_S:g} MB/s -> "
             f"{verdict(mb_s, BUDGET_MB_S, lower_is_better=False)}"
         )
     return 0 if worst >= BUDGET_MB_S else 1
