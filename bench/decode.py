@@ -89,8 +89,8 @@ def main() -> int:
         worst = min(worst, mb_s)
         print(
             f"decode {protocol:8s} {mb_s:7.1f} MB/s ({len(stream) / 1e6:.1f} MB, {frames} frames, "
-            f"{args.chunk} B reads, CPU time, best of {args.repeat}); budget >= {BUDGET_MB_S:g} MB/s -> "
-            f"{verdict(mb_s, BUDGET_MB_S, lower_is_better=False)}"
+            f"{args.chunk} B reads, CPU time, best of {args.repeat}); "
+            f"budget >= {BUDGET_MB_S:g} MB/s -> {verdict(mb_s, BUDGET_MB_S, lower_is_better=False)}"
         )
     return 0 if worst >= BUDGET_MB_S else 1
 
