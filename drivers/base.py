@@ -48,3 +48,19 @@ class OximeterEncoder(Protocol):
     sample_rate_hz: float
 
     def encode(self, batch: OximeterBatch) -> bytes: ...
+
+
+class TwoWayDecoder(OximeterDecoder, Protocol):
+    """Optional hooks of a device that needs setup bytes (e.g. `contec7`, Nonin format select).
+
+    The oximeter channel sends `startup_bytes()` whenever the link comes up (first
+    open and every reopen) and, if the decoder has `keepalive_bytes()`, sends that
+    every `keepalive_interval_s` of data time while it stays up. Decoders that need
+    neither (contec, berry, masimo) simply lack these attributes.
+    """
+
+    keepalive_interval_s: float
+
+    def startup_bytes(self) -> bytes: ...
+
+    def keepalive_bytes(self) -> bytes: ...

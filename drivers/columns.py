@@ -67,35 +67,6 @@ class HeldValue:
         self.age_frames = 1 << 30
 
 
-def runs_of_step(starts: np.ndarray, step: int) -> list[np.ndarray]:
-    """Split sorted frame-start candidates into runs spaced exactly `step` apart."""
-    if len(starts) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(starts) != step) + 1
-    return np.split(starts, breaks)
-
-
-def chain_lengths(candidates: np.ndarray, step: int) -> np.ndarray:
-    """For each candidate: how many candidates follow it back to back (itself included).
-
-    Real frames arrive back to back, so a real frame heads a long chain while a
-    misaligned window that happens to checksum heads a chain of one or two.
-    """
-    if len(candidates) == 0:
-        return np.empty(0, dtype=np.int64)
-    origin = int(candidates[0])
-    valid = np.zeros(int(candidates[-1]) - origin + 1, dtype=bool)
-    valid[candidates - origin] = True
-    lengths = np.zeros(len(valid), dtype=np.int64)
-    for residue in range(step):
-        flags = valid[residue::step][::-1].astype(np.int64)
-        total = np.cumsum(flags)
-        reset = np.where(flags == 0, total, 0)
-        np.maximum.accumulate(reset, out=reset)
-        lengths[residue::step] = (total - reset)[::-1]
-    return lengths[candidates - origin]
-
-
 def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
     """Choose non-overlapping frames from valid candidates (sorted frame starts).
 

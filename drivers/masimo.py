@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -42,6 +43,7 @@ _NUMBER = re.compile(rb"[+-]?\d+(?:\.\d+)?")
 _EXC = re.compile(rb"[0-9A-Fa-f]{1,8}")
 
 
+@lru_cache(maxsize=4096)  # a device repeats the same few tokens all session
 def _number(text: bytes | None, top: float) -> float:
     """A token's number, NaN for dashes, anything malformed, or out of range."""
     if not text:
@@ -53,6 +55,7 @@ def _number(text: bytes | None, top: float) -> float:
     return value if 0.0 <= value <= top else float("nan")
 
 
+@lru_cache(maxsize=1024)
 def _exc_flags(text: bytes | None) -> int:
     if not text or _EXC.fullmatch(text) is None:
         return 0

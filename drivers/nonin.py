@@ -78,6 +78,14 @@ def _status_table() -> np.ndarray:
 STATUS_TO_FLAGS = _status_table()
 
 
+def select_format_command(data_format: int) -> bytes:
+    """Ask the device for a data format (Bluetooth models; a wired OEM III may ignore it).
+
+    The device answers ACK 0x06 or NAK 0x15, which the decoder drops as a stray byte.
+    """
+    return bytes([0x02, 0x70, 0x02, 0x02, data_format, 0x03])
+
+
 def hr_value(raw: np.ndarray) -> np.ndarray:
     """9-bit heart rate -> bpm, NaN for the "no value" 511."""
     out = raw.astype(np.float32)
@@ -118,13 +126,17 @@ class Nonin2Decoder:
 
     sample_rate_hz = SAMPLE_RATE_HZ
     pleth_max = PLETH_MAX_FORMAT2
+    data_format = 2
+    _frame_test = staticmethod(format2_frames)
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
         self._scanner = FixedFrameScanner(FRAME_LEN, self._frame_test, self.counters)
         self.reset()
 
-    _frame_test = staticmethod(format2_frames)
+    def startup_bytes(self) -> bytes:
+        """Sent on every (re)open: select this data format (PROTOCOLS.md)."""
+        return select_format_command(self.data_format)
 
     def _frame_fields(
         self, buf: np.ndarray, starts: np.ndarray
@@ -162,19 +174,36 @@ class Nonin2Decoder:
         global_starts = starts + buf_start
         contiguous = count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
 
-        positions = self._positions(sync, contiguous)
-        pos_ext = np.concatenate(([self._prev_pos], positions))
+        start = self._steady_start(sync, contiguous)
+        if start is not None:
+            # Steady stream (the common case): positions simply count on, so each field's
+            # rows are every 25th row from a known offset and every pair is complete.
+            positions = (start + np.arange(k, dtype=np.int64)) % FRAMES_PER_PACKET
+
+            def rows_at(pos: int, msb_pos: int | None = None) -> np.ndarray:
+                return np.arange((pos - start) % FRAMES_PER_PACKET, k, FRAMES_PER_PACKET)
+
+        else:
+            positions = self._positions(sync, contiguous)
+            pos_prev = np.concatenate(([self._prev_pos], positions[:-1]))
+
+            def rows_at(pos: int, msb_pos: int | None = None) -> np.ndarray:
+                at = positions == pos
+                if msb_pos is not None:
+                    at &= pos_prev == msb_pos
+                return np.flatnonzero(at)
+
         float_ext = np.concatenate(([self._prev_float], floats))
         self._prev_end = int(global_starts[-1]) + FRAME_LEN
         self._prev_pos = int(positions[-1])
         self._prev_float = int(floats[-1])
 
         def single(pos: int) -> tuple[np.ndarray, np.ndarray]:
-            rows = np.flatnonzero(positions == pos)
+            rows = rows_at(pos)
             return rows, floats[rows] & 0x7F
 
         def pair(msb_pos: int) -> tuple[np.ndarray, np.ndarray]:
-            rows = np.flatnonzero((positions == msb_pos + 1) & (pos_ext[:-1] == msb_pos))
+            rows = rows_at(msb_pos + 1, msb_pos)
             return rows, hr_from_pair(float_ext[rows], floats[rows])
 
         rows, raw = pair(POS_HR_D_MSB)
@@ -187,15 +216,13 @@ class Nonin2Decoder:
         spo2_plain = self._spo2.fill(k, rows, spo2_value(raw))
         rows, raw = single(POS_STAT2)
         stat2 = self._stat2.fill(k, rows, raw.astype(np.float32))
-        rows = np.flatnonzero((positions == POS_TIMER_LSB) & (pos_ext[:-1] == POS_TIMER_MSB))
+        rows = rows_at(POS_TIMER_LSB, POS_TIMER_MSB)
         timer_ticks = ((float_ext[rows] & 0x7F) << 7) | (floats[rows] & 0x7F)
         timer_s = self._timer.fill(k, rows, timer_ticks.astype(np.float32) / 3.0)
 
         flags = STATUS_TO_FLAGS[status]
-        low_battery = np.nan_to_num(stat2, nan=0).astype(np.uint32) & STAT2_LOW_BATTERY
-        flags = flags | np.where(low_battery != 0, np.uint32(OximeterFlag.LOW_BATTERY), 0).astype(
-            np.uint32
-        )
+        low_battery = np.fmax(stat2, 0).astype(np.uint32) & STAT2_LOW_BATTERY  # NaN -> 0
+        flags = flags | (low_battery * np.uint32(OximeterFlag.LOW_BATTERY))
         return OximeterBatch(
             SAMPLE_RATE_HZ,
             pleth,
@@ -210,6 +237,20 @@ class Nonin2Decoder:
                 "packet_position": positions.astype(np.float32),
             },
         )
+
+    def _steady_start(self, sync: np.ndarray, contiguous: np.ndarray) -> int | None:
+        """Packet position of the first frame if the whole feed just counts on, else None."""
+        if not contiguous.all():
+            return None
+        if self._prev_pos >= 0:
+            start = (self._prev_pos + 1) % FRAMES_PER_PACKET
+        elif sync[0]:
+            start = 0
+        else:
+            return None
+        expected = np.zeros(len(sync), dtype=bool)
+        expected[(FRAMES_PER_PACKET - start) % FRAMES_PER_PACKET :: FRAMES_PER_PACKET] = True
+        return start if np.array_equal(sync, expected) else None
 
     def _positions(self, sync: np.ndarray, contiguous: np.ndarray) -> np.ndarray:
         """Packet position of every frame (0 = SYNC frame), -1 where it is unknown."""
@@ -320,6 +361,7 @@ class Nonin7Decoder(Nonin2Decoder):
     """Format 7: the same packets, but status first and a 16-bit big-endian pleth."""
 
     pleth_max = PLETH_MAX_FORMAT7
+    data_format = 7
     _frame_test = staticmethod(format7_frames)
 
     def _frame_fields(

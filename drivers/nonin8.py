@@ -13,7 +13,7 @@ import numpy as np
 
 from drivers.base import LineSettings
 from drivers.columns import FixedFrameScanner
-from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, spo2_value
+from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 FRAME_LEN = 4
@@ -68,6 +68,10 @@ class Nonin8Decoder:
         self.counters = DecoderCounters()
         self._scanner = FixedFrameScanner(FRAME_LEN, find_frames, self.counters)
         self._prev_end = -1
+
+    def startup_bytes(self) -> bytes:
+        """Sent on every (re)open: select format 8 (PROTOCOLS.md)."""
+        return select_format_command(8)
 
     def reset(self) -> None:
         self._scanner.reset()

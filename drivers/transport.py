@@ -42,6 +42,7 @@ def open_port(url: str, line: LineSettings) -> serial.SerialBase:
         if isinstance(port, serial.Serial):
             # A real tty (or pty) may hold bytes from before we opened it (or from before
             # the adapter was pulled): they would be stamped as arriving now. Drop them.
+            # (pyserial's posix open() flushes too; this keeps it true for any backend.)
             port.reset_input_buffer()
     except (serial.SerialException, OSError, ValueError) as exc:
         raise PortOpenError(f"cannot open port '{url}': {exc}") from exc

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from drivers.nonin import Nonin7Decoder
+from drivers.nonin import Nonin7Decoder, Nonin7Encoder, format7_frames
 from drivers.nonin8 import Nonin8Decoder
 from drivers.types import OximeterBatch, OximeterFlag
 
@@ -119,3 +120,14 @@ def test_nonin8_smartpoint_and_split_frames() -> None:
     assert [f.pulse_rate_bpm for f in out] == [72, 140]
     assert out.extras["smartpoint"].tolist() == [1.0, 0.0]
     assert decoder.counters.bytes_dropped == 2 and decoder.counters.resyncs == 1
+
+
+def test_nonin7_misaligned_window_that_checksums_does_not_cost_a_real_frame() -> None:
+    # With these pleth values a window starting at byte 4 (inside frame 1, running into
+    # frame 2) happens to look like a valid frame. Real frames form the longer chain
+    # and win; an earlier "lone candidate overlapping a run" rule dropped frame 1 too.
+    raw = Nonin7Encoder().encode(OximeterBatch.constant(75, [4101, 56151, 53128, 14991], 97, 72))
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    assert np.flatnonzero(format7_frames(buf, len(buf) - 4)[1]).tolist() == [0, 4, 5, 10, 15]
+    out = Nonin7Decoder().feed(raw)
+    assert out.pleth.tolist() == [4101, 56151, 53128, 14991]

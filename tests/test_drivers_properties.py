@@ -22,7 +22,11 @@ from drivers.types import OximeterBatch, OximeterFlag
 from tests.drivers_specs import SPECS, ProtocolSpec
 
 PROTOCOLS = sorted(SPECS)
-FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @dataclass(frozen=True)
