@@ -34,6 +34,15 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
         LineSettings(9600),
         "Nonin serial data format 2 (5-byte frames, 75/s)",
     ),
+    "suntech": ProtocolInfo(
+        "suntech",
+        "nibp",
+        "drivers.suntech",
+        "SuntechResponseDecoder",
+        "SuntechResponseEncoder",
+        LineSettings(9600),
+        "SunTech Advantage OEM NIBP module (command/response, 9600 8N1)",
+    ),
 }
 
 ALIASES: dict[str, str] = {"nonin": "nonin2"}
