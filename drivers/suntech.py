@@ -292,8 +292,11 @@ def encode_bp_data(response: BpDataResponse) -> bytes:
     return _finish(body)
 
 
-def encode_module_data(text: str) -> bytes:
-    payload = text.encode("ascii", "replace")[:MODULE_DATA_PAYLOAD].ljust(MODULE_DATA_PAYLOAD)
+def encode_module_data(payload: bytes | str) -> bytes:
+    """Module data; a payload shorter than the frame's 64 bytes is padded with spaces."""
+    if isinstance(payload, str):
+        payload = payload.encode("ascii", "replace")
+    payload = payload[:MODULE_DATA_PAYLOAD].ljust(MODULE_DATA_PAYLOAD)
     return _finish(bytes((RESPONSE_START, LEN_MODULE_DATA)) + payload)
 
 
@@ -307,7 +310,7 @@ def encode_response(response: SuntechResponse) -> bytes:
         return encode_return_code(response.code)
     if isinstance(response, BpDataResponse):
         return encode_bp_data(response)
-    return encode_module_data(response.text)
+    return encode_module_data(response.payload)
 
 
 # ---------------------------------------------------------------- decoders

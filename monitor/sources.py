@@ -52,11 +52,15 @@ class SimulatorSource:
 
     live = False
 
-    def __init__(self, bedside: SimulatedBedside, speed: float | None = 1.0) -> None:
+    def __init__(
+        self, bedside: SimulatedBedside, speed: float | None = 1.0, step_s: float | None = None
+    ) -> None:
         self._bedside = bedside
         self._speed = speed
         # Steps divide a second exactly, so every speed yields the same per-second numerics.
-        self.step_s = 0.04 if speed is not None and speed <= 20 else 1.0
+        if step_s is None:
+            step_s = 0.04 if speed is not None and speed <= 20 else 1.0
+        self.step_s = step_s
         self.protocols = dict(bedside.protocols)
         self._closed = threading.Event()
         self._t = 0.0
