@@ -222,3 +222,12 @@ def test_same_records_whatever_the_simulator_step(tmp_path: Path) -> None:
     assert len(fine) == len(coarse) and fine == coarse
     assert any(r["type"] == "nibp" and r["status"] == "ok" for r in fine)
     assert any(r["type"] == "event" and r.get("state") == "not_responding" for r in fine)
+
+
+def test_stat_does_not_hammer_a_silent_module(tmp_path: Path) -> None:
+    path = tmp_path / "silent.toml"
+    path.write_text('name = "s"\n[[timeline]]\nat_s = 0\nnibp_silent = true\n', encoding="utf-8")
+    run = Run(str(path)).at(1, "nibp_stat").run(120)
+    failed = run.of("nibp", status="failed")
+    assert len(failed) == 1 and failed[0]["error"] == "NIBP not responding"
+    assert failed[0]["t"] == 6.0
