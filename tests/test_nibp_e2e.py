@@ -78,7 +78,7 @@ def test_nibp_interval_without_an_nibp_is_refused(raw_pty) -> None:
 def test_monitor_measures_through_the_simulator_pty() -> None:
     """`vitalmon sim --pty` serves the virtual module; the monitor opens it with pyserial."""
     proc = subprocess.Popen(
-        vitalmon_cmd("sim", "steady", "--pty", "--speed", "10"),
+        vitalmon_cmd("sim", "steady", "--pty", "--speed", "20"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -89,7 +89,7 @@ def test_monitor_measures_through_the_simulator_pty() -> None:
         assert ports["oximeter"]["protocol"] == "nonin2"
         result = run_vitalmon(
             "run", "--nibp", f"suntech:{ports['nibp']['port']}", "--nibp-interval", "1",
-            "--headless", "--duration", "8", timeout=30,
+            "--headless", "--duration", "5", timeout=30,
         )  # fmt: skip
     finally:
         proc.terminate()
