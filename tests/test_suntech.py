@@ -340,3 +340,15 @@ def test_random_bytes_never_raise_nor_leave_the_protocol_range(noise: bytes) -> 
     assert counters.bytes_in == len(noise)
     consumed = sum(len(encode_response(r)) for r in out)
     assert counters.bytes_dropped + consumed == len(noise)
+
+
+def test_a_frame_hidden_inside_a_real_frame_is_not_taken() -> None:
+    """BP data whose test codes happen to hold a whole ack frame: the ack is data."""
+    hidden = hexbytes("3E 04 4F 6F")
+    bp = BpDataResponse(120, 80, 0, 1, hidden + bytes(4), 70, 93, 0)
+    raw = encode_response(bp)
+    for cut in range(len(raw) + 1):
+        decoder = SuntechResponseDecoder()
+        out = list(decoder.feed(raw[:cut])) + list(decoder.feed(raw[cut:]))
+        assert out == [bp], cut
+        assert decoder.counters.bytes_dropped == 0
