@@ -40,8 +40,9 @@ from drivers.types import NibpReading, NibpStatus
 CUFF_POLL_S = 0.5
 BP_POLL_S = 2.0
 RESPONSE_TIMEOUT_S = 5.0
-MAX_MEASUREMENT_S = 180.0  # adult: measurement over, cuff below 15 mmHg, within this
-CUFF_DEFLATED_MMHG = 15
+# Adult: the measurement over (the module reports only after it has dumped the
+# cuff below 15 mmHg) within this, or it is aborted.
+MAX_MEASUREMENT_S = 180.0
 # Bytes of a frame that never completes (garbage that looked like a start) are given
 # up after this long; a whole frame takes under 70 ms at 9600 baud.
 PARTIAL_FRAME_EXPIRY_S = 0.5
