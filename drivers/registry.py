@@ -90,6 +90,15 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             LineSettings(9600),
             "Masimo ASCII 1 (one KEY=VALUE text line a second, PI)",
         ),
+        ProtocolInfo(
+            "suntech",
+            "nibp",
+            "drivers.suntech",
+            "SuntechResponseDecoder",
+            "SuntechResponseEncoder",
+            LineSettings(9600),
+            "SunTech Advantage OEM NIBP module (command/response, 9600 8N1)",
+        ),
     )
 }
 

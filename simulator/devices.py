@@ -6,6 +6,7 @@ import numpy as np
 
 from drivers.registry import get_protocol, make_encoder
 from drivers.types import OximeterBatch, OximeterFlag
+from simulator.nibp_device import VirtualNibpModule
 from simulator.physiology import PatientModel
 from simulator.scenario import Scenario
 from simulator.waveforms import PlethSynth
@@ -67,7 +68,18 @@ class SimulatedBedside:
         self.scenario = scenario
         self.model = PatientModel(scenario, seed)
         self.oximeter = VirtualOximeter(self.model, scenario.oximeter_protocol)
+        self.nibp = VirtualNibpModule(self.model, seed)
+        # channel -> protocol name of every device, as the monitor's pipeline wants them
+        self.protocols = {"oximeter": self.oximeter.protocol, "nibp": self.nibp.protocol}
 
     def advance(self, t_s: float) -> dict[str, bytes]:
         """Bytes each device sends between the previous call and `t_s`, by channel."""
-        return {"oximeter": self.oximeter.generate_until(t_s)}
+        return {
+            "oximeter": self.oximeter.generate_until(t_s),
+            "nibp": self.nibp.generate_until(t_s),
+        }
+
+    def receive(self, channel: str, data: bytes, t_s: float) -> None:
+        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices only)."""
+        if channel == "nibp":
+            self.nibp.receive(data, t_s)
