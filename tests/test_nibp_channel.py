@@ -96,7 +96,11 @@ def test_bad_interval_is_refused() -> None:
     run = Run()
     for bad in (0, 121, 2.5, "5", True):
         with pytest.raises(CommandError):
-            run.pipeline.apply_command(Command("nibp_interval", {"minutes": bad}))
+            run.pipeline.commands.apply(Command("nibp_interval", {"minutes": bad}), 0.0)
+        # Through the pipeline a refused command is an error record, never a crash.
+        run.pipeline.apply_command(Command("nibp_interval", {"minutes": bad}))
+    assert [r["type"] for r in run.records] == ["error"] * 5
+    assert run.nibp.mode == "manual"
 
 
 def test_interval_command_waits_for_the_clock(tmp_path: Path) -> None:
@@ -149,8 +153,8 @@ def test_stop_cancels_the_measurement_and_stat() -> None:
     assert run.nibp.status is NibpStatus.ABORTED and run.nibp.mode == "manual"
 
 
-def test_program_without_a_session_runs_the_infusion_program() -> None:
-    run = Run().at(0, "nibp_program", on=True).run(2800)
+def test_program_in_the_infusion_phase() -> None:
+    run = Run().at(0, "set_phase", phase="infusion").at(0, "nibp_program", on=True).run(2800)
     # Every 5 min for the first 30 min of the infusion, then every 15 min.
     assert run.starts() == [300.0 * k for k in range(1, 7)] + [2700.0]
     assert run.nibp.mode == "program" and run.nibp.interval_min == 15
