@@ -152,9 +152,8 @@ class VirtualOximeter:
         vitals = self._model.vitals_at(float(k))
         times = (index + 1) / self.sample_rate_hz
         wave, beat = self._pleth(k, index, times, fault == "artifact")
-        spo2: float | None = round(vitals.spo2_percent)
-        pr: float | None = round(vitals.hr_bpm)
-        pi: float | None = round(vitals.pi_percent, 1)
+        spo2, pr = _whole(vitals.spo2_percent), _whole(vitals.hr_bpm)
+        pi = None if math.isnan(vitals.pi_percent) else round(vitals.pi_percent, 1)
         flags = OximeterFlag.NONE
         if fault == "probe_off":
             if self._probe_off_since is None:
@@ -188,6 +187,11 @@ class VirtualOximeter:
         )
         batch.flags[beat] |= np.uint32(perfusion)
         return self._encoder.encode(batch)
+
+
+def _whole(value: float) -> float | None:
+    """A device value as the device sends it: whole units, None for no value (NaN)."""
+    return None if math.isnan(value) else float(round(value))
 
 
 # A resp source renders second k's samples: (wave -1..1, breath-start mask, rr shown).

@@ -12,12 +12,17 @@ from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
+from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec
 
 
 def register(commands) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="monitor a patient (GUI, or --headless JSON lines)")
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--sim", metavar="SCENARIO", help="built-in scenario name or a .toml file")
+    source.add_argument(
+        "--sim",
+        metavar="SCENARIO",
+        help="built-in scenario name, a .toml file, or wfdb:RECORD (PhysioNet record path)",
+    )
     source.add_argument("--oximeter", metavar="PROTO:PORT", help="e.g. nonin2:/dev/ttyUSB0")
     run.add_argument("--headless", action="store_true", help="no window; JSON lines on stdout")
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
@@ -31,6 +36,9 @@ def make_source(args: argparse.Namespace) -> Source:
         if args.speed != 1.0:
             raise UsageError("--speed applies only to simulated or replayed sources")
         return SerialSource({"oximeter": parse_port_spec(args.oximeter, "oximeter")})
+    record = parse_wfdb_spec(args.sim or "")
+    if record is not None:
+        return SimulatorSource(WfdbBedside(record), speed=args.speed)
     scenario = load_scenario(args.sim or "steady")
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
