@@ -12,18 +12,22 @@ import numpy as np
 
 from simulator.physiology import SecondState
 
-# Pleth beat as three Gaussians over the beat phase (0 = foot of the upstroke):
-# (centre, width, height) of the systolic wave, the late-systolic shoulder and
-# the diastolic (reflected) wave. The dip between the last two is the dicrotic notch.
-PLETH_COMPONENTS = ((0.17, 0.075, 1.0), (0.30, 0.07, 0.34), (0.52, 0.10, 0.42))
-PLETH_PEAK_PHASE = 0.17
+# Pleth beat over the beat phase (0 = foot of the upstroke): a systolic Gaussian, a
+# smaller diastolic (reflected-wave) Gaussian, and the runoff of the vessels that
+# falls back to the foot by the end of the beat. The dip before the diastolic wave
+# is the dicrotic notch.
+PLETH_SYSTOLIC = (0.16, 0.065, 1.0)  # centre, width, height
+PLETH_DIASTOLIC = (0.45, 0.085, 0.28)
+PLETH_RUNOFF = (0.8, 1.6, 0.13, 0.025)  # height, decay power, onset centre, onset width
 RESP_INSPIRATION = 0.4  # fraction of a breath spent breathing in
 
 
 def _beat_shape_raw(phase: np.ndarray) -> np.ndarray:
     out = np.zeros_like(phase, dtype=np.float64)
-    for centre, width, height in PLETH_COMPONENTS:
+    for centre, width, height in (PLETH_SYSTOLIC, PLETH_DIASTOLIC):
         out += height * np.exp(-(((phase - centre) / width) ** 2))
+    height, power, onset, onset_width = PLETH_RUNOFF
+    out += height * (1.0 - phase) ** power / (1.0 + np.exp(-(phase - onset) / onset_width))
     return out
 
 
@@ -81,7 +85,7 @@ def pleth_samples(
     """
     beat, resp = phases_in_second(state, times)
     pi = state.vitals.pi_percent
-    amplitude = float(np.clip(0.10 + 0.07 * pi, 0.03, 0.42))
+    amplitude = float(np.clip(0.03 + 0.08 * pi, 0.02, 0.42))
     breath = np.sin(2 * np.pi * resp) * min(1.0, state.breath_depth)
     amplitude_mod = amplitude * (1.0 + 0.08 * breath)
     wave = 0.5 + amplitude_mod * (pleth_beat_shape(beat % 1.0) - 0.45)

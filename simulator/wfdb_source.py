@@ -323,11 +323,9 @@ class WfdbBedside(Bedside):
         return VirtualRespSensor(patient, "simresp", resp=render)
 
 
-def parse_wfdb_spec(spec: str) -> str | None:
-    """`wfdb:RECORD` -> RECORD (path without extension); anything else -> None."""
-    if spec.startswith("wfdb:"):
-        record = spec[len("wfdb:") :]
-        if not record:
-            raise WfdbRecordError("'wfdb:' needs a record path, e.g. wfdb:data/a103l")
-        return record
-    return None
+def parse_wfdb_spec(spec: str) -> str:
+    """`wfdb:RECORD` -> RECORD (path without extension)."""
+    record = spec.removeprefix("wfdb:")
+    if not record:
+        raise WfdbRecordError("'wfdb:' needs a record path, e.g. wfdb:data/physionet/a103l")
+    return record

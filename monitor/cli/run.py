@@ -12,7 +12,6 @@ from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
-from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -36,9 +35,10 @@ def make_source(args: argparse.Namespace) -> Source:
         if args.speed != 1.0:
             raise UsageError("--speed applies only to simulated or replayed sources")
         return SerialSource({"oximeter": parse_port_spec(args.oximeter, "oximeter")})
-    record = parse_wfdb_spec(args.sim or "")
-    if record is not None:
-        return SimulatorSource(WfdbBedside(record), speed=args.speed)
+    if args.sim and args.sim.startswith("wfdb:"):
+        from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec  # scipy: load on demand
+
+        return SimulatorSource(WfdbBedside(parse_wfdb_spec(args.sim)), speed=args.speed)
     scenario = load_scenario(args.sim or "steady")
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 

@@ -9,7 +9,6 @@ import threading
 from monitor.cli.common import UsageError, speed_arg, stop_on_sigterm
 from simulator.devices import Bedside, SimulatedBedside
 from simulator.scenario import load_scenario
-from simulator.wfdb_source import WfdbBedside
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -32,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     if args.wfdb and args.scenario:
         raise UsageError("give a SCENARIO or --wfdb RECORD, not both")
     if args.wfdb:
+        from simulator.wfdb_source import WfdbBedside  # scipy: load on demand
+
         bedside: Bedside = WfdbBedside(args.wfdb)
     else:
         bedside = SimulatedBedside(load_scenario(args.scenario or "steady"), seed=args.seed)
