@@ -165,3 +165,15 @@ def test_user_scenario_file_runs_from_the_cli(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     last = json_lines(result.stdout)[-1]
     assert 122 <= last["pr"] <= 138
+
+
+def test_infusion_session_has_its_desaturation_episode_and_bp_rise() -> None:
+    model = PatientModel(load_scenario("infusion"), seed=0)
+    spo2 = [round(model.vitals_at(38 * 60.0 + s).spo2_percent) for s in range(0, 5 * 60)]
+    below = [v < 90 for v in spo2]
+    longest = max(len(run) for run in "".join("x" if b else " " for b in below).split())
+    assert longest > 30 and min(spo2) <= 88
+    assert round(model.vitals_at(50 * 60.0).spo2_percent) >= 94
+    base = sum(model.vitals_at(t * 60.0).sys_mmhg for t in range(2, 10)) / 8
+    peak = max(model.vitals_at(t * 60.0).sys_mmhg for t in range(45, 56))
+    assert peak >= 1.25 * base  # NIBP_SYS_RISE can fire at the end of the infusion
