@@ -42,6 +42,7 @@ NO_SIGNAL_FLAGS = (
     | OximeterFlag.NO_SIGNAL
 )
 NOISE_OXIMETER, NOISE_RESP = 1, 2
+BREATH_FLAG = int(RespFlag.BREATH)
 
 
 class Model(Protocol):
@@ -251,7 +252,7 @@ class VirtualRespSensor:
         if breath.any():
             self._last_breath_t = float(times[breath][-1])
         since = times - last
-        flags = np.where(breath, RespFlag.BREATH, RespFlag.NONE).astype(np.uint8)
+        flags = breath.astype(np.uint8) * np.uint8(BREATH_FLAG)
         rr_value = np.nan if rr is None else round(rr)
         batch = RespBatch(
             self.sample_rate_hz,

@@ -32,12 +32,23 @@ def _beat_shape_raw(phase: np.ndarray) -> np.ndarray:
 
 
 _PEAK = float(_beat_shape_raw(np.linspace(0.0, 1.0, 2001)).max())
+TABLE_SIZE = 2048
+_TABLE_PHASE = np.arange(TABLE_SIZE + 1) / TABLE_SIZE
 
 
 def pleth_beat_shape(phase: np.ndarray) -> np.ndarray:
     """One beat of a photoplethysmogram over phase 0..1, peak 1: steep upstroke to the
     systolic peak, a slower fall to the dicrotic notch, the diastolic wave, runoff."""
     return _beat_shape_raw(np.asarray(phase, dtype=np.float64)) / _PEAK
+
+
+def _table(shape) -> np.ndarray:
+    return shape(_TABLE_PHASE)
+
+
+def _lookup(table: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    """A shape at phases 0..1 by linear interpolation in its precomputed table (fast)."""
+    return np.interp(phase, _TABLE_PHASE, table)
 
 
 def resp_breath_shape(phase: np.ndarray) -> np.ndarray:
@@ -49,6 +60,10 @@ def resp_breath_shape(phase: np.ndarray) -> np.ndarray:
     x = (phase - RESP_INSPIRATION) / (1.0 - RESP_INSPIRATION)
     fall = (np.exp(-4.0 * x) - np.exp(-4.0)) / (1.0 - np.exp(-4.0))
     return np.where(inspiring, rise, fall)
+
+
+_PLETH_TABLE = _table(pleth_beat_shape)
+_RESP_TABLE = _table(resp_breath_shape)
 
 
 def phases_in_second(state: SecondState, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +103,7 @@ def pleth_samples(
     amplitude = float(np.clip(0.03 + 0.08 * pi, 0.02, 0.42))
     breath = np.sin(2 * np.pi * resp) * min(1.0, state.breath_depth)
     amplitude_mod = amplitude * (1.0 + 0.08 * breath)
-    wave = 0.5 + amplitude_mod * (pleth_beat_shape(beat % 1.0) - 0.45)
+    wave = 0.5 + amplitude_mod * (_lookup(_PLETH_TABLE, beat % 1.0) - 0.45)
     wave += 0.025 * breath + 0.004 * noise
     if artifact:
         wave += 0.22 * np.sin(2 * np.pi * 0.9 * times) + 0.12 * noise
@@ -100,6 +115,6 @@ def resp_samples(state: SecondState, times: np.ndarray, noise: np.ndarray) -> np
     scaled by its depth, plus a small cardiac oscillation and noise; flat at apnea."""
     beat, resp = phases_in_second(state, times)
     depth = min(1.2, state.breath_depth)
-    wave = depth * (2.0 * resp_breath_shape(resp % 1.0) - 1.0) * 0.8
+    wave = depth * (2.0 * _lookup(_RESP_TABLE, resp % 1.0) - 1.0) * 0.8
     wave += 0.04 * np.sin(2 * np.pi * beat) + 0.015 * noise
     return np.clip(wave, -1.0, 1.0)
