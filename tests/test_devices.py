@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ class RecordingEncoder:
     """An oximeter encoder that keeps what it was given (stands in for any protocol)."""
 
     sample_rate_hz = 60.0
-    batches: list[OximeterBatch] = []
+    batches: ClassVar[list[OximeterBatch]] = []
 
     def encode(self, batch: OximeterBatch) -> bytes:
         RecordingEncoder.batches.append(batch)
