@@ -12,6 +12,7 @@ import pytest
 import wfdb
 from wfdb import processing
 
+from monitor.cli import main
 from simulator.wfdb_source import ABP_WINDOW_S, RecordedPatient, WfdbBedside
 from tests.conftest import DATA, json_lines, run_vitalmon, vitalmon_cmd
 from tests.simhelp import run_bedside
@@ -67,16 +68,16 @@ def test_03700181_resp_gives_a_respiration_rate_on_the_resp_channel() -> None:
     assert max(r["apnea_s"] for r in records[40:]) < 10
 
 
-def test_cli_plays_a_record_and_rejects_a_missing_one() -> None:
+def test_cli_plays_a_record_and_rejects_a_missing_one(capsys) -> None:
     result = run_vitalmon(
         "run", "--sim", f"wfdb:{A103L}", "--headless", "--duration", "30", "--speed", "max"
     )
     assert result.returncode == 0, result.stderr
     last = json_lines(result.stdout)[-1]
     assert 120 <= last["pr"] <= 134 and last["rr"] is None
-    bad = run_vitalmon("run", "--sim", "wfdb:/no/such/record", "--headless", "--speed", "max")
-    assert bad.returncode == 1 and "cannot read WFDB record" in bad.stderr
-    assert len(bad.stderr.strip().splitlines()) == 1
+    assert main(["run", "--sim", "wfdb:/no/such/record", "--headless", "--speed", "max"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read WFDB record" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
