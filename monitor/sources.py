@@ -19,6 +19,7 @@ from drivers.types import LinkEvent
 from simulator.devices import Bedside
 
 TICK_S = 0.1
+SAME_STEP_EPS_S = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,12 @@ class SimulatorSource:
                 delay = start + t / self._speed - time.monotonic()
                 if delay > 0 and self._closed.wait(delay):
                     return
-            sent = False
-            for channel, data in self._bedside.advance(t).items():
-                if data:
-                    sent = True
-                    yield Chunk(t, channel, data)
+            # Every device's bytes of the step are in before the step's time closes a data
+            # second: earlier chunks of a step are stamped a hair before it, so the
+            # numerics of second k never miss a device's bytes of second k, whatever the step.
+            sent = [(ch, data) for ch, data in self._bedside.advance(t).items() if data]
+            for i, (channel, data) in enumerate(sent):
+                yield Chunk(t if i == len(sent) - 1 else t - SAME_STEP_EPS_S, channel, data)
             if not sent:
                 yield Chunk(t)
 

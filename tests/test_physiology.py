@@ -109,3 +109,21 @@ def test_after_the_timeline_ends_its_last_state_holds(name: str, attr: str, expe
     model = PatientModel(load_scenario(name), seed=0)
     values = [getattr(model.vitals_at(5000 + s), attr) for s in range(30)]
     assert sum(values) / len(values) == pytest.approx(expected, abs=4)
+
+
+def test_headless_records_are_the_same_at_40_ms_and_1_s_steps() -> None:
+    from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+    from monitor.sources import SimulatorSource
+
+    def records(step_s: float) -> list[dict]:
+        source = SimulatorSource(SimulatedBedside(load_scenario("apnea"), seed=5), speed=None)
+        source.step_s = step_s
+        pipeline = AcquisitionPipeline(source.protocols)
+        out: list[dict] = []
+        pipeline.subscribe(lambda r: out.append({k: v for k, v in r.items() if k != "wall"}))
+        PipelineRunner(source, pipeline, duration_s=40).run()
+        return out
+
+    fine, coarse = records(0.04), records(1.0)
+    assert len(fine) == 40 and fine[0]["rr"] is not None
+    assert fine == coarse
