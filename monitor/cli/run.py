@@ -23,6 +23,9 @@ def register(commands) -> argparse.ArgumentParser:
         help="built-in scenario name, a .toml file, or wfdb:RECORD (PhysioNet record path)",
     )
     source.add_argument("--oximeter", metavar="PROTO:PORT", help="e.g. nonin2:/dev/ttyUSB0")
+    run.add_argument(
+        "--resp", metavar="PROTO:PORT", help="respiration source, e.g. simresp:/dev/pts/8"
+    )
     run.add_argument("--headless", action="store_true", help="no window; JSON lines on stdout")
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
     run.add_argument("--speed", type=speed_arg, default=1.0, metavar="N|max")
@@ -34,7 +37,12 @@ def make_source(args: argparse.Namespace) -> Source:
     if args.oximeter:
         if args.speed != 1.0:
             raise UsageError("--speed applies only to simulated or replayed sources")
-        return SerialSource({"oximeter": parse_port_spec(args.oximeter, "oximeter")})
+        ports = {"oximeter": parse_port_spec(args.oximeter, "oximeter")}
+        if args.resp:
+            ports["resp"] = parse_port_spec(args.resp, "resp")
+        return SerialSource(ports)
+    if args.resp:
+        raise UsageError("--resp goes with --oximeter (a simulated source brings its own)")
     if args.sim and args.sim.startswith("wfdb:"):
         from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec  # scipy: load on demand
 

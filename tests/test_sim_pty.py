@@ -1,9 +1,12 @@
-"""comm-loss over a real pty: the device side really sends nothing, then comes back."""
+"""Virtual devices on real ptys: comm-loss really sends nothing, respiration reaches
+the monitor over its own pty."""
 
 from __future__ import annotations
 
+import json
 import os
 import select
+import subprocess
 import threading
 import time
 
@@ -12,6 +15,7 @@ import pytest
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 from simulator.serve import serve_on_ptys
+from tests.conftest import json_lines, run_vitalmon, vitalmon_cmd
 
 pytestmark = pytest.mark.slow
 SPEED = 10.0
@@ -51,3 +55,33 @@ def test_silent_oximeter_sends_no_bytes_on_its_pty_then_resumes(tmp_path) -> Non
     # Nothing between the start of the silence (second 5 covers 4..5) and its end.
     assert not [t for t in data_t if 5.5 < t < 23.5]
     assert any(t > 25 for t in data_t)
+
+
+def test_monitor_reads_oximeter_and_respiration_from_sim_ptys() -> None:
+    proc = subprocess.Popen(
+        vitalmon_cmd("sim", "steady", "--pty"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ports = json.loads(proc.stdout.readline())
+        assert ports["resp"]["protocol"] == "simresp"
+        result = run_vitalmon(
+            "run",
+            "--oximeter",
+            f"nonin2:{ports['oximeter']['port']}",
+            "--resp",
+            f"simresp:{ports['resp']['port']}",
+            "--headless",
+            "--duration",
+            "5",
+            timeout=30,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+    assert result.returncode == 0, result.stderr
+    last = [r for r in json_lines(result.stdout) if r["type"] == "numerics"][-1]
+    assert 10 <= last["rr"] <= 18 and last["rr_state"] == "valid"
+    assert 94 <= last["spo2"] <= 100
