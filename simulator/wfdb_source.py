@@ -204,7 +204,7 @@ class RecordedPatient:
             detect_pulses(pulse_source, self.fs) if pulse_source is not None else np.empty(0, int)
         )
         self.pulse_rate = rate_per_second(
-            self.pulse_peaks / self.fs, self.n_seconds, PULSE_WINDOW_S, MAX_PULSE_BPM
+            self._looped(self.pulse_peaks / self.fs), self.n_seconds, PULSE_WINDOW_S, MAX_PULSE_BPM
         )
         self.beats = abp_beats(self.abp, self.fs) if self.abp is not None else []
         self.sys, self.dia, self.map = self._abp_per_second() if self.beats else (nan, nan, nan)
@@ -212,7 +212,7 @@ class RecordedPatient:
             detect_breaths(self.resp, self.fs) if self.resp is not None else np.empty(0, int)
         )
         self.resp_rate = rate_per_second(
-            self.breath_peaks / self.fs, self.n_seconds, RESP_WINDOW_S, MAX_RESP_BPM
+            self._looped(self.breath_peaks / self.fs), self.n_seconds, RESP_WINDOW_S, MAX_RESP_BPM
         )
         if spo2 is not None:
             per_second = np.array(
@@ -226,9 +226,14 @@ class RecordedPatient:
         else:
             self.spo2 = np.full(self.n_seconds, spo2_default)
 
+    def _looped(self, event_t: np.ndarray) -> np.ndarray:
+        """Events with a copy one record earlier: the record loops, so the windows at its
+        start see the end of the previous pass (and the monitor no gap at each loop)."""
+        return np.concatenate((event_t - self.duration_s, event_t))
+
     def _abp_per_second(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        t = np.array([b.t_s for b in self.beats])
-        table = np.array([[b.sys_mmhg, b.dia_mmhg, b.map_mmhg] for b in self.beats])
+        t = self._looped(np.array([b.t_s for b in self.beats]))
+        table = np.array([[b.sys_mmhg, b.dia_mmhg, b.map_mmhg] for b in self.beats] * 2)
         out = np.full((self.n_seconds, 3), np.nan)
         for k in range(self.n_seconds):
             inside = (t > k - ABP_WINDOW_S) & (t <= k)
