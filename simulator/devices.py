@@ -1,9 +1,10 @@
 """Virtual devices: a patient model rendered as real protocol bytes.
 
 Every device renders whole data seconds: the frames of second k (times in
-(k-1, k]) take that second's numerics and phases from the model, and a
-frame's waveform value depends only on its time. So a run stepped at 40 ms
-and one stepped at 1 s send identical bytes.
+(k-1, k]) take that second's numerics, phases and faults from the model (a
+fault set at `at_s = 30` silences the frames after 29 s), and a frame's
+waveform value depends only on its time. So a run stepped at 40 ms and one
+stepped at 1 s, or at any other steps, send identical bytes.
 """
 
 from __future__ import annotations

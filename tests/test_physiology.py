@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.devices import SimulatedBedside
 from simulator.physiology import SPO2_LAG_S, PatientModel
@@ -127,3 +129,20 @@ def test_headless_records_are_the_same_at_40_ms_and_1_s_steps() -> None:
     fine, coarse = records(0.04), records(1.0)
     assert len(fine) == 40 and fine[0]["rr"] is not None
     assert fine == coarse
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.floats(min_value=0.01, max_value=2.5), min_size=5, max_size=60))
+def test_any_sequence_of_steps_gives_the_same_bytes(steps: list[float]) -> None:
+    reference = stepped_bytes("artifact", 25, 1.0)
+    bedside = SimulatedBedside(load_scenario("artifact"), seed=3)
+    out: dict[str, list[bytes]] = {"oximeter": [], "resp": []}
+    t = 0.0
+    for step in steps:
+        t = min(25.0, t + step)
+        for channel, data in bedside.advance(t).items():
+            out[channel].append(data)
+    for channel, data in bedside.advance(25.0).items():
+        out[channel].append(data)
+    for channel, parts in out.items():
+        assert b"".join(parts) == reference[channel]
