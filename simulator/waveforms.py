@@ -110,11 +110,24 @@ def pleth_samples(
     return np.clip(wave, 0.0, 1.0)
 
 
-def resp_samples(state: SecondState, times: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Respiration (impedance-like) in -1..1 at `times` in second `state.k`: the breath,
-    scaled by its depth, plus a small cardiac oscillation and noise; flat at apnea."""
-    beat, resp = phases_in_second(state, times)
-    depth = min(1.2, state.breath_depth)
+def resp_samples(
+    states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray
+) -> np.ndarray:
+    """Respiration (impedance-like) in -1..1 at `times`, each in data second `seconds[i]`
+    (`states` holds those seconds in order, from `seconds[0]`): the breath scaled by its
+    depth, plus a small cardiac oscillation and noise; flat at apnea. Vectorised over
+    many seconds at once, because respiration is rendered in blocks."""
+    row = seconds - states[0].k
+    field = np.array(
+        [
+            (s.beat_phase, s.vitals.hr_bpm, s.resp_phase, s.breath_rate_bpm, s.breath_depth)
+            for s in states
+        ]
+    )[row]
+    back = seconds - times
+    beat = field[:, 0] - back * field[:, 1] / 60.0
+    resp = field[:, 2] - back * field[:, 3] / 60.0
+    depth = np.minimum(1.2, field[:, 4])
     wave = depth * (2.0 * _lookup(_RESP_TABLE, resp % 1.0) - 1.0) * 0.8
     wave += 0.04 * np.sin(2 * np.pi * beat) + 0.015 * noise
-    return np.clip(wave, -1.0, 1.0)
+    return np.clip(wave, -1.0, 1.0), resp, field[:, 3]

@@ -51,23 +51,22 @@ class RespChannel:
         if n == 0:
             return
         dt = 1.0 / self.wave_rate_hz
-        times = t - (n - 1 - np.arange(n)) * dt
-        self._pad_wave(float(times[0]) - dt)
+        first_t = t - (n - 1) * dt
+        self._pad_wave(first_t - dt)
         self.wave.extend(batch.wave)
         self._wave_last_t = t
         self._last_frame_t = t
-        no_signal = bool(int(batch.flags[-1]) & NO_SIGNAL)
-        if no_signal:
+        if int(batch.flags[-1]) & NO_SIGNAL:
             self._rr = None
             self._signal_since = None
             self.last_breath_t = None
             self._device_since_breath_s = None
             return
         if self._signal_since is None:
-            self._signal_since = float(times[0])
+            self._signal_since = first_t
         breaths = np.flatnonzero(batch.flags & BREATH)
         if len(breaths):
-            self.last_breath_t = float(times[breaths[-1]])
+            self.last_breath_t = first_t + int(breaths[-1]) * dt
         rr = float(batch.rr_bpm[-1])
         self._rr = None if math.isnan(rr) else rr
         since = float(batch.since_breath_s[-1])
