@@ -19,7 +19,13 @@ from drivers.registry import get_protocol, make_encoder
 from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
 from simulator.physiology import DeviceState, PatientModel, VitalSigns
 from simulator.scenario import Scenario
-from simulator.waveforms import NoiseTable, just_started, pleth_samples, resp_samples
+from simulator.waveforms import (
+    NoiseTable,
+    just_started,
+    motion_artifact,
+    pleth_samples,
+    resp_samples,
+)
 
 # Pleth range of each oximeter protocol in device units (low, high); others: 0..255.
 PLETH_RANGE: dict[str, tuple[float, float]] = {
@@ -94,7 +100,8 @@ def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
 
     def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
         state = model.second(k)
-        wave = pleth_samples(state, times, noise.at(index), artifact)
+        motion = motion_artifact(times, index, noise) if artifact else None
+        wave = pleth_samples(state, times, noise.at(index), motion)
         beat = state.beat_phase - (state.k - times) * state.vitals.hr_bpm / 60.0
         return wave, just_started(beat, state.vitals.hr_bpm, rate_hz, BEAT_FLAG_FRAMES)
 
