@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from drivers.base import LineSettings
 from drivers.errors import PortSpecError, UnknownProtocolError
 
-DeviceKind = Literal["oximeter", "nibp"]
+DeviceKind = Literal["oximeter", "nibp", "resp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +98,15 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             "SuntechResponseEncoder",
             LineSettings(9600),
             "SunTech Advantage OEM NIBP module (command/response, 9600 8N1)",
+        ),
+        ProtocolInfo(
+            "simresp",
+            "resp",
+            "drivers.simresp",
+            "SimRespDecoder",
+            "SimRespEncoder",
+            LineSettings(9600),
+            "vitalmon's own respiration stream (8-byte frames, 25/s; simulator, WFDB RESP)",
         ),
     )
 }

@@ -16,11 +16,12 @@ from typing import Protocol
 from drivers.registry import PortSpec
 from drivers.transport import SerialTransport
 from drivers.types import LinkEvent
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside
 
 TICK_S = 0.1
 # Command/answer exchanges a simulator step may carry (a bound, not a budget).
 MAX_ANSWER_ROUNDS = 64
+SAME_STEP_EPS_S = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class SimulatorSource:
     live = False
 
     def __init__(
-        self, bedside: SimulatedBedside, speed: float | None = 1.0, step_s: float | None = None
+        self, bedside: Bedside, speed: float | None = 1.0, step_s: float | None = None
     ) -> None:
         self._bedside = bedside
         self._speed = speed
@@ -69,7 +70,7 @@ class SimulatorSource:
         start = time.monotonic()
         step = 0
         # Answers to commands given before the first step (e.g. `--nibp-interval`).
-        yield from self._drain(0.0, [])
+        yield from self._drain(0.0)
         while not self._closed.is_set():
             step += 1
             t = round(step * self.step_s, 6)
@@ -82,22 +83,26 @@ class SimulatorSource:
 
     def _step(self, t: float) -> Iterator[Chunk]:
         """Everything due at `t`, then, at the same `t`, the answers to commands the
-        monitor wrote meanwhile: a device answers within the step, whatever its size."""
+        monitor wrote meanwhile: a device answers within the step, whatever its size.
+
+        Every device's bytes of the step are in before the step's time closes a data
+        second: earlier chunks of a step are stamped a hair before it, so the numerics
+        of second k never miss a device's bytes of second k, whatever the step."""
         first = self._due(t)
         if not first:
             yield Chunk(t)  # a clock tick: the monitor may send commands on it
-        yield from self._drain(t, first)
+        for i, (channel, data) in enumerate(first):
+            yield Chunk(t if i == len(first) - 1 else t - SAME_STEP_EPS_S, channel, data)
+        yield from self._drain(t)
 
-    def _drain(self, t: float, out: list[tuple[str, bytes]]) -> Iterator[Chunk]:
-        """Yield `out`, then whatever the devices answer at the same `t`, until quiet."""
-        if not out:
-            out = self._due(t)
+    def _drain(self, t: float) -> Iterator[Chunk]:
+        """Whatever the devices answer at the same `t`, until quiet."""
         for _ in range(MAX_ANSWER_ROUNDS):
+            out = self._due(t)
             if not out:
                 return
             for channel, data in out:
                 yield Chunk(t, channel, data)
-            out = self._due(t)
 
     def _due(self, t: float) -> list[tuple[str, bytes]]:
         return [(channel, data) for channel, data in self._bedside.advance(t).items() if data]

@@ -12,7 +12,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside
 
 STEP_S = 0.02
 
@@ -76,7 +76,7 @@ def open_pty(channel: str, protocol: str) -> PtyEndpoint:
 
 
 def serve_on_ptys(
-    bedside: SimulatedBedside,
+    bedside: Bedside,
     on_ready: Callable[[dict[str, dict[str, str]]], None],
     stop: threading.Event,
     speed: float = 1.0,

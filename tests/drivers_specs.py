@@ -86,4 +86,3 @@ SPECS: dict[str, ProtocolSpec] = {
         ),
     )
 }  # fmt: skip
-
