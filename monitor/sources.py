@@ -66,6 +66,10 @@ class SimulatorSource:
         self._closed = threading.Event()
         self._t = 0.0
 
+    @property
+    def bedside(self) -> Bedside:
+        return self._bedside
+
     def chunks(self) -> Iterator[Chunk]:
         start = time.monotonic()
         step = 0

@@ -62,6 +62,18 @@ class TimelineStep:
 
 
 @dataclass(frozen=True, slots=True)
+class NurseAction:
+    """A command the nurse gives at a data time (scripted sessions: `[[actions]]`).
+
+    The simulator does not check `command` against the monitor's commands (it cannot
+    import the monitor); the monitor refuses an unknown one when it schedules it."""
+
+    at_s: float
+    command: str
+    args: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     description: str
@@ -72,6 +84,7 @@ class Scenario:
     extra: dict[str, object] = field(default_factory=dict)
     nibp_protocol: str = "suntech"  # "" = no NIBP module
     resp_protocol: str = "simresp"  # "" = no respiration source
+    actions: tuple[NurseAction, ...] = ()
 
     @property
     def end_s(self) -> float:
@@ -179,6 +192,16 @@ def _step(where: str, raw: object) -> TimelineStep:
     )
 
 
+def _action(where: str, raw: object) -> NurseAction:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where}: an action must be a table")
+    command = raw.get("command")
+    if not isinstance(command, str) or not command:
+        raise ScenarioError(f"{where}: missing 'command' (a command name, e.g. \"nibp_program\")")
+    args = {k: v for k, v in raw.items() if k not in ("at_s", "at_min", "command")}
+    return NurseAction(_time(where, raw, "at", None), command, args)
+
+
 # Plausible ranges: a typo such as hr_bpm = 7200 is an error, not a patient.
 VITAL_RANGES = {
     "hr_bpm": (20.0, 300.0),
@@ -224,7 +247,7 @@ def _parse(text: str, source: str) -> Scenario:
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise ScenarioError(f"{source}: missing 'name' (a string)")
-    unknown = set(doc) - {"name", "description", "patient", "devices", "timeline"}
+    unknown = set(doc) - {"name", "description", "patient", "devices", "timeline", "actions"}
     if unknown:
         raise ScenarioError(f"{source}: unknown top-level key '{sorted(unknown)[0]}'")
     patient = dict(DEFAULT_PATIENT)
@@ -244,6 +267,10 @@ def _parse(text: str, source: str) -> Scenario:
         line = f" (line {lines[i - 1]})" if len(lines) == len(raw_steps) else ""
         steps.append(_step(f"{source}: [[timeline]] step {i}{line}", raw))
     devices = _devices(source, doc.get("devices", {}))
+    raw_actions = doc.get("actions", [])
+    if not isinstance(raw_actions, list):
+        raise ScenarioError(f"{source}: 'actions' must be an array of [[actions]] tables")
+    actions = [_action(f"{source}: [[actions]] #{i}", raw) for i, raw in enumerate(raw_actions, 1)]
     return Scenario(
         name=name,
         description=str(doc.get("description", "")),
@@ -253,4 +280,5 @@ def _parse(text: str, source: str) -> Scenario:
         source=source,
         nibp_protocol=devices["nibp"],
         resp_protocol=devices["resp"],
+        actions=tuple(sorted(actions, key=lambda a: a.at_s)),
     )

@@ -9,7 +9,7 @@ from drivers.registry import parse_port_spec
 from monitor.alarms import load_preset
 from monitor.cli.common import UsageError, positive_seconds, speed_arg, stop_on_sigterm
 from monitor.command_input import read_commands, start_reader
-from monitor.commands import Command
+from monitor.commands import Command, CommandError
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import SerialSource, SimulatorSource, Source
@@ -85,6 +85,17 @@ def make_source(args: argparse.Namespace) -> Source:
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
 
+def schedule_scenario_actions(source: Source, pipeline: AcquisitionPipeline) -> None:
+    """A scenario's scripted nurse actions, as commands at their data times."""
+    scenario = getattr(getattr(source, "bedside", None), "scenario", None)
+    for action in getattr(scenario, "actions", ()):
+        try:
+            pipeline.commands.schedule(action.at_s, action.command, **action.args)
+        except CommandError as exc:
+            source.close()
+            raise UsageError(f"scenario '{scenario.name}': {exc}") from exc
+
+
 def _command_error(message: str) -> None:
     print(f"vitalmon: {message}", file=sys.stderr, flush=True)
 
@@ -115,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
     preset = load_preset(args.preset)
     source = make_source(args)
     pipeline = AcquisitionPipeline(source.protocols, preset=preset)
+    schedule_scenario_actions(source, pipeline)
     attach_commands(args, pipeline)
     runner = PipelineRunner(source, pipeline, duration_s=args.duration)
     if args.nibp_interval is not None and "nibp" not in pipeline.channels:
