@@ -209,9 +209,10 @@ class SessionModel:
         if kind == "adverse_effect" and fields["effect"] not in ADVERSE_EFFECTS:
             raise CommandError(f"mark_event: effect must be one of {', '.join(ADVERSE_EFFECTS)}")
         if kind == "aldrete":
-            score = fields["score"]
-            if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
+            score = _number(fields["score"])
+            if score is None or not score.is_integer() or not 0 <= score <= 10:
                 raise CommandError("mark_event aldrete: score must be a whole number 0-10")
+            fields["score"] = int(score)
         with self._lock:
             self.t = max(self.t, t)
             self._apply_event(str(kind), fields, t)

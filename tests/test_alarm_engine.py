@@ -159,10 +159,16 @@ def test_nibp_comm_lost_from_link_and_from_a_silent_module() -> None:
     assert bench.onsets() == [(5.0, "NIBP_COMM_LOST")]
     bench.event(8, kind="link", channel="nibp", state="up", detail="")
     assert (8.0, "NIBP_COMM_LOST", "end") in bench.states()
-    bench.event(20, kind="nibp", channel="nibp", status="not_responding")
+    # The NIBP channel's own events (a module that stops answering commands).
+    bench.event(20, kind="nibp", state="not_responding", message="no answer in 5 s")
     assert (20.0, "NIBP_COMM_LOST") in bench.onsets()
-    bench.nibp(30, 120, 80, 93)
-    assert (30.0, "NIBP_COMM_LOST", "end") in bench.states()
+    bench.event(25, kind="nibp", state="started", message="retry")
+    assert bench.shown() == ["NIBP_COMM_LOST"]
+    bench.event(26, kind="nibp", state="responding", message="NIBP answers")
+    assert (26.0, "NIBP_COMM_LOST", "end") in bench.states()
+    bench.event(30, kind="nibp", state="not_responding", message="no answer in 5 s")
+    bench.nibp(40, 120, 80, 93)
+    assert (40.0, "NIBP_COMM_LOST", "end") in bench.states()
 
 
 def test_apnea_from_apnea_s_or_last_breath_t() -> None:

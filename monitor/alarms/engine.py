@@ -199,6 +199,14 @@ class AlarmEngine:
         self._escalate(t)
 
     def _on_nibp(self, record: Mapping[str, object], t: float) -> None:
+        error = record.get("error")
+        if (
+            not nibp_ok(record)
+            and isinstance(error, str)
+            and error
+            and "NIBP_FAILED" in self._limits
+        ):
+            self._messages["NIBP_FAILED"] = f"{self.preset.alarms['NIBP_FAILED'].message}: {error}"
         for alarm_id, active in self._nibp.on_reading(record, t).items():
             self._condition(alarm_id, active, t)
         if not nibp_ok(record):
@@ -222,8 +230,8 @@ class AlarmEngine:
                 changes = self._nibp.on_link(state)
             else:
                 return
-        elif kind.startswith("nibp") and "status" in record:
-            changes = self._nibp.on_status(str(record["status"]))
+        elif kind == "nibp" and state:
+            changes = self._nibp.on_status(state)  # NIBP channel events (not_responding, ...)
         else:
             return
         for alarm_id, active in changes.items():
