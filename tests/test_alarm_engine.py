@@ -361,3 +361,26 @@ def test_bad_pause_arguments() -> None:
         bench.command(1, "pause_audio", duration_s=0)
     with pytest.raises(VitalmonError, match="unknown argument 'minutes'"):
         bench.command(1, "pause_alarms", minutes=2)
+
+
+def test_hysteresis_holds_an_alarm_until_the_value_clears_the_limit() -> None:
+    bench = Bench()
+    bench.seconds(1, 12, pr=121)
+    assert bench.onsets() == [(11.0, "PR_HIGH")]
+    bench.seconds(12, 20, pr=119)  # back under 120, not yet by the 2 /min hysteresis
+    assert bench.shown() == ["PR_HIGH"]
+    bench.numerics(20, pr=118)
+    assert (20.0, "PR_HIGH", "end") in bench.states()
+
+
+def test_a_value_hovering_at_the_limit_does_not_restart_the_delay() -> None:
+    bench = Bench()
+    for t in range(1, 12):
+        bench.numerics(t, rr=7 if t % 2 else 6)  # RR_LOW_CRITICAL: <= 6, hysteresis 1
+    assert [(t, s) for t, i, s in bench.states("RR_LOW_CRITICAL")] == [(2.0, "onset")]
+    bench.numerics(12, rr=8)
+    assert bench.states("RR_LOW_CRITICAL")[-1] == (12.0, "RR_LOW_CRITICAL", "end")
+    sat = Bench()
+    for t in range(1, 20):
+        sat.numerics(t, spo2=89 if t % 2 else 90)
+    assert sat.onsets() == [(16.0, "SPO2_LOW")]  # 15 s after the first 89

@@ -56,6 +56,18 @@ def test_default_preset_timing_numbers() -> None:
     assert alarms["OXIMETER_COMM_LOST"].number("silence_s") == 10
     assert alarms["NIBP_STALE"].number("stale_s") == 3600
     assert alarms["RR_LOW_CRITICAL"].number("apnea_s") == 30
+    hysteresis = {i: s.extra["hysteresis"] for i, s in alarms.items() if "hysteresis" in s.extra}
+    assert hysteresis == {
+        "SPO2_LOW": 1,
+        "SPO2_LOW_CRITICAL": 1,
+        "PR_HIGH": 2,
+        "PR_HIGH_CRITICAL": 2,
+        "PR_LOW": 2,
+        "PR_LOW_CRITICAL": 2,
+        "RR_HIGH": 1,
+        "RR_LOW": 1,
+        "RR_LOW_CRITICAL": 1,
+    }
     assert preset.behaviour.audio_pause_s == 120
     assert preset.satseconds.mode == "delay"
     assert preset.satseconds.setting == 25

@@ -187,7 +187,7 @@ class AlarmEngine:
             if spec.id == "SPO2_LOW" and self._satseconds_on():
                 active = self._satseconds.update(value, threshold, t)
             else:
-                active = compare(spec, threshold, value)
+                active = compare(spec, threshold, value, holding=spec.id in self._pending)
             if "apnea_s" in spec.extra:  # only where a resp channel reports breaths
                 apnea = apnea_seconds(record)
                 active = active or (apnea is not None and apnea >= spec.number("apnea_s"))

@@ -22,7 +22,15 @@ NUMERIC_MEASURES = ("spo2", "pr", "rr")
 NIBP_MEASURES = ("nibp_sys", "nibp_dia", "nibp_map", "nibp_sys_rise")
 MEASURES = NUMERIC_MEASURES + NIBP_MEASURES
 # Per-rule timing numbers a technical (or special) rule may carry.
-EXTRA_KEYS = ("escalate_to", "escalate_after_s", "apnea_s", "silence_s", "stale_s", "raised_by")
+EXTRA_KEYS = (
+    "escalate_to",
+    "escalate_after_s",
+    "apnea_s",
+    "silence_s",
+    "stale_s",
+    "raised_by",
+    "hysteresis",
+)
 BASIC_KEYS = ("id", "kind", "priority", "delay_s", "message", "measure", "compare", "threshold")
 ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS))
 
@@ -168,9 +176,10 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
     extra = {k: raw[k] for k in EXTRA_KEYS if k in raw}
     if "escalate_to" in extra:
         _one_of(where, "escalate_to", extra["escalate_to"], PRIORITIES)
-    for key in EXTRA_KEYS:
-        if key.endswith("_s") and key in extra:
-            _num(where, key, extra[key])
+    numbers = [k for k in extra if k.endswith("_s") or k == "hysteresis"]
+    for key in numbers:
+        if _num(where, key, extra[key]) < 0:
+            raise PresetError(f"{where}: '{key}' must not be negative")
     delay = _num(where, "delay_s", raw.get("delay_s", 0))
     if delay < 0:
         raise PresetError(f"{where}: 'delay_s' must not be negative")
