@@ -104,6 +104,7 @@ def test_every_event_kind_of_clinical_md() -> None:
         ({"kind": "note", "text": 5}, "'text' must be text"),
         ({"kind": "rate_change"}, "missing 'dose_mg_per_kg_h'"),
         ({"kind": "rate_change", "dose_mg_per_kg_h": -1}, "must be a number >= 0"),
+        ({"kind": "rate_change", "dose_mg_per_kg_h": float("nan")}, "must be a number >= 0"),
         ({"kind": "adverse_effect", "effect": "sneezing"}, "effect must be one of"),
         ({"kind": "aldrete", "score": 11}, "score must be a whole number 0-10"),
         ({"kind": "aldrete", "score": 8.5}, "score must be a whole number 0-10"),
