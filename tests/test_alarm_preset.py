@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.alarms import PresetError, builtin_presets, load_preset
+from monitor.alarms import PresetError, builtin_presets, load_preset, load_preset_text
 
 # id: (kind, priority, delay_s, compare, threshold) as CLINICAL.md states them
 CLINICAL = {
@@ -135,3 +135,15 @@ def test_bad_presets_name_the_problem(tmp_path, text: str, needle: str) -> None:
 def test_unknown_builtin_preset() -> None:
     with pytest.raises(PresetError, match="unknown alarm preset 'nope'"):
         load_preset("nope")
+
+
+def test_a_preset_reloads_from_its_own_text() -> None:
+    """A recording keeps `Preset.text`; replay gets the very same preset back."""
+    for name in builtin_presets():
+        preset = load_preset(name)
+        again = load_preset_text(preset.text)
+        assert (again.name, again.alarms, again.satseconds) == (
+            preset.name,
+            preset.alarms,
+            preset.satseconds,
+        )

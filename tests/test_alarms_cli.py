@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
-from tests.conftest import DATA, json_lines, run_vitalmon
+from tests.conftest import DATA, json_lines, run_vitalmon, vitalmon_cmd
 
 EPISODES = str(DATA / "alarms-episodes.toml")
 # (id, state, t) the episodes scenario provokes with seed 0, +- a few seconds of noise
@@ -146,3 +147,43 @@ def test_bad_preset_and_missing_commands_file_are_one_line_errors(tmp_path) -> N
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0], result.stderr
+
+
+def test_live_commands_apply_as_they_arrive() -> None:
+    """At a paced speed stdin is read on its own thread while the run goes on."""
+    proc = subprocess.Popen(
+        vitalmon_cmd(
+            "run",
+            "--sim",
+            "steady",
+            "--headless",
+            "--speed",
+            "20",
+            "--duration",
+            "40",
+            "--commands",
+            "-",
+        ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    seen = 0
+    for line in proc.stdout:  # wait until the run is under way
+        seen += json.loads(line)["type"] == "numerics"
+        if seen == 3:
+            break
+    proc.stdin.write('{"cmd": "pause_audio"}\n{"cmd": "mark_event", "kind": "note"}\n')
+    proc.stdin.flush()
+    proc.stdin.close()
+    out = proc.stdout.read()
+    err = proc.stderr.read() if proc.stderr else ""
+    assert proc.wait(timeout=30) == 0
+    records = json_lines(out)
+    (command,) = [r for r in records if r["type"] == "command"]
+    assert command["name"] == "pause_audio" and command["t"] >= 3.0
+    (error,) = [r for r in records if r["type"] == "error"]
+    assert "missing 'text'" in error["message"]
+    assert err == ""
