@@ -153,6 +153,16 @@ def test_nibp_stale_after_one_hour() -> None:
     assert (3710.0, "NIBP_STALE", "end") in bench.states()
 
 
+def test_a_stale_reading_no_longer_holds_its_pressure_alarm() -> None:
+    bench = Bench()
+    bench.nibp(100, 165, 80, 105)
+    bench.numerics(3699)
+    assert "NIBP_SYS_HIGH" in bench.shown()
+    bench.numerics(3700)
+    assert (3700.0, "NIBP_SYS_HIGH", "end") in bench.states()
+    assert bench.shown() == ["NIBP_STALE"]
+
+
 def test_nibp_comm_lost_from_link_and_from_a_silent_module() -> None:
     bench = Bench()
     bench.event(5, kind="link", channel="nibp", state="down", detail="")

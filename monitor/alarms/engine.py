@@ -204,6 +204,10 @@ class AlarmEngine:
             self._condition(alarm_id, active, t)
         for alarm_id, active in self._nibp.on_tick(t).items():
             self._condition(alarm_id, active, t)
+        if self._nibp.stale(t):  # a reading past its validity can no longer hold an alarm
+            for spec in self.preset.alarms.values():
+                if spec.measure in NIBP_MEASURES:
+                    self._condition(spec.id, False, t)
         self._escalate(t)
 
     def _on_nibp(self, record: Mapping[str, object], t: float) -> None:

@@ -87,11 +87,12 @@ class NibpWatch:
         return {
             "NIBP_FAILED": not ok,
             "NIBP_COMM_LOST": self._link_lost,
-            "NIBP_STALE": False if ok else self._stale(t),
+            "NIBP_STALE": False if ok else self.stale(t),
         }
 
     def on_tick(self, t: float) -> dict[str, bool]:
-        return {"NIBP_STALE": self._stale(t)}
+        return {"NIBP_STALE": self.stale(t)}
 
-    def _stale(self, t: float) -> bool:
+    def stale(self, t: float) -> bool:
+        """The last good reading is past its validity (IEC 80601-2-30: 1 hour)."""
         return self.last_ok_t is not None and t - self.last_ok_t >= self.stale_s
