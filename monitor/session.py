@@ -9,11 +9,11 @@ the report reads them. Baseline-relative alarm limits (NIBP_SYS_RISE) read
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
 
 Record = dict[str, object]
@@ -82,13 +82,6 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _number(value: object) -> float | None:
-    """A real, finite number, else None (JSON allows NaN and Infinity)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
 class SessionModel:
     """Plain state the GUI reads; changed only on the pipeline thread."""
 
@@ -143,11 +136,11 @@ class SessionModel:
         kind = record.get("type")
         if kind == "numerics":
             self.t = max(self.t, float(record["t"]))  # type: ignore[arg-type]
-            spo2 = _number(record.get("spo2"))
+            spo2 = finite_number(record.get("spo2"))
             if spo2 is not None and record.get("spo2_state", "valid") == "valid":
                 self.last_spo2 = spo2
         elif kind == "nibp":
-            sys = _number(record.get("sys"))
+            sys = finite_number(record.get("sys"))
             if sys is not None and record.get("status", "ok") in OK_STATUS:
                 self.last_sys = sys
             if self.phase == "pre-infusion":
@@ -168,13 +161,13 @@ class SessionModel:
         return DischargeAssessment(aldrete, bp, spo2)
 
     def _baseline_reading(self, record: Mapping[str, object]) -> None:
-        sys, dia = _number(record.get("sys")), _number(record.get("dia"))
+        sys, dia = finite_number(record.get("sys")), finite_number(record.get("dia"))
         if sys is None or dia is None or record.get("status", "ok") not in OK_STATUS:
             return
         with self._lock:
             self._readings.append(record)
             col = {
-                k: [v for r in self._readings if (v := _number(r.get(k))) is not None]
+                k: [v for r in self._readings if (v := finite_number(r.get(k))) is not None]
                 for k in ("sys", "dia", "map", "pr")
             }
             self.baseline = Baseline(
@@ -206,14 +199,14 @@ class SessionModel:
         for key, value in fields.items():
             if key not in required + optional:
                 raise CommandError(f"mark_event {kind}: unknown field '{key}'")
-            if key in NUMBER_FIELDS and (_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
+            if key in NUMBER_FIELDS and (finite_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
                 raise CommandError(f"mark_event {kind}: '{key}' must be a number >= 0")
             if key in TEXT_FIELDS and not isinstance(value, str):
                 raise CommandError(f"mark_event {kind}: '{key}' must be text")
         if kind == "adverse_effect" and fields["effect"] not in ADVERSE_EFFECTS:
             raise CommandError(f"mark_event: effect must be one of {', '.join(ADVERSE_EFFECTS)}")
         if kind == "aldrete":
-            score = _number(fields["score"])
+            score = finite_number(fields["score"])
             if score is None or not score.is_integer() or not 0 <= score <= 10:
                 raise CommandError("mark_event aldrete: score must be a whole number 0-10")
             fields["score"] = int(score)
@@ -224,10 +217,10 @@ class SessionModel:
     def _apply_event(self, kind: str, fields: dict[str, object], t: float) -> None:
         if kind == "infusion_start":
             dose = fields.get("dose_mg_per_kg_h", self.planned_dose_mg_per_kg_h)
-            self.dose_mg_per_kg_h = _number(dose)
+            self.dose_mg_per_kg_h = finite_number(dose)
             fields = {**fields, "dose_mg_per_kg_h": self.dose_mg_per_kg_h}
         elif kind == "rate_change":
-            self.dose_mg_per_kg_h = _number(fields["dose_mg_per_kg_h"])
+            self.dose_mg_per_kg_h = finite_number(fields["dose_mg_per_kg_h"])
         elif kind == "infusion_stop":
             self.dose_mg_per_kg_h = None
         elif kind == "aldrete":
@@ -260,9 +253,9 @@ class SessionModel:
         numbers: dict[str, float | None] = {}
         for key in ("weight_kg", "planned_dose_mg_per_kg_h"):
             value = args.get(key, getattr(self, key))
-            if value is not None and (_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
+            if value is not None and (finite_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
                 raise CommandError(f"session_setup: {key} must be a number above 0")
-            numbers[key] = _number(value)
+            numbers[key] = finite_number(value)
         with self._lock:
             self.patient_id = patient
             self.weight_kg = numbers["weight_kg"]

@@ -8,7 +8,6 @@ change it makes is an `alarm` record emitted through the pipeline and kept in
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -21,7 +20,14 @@ from monitor.alarms.preset import (
     load_preset,
     priority_rank,
 )
-from monitor.alarms.rules import SatSeconds, apnea_seconds, compare, nibp_ok, nibp_value
+from monitor.alarms.rules import (
+    SatSeconds,
+    apnea_seconds,
+    compare,
+    finite_number,
+    nibp_ok,
+    nibp_value,
+)
 from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
 from monitor.alarms.technical import NibpWatch, OximeterWatch
@@ -59,13 +65,6 @@ def _limits_from(preset: Preset) -> dict[str, LimitSetting]:
         )
         for spec in preset.alarms.values()
     }
-
-
-def _finite(value: object) -> float | None:
-    """A real, finite number from a command argument (JSON allows NaN and Infinity)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 def _fmt(value: object) -> str:
@@ -440,7 +439,7 @@ class AlarmEngine:
         if unknown:
             raise CommandError(f"pause_{what}: unknown argument '{sorted(unknown)[0]}'")
         duration = args.get("duration_s", default_s)
-        if _finite(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
+        if finite_number(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
             raise CommandError(f"pause_{what}: duration_s must be a number of seconds above 0")
         with self._lock:
             self._advance(t)
@@ -475,7 +474,7 @@ class AlarmEngine:
             value = args["threshold"]
             if old.threshold is None:
                 raise CommandError(f"set_limit: {alarm_id} has no threshold")
-            if _finite(value) is None:
+            if finite_number(value) is None:
                 raise CommandError("set_limit: threshold must be a number")
             new = replace(new, threshold=float(value))
         if "enabled" in args:
@@ -484,7 +483,7 @@ class AlarmEngine:
             new = replace(new, enabled=args["enabled"])
         if "delay_s" in args:
             value = args["delay_s"]
-            if _finite(value) is None or float(value) < 0:  # type: ignore[arg-type]
+            if finite_number(value) is None or float(value) < 0:  # type: ignore[arg-type]
                 raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
             new = replace(new, delay_s=float(value))
         if "satseconds" in args:
