@@ -76,6 +76,7 @@ class Baseline:
     map: float | None
     pr: float | None
     readings: int
+    complete: bool  # enough readings, far enough apart (CLINICAL.md: two, 5 min apart)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -90,9 +91,11 @@ class SessionModel:
         emit: Emit,
         commands: CommandBus | None = None,
         discharge: Mapping[str, float] | None = None,
+        baseline_rules: Mapping[str, float] | None = None,
     ) -> None:
         self._emit = emit
         self._discharge = dict(discharge or {})
+        self._baseline_rules = dict(baseline_rules or {})
         self.last_spo2: float | None = None  # latest valid SpO2
         self.last_sys: float | None = None  # latest valid NIBP systolic
         self._lock = threading.RLock()
@@ -170,12 +173,16 @@ class SessionModel:
                 k: [v for r in self._readings if (v := finite_number(r.get(k))) is not None]
                 for k in ("sys", "dia", "map", "pr")
             }
+            times = [float(r["t"]) for r in self._readings]  # type: ignore[arg-type]
+            needed = int(self._baseline_rules.get("readings", 1))
+            apart = self._baseline_rules.get("apart_s", 0.0)
             self.baseline = Baseline(
                 sys=_mean(col["sys"]) or sys,
                 dia=_mean(col["dia"]) or dia,
                 map=_mean(col["map"]),
                 pr=_mean(col["pr"]),
                 readings=len(self._readings),
+                complete=len(times) >= needed and max(times) - min(times) >= apart,
             )
 
     # ----- commands -----------------------------------------------------------
