@@ -371,6 +371,9 @@ def test_bad_pause_arguments() -> None:
         bench.command(1, "pause_audio", duration_s=0)
     with pytest.raises(VitalmonError, match="unknown argument 'minutes'"):
         bench.command(1, "pause_alarms", minutes=2)
+    with pytest.raises(VitalmonError, match="off must be true or false"):
+        bench.command(1, "pause_alarms", off="yes")
+    assert bench.engine.inactivation == "none"
 
 
 def test_hysteresis_holds_an_alarm_until_the_value_clears_the_limit() -> None:

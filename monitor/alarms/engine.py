@@ -438,6 +438,9 @@ class AlarmEngine:
         unknown = set(args) - {"duration_s", "off", "resume"}
         if unknown:
             raise CommandError(f"pause_{what}: unknown argument '{sorted(unknown)[0]}'")
+        for flag in ("off", "resume"):
+            if flag in args and not isinstance(args[flag], bool):
+                raise CommandError(f"pause_{what}: {flag} must be true or false")
         duration = args.get("duration_s", default_s)
         if finite_number(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
             raise CommandError(f"pause_{what}: duration_s must be a number of seconds above 0")
