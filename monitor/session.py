@@ -53,6 +53,7 @@ class DischargeAssessment:
     aldrete_ok: bool | None
     bp_ok: bool | None
     spo2_ok: bool | None
+    recovery_s: float = 0.0  # time spent in recovery so far (about 60 min is usual; shown)
 
     @property
     def ready(self) -> bool:
@@ -63,6 +64,7 @@ class DischargeAssessment:
             "aldrete_ok": self.aldrete_ok,
             "bp_ok": self.bp_ok,
             "spo2_ok": self.spo2_ok,
+            "recovery_s": round(self.recovery_s, 1),
             "ready": self.ready,
         }
 
@@ -128,7 +130,8 @@ class SessionModel:
             return out
 
     def reference_sys(self) -> float | None:
-        """Baseline systolic for baseline-relative limits, once the baseline is complete."""
+        """Baseline systolic for baseline-relative limits: from the infusion on, not while
+        the baseline is still being taken."""
         if self.phase == "pre-infusion" or self.baseline is None:
             return None
         return self.baseline.sys
@@ -149,7 +152,7 @@ class SessionModel:
             if self.phase == "pre-infusion":
                 self._baseline_reading(record)
 
-    def discharge_assessment(self) -> DischargeAssessment:
+    def discharge_assessment(self, t: float | None = None) -> DischargeAssessment:
         """Aldrete >= 9, systolic within 20 % of baseline, SpO2 > 92 % (numbers from the preset)."""
         rules = self._discharge
         aldrete = spo2 = bp = None
@@ -161,7 +164,7 @@ class SessionModel:
             bp = abs(self.last_sys - self.baseline.sys) <= (
                 self.baseline.sys * rules["bp_within_percent"] / 100.0
             )
-        return DischargeAssessment(aldrete, bp, spo2)
+        return DischargeAssessment(aldrete, bp, spo2, self.phase_durations(t)["recovery"])
 
     def _baseline_reading(self, record: Mapping[str, object]) -> None:
         sys, dia = finite_number(record.get("sys")), finite_number(record.get("dia"))
@@ -233,7 +236,7 @@ class SessionModel:
         elif kind == "aldrete":
             self.last_aldrete = int(fields["score"])  # type: ignore[call-overload]
         elif kind == "sign_off":
-            fields = {**fields, "discharge": self.discharge_assessment().to_json()}
+            fields = {**fields, "discharge": self.discharge_assessment(t).to_json()}
         self._event(t, kind, **fields)
         next_phase = {"infusion_start": "infusion", "infusion_stop": "recovery"}.get(kind)
         if kind == "sign_off":

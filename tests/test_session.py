@@ -156,12 +156,15 @@ def test_discharge_assessment() -> None:
         "aldrete_ok": True,
         "bp_ok": False,
         "spo2_ok": True,
+        "recovery_s": 0.0,
         "ready": False,
     }
     session.on_record(nibp(1000, 135, 80))
     assert session.discharge_assessment().ready
+    bus.apply(Command("mark_event", {"kind": "infusion_stop"}), 1050)
     bus.apply(Command("mark_event", {"kind": "sign_off"}), 1100)
     assert records[-2]["discharge"]["ready"] is True
+    assert records[-2]["discharge"]["recovery_s"] == 50
 
 
 def test_pipeline_wires_baseline_into_nibp_sys_rise() -> None:
