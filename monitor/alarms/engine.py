@@ -102,6 +102,8 @@ class AlarmEngine:
         self.preset = preset
         self._limits = _limits_from(preset)
         specs = preset.alarms
+        self._numeric_specs = [s for s in specs.values() if s.measure in NUMERIC_MEASURES]
+        self._nibp_specs = [s for s in specs.values() if s.measure in NIBP_MEASURES]
         silence_s = (
             specs["OXIMETER_COMM_LOST"].number("silence_s")
             if "OXIMETER_COMM_LOST" in specs
@@ -185,11 +187,9 @@ class AlarmEngine:
             self._set_inactivation("none", self._pause_until, None, reason="timeout")
 
     def _on_numerics(self, record: Mapping[str, object], t: float) -> None:
-        for spec in self.preset.alarms.values():
-            if spec.measure not in NUMERIC_MEASURES:
-                continue
+        for spec in self._numeric_specs:
             threshold = self._limits[spec.id].threshold
-            assert threshold is not None
+            assert threshold is not None and spec.measure is not None
             value = numerics_field(record, spec.measure)
             if spec.id == "SPO2_LOW" and self._satseconds_on():
                 active = self._satseconds.update(value, threshold, t)
@@ -204,9 +204,8 @@ class AlarmEngine:
         for alarm_id, active in self._nibp.on_tick(t).items():
             self._condition(alarm_id, active, t)
         if self._nibp.stale(t):  # a reading past its validity can no longer hold an alarm
-            for spec in self.preset.alarms.values():
-                if spec.measure in NIBP_MEASURES:
-                    self._condition(spec.id, False, t)
+            for spec in self._nibp_specs:
+                self._condition(spec.id, False, t)
         self._escalate(t)
 
     def _on_nibp(self, record: Mapping[str, object], t: float) -> None:
@@ -223,12 +222,11 @@ class AlarmEngine:
         if not nibp_ok(record):
             return  # a failed reading says nothing about the pressure
         baseline = self._baseline_sys()
-        for spec in self.preset.alarms.values():
-            if spec.measure in NIBP_MEASURES:
-                threshold = self._limits[spec.id].threshold
-                assert threshold is not None
-                value = nibp_value(record, spec.measure, baseline)
-                self._condition(spec.id, compare(spec, threshold, value), t)
+        for spec in self._nibp_specs:
+            threshold = self._limits[spec.id].threshold
+            assert threshold is not None and spec.measure is not None
+            value = nibp_value(record, spec.measure, baseline)
+            self._condition(spec.id, compare(spec, threshold, value), t)
 
     def _on_event(self, record: Mapping[str, object], t: float) -> None:
         channel = str(record.get("channel", ""))
