@@ -113,6 +113,9 @@ def test_technical_alarm_command(alarm_id: str, priority: str) -> None:
     assert alarm.message.endswith(": disk full")
     bench.command(9, "technical_alarm", id=alarm_id, active=False)
     assert bench.states(alarm_id) == [(5.0, alarm_id, "onset"), (9.0, alarm_id, "end")]
+    bench.command(12, "technical_alarm", id=alarm_id, active=True)
+    (alarm,) = bench.engine.display_state(12).alarms
+    assert "disk full" not in alarm.message
 
 
 @pytest.mark.parametrize(

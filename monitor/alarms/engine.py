@@ -559,6 +559,8 @@ class AlarmEngine:
                 raise CommandError("technical_alarm: active must be true or false")
             self._advance(t)
             message = args.get("message")
-            if isinstance(message, str) and message:
-                self._messages[spec.id] = f"{spec.message}: {message}"
+            if active and spec.id not in self._alarms:  # a new onset: its own message only
+                self._messages.pop(spec.id, None)
+                if isinstance(message, str) and message:
+                    self._messages[spec.id] = f"{spec.message}: {message}"
             self._condition(spec.id, active, t)
