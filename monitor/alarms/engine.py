@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from monitor.alarms.limits import changed_limit, fmt, limit_changes, limits_from
 from monitor.alarms.preset import (
     NIBP_MEASURES,
     NUMERIC_MEASURES,
@@ -52,27 +53,6 @@ class _Alarm:
     escalated: bool = False
 
 
-def _limits_from(preset: Preset) -> dict[str, LimitSetting]:
-    sat = preset.satseconds
-    return {
-        spec.id: LimitSetting(
-            threshold=spec.threshold,
-            unit=spec.unit,
-            priority=spec.priority,
-            delay_s=spec.delay_s,
-            enabled=spec.enabled,
-            satseconds=sat.setting if spec.id == "SPO2_LOW" and sat.mode == "satseconds" else None,
-        )
-        for spec in preset.alarms.values()
-    }
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 class AlarmEngine:
     """Owns every alarm's state; feed it records with `on_record`, read it with `display_state`."""
 
@@ -100,7 +80,7 @@ class AlarmEngine:
 
     def _load(self, preset: Preset) -> None:
         self.preset = preset
-        self._limits = _limits_from(preset)
+        self._limits = limits_from(preset)
         specs = preset.alarms
         self._numeric_specs = [s for s in specs.values() if s.measure in NUMERIC_MEASURES]
         self._nibp_specs = [s for s in specs.values() if s.measure in NIBP_MEASURES]
@@ -358,7 +338,7 @@ class AlarmEngine:
                 if silenced and not alarm.acknowledged:
                     self._record(alarm, t, "resound")
             return
-        timed = f" for {_fmt(duration_s)} s" if until is not None else ""
+        timed = f" for {fmt(duration_s)} s" if until is not None else ""
         self._system(t, state, f"{state.replace('_', ' ')}{timed}", duration_s=duration_s or None)
         for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
             if state.startswith("audio") or alarm.kind == "physiological":
@@ -464,53 +444,19 @@ class AlarmEngine:
                 raise CommandError(f"set_limit: unknown alarm_id {alarm_id!r}")
             self._advance(t)
             old = self._limits[alarm_id]
-            new = self._changed_limit(alarm_id, old, args)
+            new = changed_limit(alarm_id, old, args, self.preset.satseconds.choices)
             self._apply_limit(alarm_id, old, new, t)
-
-    def _changed_limit(
-        self, alarm_id: str, old: LimitSetting, args: Mapping[str, object]
-    ) -> LimitSetting:
-        new = old
-        if "threshold" in args:
-            value = args["threshold"]
-            if old.threshold is None:
-                raise CommandError(f"set_limit: {alarm_id} has no threshold")
-            if finite_number(value) is None:
-                raise CommandError("set_limit: threshold must be a number")
-            new = replace(new, threshold=float(value))
-        if "enabled" in args:
-            if not isinstance(args["enabled"], bool):
-                raise CommandError("set_limit: enabled must be true or false")
-            new = replace(new, enabled=args["enabled"])
-        if "delay_s" in args:
-            value = args["delay_s"]
-            if finite_number(value) is None or float(value) < 0:  # type: ignore[arg-type]
-                raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
-            new = replace(new, delay_s=float(value))
-        if "satseconds" in args:
-            value = args["satseconds"]
-            choices = self.preset.satseconds.choices
-            if alarm_id != "SPO2_LOW":
-                raise CommandError("set_limit: satseconds applies to SPO2_LOW only")
-            if value is not None and value not in choices:
-                listed = ", ".join(_fmt(c) for c in choices)
-                raise CommandError(f"set_limit: satseconds must be one of {listed} or null")
-            new = replace(new, satseconds=None if value is None else float(value))  # type: ignore[arg-type]
-        return new
 
     def _apply_limit(self, alarm_id: str, old: LimitSetting, new: LimitSetting, t: float) -> None:
         if new == old:
             return
         self._limits[alarm_id] = new
-        changes = {
-            key: {"from": getattr(old, key), "to": getattr(new, key)}
-            for key in ("threshold", "enabled", "delay_s", "satseconds")
-            if getattr(old, key) != getattr(new, key)
-        }
-        text = ", ".join(f"{k} {_fmt(v['from'])} -> {_fmt(v['to'])}" for k, v in changes.items())
+        changes = limit_changes(old, new)
+        text = ", ".join(f"{k} {fmt(v['from'])} -> {fmt(v['to'])}" for k, v in changes.items())
         spec = self.preset.alarms[alarm_id]
         if new.satseconds != old.satseconds:
-            self._satseconds = SatSeconds(self.preset.satseconds, new.satseconds or 25.0)
+            setting = new.satseconds or self.preset.satseconds.setting
+            self._satseconds = SatSeconds(self.preset.satseconds, setting)
         probe = _Alarm(alarm_id, new.priority, spec.kind, spec.message, t)
         state = "limit_changed"
         if new.enabled != old.enabled:
