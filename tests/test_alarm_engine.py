@@ -397,3 +397,28 @@ def test_a_value_hovering_at_the_limit_does_not_restart_the_delay() -> None:
     for t in range(1, 20):
         sat.numerics(t, spo2=89 if t % 2 else 90)
     assert sat.onsets() == [(16.0, "SPO2_LOW")]  # 15 s after the first 89
+
+
+def test_a_latched_alarm_whose_condition_returns_is_a_new_onset() -> None:
+    bench = Bench()
+    bench.numerics(1, spo2=84)
+    bench.numerics(2)
+    bench.numerics(3, spo2=84)
+    assert bench.states("SPO2_LOW_CRITICAL") == [
+        (1.0, "SPO2_LOW_CRITICAL", "onset"),
+        (2.0, "SPO2_LOW_CRITICAL", "end"),
+        (3.0, "SPO2_LOW_CRITICAL", "onset"),
+    ]
+    (alarm,) = [a for a in bench.engine.display_state(3).alarms if a.id == "SPO2_LOW_CRITICAL"]
+    assert (alarm.onset_t, alarm.condition_active) == (3.0, True)
+
+
+def test_acknowledge_during_an_alarm_pause_leaves_hidden_alarms_alone() -> None:
+    bench = Bench()
+    bench.seconds(1, 12, pr=125)
+    bench.command(11, "pause_alarms")
+    bench.command(12, "acknowledge")
+    assert [s for _, _, s in bench.states("PR_HIGH")] == ["onset", "paused"]
+    bench.command(13, "pause_alarms", resume=True)
+    (alarm,) = bench.engine.display_state(13).alarms
+    assert (alarm.id, alarm.acknowledged, alarm.sounding) == ("PR_HIGH", False, True)
