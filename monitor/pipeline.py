@@ -20,6 +20,7 @@ from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
 from monitor.sources import Chunk, Source
+from monitor.trends import TrendStore
 
 Listener = Callable[[Record], None]
 ChunkListener = Callable[[Chunk], None]
@@ -47,6 +48,8 @@ class AcquisitionPipeline:
         self._chunk_listeners: list[ChunkListener] = []
         self.link_states: dict[str, str] = {}
         self.commands = CommandBus()
+        self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
+        self.subscribe(self.trends)
         self.channels: dict[str, Channel] = {}
         for name, protocol in protocols.items():
             info = get_protocol(protocol)
