@@ -47,3 +47,28 @@ def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:
     if reading.value is None or reading.state is ValueState.MISSING:
         return TileText(DASHES, ValueState.MISSING)
     return TileText(f"{reading.value:.{decimals}f}", reading.state)
+
+
+@dataclass(frozen=True, slots=True)
+class FontSizes:
+    """Pixel sizes for a window; the main numerics stay readable at 3 m (>= ~80 px at 768)."""
+
+    value_px: int  # SpO2, PR, NIBP sys/dia
+    secondary_px: int  # PI, RR, MAP
+    label_px: int  # tile labels and units
+    small_px: int  # limits, reading time, cuff
+    bar_px: int  # the alarm message
+    strip_px: int  # session strip and soft keys
+
+
+REFERENCE_SIZE = (1366, 768)
+
+
+def font_sizes(width: int, height: int) -> FontSizes:
+    """Scale from the 1366x768 reference by the tighter of the two axes (to 4K and beyond)."""
+    scale = max(0.5, min(width / REFERENCE_SIZE[0], height / REFERENCE_SIZE[1]))
+
+    def px(base: float) -> int:
+        return max(8, round(base * scale))
+
+    return FontSizes(px(96), px(56), px(20), px(16), px(30), px(17))
