@@ -50,6 +50,11 @@ class AlarmAudioPolicy:
     _started_s: float = float("-inf")
     _low_sounded: set[str] = field(default_factory=set)
 
+    @property
+    def playing(self) -> str | None:
+        """The priority whose pattern is sounding (and repeating), None when silent."""
+        return self._playing
+
     def step(self, alarms: Iterable[AlarmLike], inactivation: str, now_s: float) -> str | None:
         """The priority whose pattern should start at `now_s`, or None (keep as is)."""
         alarms = list(alarms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 # Link states (drivers.types.LinkState values) in words a nurse can act on.
 LINK_WORDS: dict[str, str] = {
@@ -78,3 +79,8 @@ def link_view(channel: str, state: str | None, has_data: bool) -> LinkView:
         state, state
     )
     return LinkView(DEVICE_NAMES.get(channel, channel), words, state in LINK_OK)
+
+
+def clock_text(wall_start: datetime, t: float) -> str:
+    """Local wall-clock time of data time `t` (HH:MM:SS), as the nurse's watch reads."""
+    return (wall_start + timedelta(seconds=t)).astimezone().strftime("%H:%M:%S")

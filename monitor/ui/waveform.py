@@ -7,6 +7,7 @@ import pyqtgraph as pg
 
 from monitor.display import ERASE_BAR_S, sweep_layout
 from monitor.ringbuffer import RingBuffer
+from monitor.ui import theme
 
 
 class SweepPlot(pg.PlotWidget):
@@ -16,7 +17,7 @@ class SweepPlot(pg.PlotWidget):
         self.width_samples = round(sample_rate_hz * seconds)
         self.erase = max(1, round(sample_rate_hz * ERASE_BAR_S))
         self._x = np.arange(self.width_samples, dtype=np.float32) / sample_rate_hz
-        self.setBackground(None)
+        self.setBackground(theme.BACKGROUND)
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.setMenuEnabled(False)
