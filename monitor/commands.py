@@ -7,7 +7,10 @@ thread at the data time of the next chunk, and each applied command becomes a
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,6 +40,9 @@ class CommandBus:
     def __init__(self) -> None:
         self._specs: dict[str, CommandSpec] = {}
         self._queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._scheduled: list[tuple[float, int, Command]] = []
+        self._order = itertools.count()
+        self._lock = threading.Lock()
 
     def register(self, name: str, handler: Handler, help: str) -> None:
         if name in self._specs:
@@ -52,6 +58,25 @@ class CommandBus:
             known = ", ".join(self.names())
             raise CommandError(f"unknown command '{name}' (known: {known})")
         self._queue.put(Command(name, dict(args)))
+
+    def schedule(self, at: float, name: str, **args: object) -> None:
+        """Queue a command for data time `at` (scripted runs: the same result at any speed)."""
+        if name not in self._specs:
+            known = ", ".join(self.names())
+            raise CommandError(f"unknown command '{name}' (known: {known})")
+        with self._lock:
+            heapq.heappush(
+                self._scheduled, (float(at), next(self._order), Command(name, dict(args)))
+            )
+
+    def due(self, t: float) -> list[tuple[float, Command]]:
+        """Scheduled commands whose time has come by `t`, earliest first."""
+        out = []
+        with self._lock:
+            while self._scheduled and self._scheduled[0][0] <= t:
+                at, _, command = heapq.heappop(self._scheduled)
+                out.append((at, command))
+        return out
 
     def pending(self) -> list[Command]:
         out = []

@@ -41,6 +41,7 @@ class OximeterSnapshot:
     pulse_rate: NumericReading
     perfusion_index: NumericReading
     flags: OximeterFlag
+    last_frame_t: float | None = None  # data time of the last decoded frame (comm watchdog)
 
     def to_json(self) -> dict[str, object]:
         def whole(r: NumericReading) -> int | None:
@@ -54,6 +55,9 @@ class OximeterSnapshot:
             "spo2_state": self.spo2.state.value,
             "pr_state": self.pulse_rate.state.value,
             "oximeter_status": OximeterFlag.names(self.flags & ~OximeterFlag.PACKET_START),
+            "oximeter_last_frame_t": (
+                None if self.last_frame_t is None else round(self.last_frame_t, 3)
+            ),
         }
 
 
@@ -112,4 +116,5 @@ class OximeterNumerics:
             self._reading("pr", t),
             self._reading("pi", t),
             self._flags,
+            self._last_frame_t,
         )

@@ -13,12 +13,15 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from drivers.errors import VitalmonError
 from drivers.registry import get_protocol
 from drivers.types import LinkEvent
+from monitor.alarms import AlarmEngine, Preset, load_preset
 from monitor.channels import Channel, Record, make_channel
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
+from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
 from monitor.trends import TrendStore
 
@@ -39,6 +42,7 @@ class AcquisitionPipeline:
         protocols: dict[str, str],
         wall_start: datetime | None = None,
         writer: Writer = _no_writer,
+        preset: Preset | None = None,
     ) -> None:
         self.wall_start = wall_start or datetime.now(UTC)
         self.t = 0.0
@@ -51,6 +55,13 @@ class AcquisitionPipeline:
         self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
         self.subscribe(self.trends)
         self.channels: dict[str, Channel] = {}
+        # Session and alarms see every record after the listeners, so what they
+        # emit in answer follows its cause in the output.
+        self.session = SessionModel(self.emit, self.commands)
+        self.alarms = AlarmEngine(
+            preset or load_preset(), self.emit, self.commands, self.session.reference_sys
+        )
+        self._consumers: list[Listener] = [self.session.on_record, self.alarms.on_record]
         for name, protocol in protocols.items():
             info = get_protocol(protocol)
             self.channels[name] = make_channel(
@@ -85,10 +96,16 @@ class AcquisitionPipeline:
         record.setdefault("wall", self.wall_iso(float(record["t"])))  # type: ignore[arg-type]
         for listener in self._listeners:
             listener(record)
+        for consumer in self._consumers:
+            consumer(record)
 
     def process(self, chunk: Chunk) -> None:
         for listener in self._chunk_listeners:
             listener(chunk)
+        for at, command in self.commands.due(chunk.t):
+            self._emit_seconds(at, inclusive=False)
+            self.t = max(self.t, at)
+            self.apply_command(command)
         self._emit_seconds(chunk.t, inclusive=False)
         self.t = max(self.t, chunk.t)
         for command in self.commands.pending():
@@ -100,11 +117,25 @@ class AcquisitionPipeline:
             channel.feed(chunk.data, chunk.t)
         for each in self.channels.values():
             each.tick(self.t)
+        self.alarms.tick(self.t)
         self._emit_seconds(self.t, inclusive=True)
 
     def apply_command(self, command: Command) -> None:
-        """Apply at the current data time and record it (replay calls this directly)."""
-        self.commands.apply(command, self.t)
+        """Apply at the current data time and record it (replay calls this directly).
+
+        A command the handler refuses becomes an `error` record; the run goes on."""
+        try:
+            self.commands.apply(command, self.t)
+        except VitalmonError as exc:
+            self.emit(
+                {
+                    "type": "error",
+                    "t": round(self.t, 3),
+                    "command": command.name,
+                    "message": str(exc),
+                }
+            )
+            return
         self.emit(
             {"type": "command", "t": round(self.t, 3), "name": command.name, "args": command.args}
         )

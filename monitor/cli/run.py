@@ -6,7 +6,9 @@ import argparse
 import sys
 
 from drivers.registry import parse_port_spec
+from monitor.alarms import load_preset
 from monitor.cli.common import UsageError, positive_seconds, speed_arg, stop_on_sigterm
+from monitor.command_input import read_commands, start_reader
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import SerialSource, SimulatorSource, Source
@@ -23,6 +25,14 @@ def register(commands) -> argparse.ArgumentParser:
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
     run.add_argument("--speed", type=speed_arg, default=1.0, metavar="N|max")
     run.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    run.add_argument(
+        "--preset", metavar="NAME|FILE", default="ketamine-adult", help="alarm preset (TOML)"
+    )
+    run.add_argument(
+        "--commands",
+        metavar="FILE|-",
+        help="JSON-lines commands ('-' = stdin); read whole first at --speed max",
+    )
     return run
 
 
@@ -35,9 +45,37 @@ def make_source(args: argparse.Namespace) -> Source:
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
 
+def _command_error(message: str) -> None:
+    print(f"vitalmon: {message}", file=sys.stderr, flush=True)
+
+
+def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> None:
+    """`--commands`: a file, or stdin. At --speed max (or from a file) every line is read
+    before the run starts, so `at` times hold exactly; a live run reads as lines come."""
+    if not args.commands:
+        return
+    if args.commands == "-":
+        stream = sys.stdin
+    else:
+        try:
+            stream = open(args.commands, encoding="utf-8")  # noqa: SIM115 - closed by the reader
+        except OSError as exc:
+            message = f"cannot read commands file '{args.commands}': {exc.strerror}"
+            raise UsageError(message) from exc
+    if stream is not sys.stdin:
+        with stream:
+            read_commands(stream, pipeline.commands, _command_error)
+    elif args.speed is None:
+        read_commands(stream, pipeline.commands, _command_error)
+    else:
+        start_reader(stream, pipeline.commands, _command_error)
+
+
 def run(args: argparse.Namespace) -> int:
+    preset = load_preset(args.preset)
     source = make_source(args)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = AcquisitionPipeline(source.protocols, preset=preset)
+    attach_commands(args, pipeline)
     runner = PipelineRunner(source, pipeline, duration_s=args.duration)
     if args.headless:
         pipeline.subscribe(JsonLinesWriter(sys.stdout))

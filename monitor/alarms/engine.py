@@ -1,0 +1,539 @@
+"""The alarm engine (IEC 60601-1-8): conditions -> delayed, prioritised, latched, paused alarms.
+
+It listens to pipeline records (numerics, nibp, link events) and decides in
+DATA time only, so a replay at any speed gives the very same alarm log. Every
+change it makes is an `alarm` record emitted through the pipeline and kept in
+`log`. The GUI reads `display_state(t)` and `limits()` from its own thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from monitor.alarms.preset import (
+    NIBP_MEASURES,
+    NUMERIC_MEASURES,
+    AlarmSpec,
+    Preset,
+    load_preset,
+    priority_rank,
+)
+from monitor.alarms.rules import SatSeconds, apnea_seconds, compare, nibp_ok, nibp_value
+from monitor.alarms.rules import numeric_value as numerics_field
+from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
+from monitor.alarms.technical import NibpWatch, OximeterWatch
+from monitor.commands import CommandBus, CommandError
+
+Record = dict[str, object]
+Emit = Callable[[Record], None]
+SYSTEM_ID = "INACTIVATION"  # the id of records about the alarm system itself
+EPS = 1e-9
+
+
+@dataclass(slots=True)
+class _Alarm:
+    id: str
+    priority: str
+    kind: str
+    message: str
+    onset_t: float
+    condition_active: bool = True
+    acknowledged: bool = False
+    breaks_through: bool = False
+    escalated: bool = False
+
+
+def _limits_from(preset: Preset) -> dict[str, LimitSetting]:
+    sat = preset.satseconds
+    return {
+        spec.id: LimitSetting(
+            threshold=spec.threshold,
+            unit=spec.unit,
+            priority=spec.priority,
+            delay_s=spec.delay_s,
+            enabled=spec.enabled,
+            satseconds=sat.setting if spec.id == "SPO2_LOW" and sat.mode == "satseconds" else None,
+        )
+        for spec in preset.alarms.values()
+    }
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class AlarmEngine:
+    """Owns every alarm's state; feed it records with `on_record`, read it with `display_state`."""
+
+    def __init__(
+        self,
+        preset: Preset,
+        emit: Emit,
+        commands: CommandBus | None = None,
+        baseline_sys: Callable[[], float | None] | None = None,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._emit = emit
+        self._baseline_sys = baseline_sys or (lambda: None)
+        self._log: list[Record] = []
+        self._alarms: dict[str, _Alarm] = {}
+        self._pending: dict[str, float] = {}
+        self._messages: dict[str, str] = {}
+        self._inactivation = "none"
+        self._pause_until: float | None = None
+        self._pause_ref_rank = -1
+        self.t = 0.0
+        self._load(preset)
+        if commands is not None:
+            self.register_commands(commands)
+
+    def _load(self, preset: Preset) -> None:
+        self.preset = preset
+        self._limits = _limits_from(preset)
+        specs = preset.alarms
+        silence_s = (
+            specs["OXIMETER_COMM_LOST"].number("silence_s")
+            if "OXIMETER_COMM_LOST" in specs
+            else float("inf")
+        )
+        stale_s = specs["NIBP_STALE"].number("stale_s") if "NIBP_STALE" in specs else float("inf")
+        if not hasattr(self, "_oximeter"):
+            self._oximeter = OximeterWatch(silence_s)
+            self._nibp = NibpWatch(stale_s)
+        # A new preset keeps what the watches know about the devices.
+        self._oximeter.silence_s = silence_s
+        self._nibp.stale_s = stale_s
+        self._satseconds = SatSeconds(preset.satseconds, preset.satseconds.setting)
+
+    # ----- what the GUI reads ------------------------------------------------
+
+    def display_state(self, t: float | None = None) -> AlarmDisplayState:
+        """The alarms to show and the tone to play at data time `t` (default: the latest)."""
+        with self._lock:
+            t = self.t if t is None else t
+            shown = [a for a in self._alarms.values() if not self._hidden(a)]
+            shown.sort(key=lambda a: (-priority_rank(a.priority), -a.onset_t, a.id))
+            alarms = tuple(
+                ActiveAlarm(
+                    id=a.id,
+                    priority=a.priority,
+                    kind=a.kind,
+                    message=a.message,
+                    onset_t=a.onset_t,
+                    condition_active=a.condition_active,
+                    acknowledged=a.acknowledged,
+                    sounding=self._sounding(a),
+                )
+                for a in shown
+            )
+            sounding = [a.priority for a in alarms if a.sounding]
+            audio = max(sounding, key=priority_rank) if sounding else None
+            remaining = None
+            if self._pause_until is not None:
+                remaining = max(0.0, self._pause_until - t)
+            return AlarmDisplayState(t, alarms, self._inactivation, remaining, audio)
+
+    def limits(self) -> dict[str, LimitSetting]:
+        with self._lock:
+            return dict(self._limits)
+
+    @property
+    def log(self) -> list[Record]:
+        """Every alarm record so far (onset, end, acknowledgement, pause, limit change)."""
+        with self._lock:
+            return list(self._log)
+
+    @property
+    def inactivation(self) -> str:
+        return self._inactivation
+
+    # ----- records in --------------------------------------------------------
+
+    def on_record(self, record: Mapping[str, object]) -> None:
+        kind = record.get("type")
+        if kind not in ("numerics", "nibp", "event"):
+            return
+        t = float(record["t"])  # type: ignore[arg-type]
+        with self._lock:
+            self._advance(t)
+            if kind == "numerics":
+                self._on_numerics(record, t)
+            elif kind == "nibp":
+                self._on_nibp(record, t)
+            else:
+                self._on_event(record, t)
+
+    def tick(self, t: float) -> None:
+        """Data time moved on: end a timed pause on time."""
+        with self._lock:
+            self._advance(t)
+
+    def _advance(self, t: float) -> None:
+        self.t = max(self.t, t)
+        if self._pause_until is not None and self.t + EPS >= self._pause_until:
+            self._set_inactivation("none", self._pause_until, None, reason="timeout")
+
+    def _on_numerics(self, record: Mapping[str, object], t: float) -> None:
+        for spec in self.preset.alarms.values():
+            if spec.measure not in NUMERIC_MEASURES:
+                continue
+            threshold = self._limits[spec.id].threshold
+            assert threshold is not None
+            value = numerics_field(record, spec.measure)
+            if spec.id == "SPO2_LOW" and self._satseconds_on():
+                active = self._satseconds.update(value, threshold, t)
+            else:
+                active = compare(spec, threshold, value)
+            if "apnea_s" in spec.extra and record.get("rr") is not None:
+                apnea = apnea_seconds(record)
+                active = active or (apnea is not None and apnea >= spec.number("apnea_s"))
+            self._condition(spec.id, active, t)
+        for alarm_id, active in self._oximeter.on_numerics(record, t).items():
+            self._condition(alarm_id, active, t)
+        for alarm_id, active in self._nibp.on_tick(t).items():
+            self._condition(alarm_id, active, t)
+        self._escalate(t)
+
+    def _on_nibp(self, record: Mapping[str, object], t: float) -> None:
+        for alarm_id, active in self._nibp.on_reading(record, t).items():
+            self._condition(alarm_id, active, t)
+        if not nibp_ok(record):
+            return  # a failed reading says nothing about the pressure
+        baseline = self._baseline_sys()
+        for spec in self.preset.alarms.values():
+            if spec.measure in NIBP_MEASURES:
+                threshold = self._limits[spec.id].threshold
+                assert threshold is not None
+                value = nibp_value(record, spec.measure, baseline)
+                self._condition(spec.id, compare(spec, threshold, value), t)
+
+    def _on_event(self, record: Mapping[str, object], t: float) -> None:
+        channel = str(record.get("channel", ""))
+        kind = str(record.get("kind", ""))
+        state = str(record.get("state", record.get("status", "")))
+        if kind == "link":
+            if channel == "oximeter":
+                changes = self._oximeter.on_link(state)
+            elif channel == "nibp":
+                changes = self._nibp.on_link(state)
+            else:
+                return
+        elif kind.startswith("nibp") and "status" in record:
+            changes = self._nibp.on_status(str(record["status"]))
+        else:
+            return
+        for alarm_id, active in changes.items():
+            self._condition(alarm_id, active, t)
+
+    # ----- conditions -> alarms ----------------------------------------------
+
+    def _satseconds_on(self) -> bool:
+        limit = self._limits.get("SPO2_LOW")
+        return limit is not None and limit.satseconds is not None
+
+    def _delay(self, alarm_id: str) -> float:
+        if alarm_id == "SPO2_LOW" and self._satseconds_on():
+            return 0.0  # the integral is the delay
+        return self._limits[alarm_id].delay_s
+
+    def _condition(self, alarm_id: str, active: bool, t: float) -> None:
+        limit = self._limits.get(alarm_id)
+        if limit is None:
+            return  # not in this preset
+        alarm = self._alarms.get(alarm_id)
+        if not active or not limit.enabled:
+            self._pending.pop(alarm_id, None)
+            if alarm is not None and alarm.condition_active:
+                self._end(alarm, t)
+            return
+        since = self._pending.setdefault(alarm_id, t)
+        if alarm is not None and alarm.condition_active:
+            return
+        if t - since + EPS >= self._delay(alarm_id):
+            self._onset(alarm_id, t)
+
+    def _onset(self, alarm_id: str, t: float) -> None:
+        spec = self.preset.alarms[alarm_id]
+        priority = self._limits[alarm_id].priority
+        alarm = _Alarm(alarm_id, priority, spec.kind, self._message(spec), onset_t=t)
+        alarm.breaks_through = self._breaks_through(priority)
+        self._alarms[alarm_id] = alarm
+        extra: Record = {"delay_s": self._delay(alarm_id)}
+        if alarm.breaks_through:
+            extra["break_through"] = True
+        if self._inactivation != "none":
+            extra["inactivation"] = self._inactivation
+        self._record(alarm, t, "onset", **extra)
+
+    def _end(self, alarm: _Alarm, t: float, reason: str = "") -> None:
+        alarm.condition_active = False
+        self._pending.pop(alarm.id, None)
+        latched = (
+            not reason
+            and alarm.kind == "physiological"
+            and alarm.priority == "high"
+            and not alarm.acknowledged
+        )
+        extra: Record = {"latched": latched, "duration_s": round(t - alarm.onset_t, 3)}
+        if reason:
+            extra["reason"] = reason
+        self._record(alarm, t, "end", **extra)
+        if not latched:
+            del self._alarms[alarm.id]
+
+    def _escalate(self, t: float) -> None:
+        for alarm in list(self._alarms.values()):
+            spec = self.preset.alarms[alarm.id]
+            target = spec.extra.get("escalate_to")
+            if alarm.escalated or not alarm.condition_active or target is None:
+                continue
+            if t - alarm.onset_t + EPS >= spec.number("escalate_after_s"):
+                alarm.escalated = True
+                alarm.priority = str(target)
+                alarm.acknowledged = False
+                alarm.breaks_through = alarm.breaks_through or self._breaks_through(alarm.priority)
+                self._record(alarm, t, "escalated")
+
+    def _message(self, spec: AlarmSpec) -> str:
+        return self._messages.get(spec.id, spec.message)
+
+    # ----- sound and inactivation --------------------------------------------
+
+    def _hidden(self, alarm: _Alarm) -> bool:
+        """Alarm paused / alarm off silence and hide physiological alarms (never technical)."""
+        return alarm.kind == "physiological" and self._inactivation in ("alarm_paused", "alarm_off")
+
+    def _sounding(self, alarm: _Alarm) -> bool:
+        if alarm.acknowledged or self._hidden(alarm):
+            return False
+        if self._inactivation == "audio_off":
+            return False
+        return self._inactivation != "audio_paused" or alarm.breaks_through
+
+    def _breaks_through(self, priority: str) -> bool:
+        return (
+            self._inactivation == "audio_paused" and priority_rank(priority) > self._pause_ref_rank
+        )
+
+    def _set_inactivation(
+        self, state: str, t: float, until: float | None, reason: str = "", duration_s: float = 0
+    ) -> None:
+        previous = self._inactivation
+        if state == "audio_paused":
+            sounding = [
+                priority_rank(a.priority) for a in self._alarms.values() if self._sounding(a)
+            ]
+            idle = priority_rank(self.preset.behaviour.break_through_idle) - 1
+            self._pause_ref_rank = max(sounding, default=idle)
+        self._inactivation = state
+        self._pause_until = until
+        for alarm in self._alarms.values():
+            alarm.breaks_through = False
+        if state == "none":
+            message = f"{previous.replace('_', ' ')} ended" + (f" ({reason})" if reason else "")
+            self._system(t, "pause_end", message, previous=previous, reason=reason or "resume")
+            for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
+                if not alarm.acknowledged:
+                    self._record(alarm, t, "resound")
+            return
+        timed = f" for {_fmt(duration_s)} s" if until is not None else ""
+        self._system(t, state, f"{state.replace('_', ' ')}{timed}", duration_s=duration_s or None)
+        for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
+            if state.startswith("audio") or alarm.kind == "physiological":
+                self._record(alarm, t, "paused", inactivation=state)
+
+    # ----- records out -------------------------------------------------------
+
+    def _record(self, alarm: _Alarm, t: float, state: str, **extra: object) -> None:
+        self._out(
+            {
+                "type": "alarm",
+                "t": round(t, 3),
+                "id": alarm.id,
+                "priority": alarm.priority,
+                "kind": alarm.kind,
+                "state": state,
+                "message": alarm.message,
+                **extra,
+            }
+        )
+
+    def _system(self, t: float, state: str, message: str, **extra: object) -> None:
+        self._out(
+            {
+                "type": "alarm",
+                "t": round(t, 3),
+                "id": SYSTEM_ID,
+                "priority": None,
+                "kind": "system",
+                "state": state,
+                "message": message,
+                **{k: v for k, v in extra.items() if v is not None},
+            }
+        )
+
+    def _out(self, record: Record) -> None:
+        self._log.append(record)
+        self._emit(record)  # the pipeline adds wall time to this same dict
+
+    # ----- commands ----------------------------------------------------------
+
+    def register_commands(self, bus: CommandBus) -> None:
+        bus.register("acknowledge", self.acknowledge, "acknowledge alarms {id?}")
+        bus.register("pause_audio", self.pause_audio, "audio pause {duration_s?, off?, resume?}")
+        bus.register("pause_alarms", self.pause_alarms, "alarm pause {duration_s?, off?, resume?}")
+        bus.register(
+            "set_limit", self.set_limit, "{alarm_id, threshold?, enabled?, delay_s?, satseconds?}"
+        )
+        bus.register("restore_preset", self.restore_preset, "restore the preset {name?}")
+        bus.register("technical_alarm", self.technical_alarm, "{id, active, message?}")
+
+    def acknowledge(self, args: Mapping[str, object], t: float) -> None:
+        wanted = args.get("id")
+        with self._lock:
+            self._advance(t)
+            if wanted is not None and wanted not in self._alarms:
+                raise CommandError(f"acknowledge: no alarm '{wanted}' is active")
+            for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
+                if wanted not in (None, alarm.id) or alarm.acknowledged or self._hidden(alarm):
+                    continue
+                alarm.acknowledged = True
+                self._record(alarm, t, "acknowledged", condition_active=alarm.condition_active)
+                if not alarm.condition_active:
+                    del self._alarms[alarm.id]
+
+    def pause_audio(self, args: Mapping[str, object], t: float) -> None:
+        self._pause(args, t, "audio", self.preset.behaviour.audio_pause_s)
+
+    def pause_alarms(self, args: Mapping[str, object], t: float) -> None:
+        self._pause(args, t, "alarm", self.preset.behaviour.alarm_pause_s)
+
+    def _pause(self, args: Mapping[str, object], t: float, what: str, default_s: float) -> None:
+        unknown = set(args) - {"duration_s", "off", "resume"}
+        if unknown:
+            raise CommandError(f"pause_{what}: unknown argument '{sorted(unknown)[0]}'")
+        duration = args.get("duration_s", default_s)
+        if isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0:
+            raise CommandError(f"pause_{what}: duration_s must be a number of seconds above 0")
+        with self._lock:
+            self._advance(t)
+            if args.get("resume"):
+                if self._inactivation != "none":
+                    self._set_inactivation("none", t, None, reason="resume")
+            elif args.get("off"):
+                self._set_inactivation(f"{what}_off", t, None)
+            else:
+                seconds = float(duration)
+                self._set_inactivation(f"{what}_paused", t, t + seconds, duration_s=seconds)
+
+    def set_limit(self, args: Mapping[str, object], t: float) -> None:
+        alarm_id = args.get("alarm_id")
+        allowed = {"alarm_id", "threshold", "enabled", "delay_s", "satseconds"}
+        unknown = set(args) - allowed
+        if unknown:
+            raise CommandError(f"set_limit: unknown argument '{sorted(unknown)[0]}'")
+        with self._lock:
+            if not isinstance(alarm_id, str) or alarm_id not in self._limits:
+                raise CommandError(f"set_limit: unknown alarm_id {alarm_id!r}")
+            self._advance(t)
+            old = self._limits[alarm_id]
+            new = self._changed_limit(alarm_id, old, args)
+            self._apply_limit(alarm_id, old, new, t)
+
+    def _changed_limit(
+        self, alarm_id: str, old: LimitSetting, args: Mapping[str, object]
+    ) -> LimitSetting:
+        new = old
+        if "threshold" in args:
+            value = args["threshold"]
+            if old.threshold is None:
+                raise CommandError(f"set_limit: {alarm_id} has no threshold")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise CommandError("set_limit: threshold must be a number")
+            new = replace(new, threshold=float(value))
+        if "enabled" in args:
+            if not isinstance(args["enabled"], bool):
+                raise CommandError("set_limit: enabled must be true or false")
+            new = replace(new, enabled=args["enabled"])
+        if "delay_s" in args:
+            value = args["delay_s"]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
+            new = replace(new, delay_s=float(value))
+        if "satseconds" in args:
+            value = args["satseconds"]
+            choices = self.preset.satseconds.choices
+            if alarm_id != "SPO2_LOW":
+                raise CommandError("set_limit: satseconds applies to SPO2_LOW only")
+            if value is not None and value not in choices:
+                listed = ", ".join(_fmt(c) for c in choices)
+                raise CommandError(f"set_limit: satseconds must be one of {listed} or null")
+            new = replace(new, satseconds=None if value is None else float(value))  # type: ignore[arg-type]
+        return new
+
+    def _apply_limit(self, alarm_id: str, old: LimitSetting, new: LimitSetting, t: float) -> None:
+        if new == old:
+            return
+        self._limits[alarm_id] = new
+        changes = {
+            key: {"from": getattr(old, key), "to": getattr(new, key)}
+            for key in ("threshold", "enabled", "delay_s", "satseconds")
+            if getattr(old, key) != getattr(new, key)
+        }
+        text = ", ".join(f"{k} {_fmt(v['from'])} -> {_fmt(v['to'])}" for k, v in changes.items())
+        spec = self.preset.alarms[alarm_id]
+        if new.satseconds != old.satseconds:
+            self._satseconds = SatSeconds(self.preset.satseconds, new.satseconds or 25.0)
+        probe = _Alarm(alarm_id, new.priority, spec.kind, spec.message, t)
+        state = "limit_changed"
+        if new.enabled != old.enabled:
+            state = "enabled" if new.enabled else "disabled"
+        self._record(probe, t, state, changes=changes, message=f"{alarm_id}: {text}")
+        alarm = self._alarms.get(alarm_id)
+        if not new.enabled and alarm is not None:
+            if alarm.condition_active:
+                self._end(alarm, t, reason="disabled")
+            else:
+                del self._alarms[alarm_id]
+
+    def restore_preset(self, args: Mapping[str, object], t: float) -> None:
+        """Back to the preset's settings (or another preset's, `name`), each change logged."""
+        name = args.get("name")
+        with self._lock:
+            self._advance(t)
+            preset = self.preset if name is None else load_preset(str(name))
+            before = dict(self._limits)
+            for alarm in list(self._alarms.values()):
+                if alarm.id not in preset.alarms:
+                    self._end(alarm, t, reason="not in preset")
+                    self._alarms.pop(alarm.id, None)
+            self._load(preset)
+            fresh = dict(self._limits)
+            self._system(t, "preset_restored", f"preset {preset.name} restored", preset=preset.name)
+            self._limits = {k: before.get(k, v) for k, v in fresh.items()}
+            for alarm_id, setting in fresh.items():
+                self._apply_limit(alarm_id, self._limits[alarm_id], setting, t)
+
+    def technical_alarm(self, args: Mapping[str, object], t: float) -> None:
+        alarm_id = args.get("id")
+        active = args.get("active")
+        with self._lock:
+            spec = self.preset.alarms.get(str(alarm_id))
+            if spec is None or spec.extra.get("raised_by") != "command":
+                ids = ", ".join(
+                    s.id
+                    for s in self.preset.alarms.values()
+                    if s.extra.get("raised_by") == "command"
+                )
+                raise CommandError(f"technical_alarm: id must be one of {ids}, not {alarm_id!r}")
+            if not isinstance(active, bool):
+                raise CommandError("technical_alarm: active must be true or false")
+            self._advance(t)
+            message = args.get("message")
+            if isinstance(message, str) and message:
+                self._messages[spec.id] = f"{spec.message}: {message}"
+            self._condition(spec.id, active, t)

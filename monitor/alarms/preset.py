@@ -1,0 +1,251 @@
+"""Alarm presets: every id, threshold, priority and delay in one TOML file a test loads.
+
+CLINICAL.md keeps clinical numbers out of the code; a preset file is the one
+place they live. A preset may name a `base` preset and override parts of it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from drivers.errors import VitalmonError
+
+DEFAULT_PRESET = "ketamine-adult"
+PRIORITIES = ("low", "medium", "high")
+KINDS = ("physiological", "technical")
+COMPARATORS = ("<", "<=", ">", ">=")
+# Measures a physiological rule may compare: numerics fields, then NIBP reading fields.
+NUMERIC_MEASURES = ("spo2", "pr", "rr")
+NIBP_MEASURES = ("nibp_sys", "nibp_dia", "nibp_map", "nibp_sys_rise")
+MEASURES = NUMERIC_MEASURES + NIBP_MEASURES
+# Per-rule timing numbers a technical (or special) rule may carry.
+EXTRA_KEYS = ("escalate_to", "escalate_after_s", "apnea_s", "silence_s", "stale_s", "raised_by")
+BASIC_KEYS = ("id", "kind", "priority", "delay_s", "message", "measure", "compare", "threshold")
+ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS))
+
+
+class PresetError(VitalmonError):
+    """A preset that cannot be found or read."""
+
+
+def priority_rank(priority: str | None) -> int:
+    """low < medium < high; None (nothing) ranks below all."""
+    return -1 if priority is None else PRIORITIES.index(priority)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSpec:
+    """One alarm condition as the preset defines it."""
+
+    id: str
+    kind: str
+    priority: str
+    delay_s: float
+    message: str
+    measure: str | None = None
+    compare: str | None = None
+    threshold: float | None = None
+    unit: str = ""
+    enabled: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def number(self, key: str) -> float:
+        """A timing number the rule needs (e.g. `stale_s`); the preset must have it."""
+        value = self.extra.get(key)
+        if not isinstance(value, int | float):
+            raise PresetError(f"alarm {self.id}: missing number '{key}'")
+        return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class SatSecondsSpec:
+    mode: str  # "delay" | "satseconds"
+    setting: float
+    choices: tuple[float, ...]
+    crossings: int
+    crossing_window_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    audio_pause_s: float
+    alarm_pause_s: float
+    break_through_idle: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    name: str
+    description: str
+    alarms: dict[str, AlarmSpec]  # in file order
+    satseconds: SatSecondsSpec
+    behaviour: Behaviour
+    discharge: dict[str, float]
+    source: str = ""
+
+
+def _presets_dir():
+    return resources.files("monitor.alarms") / "presets"
+
+
+def builtin_presets() -> list[str]:
+    return sorted(e.name[:-5] for e in _presets_dir().iterdir() if e.name.endswith(".toml"))
+
+
+def _read(name_or_path: str) -> tuple[dict, str]:
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PresetError(f"cannot read preset file '{path}': {exc.strerror}") from exc
+        source = str(path)
+    else:
+        entry = _presets_dir() / f"{name_or_path}.toml"
+        if not entry.is_file():
+            names = ", ".join(builtin_presets())
+            raise PresetError(f"unknown alarm preset '{name_or_path}' (built in: {names})")
+        text, source = entry.read_text(encoding="utf-8"), entry.name
+    try:
+        return tomllib.loads(text), source
+    except tomllib.TOMLDecodeError as exc:
+        raise PresetError(f"{source}: {exc}") from exc
+
+
+def _merged(doc: dict, source: str, depth: int = 0) -> dict:
+    """Resolve `base = "..."`: tables merge key by key, alarms by id."""
+    base_name = doc.get("base")
+    if base_name is None:
+        return doc
+    if depth > 4:
+        raise PresetError(f"{source}: 'base' chain too deep")
+    base_doc, base_source = _read(str(base_name))
+    base = _merged(base_doc, base_source, depth + 1)
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items() if k != "alarm"}
+    for key, value in doc.items():
+        if key in ("alarm", "base"):
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    alarms = {a.get("id"): dict(a) for a in base.get("alarm", [])}
+    for raw in doc.get("alarm", []):
+        alarms[raw.get("id")] = {**alarms.get(raw.get("id"), {}), **raw}
+    out["alarm"] = list(alarms.values())
+    return out
+
+
+def _num(where: str, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PresetError(f"{where}: '{key}' must be a number, not {value!r}")
+    return float(value)
+
+
+def _one_of(where: str, key: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise PresetError(f"{where}: '{key}' must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
+
+
+def _alarm(raw: dict, where: str) -> AlarmSpec:
+    unknown = set(raw) - ALARM_KEYS
+    if unknown:
+        raise PresetError(f"{where}: unknown key '{sorted(unknown)[0]}'")
+    alarm_id = raw.get("id")
+    if not isinstance(alarm_id, str) or not alarm_id:
+        raise PresetError(f"{where}: missing 'id'")
+    where = f"{where} ({alarm_id})"
+    kind = _one_of(where, "kind", raw.get("kind"), KINDS)
+    measure = compare = threshold = None
+    if kind == "physiological":
+        measure = _one_of(where, "measure", raw.get("measure"), MEASURES)
+        compare = _one_of(where, "compare", raw.get("compare"), COMPARATORS)
+        threshold = _num(where, "threshold", raw.get("threshold"))
+    extra = {k: raw[k] for k in EXTRA_KEYS if k in raw}
+    if "escalate_to" in extra:
+        _one_of(where, "escalate_to", extra["escalate_to"], PRIORITIES)
+    for key in EXTRA_KEYS:
+        if key.endswith("_s") and key in extra:
+            _num(where, key, extra[key])
+    delay = _num(where, "delay_s", raw.get("delay_s", 0))
+    if delay < 0:
+        raise PresetError(f"{where}: 'delay_s' must not be negative")
+    return AlarmSpec(
+        id=alarm_id,
+        kind=kind,
+        priority=_one_of(where, "priority", raw.get("priority"), PRIORITIES),
+        delay_s=delay,
+        message=str(raw.get("message", alarm_id)),
+        measure=measure,
+        compare=compare,
+        threshold=threshold,
+        unit=str(raw.get("unit", "")),
+        enabled=bool(raw.get("enabled", True)),
+        extra=extra,
+    )
+
+
+def _section(doc: dict, name: str, source: str) -> dict:
+    value = doc.get(name)
+    if not isinstance(value, dict):
+        raise PresetError(f"{source}: missing table [{name}]")
+    return value
+
+
+def parse_preset(doc: dict, source: str) -> Preset:
+    doc = _merged(doc, source)
+    name = doc.get("name")
+    if not isinstance(name, str) or not name:
+        raise PresetError(f"{source}: missing 'name' (a string)")
+    alarms: dict[str, AlarmSpec] = {}
+    for i, raw in enumerate(doc.get("alarm", []), start=1):
+        spec = _alarm(raw, f"{source}: [[alarm]] #{i}")
+        if spec.id in alarms:
+            raise PresetError(f"{source}: alarm '{spec.id}' defined twice")
+        alarms[spec.id] = spec
+    if not alarms:
+        raise PresetError(f"{source}: no [[alarm]] entries")
+    sat = _section(doc, "satseconds", source)
+    where = f"{source}: [satseconds]"
+    choices = tuple(_num(where, "choices", c) for c in sat.get("choices", []))
+    satseconds = SatSecondsSpec(
+        mode=_one_of(where, "mode", sat.get("mode"), ("delay", "satseconds")),
+        setting=_num(where, "setting", sat.get("setting")),
+        choices=choices,
+        crossings=int(_num(where, "crossings", sat.get("crossings"))),
+        crossing_window_s=_num(where, "crossing_window_s", sat.get("crossing_window_s")),
+    )
+    if satseconds.setting not in choices:
+        raise PresetError(f"{where}: 'setting' must be one of {choices}")
+    beh = _section(doc, "behaviour", source)
+    where = f"{source}: [behaviour]"
+    behaviour = Behaviour(
+        audio_pause_s=_num(where, "audio_pause_s", beh.get("audio_pause_s")),
+        alarm_pause_s=_num(where, "alarm_pause_s", beh.get("alarm_pause_s")),
+        break_through_idle=_one_of(
+            where, "break_through_idle", beh.get("break_through_idle"), PRIORITIES
+        ),
+    )
+    discharge = {
+        k: _num(f"{source}: [discharge]", k, v)
+        for k, v in _section(doc, "discharge", source).items()
+    }
+    return Preset(
+        name=name,
+        description=str(doc.get("description", "")),
+        alarms=alarms,
+        satseconds=satseconds,
+        behaviour=behaviour,
+        discharge=discharge,
+        source=source,
+    )
+
+
+def load_preset(name_or_path: str = DEFAULT_PRESET) -> Preset:
+    """A bundled preset by name, or a user's TOML file by path."""
+    doc, source = _read(name_or_path)
+    return parse_preset(doc, source)

@@ -1,0 +1,108 @@
+"""Physiological rules: is a condition true for this record? No timing here (that is the engine's).
+
+Only values the monitor trusts count: a numeric whose state is not `valid`
+cannot raise (or hold) a physiological alarm; its technical alarm takes over.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from monitor.alarms.preset import AlarmSpec, SatSecondsSpec
+
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+# Numerics fields whose validity sits in a `<field>_state` key.
+STATE_KEYS = {"spo2": "spo2_state", "pr": "pr_state", "rr": "rr_state"}
+NIBP_FIELDS = {"nibp_sys": "sys", "nibp_dia": "dia", "nibp_map": "map"}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def numeric_value(record: Mapping[str, object], measure: str) -> float | None:
+    """A numerics field if present, not null and `valid` (absent state = valid)."""
+    value = _number(record.get(measure))
+    state = record.get(STATE_KEYS.get(measure, ""), "valid")
+    return value if state == "valid" else None
+
+
+def nibp_ok(record: Mapping[str, object]) -> bool:
+    """An NIBP record that carries a finished, valid reading."""
+    status = str(record.get("status", "ok"))
+    return status in ("ok", "done", "valid") and _number(record.get("sys")) is not None
+
+
+def nibp_value(
+    record: Mapping[str, object], measure: str, baseline_sys: float | None
+) -> float | None:
+    if not nibp_ok(record):
+        return None
+    if measure == "nibp_sys_rise":
+        sys = _number(record.get("sys"))
+        if sys is None or not baseline_sys:
+            return None
+        return (sys - baseline_sys) / baseline_sys * 100.0
+    return _number(record.get(NIBP_FIELDS[measure]))
+
+
+def compare(spec: AlarmSpec, threshold: float, value: float | None) -> bool:
+    if value is None or spec.compare is None:
+        return False
+    return COMPARE[spec.compare](value, threshold)
+
+
+def apnea_seconds(record: Mapping[str, object]) -> float | None:
+    """Seconds since the last breath, from `apnea_s` or `last_breath_t`; None if unknown."""
+    apnea = _number(record.get("apnea_s"))
+    if apnea is not None:
+        return apnea
+    last = _number(record.get("last_breath_t"))
+    t = _number(record.get("t"))
+    return None if last is None or t is None else t - last
+
+
+class SatSeconds:
+    """Nellcor SatSeconds: integrate (limit - SpO2) x s below the limit; alarm at `setting`.
+
+    `crossings` downward crossings of the limit within `crossing_window_s` alarm at once,
+    so a patient who keeps dipping just briefly is not missed.
+    """
+
+    def __init__(self, spec: SatSecondsSpec, setting: float) -> None:
+        self.setting = setting
+        self._crossings_needed = spec.crossings
+        self._window_s = spec.crossing_window_s
+        self._crossing_times: deque[float] = deque()
+        self._below = False
+        self._last_t: float | None = None
+        self.integral = 0.0
+        self.alarming = False
+
+    def update(self, spo2: float | None, limit: float, t: float) -> bool:
+        dt = 1.0 if self._last_t is None else min(max(t - self._last_t, 0.0), 1.0)
+        self._last_t = t
+        if spo2 is None or spo2 >= limit:
+            self._below = False
+            self.integral = 0.0
+            self.alarming = False
+            return False
+        if not self._below:
+            self._below = True
+            self._crossing_times.append(t)
+            dt = 1.0  # the first sample below stands for its whole second
+        while self._crossing_times and t - self._crossing_times[0] > self._window_s:
+            self._crossing_times.popleft()
+        self.integral += (limit - spo2) * dt
+        if self.integral >= self.setting or len(self._crossing_times) >= self._crossings_needed:
+            self.alarming = True
+        return self.alarming

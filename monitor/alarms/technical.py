@@ -1,0 +1,96 @@
+"""Technical alarm conditions from pipeline records: probe off, no signal, comm lost, stale NIBP.
+
+Each watch folds the records it cares about into plain booleans, one per alarm
+id; the engine applies delays, priorities and inactivation to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from monitor.alarms.rules import nibp_ok
+
+Record = Mapping[str, object]
+LINK_LOST = ("down", "reconnecting")
+NO_SIGNAL_FLAGS = frozenset(
+    ("searching", "out_of_track", "sensor_alarm", "no_signal", "defective_sensor")
+)
+
+
+def _num(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class OximeterWatch:
+    """SPO2_PROBE_OFF, SPO2_NO_SIGNAL, SPO2_ARTIFACT, SPO2_NO_UPDATE, OXIMETER_COMM_LOST."""
+
+    def __init__(self, silence_s: float) -> None:
+        self.silence_s = silence_s
+        self.link_lost = False
+        self._first_t: float | None = None
+
+    def on_link(self, state: str) -> dict[str, bool]:
+        self.link_lost = state in LINK_LOST
+        return {"OXIMETER_COMM_LOST": self.link_lost} if self.link_lost else {}
+
+    def on_numerics(self, record: Record, t: float) -> dict[str, bool]:
+        if "spo2" not in record:
+            return {}  # no oximeter in this session
+        if self._first_t is None:
+            self._first_t = t
+        last_frame = _num(record.get("oximeter_last_frame_t"))
+        silent = False
+        if "oximeter_last_frame_t" in record:
+            since = last_frame if last_frame is not None else self._first_t
+            silent = t - since >= self.silence_s
+        comm_lost = self.link_lost or silent
+        flags = set(record.get("oximeter_status") or ())  # type: ignore[call-overload]
+        known = "oximeter_last_frame_t" in record
+        frames_flowing = not comm_lost and (last_frame is not None or not known)
+        probe_off = frames_flowing and "sensor_off" in flags
+        no_value = record.get("spo2") is None and last_frame is not None
+        no_signal = frames_flowing and not probe_off and bool(flags & NO_SIGNAL_FLAGS or no_value)
+        invalid = record.get("spo2_state") != "valid" or record.get("pr_state", "valid") != "valid"
+        return {
+            "OXIMETER_COMM_LOST": comm_lost,
+            "SPO2_PROBE_OFF": probe_off,
+            "SPO2_NO_SIGNAL": no_signal,
+            "SPO2_ARTIFACT": frames_flowing and "artifact" in flags,
+            "SPO2_NO_UPDATE": invalid and not comm_lost and not probe_off,
+        }
+
+
+class NibpWatch:
+    """NIBP_COMM_LOST, NIBP_FAILED, NIBP_STALE (counted from the last valid reading)."""
+
+    def __init__(self, stale_s: float) -> None:
+        self.stale_s = stale_s
+        self.last_ok_t: float | None = None
+        self._link_lost = False
+        self._not_responding = False
+
+    def on_link(self, state: str) -> dict[str, bool]:
+        self._link_lost = state in LINK_LOST
+        return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
+
+    def on_status(self, status: str) -> dict[str, bool]:
+        """An NIBP status event from the NIBP channel (`not_responding` = no answer in 5 s)."""
+        self._not_responding = status == "not_responding"
+        return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
+
+    def on_reading(self, record: Record, t: float) -> dict[str, bool]:
+        self._not_responding = False
+        ok = nibp_ok(record)
+        if ok:
+            self.last_ok_t = t
+        return {
+            "NIBP_FAILED": not ok,
+            "NIBP_COMM_LOST": self._link_lost,
+            "NIBP_STALE": False if ok else self._stale(t),
+        }
+
+    def on_tick(self, t: float) -> dict[str, bool]:
+        return {"NIBP_STALE": self._stale(t)}
+
+    def _stale(self, t: float) -> bool:
+        return self.last_ok_t is not None and t - self.last_ok_t >= self.stale_s

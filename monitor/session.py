@@ -1,0 +1,230 @@
+"""The infusion session: patient, phases, events, and the pre-infusion baseline.
+
+Phases follow CLINICAL.md: pre-infusion -> infusion -> recovery -> discharge ->
+signed-off. The nurse's marks arrive as commands (`mark_event`, `set_phase`,
+`session_setup`) and leave as `event` records, so a recording replays them and
+the report reads them. Baseline-relative alarm limits (NIBP_SYS_RISE) read
+`reference_sys()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from monitor.commands import CommandBus, CommandError
+
+Record = dict[str, object]
+Emit = Callable[[Record], None]
+
+PHASES = ("pre-infusion", "infusion", "recovery", "discharge", "signed-off")
+ADVERSE_EFFECTS = (
+    "hallucination",
+    "agitation",
+    "nausea",
+    "vomiting",
+    "seizure",
+    "airway_intervention",
+    "oxygen_started",
+)
+# Event kind -> (required fields, optional fields); every field is checked below.
+EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "infusion_start": ((), ("dose_mg_per_kg_h", "text")),
+    "infusion_stop": ((), ("text",)),
+    "rate_change": (("dose_mg_per_kg_h",), ("text",)),
+    "bolus": ((), ("dose_mg", "dose_mg_per_kg", "drug", "text")),
+    "adverse_effect": (("effect",), ("text",)),
+    "rescue_drug": (("drug",), ("dose_mg", "text")),
+    "note": (("text",), ()),
+    "aldrete": (("score",), ("text",)),
+    "sign_off": ((), ("text", "by")),
+}
+NUMBER_FIELDS = ("dose_mg_per_kg_h", "dose_mg", "dose_mg_per_kg", "score")
+TEXT_FIELDS = ("text", "drug", "by", "effect")
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """Mean of the pre-infusion NIBP readings."""
+
+    sys: float
+    dia: float
+    map: float | None
+    pr: float | None
+    readings: int
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class SessionModel:
+    """Plain state the GUI reads; changed only on the pipeline thread."""
+
+    def __init__(self, emit: Emit, commands: CommandBus | None = None) -> None:
+        self._emit = emit
+        self._lock = threading.RLock()
+        self.phase = PHASES[0]
+        self.phase_started_t = 0.0
+        self.patient_id: str | None = None
+        self.weight_kg: float | None = None
+        self.planned_dose_mg_per_kg_h: float | None = None
+        self.dose_mg_per_kg_h: float | None = None  # the running infusion rate, None = stopped
+        self.baseline: Baseline | None = None
+        self.last_aldrete: int | None = None
+        self._events: list[Record] = []
+        self._readings: list[Mapping[str, object]] = []
+        self._phase_times: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+        self.t = 0.0
+        if commands is not None:
+            self.register_commands(commands)
+
+    @property
+    def events(self) -> tuple[Record, ...]:
+        with self._lock:
+            return tuple(self._events)
+
+    def phase_durations(self, t: float | None = None) -> dict[str, float]:
+        """Seconds spent in each phase so far (the current one up to `t`)."""
+        with self._lock:
+            t = self.t if t is None else t
+            out = dict(self._phase_times)
+            out[self.phase] += max(0.0, t - self.phase_started_t)
+            return out
+
+    def reference_sys(self) -> float | None:
+        """Baseline systolic for baseline-relative limits, once the baseline is complete."""
+        if self.phase == "pre-infusion" or self.baseline is None:
+            return None
+        return self.baseline.sys
+
+    # ----- records in ---------------------------------------------------------
+
+    def on_record(self, record: Mapping[str, object]) -> None:
+        kind = record.get("type")
+        if kind == "numerics":
+            self.t = max(self.t, float(record["t"]))  # type: ignore[arg-type]
+        elif kind == "nibp" and self.phase == "pre-infusion":
+            self._baseline_reading(record)
+
+    def _baseline_reading(self, record: Mapping[str, object]) -> None:
+        sys, dia = _number(record.get("sys")), _number(record.get("dia"))
+        if sys is None or dia is None or record.get("status", "ok") not in ("ok", "done", "valid"):
+            return
+        with self._lock:
+            self._readings.append(record)
+            col = {
+                k: [v for r in self._readings if (v := _number(r.get(k))) is not None]
+                for k in ("sys", "dia", "map", "pr")
+            }
+            self.baseline = Baseline(
+                sys=_mean(col["sys"]) or sys,
+                dia=_mean(col["dia"]) or dia,
+                map=_mean(col["map"]),
+                pr=_mean(col["pr"]),
+                readings=len(self._readings),
+            )
+
+    # ----- commands -----------------------------------------------------------
+
+    def register_commands(self, bus: CommandBus) -> None:
+        bus.register("mark_event", self.mark_event, "{kind, ...} an event of the session")
+        bus.register("set_phase", self.set_phase, "{phase}")
+        bus.register(
+            "session_setup", self.session_setup, "{patient_id, weight_kg, planned_dose_mg_per_kg_h}"
+        )
+
+    def mark_event(self, args: Mapping[str, object], t: float) -> None:
+        kind = args.get("kind")
+        if kind not in EVENT_FIELDS:
+            raise CommandError(f"mark_event: kind must be one of {', '.join(EVENT_FIELDS)}")
+        required, optional = EVENT_FIELDS[str(kind)]
+        fields = {k: v for k, v in args.items() if k != "kind"}
+        for key in required:
+            if key not in fields:
+                raise CommandError(f"mark_event {kind}: missing '{key}'")
+        for key, value in fields.items():
+            if key not in required + optional:
+                raise CommandError(f"mark_event {kind}: unknown field '{key}'")
+            if key in NUMBER_FIELDS and (_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
+                raise CommandError(f"mark_event {kind}: '{key}' must be a number >= 0")
+            if key in TEXT_FIELDS and not isinstance(value, str):
+                raise CommandError(f"mark_event {kind}: '{key}' must be text")
+        if kind == "adverse_effect" and fields["effect"] not in ADVERSE_EFFECTS:
+            raise CommandError(f"mark_event: effect must be one of {', '.join(ADVERSE_EFFECTS)}")
+        if kind == "aldrete":
+            score = fields["score"]
+            if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
+                raise CommandError("mark_event aldrete: score must be a whole number 0-10")
+        with self._lock:
+            self.t = max(self.t, t)
+            self._apply_event(str(kind), fields, t)
+
+    def _apply_event(self, kind: str, fields: dict[str, object], t: float) -> None:
+        if kind == "infusion_start":
+            dose = fields.get("dose_mg_per_kg_h", self.planned_dose_mg_per_kg_h)
+            self.dose_mg_per_kg_h = _number(dose)
+            fields = {**fields, "dose_mg_per_kg_h": self.dose_mg_per_kg_h}
+        elif kind == "rate_change":
+            self.dose_mg_per_kg_h = _number(fields["dose_mg_per_kg_h"])
+        elif kind == "infusion_stop":
+            self.dose_mg_per_kg_h = None
+        elif kind == "aldrete":
+            self.last_aldrete = int(fields["score"])  # type: ignore[call-overload]
+        self._event(t, kind, **fields)
+        next_phase = {"infusion_start": "infusion", "infusion_stop": "recovery"}.get(kind)
+        if kind == "sign_off":
+            next_phase = "signed-off"
+        if next_phase is not None and next_phase != self.phase:
+            self._change_phase(next_phase, t, cause=kind)
+
+    def set_phase(self, args: Mapping[str, object], t: float) -> None:
+        phase = args.get("phase")
+        if phase not in PHASES:
+            raise CommandError(f"set_phase: phase must be one of {', '.join(PHASES)}")
+        with self._lock:
+            self.t = max(self.t, t)
+            if phase != self.phase:
+                self._change_phase(str(phase), t, cause="set_phase")
+
+    def session_setup(self, args: Mapping[str, object], t: float) -> None:
+        unknown = set(args) - {"patient_id", "weight_kg", "planned_dose_mg_per_kg_h"}
+        if unknown:
+            raise CommandError(f"session_setup: unknown argument '{sorted(unknown)[0]}'")
+        patient = args.get("patient_id", self.patient_id)
+        if patient is not None and not isinstance(patient, str):
+            raise CommandError("session_setup: patient_id must be text")
+        numbers: dict[str, float | None] = {}
+        for key in ("weight_kg", "planned_dose_mg_per_kg_h"):
+            value = args.get(key, getattr(self, key))
+            if value is not None and (_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
+                raise CommandError(f"session_setup: {key} must be a number above 0")
+            numbers[key] = _number(value)
+        with self._lock:
+            self.patient_id = patient
+            self.weight_kg = numbers["weight_kg"]
+            self.planned_dose_mg_per_kg_h = numbers["planned_dose_mg_per_kg_h"]
+            self._event(
+                t,
+                "session_setup",
+                patient_id=self.patient_id,
+                weight_kg=self.weight_kg,
+                planned_dose_mg_per_kg_h=self.planned_dose_mg_per_kg_h,
+            )
+
+    def _change_phase(self, phase: str, t: float, cause: str) -> None:
+        previous = self.phase
+        self._phase_times[previous] += max(0.0, t - self.phase_started_t)
+        self.phase = phase
+        self.phase_started_t = t
+        self._event(t, "phase", phase=phase, previous=previous, cause=cause)
+
+    def _event(self, t: float, kind: str, **fields: object) -> None:
+        record: Record = {"type": "event", "t": round(t, 3), "kind": kind, **fields}
+        self._events.append(record)
+        self._emit(record)
