@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from drivers.types import NibpStatus
+from monitor.session import ADVERSE_EFFECTS, PHASES
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +42,6 @@ ACTIONS_BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}
 # Automatic NIBP intervals offered (minutes; None = off, manual only). CLINICAL.md: 1-120.
 NIBP_INTERVALS: tuple[int | None, ...] = (None, 1, 2, 3, 5, 10, 15, 20, 30, 60, 120)
 
-PHASES: tuple[str, ...] = ("pre_infusion", "infusion", "recovery", "discharge")
-
 
 def nibp_start_stop_command(status: NibpStatus | None) -> str:
     """One key for both, as on a monitor: stop while measuring, else start."""
@@ -67,24 +66,14 @@ class EventChoice:
     label: str
     kind: str
     fixed: tuple[tuple[str, object], ...] = ()
-    ask: str | None = None  # "dose_mg_per_kg_h", "bolus_mg", "text", "drug", "score"
+    ask: str | None = None  # a field of monitor.session.EVENT_FIELDS the nurse must give
 
-
-ADVERSE_EFFECTS = (
-    "hallucination",
-    "agitation",
-    "nausea",
-    "vomiting",
-    "seizure",
-    "airway_intervention",
-    "oxygen_started",
-)
 
 EVENT_CHOICES: tuple[EventChoice, ...] = (
     EventChoice("Infusion start", "infusion_start", ask="dose_mg_per_kg_h"),
     EventChoice("Infusion stop", "infusion_stop"),
-    EventChoice("Rate change", "infusion_rate", ask="dose_mg_per_kg_h"),
-    EventChoice("Bolus", "bolus", ask="bolus_mg"),
+    EventChoice("Rate change", "rate_change", ask="dose_mg_per_kg_h"),
+    EventChoice("Bolus", "bolus", ask="dose_mg"),
     *(
         EventChoice(effect.replace("_", " ").capitalize(), "adverse_effect", (("effect", effect),))
         for effect in ADVERSE_EFFECTS

@@ -1,7 +1,8 @@
 """When the alarm sound plays: which priority's pattern, and when it repeats.
 
-The alarm engine decides what is active and whether audio is paused; this only
-turns its display state into sound at display (wall) time. Kept free of Qt so
+The alarm engine decides which priority should sound (`audio_priority`, with
+acknowledgement, pauses and break-through applied); this only turns that into
+pattern starts and repeats at display (wall) time. Kept free of Qt so
 the rules are tested without a sound device.
 """
 
@@ -13,32 +14,11 @@ from typing import Protocol
 
 from monitor.alarm_signals import PRIORITY_RANK, AlarmSignals, load_alarm_signals
 
-SILENCING_STATES = frozenset({"audio_paused", "alarm_paused", "audio_off", "alarm_off"})
-
 
 class AlarmLike(Protocol):
     id: str
     priority: str
-    condition_active: bool
-    acknowledged: bool
-
-
-def sounding_priority(alarms: Iterable[AlarmLike], inactivation: str) -> str | None:
-    """The highest priority among alarms that should sound now, or None.
-
-    Acknowledged alarms and those only latched on screen (condition gone) are silent;
-    any audio-inactivation state silences everything (the engine lifts it for a
-    break-through of a higher priority).
-    """
-    if inactivation in SILENCING_STATES:
-        return None
-    best: str | None = None
-    for alarm in alarms:
-        if alarm.acknowledged or not alarm.condition_active:
-            continue
-        if best is None or PRIORITY_RANK.get(alarm.priority, 0) > PRIORITY_RANK[best]:
-            best = alarm.priority if alarm.priority in PRIORITY_RANK else best
-    return best
+    sounding: bool  # the engine's call: audio wanted now (acknowledgement, pauses applied)
 
 
 @dataclass
@@ -55,21 +35,19 @@ class AlarmAudioPolicy:
         """The priority whose pattern is sounding (and repeating), None when silent."""
         return self._playing
 
-    def step(self, alarms: Iterable[AlarmLike], inactivation: str, now_s: float) -> str | None:
-        """The priority whose pattern should start at `now_s`, or None (keep as is)."""
-        alarms = list(alarms)
-        priority = sounding_priority(alarms, inactivation)
-        active_low = {a.id for a in alarms if a.priority == "low" and a.condition_active}
-        self._low_sounded &= active_low  # a low alarm that ended may sound again next onset
-        if priority is None:
+    def step(self, priority: str | None, alarms: Iterable[AlarmLike], now_s: float) -> str | None:
+        """The priority whose pattern should start at `now_s`, or None (keep as is).
+
+        `priority` is the engine's `audio_priority` (None = silence): the engine decides
+        what sounds; this decides when each pattern starts and repeats.
+        """
+        low_sounding = {a.id for a in alarms if a.priority == "low" and a.sounding}
+        self._low_sounded &= low_sounding  # a low alarm that stopped may sound at its next onset
+        if priority not in PRIORITY_RANK:
             self._playing = None
             return None
         if priority == "low":
-            fresh = {
-                a.id
-                for a in alarms
-                if a.priority == "low" and a.condition_active and not a.acknowledged
-            } - self._low_sounded
+            fresh = low_sounding - self._low_sounded
             if self._playing == "low" and not fresh:
                 return None
             if not fresh and self.signals.audio["low"].repeat_s <= 0:

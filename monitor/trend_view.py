@@ -57,7 +57,7 @@ def limit_lines(limits: Mapping[str, object]) -> list[tuple[str, float, str]]:
 def event_label(event: Mapping[str, object]) -> str:
     kind = str(event.get("kind", "event"))
     words = kind.replace("_", " ")
-    for key in ("effect", "dose_mg_per_kg_h", "bolus_mg", "drug", "score", "text", "phase"):
+    for key in ("effect", "dose_mg_per_kg_h", "dose_mg", "drug", "score", "text", "phase"):
         if key in event and event[key] not in (None, ""):
             words += f": {event[key]}"
             break

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from monitor.alarm_audio import AlarmAudioPolicy, sounding_priority
+from monitor.alarm_audio import AlarmAudioPolicy
 from monitor.alarm_signals import load_alarm_signals
 from monitor.tones import pattern, pulse, to_pcm16
 
@@ -85,33 +85,24 @@ def test_visual_signals_follow_iec_ranges() -> None:
 
 
 class _Alarm:
-    def __init__(self, id, priority, active=True, acked=False):
-        self.id, self.priority = id, priority
-        self.condition_active, self.acknowledged = active, acked
-
-
-def test_sound_follows_priority_pause_and_acknowledgement() -> None:
-    high = _Alarm("SPO2_LOW_CRITICAL", "high")
-    medium = _Alarm("PR_HIGH", "medium")
-    assert sounding_priority([medium, high], "none") == "high"
-    assert sounding_priority([high], "audio_paused") is None
-    assert sounding_priority([_Alarm("X", "high", acked=True), medium], "none") == "medium"
-    assert sounding_priority([_Alarm("X", "high", active=False)], "none") is None  # latched only
+    def __init__(self, id, priority, sounding=True):
+        self.id, self.priority, self.sounding = id, priority, sounding
 
 
 def test_patterns_repeat_at_their_interval_and_low_sounds_once() -> None:
     policy = AlarmAudioPolicy()
     medium = _Alarm("PR_HIGH", "medium")
-    assert policy.step([medium], "none", 0.0) == "medium"
-    assert policy.step([medium], "none", 1.0) is None
+    assert policy.step("medium", [medium], 0.0) == "medium"
+    assert policy.step("medium", [medium], 1.0) is None
     repeat = SIGNALS.audio["medium"].repeat_s
-    assert policy.step([medium], "none", repeat + 0.01) == "medium"
+    assert policy.step("medium", [medium], repeat + 0.01) == "medium"
     high = _Alarm("SPO2_LOW_CRITICAL", "high")
-    assert policy.step([high, medium], "none", repeat + 0.5) == "high"  # at once, not queued
-    assert policy.step([high, medium], "audio_paused", repeat + 1) is None
-    assert policy.step([high, medium], "none", repeat + 2) == "high"  # sounds again after pause
+    assert policy.step("high", [high, medium], repeat + 0.5) == "high"  # at once, not queued
+    assert policy.step(None, [high, medium], repeat + 1) is None  # paused: silence
+    assert policy.playing is None
+    assert policy.step("high", [high, medium], repeat + 2) == "high"  # sounds again after pause
     low = AlarmAudioPolicy()
     probe = _Alarm("SPO2_PROBE_OFF", "low")
-    assert low.step([probe], "none", 0.0) == "low"
-    assert [low.step([probe], "none", s) for s in (1.0, 20.0, 100.0)] == [None, None, None]
-    assert low.step([probe, _Alarm("NIBP_STALE", "low")], "none", 101.0) == "low"
+    assert low.step("low", [probe], 0.0) == "low"
+    assert [low.step("low", [probe], s) for s in (1.0, 20.0, 100.0)] == [None, None, None]
+    assert low.step("low", [probe, _Alarm("NIBP_STALE", "low")], 101.0) == "low"

@@ -125,6 +125,9 @@ def test_nibp_shows_time_and_age_greys_after_15_min_and_is_invalid_after_an_hour
 
 def test_session_strip_and_link_words() -> None:
     view = session_strip_view("A-1234", 72.0, "infusion", 100.0, 0.5, 100.0 + 3725)
+    assert (
+        session_strip_view(None, None, "pre-infusion", 0, None, 5).phase == "Pre-infusion 0:00:05"
+    )
     assert view.phase == "Infusion 1:02:05"
     assert view.patient == "Patient A-1234 · 72 kg"
     assert view.dose == "Ketamine 0.50 mg/kg/h (36.0 mg/h)"
@@ -144,8 +147,8 @@ def test_every_action_has_a_unique_shortcut() -> None:
 def test_action_rules() -> None:
     assert nibp_start_stop_command(NibpStatus.INFLATING) == "nibp_stop"
     assert nibp_start_stop_command(NibpStatus.IDLE) == "nibp_start"
-    assert next_phase(None) == "pre_infusion" and next_phase("infusion") == "recovery"
-    assert next_phase("discharge") is None
+    assert next_phase(None) == "pre-infusion" and next_phase("infusion") == "recovery"
+    assert next_phase("signed-off") is None
     note = next(c for c in EVENT_CHOICES if c.kind == "note")
     assert event_args(note, "patient drowsy") == {"kind": "note", "text": "patient drowsy"}
     with pytest.raises(ValueError):
@@ -175,3 +178,14 @@ def test_fonts_scale_with_the_window_and_stay_readable_at_3_m() -> None:
     uhd = font_sizes(3840, 2160)
     assert uhd.value_px >= 2.5 * small.value_px
     assert font_sizes(1366, 2000).value_px == small.value_px  # the tighter axis rules
+
+
+def test_every_event_choice_is_one_the_session_accepts() -> None:
+    from monitor.session import EVENT_FIELDS
+
+    for choice in EVENT_CHOICES:
+        required, optional = EVENT_FIELDS[choice.kind]
+        args = event_args(choice, 1 if choice.ask else None)
+        given = set(args) - {"kind"}
+        assert set(required) <= given, choice
+        assert given <= set(required) | set(optional), choice

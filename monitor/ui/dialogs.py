@@ -45,7 +45,7 @@ DIALOG_STYLE = (
 # What each ask-for-a-value event needs: (prompt, decimals, minimum, maximum) or text.
 ASK_NUMBERS: dict[str, tuple[str, int, float, float]] = {
     "dose_mg_per_kg_h": ("Dose (mg/kg/h)", 2, 0.0, 5.0),
-    "bolus_mg": ("Bolus (mg)", 1, 0.0, 500.0),
+    "dose_mg": ("Bolus (mg)", 1, 0.0, 500.0),
     "score": ("Modified Aldrete score (0-10)", 0, 0.0, 10.0),
 }
 
@@ -83,7 +83,10 @@ class LimitsDialog(QDialog):
                 self.table.setCellWidget(row, 2, QLabel("—"))
             self.table.setCellWidget(row, 3, QLabel(str(getattr(setting, "unit", ""))))
             delay = getattr(setting, "delay_s", None)
-            if delay is not None:
+            satseconds = getattr(setting, "satseconds", None)
+            if satseconds is not None:  # SpO2: SatSeconds replaces the plain delay
+                self.table.setCellWidget(row, 4, QLabel(f"SatSeconds {satseconds:g}"))
+            elif delay is not None:
                 dbox = QDoubleSpinBox()
                 dbox.setRange(0, 600)
                 dbox.setDecimals(0)

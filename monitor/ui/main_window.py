@@ -337,6 +337,7 @@ class MonitorWindow(QMainWindow):
         alarms = tuple(state.alarms) if state is not None else ()
         inactivation = state.inactivation if state is not None else "none"
         pause_left = state.pause_remaining_s if state is not None else None
+        audio = state.audio_priority if state is not None else None
 
         self.alarm_bar.show_view(alarm_bar_view(alarms, inactivation, pause_left, now))
         self._refresh_oximeter(t)
@@ -354,7 +355,7 @@ class MonitorWindow(QMainWindow):
         )
         if self.buttons["pause_audio"].text() != pause_text:
             self.buttons["pause_audio"].setText(pause_text)
-        self.sound.step(alarms, inactivation, now)
+        self.sound.step(audio, alarms, now)
         self.pleth.refresh()
         if self.resp is not None:
             self.resp.refresh()

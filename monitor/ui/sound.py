@@ -142,9 +142,12 @@ class AlarmSound:
             log.error(message)
             self._report("technical_alarm", id=AUDIO_FAILED_ID, active=True, message=message)
 
-    def step(self, alarms: Iterable[AlarmLike], inactivation: str, now_s: float) -> str | None:
+    def step(
+        self, audio_priority: str | None, alarms: Iterable[AlarmLike], now_s: float
+    ) -> str | None:
+        """`audio_priority` is the engine's: which priority should sound now."""
         was_playing = self.policy.playing
-        priority = self.policy.step(alarms, inactivation, now_s)
+        priority = self.policy.step(audio_priority, alarms, now_s)
         if priority is not None:
             self.sink.play(priority, self._pcm[priority])
         elif was_playing is not None and self.policy.playing is None:
