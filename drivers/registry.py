@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from drivers.base import LineSettings
 from drivers.errors import PortSpecError, UnknownProtocolError
 
-DeviceKind = Literal["oximeter", "nibp"]
+DeviceKind = Literal["oximeter", "nibp", "resp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,15 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
         "Nonin2Encoder",
         LineSettings(9600),
         "Nonin serial data format 2 (5-byte frames, 75/s)",
+    ),
+    "simresp": ProtocolInfo(
+        "simresp",
+        "resp",
+        "drivers.simresp",
+        "SimRespDecoder",
+        "SimRespEncoder",
+        LineSettings(9600),
+        "vitalmon's own respiration stream (8-byte frames, 25/s; simulator, WFDB RESP)",
     ),
 }
 

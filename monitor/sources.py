@@ -16,7 +16,7 @@ from typing import Protocol
 from drivers.registry import PortSpec
 from drivers.transport import SerialTransport
 from drivers.types import LinkEvent
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside
 
 TICK_S = 0.1
 
@@ -50,12 +50,12 @@ class SimulatorSource:
 
     live = False
 
-    def __init__(self, bedside: SimulatedBedside, speed: float | None = 1.0) -> None:
+    def __init__(self, bedside: Bedside, speed: float | None = 1.0) -> None:
         self._bedside = bedside
         self._speed = speed
         # Steps divide a second exactly, so every speed yields the same per-second numerics.
         self.step_s = 0.04 if speed is not None and speed <= 20 else 1.0
-        self.protocols = {"oximeter": bedside.oximeter.protocol}
+        self.protocols = bedside.protocols
         self._closed = threading.Event()
 
     def chunks(self) -> Iterator[Chunk]:

@@ -12,7 +12,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside
 
 STEP_S = 0.02
 
@@ -59,13 +59,13 @@ def open_pty(channel: str, protocol: str) -> PtyEndpoint:
 
 
 def serve_on_ptys(
-    bedside: SimulatedBedside,
+    bedside: Bedside,
     on_ready: Callable[[dict[str, dict[str, str]]], None],
     stop: threading.Event,
     speed: float = 1.0,
 ) -> None:
     """Open one pty per device, announce them, then play the scenario in real time."""
-    endpoints = {"oximeter": open_pty("oximeter", bedside.oximeter.protocol)}
+    endpoints = {ch: open_pty(ch, protocol) for ch, protocol in bedside.protocols.items()}
     try:
         on_ready({ch: {"protocol": ep.protocol, "port": ep.path} for ch, ep in endpoints.items()})
         start = time.monotonic()
