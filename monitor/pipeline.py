@@ -57,10 +57,9 @@ class AcquisitionPipeline:
         self.channels: dict[str, Channel] = {}
         # Session and alarms see every record after the listeners, so what they
         # emit in answer follows its cause in the output.
-        self.session = SessionModel(self.emit, self.commands)
-        self.alarms = AlarmEngine(
-            preset or load_preset(), self.emit, self.commands, self.session.reference_sys
-        )
+        preset = preset or load_preset()
+        self.session = SessionModel(self.emit, self.commands, preset.discharge)
+        self.alarms = AlarmEngine(preset, self.emit, self.commands, self.session.reference_sys)
         self._consumers: list[Listener] = [self.session.on_record, self.alarms.on_record]
         for name, protocol in protocols.items():
             info = get_protocol(protocol)

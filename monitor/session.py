@@ -40,8 +40,30 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "aldrete": (("score",), ("text",)),
     "sign_off": ((), ("text", "by")),
 }
+OK_STATUS = ("ok", "done", "valid")  # an NIBP record that carries a valid reading
 NUMBER_FIELDS = ("dose_mg_per_kg_h", "dose_mg", "dose_mg_per_kg", "score")
 TEXT_FIELDS = ("text", "drug", "by", "effect")
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeAssessment:
+    """CLINICAL.md discharge criteria, each None while its value is unknown."""
+
+    aldrete_ok: bool | None
+    bp_ok: bool | None
+    spo2_ok: bool | None
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.aldrete_ok and self.bp_ok and self.spo2_ok)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "aldrete_ok": self.aldrete_ok,
+            "bp_ok": self.bp_ok,
+            "spo2_ok": self.spo2_ok,
+            "ready": self.ready,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +88,16 @@ def _number(value: object) -> float | None:
 class SessionModel:
     """Plain state the GUI reads; changed only on the pipeline thread."""
 
-    def __init__(self, emit: Emit, commands: CommandBus | None = None) -> None:
+    def __init__(
+        self,
+        emit: Emit,
+        commands: CommandBus | None = None,
+        discharge: Mapping[str, float] | None = None,
+    ) -> None:
         self._emit = emit
+        self._discharge = dict(discharge or {})
+        self.last_spo2: float | None = None  # latest valid SpO2
+        self.last_sys: float | None = None  # latest valid NIBP systolic
         self._lock = threading.RLock()
         self.phase = PHASES[0]
         self.phase_started_t = 0.0
@@ -109,12 +139,33 @@ class SessionModel:
         kind = record.get("type")
         if kind == "numerics":
             self.t = max(self.t, float(record["t"]))  # type: ignore[arg-type]
-        elif kind == "nibp" and self.phase == "pre-infusion":
-            self._baseline_reading(record)
+            spo2 = _number(record.get("spo2"))
+            if spo2 is not None and record.get("spo2_state", "valid") == "valid":
+                self.last_spo2 = spo2
+        elif kind == "nibp":
+            sys = _number(record.get("sys"))
+            if sys is not None and record.get("status", "ok") in OK_STATUS:
+                self.last_sys = sys
+            if self.phase == "pre-infusion":
+                self._baseline_reading(record)
+
+    def discharge_assessment(self) -> DischargeAssessment:
+        """Aldrete >= 9, systolic within 20 % of baseline, SpO2 > 92 % (numbers from the preset)."""
+        rules = self._discharge
+        aldrete = spo2 = bp = None
+        if self.last_aldrete is not None and "aldrete_min" in rules:
+            aldrete = self.last_aldrete >= rules["aldrete_min"]
+        if self.last_spo2 is not None and "spo2_above" in rules:
+            spo2 = self.last_spo2 > rules["spo2_above"]
+        if self.baseline is not None and self.last_sys is not None and "bp_within_percent" in rules:
+            bp = abs(self.last_sys - self.baseline.sys) <= (
+                self.baseline.sys * rules["bp_within_percent"] / 100.0
+            )
+        return DischargeAssessment(aldrete, bp, spo2)
 
     def _baseline_reading(self, record: Mapping[str, object]) -> None:
         sys, dia = _number(record.get("sys")), _number(record.get("dia"))
-        if sys is None or dia is None or record.get("status", "ok") not in ("ok", "done", "valid"):
+        if sys is None or dia is None or record.get("status", "ok") not in OK_STATUS:
             return
         with self._lock:
             self._readings.append(record)
@@ -176,6 +227,8 @@ class SessionModel:
             self.dose_mg_per_kg_h = None
         elif kind == "aldrete":
             self.last_aldrete = int(fields["score"])  # type: ignore[call-overload]
+        elif kind == "sign_off":
+            fields = {**fields, "discharge": self.discharge_assessment().to_json()}
         self._event(t, kind, **fields)
         next_phase = {"infusion_start": "infusion", "infusion_stop": "recovery"}.get(kind)
         if kind == "sign_off":

@@ -50,8 +50,8 @@ class Bench:
     def event(self, t: float, **fields: object) -> None:
         self.engine.on_record({"type": "event", "t": float(t), **fields})
 
-    def command(self, t: float, name: str, **args: object) -> None:
-        self.bus.apply(Command(name, args), t)
+    def command(self, t: float, command: str, **args: object) -> None:
+        self.bus.apply(Command(command, args), t)
 
     def states(self, alarm_id: str | None = None) -> list[tuple[float, str, str]]:
         """(t, id, state) of every alarm record, optionally for one id."""

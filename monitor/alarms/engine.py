@@ -188,7 +188,7 @@ class AlarmEngine:
                 active = self._satseconds.update(value, threshold, t)
             else:
                 active = compare(spec, threshold, value)
-            if "apnea_s" in spec.extra and record.get("rr") is not None:
+            if "apnea_s" in spec.extra:  # only where a resp channel reports breaths
                 apnea = apnea_seconds(record)
                 active = active or (apnea is not None and apnea >= spec.number("apnea_s"))
             self._condition(spec.id, active, t)
@@ -337,7 +337,8 @@ class AlarmEngine:
             message = f"{previous.replace('_', ' ')} ended" + (f" ({reason})" if reason else "")
             self._system(t, "pause_end", message, previous=previous, reason=reason or "resume")
             for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
-                if not alarm.acknowledged:
+                silenced = previous.startswith("audio") or alarm.kind == "physiological"
+                if silenced and not alarm.acknowledged:
                     self._record(alarm, t, "resound")
             return
         timed = f" for {_fmt(duration_s)} s" if until is not None else ""

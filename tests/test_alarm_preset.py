@@ -1,0 +1,125 @@
+"""The default preset holds CLINICAL.md's table; presets are validated like user input."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.alarms import PresetError, builtin_presets, load_preset
+
+# id: (kind, priority, delay_s, compare, threshold) as CLINICAL.md states them
+CLINICAL = {
+    "SPO2_LOW": ("physiological", "medium", 15, "<", 90),
+    "SPO2_LOW_CRITICAL": ("physiological", "high", 0, "<=", 85),
+    "PR_HIGH": ("physiological", "medium", 10, ">", 120),
+    "PR_HIGH_CRITICAL": ("physiological", "high", 10, ">", 140),
+    "PR_LOW": ("physiological", "medium", 10, "<", 50),
+    "PR_LOW_CRITICAL": ("physiological", "high", 10, "<", 40),
+    "NIBP_SYS_HIGH": ("physiological", "medium", 0, ">=", 160),
+    "NIBP_SYS_HIGH_CRITICAL": ("physiological", "high", 0, ">=", 180),
+    "NIBP_SYS_LOW": ("physiological", "medium", 0, "<", 90),
+    "NIBP_SYS_RISE": ("physiological", "low", 0, ">=", 25),
+    "NIBP_DIA_HIGH": ("physiological", "medium", 0, ">=", 100),
+    "NIBP_DIA_HIGH_CRITICAL": ("physiological", "high", 0, ">=", 110),
+    "NIBP_MAP_HIGH": ("physiological", "medium", 0, ">", 120),
+    "NIBP_MAP_LOW": ("physiological", "medium", 0, "<", 60),
+    "RR_HIGH": ("physiological", "medium", 30, ">", 30),
+    "RR_LOW": ("physiological", "medium", 30, "<", 8),
+    "RR_LOW_CRITICAL": ("physiological", "high", 0, "<=", 6),
+    "SPO2_PROBE_OFF": ("technical", "low", 0, None, None),
+    "SPO2_NO_SIGNAL": ("technical", "low", 0, None, None),
+    "SPO2_ARTIFACT": ("technical", "low", 10, None, None),
+    "OXIMETER_COMM_LOST": ("technical", "high", 0, None, None),
+    "NIBP_COMM_LOST": ("technical", "medium", 0, None, None),
+    "NIBP_FAILED": ("technical", "medium", 0, None, None),
+    "NIBP_STALE": ("technical", "low", 0, None, None),
+    "RECORDING_FAILED": ("technical", "high", 0, None, None),
+    "ALARM_AUDIO_FAILED": ("technical", "medium", 0, None, None),
+}
+
+
+def test_default_preset_matches_clinical_table() -> None:
+    preset = load_preset()
+    assert preset.name == "ketamine-adult"
+    for alarm_id, (kind, priority, delay, comparator, threshold) in CLINICAL.items():
+        spec = preset.alarms[alarm_id]
+        assert (spec.kind, spec.priority, spec.delay_s) == (kind, priority, delay), alarm_id
+        assert (spec.compare, spec.threshold) == (comparator, threshold), alarm_id
+    extra = set(preset.alarms) - set(CLINICAL)
+    assert extra == {"SPO2_NO_UPDATE"}  # the ISO 80601-2-61 30 s watchdog
+    assert preset.alarms["SPO2_NO_UPDATE"].delay_s == 30
+
+
+def test_default_preset_timing_numbers() -> None:
+    preset = load_preset()
+    alarms = preset.alarms
+    assert alarms["SPO2_PROBE_OFF"].extra == {"escalate_to": "high", "escalate_after_s": 30}
+    assert alarms["OXIMETER_COMM_LOST"].number("silence_s") == 10
+    assert alarms["NIBP_STALE"].number("stale_s") == 3600
+    assert alarms["RR_LOW_CRITICAL"].number("apnea_s") == 30
+    assert preset.behaviour.audio_pause_s == 120
+    assert preset.satseconds.mode == "delay"
+    assert preset.satseconds.setting == 25
+    assert preset.satseconds.choices == (10, 25, 50, 100)
+    assert (preset.satseconds.crossings, preset.satseconds.crossing_window_s) == (3, 60)
+    assert preset.discharge == {
+        "aldrete_min": 9,
+        "bp_within_percent": 20,
+        "spo2_above": 92,
+        "recovery_s": 3600,
+    }
+
+
+def test_satseconds_preset_inherits_the_default() -> None:
+    assert "ketamine-adult-satseconds" in builtin_presets()
+    preset = load_preset("ketamine-adult-satseconds")
+    assert preset.satseconds.mode == "satseconds"
+    assert preset.alarms == load_preset().alarms
+
+
+def test_preset_from_a_file_with_a_base(tmp_path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        'name = "mine"\nbase = "ketamine-adult"\n'
+        '[[alarm]]\nid = "PR_HIGH"\nthreshold = 110\ndelay_s = 5\n'
+    )
+    preset = load_preset(str(path))
+    assert preset.name == "mine"
+    assert (preset.alarms["PR_HIGH"].threshold, preset.alarms["PR_HIGH"].delay_s) == (110, 5)
+    assert preset.alarms["PR_HIGH"].priority == "medium"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('name = "x"\n[[alarm]]\nid = "A"\nkind = "weird"', "'kind' must be one of"),
+        (
+            'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "PR_HIGH"\npriority = "urgent"',
+            "'priority' must be one of",
+        ),
+        (
+            'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "PR_HIGH"\nthreshold = "hi"',
+            "'threshold' must be a number",
+        ),
+        (
+            'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "PR_HIGH"\ndelay_s = -1',
+            "must not be negative",
+        ),
+        (
+            'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "PR_HIGH"\nbogus = 1',
+            "unknown key 'bogus'",
+        ),
+        ('name = "x"\nbase = "ketamine-adult"\n[satseconds]\nsetting = 30', "'setting' must be"),
+        ('name = "x"\nbase = "nowhere"', "unknown alarm preset 'nowhere'"),
+        ("name = = 3", "line 1"),
+    ],
+)
+def test_bad_presets_name_the_problem(tmp_path, text: str, needle: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(PresetError, match=needle.replace("(", r"\(")):
+        load_preset(str(path))
+
+
+def test_unknown_builtin_preset() -> None:
+    with pytest.raises(PresetError, match="unknown alarm preset 'nope'"):
+        load_preset("nope")
