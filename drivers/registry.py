@@ -43,6 +43,15 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
         LineSettings(9600),
         "vitalmon's own respiration stream (8-byte frames, 25/s; simulator, WFDB RESP)",
     ),
+    "suntech": ProtocolInfo(
+        "suntech",
+        "nibp",
+        "drivers.suntech",
+        "SuntechResponseDecoder",
+        "SuntechResponseEncoder",
+        LineSettings(9600),
+        "SunTech Advantage OEM NIBP module (command/response, 9600 8N1)",
+    ),
 }
 
 ALIASES: dict[str, str] = {"nonin": "nonin2"}

@@ -71,6 +71,10 @@ class AcquisitionPipeline:
                 write=lambda data, ch=name: self._writer(ch, data),
                 commands=self.commands,
             )
+        for channel in self.channels.values():
+            bind = getattr(channel, "bind", None)
+            if callable(bind):
+                bind(self)  # e.g. the NIBP program reads `pipeline.session`
 
     @property
     def oximeter(self) -> OximeterChannel | None:

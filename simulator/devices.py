@@ -16,6 +16,7 @@ import numpy as np
 
 from drivers.registry import get_protocol, make_encoder
 from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
+from simulator.nibp_device import VirtualNibpModule
 from simulator.physiology import DeviceState, PatientModel, SecondState, VitalSigns
 from simulator.scenario import Scenario
 from simulator.waveforms import NoiseTable, just_started, pleth_samples, resp_samples
@@ -290,3 +291,10 @@ class SimulatedBedside(Bedside):
         self.devices["oximeter"] = VirtualOximeter(model, scenario.oximeter_protocol, seed=seed)
         if scenario.resp_protocol:
             self.devices["resp"] = VirtualRespSensor(model, scenario.resp_protocol, seed=seed)
+        self.nibp = VirtualNibpModule(model, seed)
+        self.devices["nibp"] = self.nibp
+
+    def receive(self, channel: str, data: bytes, t_s: float) -> None:
+        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices only)."""
+        if channel == "nibp":
+            self.nibp.receive(data, t_s)

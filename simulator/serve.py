@@ -44,6 +44,23 @@ class PtyEndpoint:
                 raise
             view = view[written:]
 
+    def receive(self) -> bytes:
+        """What the monitor wrote to the device, without blocking (b"" if nothing)."""
+        chunks = []
+        while True:
+            try:
+                data = os.read(self.master_fd, 4096)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                if exc.errno in (errno.EIO, errno.EAGAIN):
+                    break  # no client has the slave open: nothing was written
+                raise
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks)
+
     def close(self) -> None:
         for fd in (self.master_fd, self.slave_fd):
             with contextlib.suppress(OSError):
@@ -76,7 +93,12 @@ def serve_on_ptys(
             delay = due - time.monotonic()
             if delay > 0 and stop.wait(delay):
                 break
-            for channel, data in bedside.advance(step * STEP_S * speed).items():
+            t = step * STEP_S * speed
+            for channel, ep in endpoints.items():
+                written = ep.receive()
+                if written:
+                    bedside.receive(channel, written, t)
+            for channel, data in bedside.advance(t).items():
                 if data:
                     endpoints[channel].send(data)
     finally:

@@ -21,6 +21,7 @@ Write = Callable[[bytes], bool]
 CHANNEL_CLASSES: dict[str, str] = {
     "oximeter": "monitor.channels.oximeter:OximeterChannel",
     "resp": "monitor.channels.resp:RespChannel",
+    "nibp": "monitor.channels.nibp:NibpChannel",
 }
 
 
