@@ -341,7 +341,7 @@ class MonitorWindow(QMainWindow):
 
         self.alarm_bar.show_view(alarm_bar_view(alarms, inactivation, pause_left, now))
         self._refresh_oximeter(t)
-        self._refresh_rr()
+        self._refresh_rr(t)
         self._refresh_nibp(t)
         for key, tile in (
             ("spo2", self.spo2_tile),
@@ -378,11 +378,17 @@ class MonitorWindow(QMainWindow):
         self.pr_tile.show_text(format_reading(snapshot.pulse_rate))
         self.pi_tile.show_text(format_reading(snapshot.perfusion_index, decimals=1))
 
-    def _refresh_rr(self) -> None:
+    def _refresh_rr(self, t: float) -> None:
         if not self.rr_tile.isVisible():
             return
-        record = self.last_numerics
-        self.rr_tile.show_text(format_reading(_reading(record.get("rr"), record.get("rr_state"))))
+        resp = self.pipeline.channels.get("resp")
+        if resp is not None and hasattr(resp, "rr_reading"):
+            value, state = resp.rr_reading(t)
+            reading = NumericReading(value, state)
+        else:  # a source whose rate arrives only in the numerics record
+            record = self.last_numerics
+            reading = _reading(record.get("rr"), record.get("rr_state"))
+        self.rr_tile.show_text(format_reading(reading))
 
     def _refresh_nibp(self, t: float) -> None:
         nibp = self.pipeline.channels.get("nibp")

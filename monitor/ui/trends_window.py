@@ -40,7 +40,7 @@ class TrendsWindow(QWidget):
         for row, spec in enumerate(p for p in TREND_PLOTS if has_resp or p.key != "rr"):
             axis = pg.DateAxisItem(orientation="bottom")
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
-            plot.setLabel("left", spec.title, units=None, color=spec.colour)
+            plot.setLabel("left", spec.title, units=None, color=spec.series[0][1])
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setYRange(*spec.y_range, padding=0.05)
             plot.setMouseEnabled(x=True, y=False)
