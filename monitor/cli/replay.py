@@ -20,18 +20,18 @@ def register(commands) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.headless:  # the bedside screen with replay controls (play, speed, seek)
+        from monitor.ui.app import run_replay_gui
+
+        return run_replay_gui(args.file, args.speed)
     source = ReplaySource(args.file, speed=args.speed)
     try:
         pipeline = pipeline_for(source.reader)
         source.attach(pipeline)
         runner = PipelineRunner(source, pipeline)
-        if args.headless:
-            pipeline.subscribe(JsonLinesWriter(sys.stdout))
-            stop_on_sigterm(runner.stop)
-            runner.run()
-            return 0
-        from monitor.ui.app import run_gui
-
-        return run_gui(runner)
+        pipeline.subscribe(JsonLinesWriter(sys.stdout))
+        stop_on_sigterm(runner.stop)
+        runner.run()
+        return 0
     finally:
         source.release()

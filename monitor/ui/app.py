@@ -1,4 +1,4 @@
-"""Starts the Qt application around a running pipeline."""
+"""Starts the Qt application around a running pipeline, live or replayed."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from monitor.pipeline import PipelineRunner
 from monitor.ui.main_window import MonitorWindow
 
 
-def run_gui(runner: PipelineRunner) -> int:
+def _app() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("vitalmon")
+    return app  # type: ignore[return-value]
+
+
+def run_gui(runner: PipelineRunner) -> int:
+    app = _app()
     window = MonitorWindow(runner.pipeline)
     runner.start()
     window.show()
@@ -20,3 +25,22 @@ def run_gui(runner: PipelineRunner) -> int:
         return app.exec()
     finally:
         runner.stop()
+
+
+def run_replay_gui(path: str, speed: float | None) -> int:
+    """The same screen over a recording, with play/pause, speed and a seeking timeline."""
+    from monitor.recording.replay import ReplayController
+
+    app = _app()
+    window: MonitorWindow | None = None
+    controller = ReplayController(
+        path, speed=speed, on_new_pipeline=lambda p: window.rebind(p) if window else None
+    )
+    window = MonitorWindow(controller.pipeline, replay=controller)
+    window.setWindowTitle(f"vitalmon — replay of {path}")
+    controller.start()
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        controller.stop()

@@ -40,16 +40,19 @@ from monitor.display import FontSizes, font_sizes, format_reading
 from monitor.nibp_view import nibp_tile_view
 from monitor.numerics import NumericReading, ValueState
 from monitor.pipeline import AcquisitionPipeline
+from monitor.replay_view import timeline_marks
 from monitor.session_view import clock_text, link_view, phase_label, session_strip_view
 from monitor.ui import theme
 from monitor.ui.alarm_bar import AlarmBar
 from monitor.ui.dialogs import EventDialog, LimitsDialog, SessionSetupDialog
-from monitor.ui.sound import AlarmSink, AlarmSound, make_sink
+from monitor.ui.replay_bar import ReplayBar
+from monitor.ui.sound import AlarmSink, AlarmSound, SilentSink, make_sink
 from monitor.ui.tiles import NibpTile, NumericTile
 from monitor.ui.waveform import SweepPlot
 
 DISPLAY_RATE_HZ = 30
 SLOW_REFRESH_S = 0.5  # limits, session strip and links change slowly
+REVIEW_ACTIONS = frozenset({"trends", "fullscreen"})  # what a replay still allows
 log = logging.getLogger("vitalmon.ui")
 
 
@@ -61,6 +64,12 @@ def _reading(value: object, state: object) -> NumericReading:
     except ValueError:
         parsed = ValueState.VALID
     return NumericReading(float(value), parsed)  # type: ignore[arg-type]
+
+
+def replay_marks(replay) -> list:
+    """Alarm onsets and events of the whole recording, from its decoded layer."""
+    reader = replay.source.reader
+    return timeline_marks(reader.records("alarm"), reader.records("event"))
 
 
 class WavePanel(QFrame):
@@ -90,7 +99,10 @@ class MonitorWindow(QMainWindow):
         pipeline: AcquisitionPipeline,
         sink: AlarmSink | None = None,
         clock: Callable[[], float] = time.monotonic,
+        replay=None,
     ) -> None:
+        """`replay` (a ReplayController) turns on the replay bar; nurse actions are then
+        off (a recording is reviewed, not changed) and the alarm sound is silent."""
         super().__init__()
         self.pipeline = pipeline
         self.clock = clock
@@ -186,6 +198,16 @@ class MonitorWindow(QMainWindow):
             self.shortcuts[action.name] = shortcut
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(self.leave_fullscreen)
+        self.replay = replay
+        self.replay_bar: ReplayBar | None = None
+        if replay is not None:
+            self.replay_bar = ReplayBar(replay, replay_marks(replay))
+            root.addWidget(self.replay_bar)
+            for name, button in self.buttons.items():
+                if name not in REVIEW_ACTIONS:
+                    button.setEnabled(False)
+                    self.shortcuts[name].setEnabled(False)
+            sink = SilentSink()
         root.addLayout(keys)
         self.setCentralWidget(central)
 
@@ -293,6 +315,21 @@ class MonitorWindow(QMainWindow):
         dialog.show()
 
     # --- painting --------------------------------------------------------------------
+    def rebind(self, pipeline: AcquisitionPipeline) -> None:
+        """A replay sought backwards runs a fresh pipeline: show that one from now on."""
+        self.pipeline = pipeline
+        pipeline.subscribe(self._on_record)
+        oximeter = pipeline.oximeter
+        if oximeter is not None:
+            self.pleth.ring = oximeter.pleth
+        resp = pipeline.channels.get("resp")
+        if self.resp is not None and resp is not None:
+            self.resp.ring = resp.wave
+        if self.trends is not None:
+            self.trends.close()
+            self.trends = None
+        self._slow_due = 0.0
+
     def _on_record(self, record: dict[str, object]) -> None:
         if record.get("type") == "numerics":
             self.last_numerics = record  # swapped whole: safe to read from the GUI thread
@@ -362,6 +399,8 @@ class MonitorWindow(QMainWindow):
         if now >= self._slow_due:
             self._slow_due = now + SLOW_REFRESH_S
             self._refresh_slow(t, alarms_engine)
+        if self.replay_bar is not None:
+            self.replay_bar.refresh()
 
     def _refresh_oximeter(self, t: float) -> None:
         snapshot = self.pipeline.oximeter_snapshot()
@@ -432,7 +471,9 @@ class MonitorWindow(QMainWindow):
             )
             colour = theme.OK_COLOUR if link.ok else theme.PROBLEM_COLOUR
             _set_text(label, link.text, f"color: {colour};")
-        if self.sound.sink.ok:
+        if self.replay is not None:
+            _set_text(self.sound_label, "Replay: sound off", f"color: {theme.DIM_TEXT};")
+        elif self.sound.sink.ok:
             _set_text(self.sound_label, "Sound: on", f"color: {theme.OK_COLOUR};")
         else:
             _set_text(
@@ -457,6 +498,8 @@ class MonitorWindow(QMainWindow):
         self.sound.sink.stop()
         if self.trends is not None:
             self.trends.close()
+        if self.replay is not None:
+            self.replay.stop()
         super().closeEvent(event)
 
 
