@@ -36,6 +36,29 @@ def sweep_layout(
     return row, head
 
 
+def sweep_scale(
+    row: np.ndarray, current: tuple[float, float] | None, margin: float = 0.08
+) -> tuple[float, float] | None:
+    """A new vertical range for a sweep, or None to keep the current one.
+
+    Like a monitor's auto-gain: the scale changes only when the wave leaves it or fills
+    less than half of it, so the trace does not breathe with every beat (and the plot
+    does not recompute its range every frame).
+    """
+    finite = row[np.isfinite(row)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    span = max(hi - lo, 1e-6)
+    wanted = (lo - margin * span, hi + margin * span)
+    if current is None:
+        return wanted
+    c_lo, c_hi = current
+    outside = lo < c_lo or hi > c_hi
+    too_small = span < 0.5 * (c_hi - c_lo)
+    return wanted if outside or too_small else None
+
+
 @dataclass(frozen=True, slots=True)
 class TileText:
     text: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, QRectF, QSize
 from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from monitor.alarm_view import NO_ALARM_TEXT, AlarmBarView
 from monitor.display import FontSizes
@@ -69,6 +69,8 @@ class AlarmBar(QFrame):
         self.setObjectName("alarmbar")
         self.message = QLabel(NO_ALARM_TEXT)
         self.message.setObjectName("message")
+        # a long message is cut, never allowed to widen the window past the screen
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.others = QLabel("")
         self.others.setObjectName("others")
         self.icon = InactivationIcon()

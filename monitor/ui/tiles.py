@@ -7,7 +7,7 @@ Tiles only paint what monitor.display / monitor.alarm_view / monitor.nibp_view d
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.alarm_view import TileAlarmView
 from monitor.display import DASHES, FontSizes, TileText
@@ -17,7 +17,10 @@ from monitor.ui import theme
 
 
 def _label(text: str = "", align: Qt.AlignmentFlag | None = None) -> QLabel:
+    """A label whose text never resizes the layout: the screen's geometry is fixed by the
+    window size alone (a changing number must not shift the tiles, nor force a full repaint)."""
     label = QLabel(text)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     if align is not None:
         label.setAlignment(align)
     return label

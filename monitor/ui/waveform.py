@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from monitor.display import ERASE_BAR_S, sweep_layout
+from monitor.display import ERASE_BAR_S, sweep_layout, sweep_scale
 from monitor.ringbuffer import RingBuffer
 from monitor.ui import theme
 
@@ -24,15 +24,24 @@ class SweepPlot(pg.PlotWidget):
         for axis in ("left", "bottom"):
             self.hideAxis(axis)
         self.setXRange(0, seconds, padding=0)
-        self.enableAutoRange(axis="y", enable=True)
+        self.enableAutoRange(axis="y", enable=False)
+        self.y_range: tuple[float, float] | None = None
         self.curve = self.plot(
             pen=pg.mkPen(colour, width=2), connect="finite", skipFiniteCheck=True
         )
         self.row = np.full(self.width_samples, np.nan, dtype=np.float32)
+        self.drawn_total = 0  # samples ever written, as of the last refresh (latency bench)
 
     def refresh(self) -> None:
+        if self.ring.total_written == self.drawn_total and self.drawn_total:
+            return  # nothing new since the last frame: the curve on screen is current
         samples, total = self.ring.snapshot(self.width_samples)
+        self.drawn_total = total
         self.row, _ = sweep_layout(samples, total, self.width_samples, self.erase)
+        scale = sweep_scale(self.row, self.y_range)
+        if scale is not None:
+            self.y_range = scale
+            self.setYRange(*scale, padding=0)
         self.curve.setData(self._x, self.row, connect="finite", skipFiniteCheck=True)
 
     def finite_points(self) -> int:
