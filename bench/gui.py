@@ -30,15 +30,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench.common import machine, verdict  # noqa: E402
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner  # noqa: E402
-from drivers.registry import parse_port_spec  # noqa: E402
-from monitor.sources import SerialSource, SimulatorSource, Source  # noqa: E402
-from monitor.ui.app import make_app  # noqa: E402
-from monitor.ui.main_window import DISPLAY_RATE_HZ, MonitorWindow  # noqa: E402
-from monitor.ui.sound import SilentSink  # noqa: E402
-from simulator.devices import SimulatedBedside  # noqa: E402
-from simulator.scenario import load_scenario  # noqa: E402
+from bench.common import machine, verdict
+from drivers.registry import parse_port_spec
+from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.sources import SerialSource, SimulatorSource, Source
+from monitor.ui.app import make_app
+from monitor.ui.main_window import DISPLAY_RATE_HZ, MonitorWindow
+from monitor.ui.sound import SilentSink
+from simulator.devices import SimulatedBedside
+from simulator.scenario import load_scenario
 
 FRAME_BUDGET_MS = 10.0
 CPU_BUDGET_PERCENT = 15.0

@@ -9,7 +9,6 @@ from PyQt6.QtWidgets import QApplication
 from monitor.pipeline import PipelineRunner
 from monitor.ui.main_window import MonitorWindow
 
-
 # The acquisition threads (pipeline, serial readers) share the GIL with the GUI; a shorter
 # switch interval than CPython's 5 ms lets a display frame start sooner (bench/gui.py).
 GIL_SWITCH_INTERVAL_S = 0.001
