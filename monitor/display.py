@@ -82,6 +82,7 @@ class FontSizes:
     small_px: int  # limits, reading time, cuff
     bar_px: int  # the alarm message
     strip_px: int  # session strip and soft keys
+    line_px: int  # waveform trace width
 
 
 REFERENCE_SIZE = (1366, 768)
@@ -94,4 +95,4 @@ def font_sizes(width: int, height: int) -> FontSizes:
     def px(base: float) -> int:
         return max(8, round(base * scale))
 
-    return FontSizes(px(96), px(56), px(20), px(16), px(30), px(17))
+    return FontSizes(px(96), px(56), px(20), px(16), px(30), px(17), max(2, round(2 * scale)))

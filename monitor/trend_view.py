@@ -54,6 +54,33 @@ def limit_lines(limits: Mapping[str, object]) -> list[tuple[str, float, str]]:
     return out
 
 
+# Events drawn as markers: what the nurse marked and the phases (not device chatter).
+MARKED_EVENTS = frozenset(
+    {
+        "infusion_start",
+        "infusion_stop",
+        "rate_change",
+        "bolus",
+        "adverse_effect",
+        "rescue_drug",
+        "note",
+        "aldrete",
+        "sign_off",
+        "phase",
+    }
+)
+
+
+def marked_events(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [e for e in events if e.get("kind") in MARKED_EVENTS]
+
+
+def label_row(index: int, rows: int = 4) -> float:
+    """Where along the marker line its label sits (0..1): successive labels step down so
+    markers close in time do not print over each other."""
+    return 0.95 - 0.2 * (index % rows)
+
+
 def event_label(event: Mapping[str, object]) -> str:
     kind = str(event.get("kind", "event"))
     words = kind.replace("_", " ")

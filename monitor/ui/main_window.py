@@ -87,6 +87,7 @@ class WavePanel(QFrame):
         layout.addWidget(plot, 1)
 
     def apply_fonts(self, fonts: FontSizes) -> None:
+        self.plot.set_line_width(fonts.line_px)
         self.title.setStyleSheet(
             f"color: {self.colour}; font-size: {fonts.label_px}px; font-weight: bold;"
             f" font-family: '{theme.FONT_FAMILY}';"

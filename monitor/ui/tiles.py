@@ -16,11 +16,15 @@ from monitor.numerics import ValueState
 from monitor.ui import theme
 
 
-def _label(text: str = "", align: Qt.AlignmentFlag | None = None) -> QLabel:
-    """A label whose text never resizes the layout: the screen's geometry is fixed by the
-    window size alone (a changing number must not shift the tiles, nor force a full repaint)."""
+def _label(
+    text: str = "", align: Qt.AlignmentFlag | None = None, fixed_text: bool = False
+) -> QLabel:
+    """A label whose changing text never resizes the layout: the screen's geometry is set by
+    the window size alone (a new number must not shift the tiles, nor force a full repaint).
+    Such labels share their row by stretch factors; `fixed_text` ones keep their own width."""
     label = QLabel(text)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    if not fixed_text:
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     if align is not None:
         label.setAlignment(align)
     return label
@@ -37,16 +41,15 @@ class _Tile(QFrame):
         self.alarm = TileAlarmView(None, False)
         self.fonts: FontSizes | None = None
         self._style_key: tuple | None = None
-        self.title = _label(title)
-        self.unit = _label(unit)
+        self.title = _label(title, fixed_text=True)
+        self.unit = _label(unit, fixed_text=True)
         self.limits = _label("", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(8)
         header.addWidget(self.title)
         header.addWidget(self.unit)
-        header.addStretch(1)
-        header.addWidget(self.limits)
+        header.addWidget(self.limits, 1)
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(10, 4, 10, 4)
         self.body.setSpacing(0)
@@ -166,9 +169,8 @@ class NibpTile(_Tile):
         self.map.setObjectName("map")
         values = QHBoxLayout()
         values.setSpacing(12)
-        values.addStretch(1)
-        values.addWidget(self.main)
-        values.addWidget(self.map)
+        values.addWidget(self.main, 5)
+        values.addWidget(self.map, 2)
         self.body.addLayout(values, 1)
         self.when = _label("no reading yet")
         self.when.setObjectName("note")
@@ -176,7 +178,7 @@ class NibpTile(_Tile):
         self.cuff.setObjectName("cuff")
         footer = QHBoxLayout()
         footer.addWidget(self.when, 1)
-        footer.addWidget(self.cuff)
+        footer.addWidget(self.cuff, 1)
         self.body.addLayout(footer)
         self.mode = _label("Manual")
         self.mode.setObjectName("note")
@@ -184,7 +186,7 @@ class NibpTile(_Tile):
         self.problem.setObjectName("problem")
         footer2 = QHBoxLayout()
         footer2.addWidget(self.mode, 1)
-        footer2.addWidget(self.problem)
+        footer2.addWidget(self.problem, 1)
         self.body.addLayout(footer2)
         self.view: NibpTileView | None = None
         self.age = NibpAge.MISSING
@@ -212,11 +214,13 @@ class NibpTile(_Tile):
 
     def _value_rules(self, fonts: FontSizes, colour: str) -> str:
         name = self.objectName()
-        main = round(fonts.value_px * 0.85)
+        # "888/888 (888)" must fit the tile's width at every window size
+        main = round(fonts.value_px * 0.78)
+        map_px = round(fonts.secondary_px * 0.8)
         cuff = "#000000" if (self.alarm.colour and self.alarm.lit) else theme.TEXT
         return (
             f"#{name} QLabel#value {{ color: {colour}; font-size: {main}px; font-weight: bold; }}"
-            f"#{name} QLabel#map {{ color: {colour}; font-size: {fonts.secondary_px}px;"
+            f"#{name} QLabel#map {{ color: {colour}; font-size: {map_px}px;"
             f" font-weight: bold; }}"
             f"#{name} QLabel#cuff {{ color: {cuff}; font-size: {fonts.label_px}px;"
             f" font-weight: bold; }}"

@@ -11,7 +11,14 @@ from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from monitor.pipeline import AcquisitionPipeline
-from monitor.trend_view import TREND_PLOTS, event_label, limit_lines, visible_range
+from monitor.trend_view import (
+    TREND_PLOTS,
+    event_label,
+    label_row,
+    limit_lines,
+    marked_events,
+    visible_range,
+)
 from monitor.ui import theme
 
 REFRESH_MS = 1000
@@ -129,13 +136,13 @@ class TrendsWindow(QWidget):
             self.limit_items.append((plot, line))
 
     def _draw_events(self, events: list[dict[str, object]]) -> None:
-        shown = [e for e in events if e.get("kind") != "link"]
+        shown = marked_events(events)
         if len(shown) == len(self.event_lines) // max(1, len(self.plots)):
             return
         for owner, line in self.event_lines:
             owner.removeItem(line)
         self.event_lines = []
-        for event in shown:
+        for n, event in enumerate(shown):
             x = float(event["t"]) + self.origin  # type: ignore[arg-type]
             for i, plot in enumerate(self.plots.values()):
                 line = pg.InfiniteLine(
@@ -143,7 +150,7 @@ class TrendsWindow(QWidget):
                     angle=90,
                     pen=pg.mkPen(theme.TEXT, width=1, style=Qt.PenStyle.DotLine),
                     label=event_label(event) if i == 0 else None,
-                    labelOpts={"position": 0.92, "color": theme.TEXT},
+                    labelOpts={"position": label_row(n), "color": theme.TEXT, "fill": "#000000c0"},
                 )
                 plot.addItem(line)
                 self.event_lines.append((plot, line))

@@ -26,6 +26,7 @@ class SweepPlot(pg.PlotWidget):
         self.setXRange(0, seconds, padding=0)
         self.enableAutoRange(axis="y", enable=False)
         self.y_range: tuple[float, float] | None = None
+        self.colour = colour
         self.curve = self.plot(
             pen=pg.mkPen(colour, width=2), connect="finite", skipFiniteCheck=True
         )
@@ -43,6 +44,10 @@ class SweepPlot(pg.PlotWidget):
             self.y_range = scale
             self.setYRange(*scale, padding=0)
         self.curve.setData(self._x, self.row, connect="finite", skipFiniteCheck=True)
+
+    def set_line_width(self, px: int) -> None:
+        """Thicker traces on bigger screens, so the wave reads from as far as the numbers."""
+        self.curve.setPen(pg.mkPen(self.colour, width=px))
 
     def finite_points(self) -> int:
         return int(np.count_nonzero(np.isfinite(self.row)))
