@@ -17,14 +17,14 @@ sys.path.insert(0, str(DOCS.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TZ", "UTC")
 
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
-from monitor.sources import SimulatorSource
-from monitor.ui.app import make_app
-from monitor.ui.main_window import MonitorWindow
-from monitor.ui.sound import SilentSink
-from monitor.ui.trends_window import TrendsWindow
-from simulator.devices import SimulatedBedside
-from simulator.scenario import load_scenario
+from monitor.pipeline import AcquisitionPipeline, PipelineRunner  # noqa: E402
+from monitor.sources import SimulatorSource  # noqa: E402
+from monitor.ui.app import make_app  # noqa: E402
+from monitor.ui.main_window import MonitorWindow  # noqa: E402
+from monitor.ui.sound import SilentSink  # noqa: E402
+from monitor.ui.trends_window import TrendsWindow  # noqa: E402
+from simulator.devices import SimulatedBedside  # noqa: E402
+from simulator.scenario import load_scenario  # noqa: E402
 
 SIZE = (1366, 768)
 FINE_STEP_S = 0.04  # the step a live run uses: whole sweeps, no gaps between chunks

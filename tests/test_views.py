@@ -134,8 +134,10 @@ def test_session_strip_and_link_words() -> None:
     assert session_strip_view(None, None, None, None, None, 0).phase == "No session"
     assert link_view("oximeter", "down", True).text == "SpO₂: disconnected — check the cable"
     assert not link_view("oximeter", "down", True).ok
-    assert link_view("nibp", None, False).words == "waiting for data"
-    assert link_view("oximeter", None, True).ok
+    assert link_view("resp", None, False).text == "Resp: waiting for data"
+    assert link_view("oximeter", None, True).text == "SpO₂ ✓"
+    assert link_view("nibp", None, False, answering=True).text == "NIBP ✓"
+    assert link_view("nibp", "up", False, answering=False).text == "NIBP: not answering"
 
 
 def test_every_action_has_a_unique_shortcut() -> None:

@@ -21,9 +21,18 @@ def make_app() -> QApplication:
     return app  # type: ignore[return-value]
 
 
+def fit_to_screen(window: MonitorWindow) -> None:
+    """Start at the reference 1366x768, or the whole screen when it is smaller."""
+    screen = window.screen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        window.resize(min(window.width(), area.width()), min(window.height(), area.height()))
+
+
 def run_gui(runner: PipelineRunner) -> int:
     app = make_app()
     window = MonitorWindow(runner.pipeline)
+    fit_to_screen(window)
     runner.start()
     window.show()
     try:
@@ -43,6 +52,7 @@ def run_replay_gui(path: str, speed: float | None) -> int:
     )
     window = MonitorWindow(controller.pipeline, replay=controller)
     window.setWindowTitle(f"vitalmon — replay of {path}")
+    fit_to_screen(window)
     controller.start()
     window.show()
     try:

@@ -22,11 +22,12 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from drivers.types import OximeterFlag
+from drivers.types import NibpStatus, OximeterFlag
 from monitor.actions import ACTIONS, NIBP_INTERVALS, PHASES, next_phase, nibp_start_stop_command
 from monitor.alarm_view import (
     alarm_bar_view,
@@ -168,9 +169,16 @@ class MonitorWindow(QMainWindow):
         self.phase_label = QLabel("")
         self.dose_label = QLabel("")
         self.link_labels: dict[str, QLabel] = {}
-        for widget in (self.patient_label, self.phase_label, self.dose_label):
-            strip.addWidget(widget)
-        strip.addStretch(1)
+        # Patient and dose texts vary in length: they share the free width by stretch and
+        # are cut rather than widen the window; the rest is short and keeps its width.
+        for widget, stretch in (
+            (self.patient_label, 3),
+            (self.phase_label, 0),
+            (self.dose_label, 4),
+        ):
+            if stretch:
+                widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            strip.addWidget(widget, stretch)
         for channel in pipeline.channels:
             label = QLabel("")
             self.link_labels[channel] = label
@@ -189,9 +197,11 @@ class MonitorWindow(QMainWindow):
             button = QPushButton(f"{action.label}\n{action.shortcut}")
             button.setToolTip(action.help)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            # equal shares of the width: eleven keys must fit 1366 px, never widen the window
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             slot = getattr(self, f"do_{action.name}")
             button.clicked.connect(lambda _=False, s=slot: s())
-            keys.addWidget(button)
+            keys.addWidget(button, 1)
             self.buttons[action.name] = button
             shortcut = QShortcut(QKeySequence(action.shortcut), self)
             shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -262,7 +272,12 @@ class MonitorWindow(QMainWindow):
         self.send("nibp_interval", minutes=minutes)
 
     def do_mark_event(self) -> None:
-        self._open(EventDialog(self.send, self))
+        session = getattr(self.pipeline, "session", None)
+        dose = getattr(session, "dose_mg_per_kg_h", None) or getattr(
+            session, "planned_dose_mg_per_kg_h", None
+        )
+        defaults = {"dose_mg_per_kg_h": dose} if dose else {}
+        self._open(EventDialog(self.send, self, defaults))
 
     def do_limits(self) -> None:
         alarms = getattr(self.pipeline, "alarms", None)
@@ -393,6 +408,14 @@ class MonitorWindow(QMainWindow):
         )
         if self.buttons["pause_audio"].text() != pause_text:
             self.buttons["pause_audio"].setText(pause_text)
+        nibp = self.pipeline.channels.get("nibp")
+        nibp_text = (
+            "Stop NIBP\nF3"
+            if nibp_start_stop_command(getattr(nibp, "status", None)) == "nibp_stop"
+            else "Start NIBP\nF3"
+        )
+        if self.buttons["nibp_start_stop"].text() != nibp_text:
+            self.buttons["nibp_start_stop"].setText(nibp_text)
         self.sound.step(audio, alarms, now)
         self.pleth.refresh()
         if self.resp is not None:
@@ -468,24 +491,35 @@ class MonitorWindow(QMainWindow):
         _set_text(self.dose_label, view.dose)
         for channel, label in self.link_labels.items():
             link = link_view(
-                channel, self.pipeline.link_states.get(channel), self._has_data(channel)
+                channel,
+                self.pipeline.link_states.get(channel),
+                self._has_data(channel),
+                self._answering(channel),
             )
             colour = theme.OK_COLOUR if link.ok else theme.PROBLEM_COLOUR
             _set_text(label, link.text, f"color: {colour};")
         if self.replay is not None:
             _set_text(self.sound_label, "Replay: sound off", f"color: {theme.DIM_TEXT};")
         elif self.sound.sink.ok:
-            _set_text(self.sound_label, "Sound: on", f"color: {theme.OK_COLOUR};")
+            _set_text(self.sound_label, "Sound ✓", f"color: {theme.OK_COLOUR};")
         else:
+            self.sound_label.setToolTip(f"{self.sound.sink.problem}: alarms are visual only")
             _set_text(
                 self.sound_label,
-                f"Sound FAILED ({self.sound.sink.problem}): visual alarms only",
+                "Sound FAILED",
                 f"color: {theme.FAILED_COLOUR}; font-weight: bold;",
             )
         if self.problem_text:
             self.statusBar().showMessage(self.problem_text, 8000)
             self.problem_text = ""
         _set_text(self.clock_label, clock_text(self.pipeline.wall_start, t))
+
+    def _answering(self, channel: str) -> bool | None:
+        """Command/response devices (NIBP): does the module answer? None for streams."""
+        status = getattr(self.pipeline.channels.get(channel), "status", None)
+        if not isinstance(status, NibpStatus):
+            return None
+        return status is not NibpStatus.NOT_RESPONDING
 
     def _has_data(self, channel: str) -> bool:
         obj = self.pipeline.channels.get(channel)

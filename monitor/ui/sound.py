@@ -138,9 +138,11 @@ class AlarmSound:
     def check(self) -> None:
         if not self.sink.ok and not self.reported:
             self.reported = True
-            message = f"Alarm sound failed: {self.sink.problem} — alarms are visual only"
-            log.error(message)
-            self._report("technical_alarm", id=AUDIO_FAILED_ID, active=True, message=message)
+            log.error("alarm sound failed: %s; alarms are visual only", self.sink.problem)
+            # the engine shows its own words for the alarm, followed by this detail
+            self._report(
+                "technical_alarm", id=AUDIO_FAILED_ID, active=True, message=self.sink.problem
+            )
 
     def step(
         self, audio_priority: str | None, alarms: Iterable[AlarmLike], now_s: float

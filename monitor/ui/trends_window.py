@@ -49,6 +49,7 @@ class TrendsWindow(QWidget):
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
             plot.setLabel("left", spec.title, units=None, color=spec.series[0][1])
             plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.getAxis("left").setWidth(64)  # equal widths keep every time axis aligned
             plot.setYRange(*spec.y_range, padding=0.05)
             plot.setMouseEnabled(x=True, y=False)
             plot.setDownsampling(auto=True, mode="peak")
