@@ -41,7 +41,7 @@ from monitor.display import FontSizes, font_sizes, format_reading
 from monitor.nibp_view import nibp_tile_view
 from monitor.numerics import NumericReading, ValueState
 from monitor.pipeline import AcquisitionPipeline
-from monitor.replay_view import timeline_marks
+from monitor.replay_view import mark_views
 from monitor.session_view import clock_text, link_view, phase_label, session_strip_view
 from monitor.ui import theme
 from monitor.ui.alarm_bar import AlarmBar
@@ -65,12 +65,6 @@ def _reading(value: object, state: object) -> NumericReading:
     except ValueError:
         parsed = ValueState.VALID
     return NumericReading(float(value), parsed)  # type: ignore[arg-type]
-
-
-def replay_marks(replay) -> list:
-    """Alarm onsets and events of the whole recording, from its decoded layer."""
-    reader = replay.source.reader
-    return timeline_marks(reader.records("alarm"), reader.records("event"))
 
 
 class WavePanel(QFrame):
@@ -212,7 +206,7 @@ class MonitorWindow(QMainWindow):
         self.replay = replay
         self.replay_bar: ReplayBar | None = None
         if replay is not None:
-            self.replay_bar = ReplayBar(replay, replay_marks(replay))
+            self.replay_bar = ReplayBar(replay, mark_views(replay.timeline_marks()))
             root.addWidget(self.replay_bar)
             for name, button in self.buttons.items():
                 if name not in REVIEW_ACTIONS:
