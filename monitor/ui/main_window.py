@@ -494,8 +494,10 @@ class MonitorWindow(QMainWindow):
             _set_text(label, link.text, f"color: {colour};")
         if self.replay is not None:
             _set_text(self.sound_label, "Replay: sound off", f"color: {theme.DIM_TEXT};")
-        elif self.sound.sink.ok:
+        elif self.sound.sink.ok and self.sound.sink.audible:
             _set_text(self.sound_label, "Sound ✓", f"color: {theme.OK_COLOUR};")
+        elif self.sound.sink.ok:  # silent on purpose (VITALMON_AUDIO=silent)
+            _set_text(self.sound_label, "Sound: silent", f"color: {theme.DIM_TEXT};")
         else:
             self.sound_label.setToolTip(f"{self.sound.sink.problem}: alarms are visual only")
             _set_text(
