@@ -95,4 +95,6 @@ def font_sizes(width: int, height: int) -> FontSizes:
     def px(base: float) -> int:
         return max(8, round(base * scale))
 
-    return FontSizes(px(96), px(56), px(20), px(16), px(30), px(17), max(2, round(2 * scale)))
+    return FontSizes(
+        px(96), px(56), px(20), px(16), px(30), px(17), min(3, max(2, round(2 * scale)))
+    )
