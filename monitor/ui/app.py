@@ -9,13 +9,9 @@ from PyQt6.QtWidgets import QApplication
 from monitor.pipeline import PipelineRunner
 from monitor.ui.main_window import MonitorWindow
 
-# The acquisition threads (pipeline, serial readers) share the GIL with the GUI; a shorter
-# switch interval than CPython's 5 ms lets a display frame start sooner (bench/gui.py).
-GIL_SWITCH_INTERVAL_S = 0.001
-
 
 def make_app() -> QApplication:
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    """The one QApplication (the benchmark and the screenshots start it the same way)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("vitalmon")
     return app  # type: ignore[return-value]
