@@ -172,3 +172,19 @@ def test_fonts_follow_the_window_size(qtbot) -> None:
     window.resize(3840, 2160)
     qtbot.waitUntil(lambda: window.fonts.value_px > 2 * small, timeout=2000)
     assert f"font-size: {window.fonts.value_px}px" in window.spo2_tile.styleSheet()
+
+
+def test_make_sink_reports_a_missing_device_and_honours_silent(qtbot, monkeypatch) -> None:
+    from PyQt6.QtMultimedia import QMediaDevices
+
+    from monitor.ui.sound import QtToneSink, make_sink
+
+    monkeypatch.delenv("VITALMON_AUDIO", raising=False)
+    sink = make_sink()
+    if QMediaDevices.defaultAudioOutput().isNull():  # CI, containers: no sound device
+        assert isinstance(sink, FailedSink) and sink.problem == "no sound device"
+    else:
+        assert isinstance(sink, QtToneSink)
+    monkeypatch.setenv("VITALMON_AUDIO", "silent")
+    silent = make_sink()
+    assert isinstance(silent, SilentSink) and silent.ok and not silent.audible
