@@ -65,6 +65,18 @@ class TileText:
     state: ValueState
 
 
+def reading_from_record(record: dict[str, object], key: str) -> NumericReading:
+    """A value of a `numerics` record with its `<key>_state` ("valid" when none is given)."""
+    value = record.get(key)
+    if value is None:
+        return NumericReading(None, ValueState.MISSING)
+    try:
+        state = ValueState(record.get(f"{key}_state", "valid"))
+    except ValueError:
+        state = ValueState.VALID
+    return NumericReading(float(value), state)  # type: ignore[arg-type]
+
+
 def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:
     """Dashes when missing; the held number (greyed by the GUI) when stale."""
     if reading.value is None or reading.state is ValueState.MISSING:

@@ -37,7 +37,7 @@ from monitor.alarm_view import (
     tile_alarm_view,
 )
 from monitor.commands import CommandError
-from monitor.display import FontSizes, font_sizes, format_reading
+from monitor.display import FontSizes, font_sizes, format_reading, reading_from_record
 from monitor.nibp_view import nibp_tile_view
 from monitor.numerics import NumericReading, ValueState
 from monitor.pipeline import AcquisitionPipeline
@@ -55,16 +55,6 @@ DISPLAY_RATE_HZ = 30
 SLOW_REFRESH_S = 0.5  # limits, session strip and links change slowly
 REVIEW_ACTIONS = frozenset({"trends", "fullscreen"})  # what a replay still allows
 log = logging.getLogger("vitalmon.ui")
-
-
-def _reading(value: object, state: object) -> NumericReading:
-    if value is None:
-        return NumericReading(None, ValueState.MISSING)
-    try:
-        parsed = ValueState(state) if state is not None else ValueState.VALID
-    except ValueError:
-        parsed = ValueState.VALID
-    return NumericReading(float(value), parsed)  # type: ignore[arg-type]
 
 
 class WavePanel(QFrame):
@@ -371,6 +361,7 @@ class MonitorWindow(QMainWindow):
                 f" font-size: {button_px}px; padding: {round(button_px * 0.3)}px;"
                 f" font-family: '{theme.FONT_FAMILY}'; }}"
                 f"QPushButton:pressed {{ background: {theme.BUTTON_EDGE}; }}"
+                f"QPushButton:disabled {{ color: {theme.STALE}; background: {theme.PANEL}; }}"
             )
         self._slow_due = 0.0
 
@@ -444,7 +435,7 @@ class MonitorWindow(QMainWindow):
             reading = NumericReading(value, state)
         else:  # a source whose rate arrives only in the numerics record
             record = self.last_numerics
-            reading = _reading(record.get("rr"), record.get("rr_state"))
+            reading = reading_from_record(record, "rr")
         self.rr_tile.show_text(format_reading(reading))
 
     def _refresh_nibp(self, t: float) -> None:
