@@ -3,6 +3,7 @@ the sound path, the trend view, and fonts that scale with the window."""
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 
 from monitor.alarm_signals import load_alarm_signals
@@ -47,6 +48,9 @@ def test_medium_alarm_is_yellow_on_its_tile(qtbot) -> None:
     yellow = VISUAL["medium"].colour
     assert _fill(window.pr_tile) == yellow and _fill(window.alarm_bar) == yellow
     assert _fill(window.spo2_tile) == QColor(theme.PANEL).name()
+    qtbot.mouseClick(window.alarm_bar, Qt.MouseButton.LeftButton)  # the list of them all
+    lines = [a.text() for a in window.dialog.actions()]
+    assert len(lines) == len(ids) and lines[0].startswith("MEDIUM")
 
 
 def test_acknowledge_and_pause_show_on_the_bar(qtbot) -> None:

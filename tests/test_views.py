@@ -19,7 +19,14 @@ from monitor.actions import (
     nibp_start_stop_command,
 )
 from monitor.alarm_signals import load_alarm_signals
-from monitor.alarm_view import alarm_bar_view, countdown, limits_text, tile_alarm, tile_alarm_view
+from monitor.alarm_view import (
+    alarm_bar_view,
+    alarm_list_lines,
+    countdown,
+    limits_text,
+    tile_alarm,
+    tile_alarm_view,
+)
 from monitor.display import font_sizes
 from monitor.nibp_view import NibpAge, nibp_tile_view
 from monitor.session_view import link_view, session_strip_view
@@ -191,3 +198,20 @@ def test_every_event_choice_is_one_the_session_accepts() -> None:
         given = set(args) - {"kind"}
         assert set(required) <= given, choice
         assert given <= set(required) | set(optional), choice
+
+
+def test_alarm_list_names_every_alarm_with_its_age_and_state() -> None:
+    alarms = [
+        Alarm(
+            "SPO2_LOW_CRITICAL",
+            "high",
+            message="SpO2 critically low",
+            onset_t=10,
+            condition_active=False,
+            acknowledged=True,
+        ),
+        Alarm("PR_HIGH", "medium", message="Pulse high", onset_t=70),
+    ]
+    lines = alarm_list_lines(alarms, t=100)
+    assert lines[0].startswith("HIGH") and "1:30 ago (acknowledged, condition ended)" in lines[0]
+    assert lines[1].endswith("Pulse high  ·  0:30 ago")

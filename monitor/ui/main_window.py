@@ -31,6 +31,7 @@ from drivers.types import NibpStatus, OximeterFlag
 from monitor.actions import ACTIONS, NIBP_INTERVALS, PHASES, next_phase, nibp_start_stop_command
 from monitor.alarm_view import (
     alarm_bar_view,
+    alarm_list_lines,
     countdown,
     limits_text,
     tile_alarm,
@@ -106,6 +107,7 @@ class MonitorWindow(QMainWindow):
         root.setContentsMargins(6, 6, 6, 6)
         root.setSpacing(6)
         self.alarm_bar = AlarmBar()
+        self.alarm_bar.on_click = self.show_alarm_list
         root.addWidget(self.alarm_bar)
 
         grid = QGridLayout()
@@ -298,6 +300,19 @@ class MonitorWindow(QMainWindow):
             self.trends = TrendsWindow(self.pipeline)
         self.trends.show()
         self.trends.raise_()
+
+    def show_alarm_list(self) -> None:
+        """Every alarm on screen with its priority, age and state (behind "+N more")."""
+        alarms = getattr(self.pipeline, "alarms", None)
+        if alarms is None:
+            return
+        t = self.pipeline.t
+        menu = QMenu(self)
+        lines = alarm_list_lines(alarms.display_state(t).alarms, t) or ["No alarms"]
+        for line in lines:
+            menu.addAction(line).setEnabled(False)
+        self.dialog = menu
+        menu.popup(self.alarm_bar.mapToGlobal(self.alarm_bar.rect().bottomLeft()))
 
     def do_fullscreen(self) -> None:
         if self.isFullScreen():
