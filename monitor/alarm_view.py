@@ -99,7 +99,7 @@ def alarm_bar_view(
     lit = True if (top.acknowledged or signal is None) else signal.lit(now_s)
     others = len(alarms) - 1
     if not icon and top.acknowledged:
-        icon = "acknowledged"
+        icon, inactivation_text = "acknowledged", "Acknowledged"
     return AlarmBarView(
         message=top.message or top.id,
         priority=top.priority,

@@ -74,7 +74,7 @@ def test_bar_shows_inactivation_icon_and_countdown_and_acknowledged_is_steady() 
     view = alarm_bar_view([Alarm("PR_HIGH", "medium")], "audio_paused", 101.2, now_s=0.0)
     assert view.icon == "audio_paused" and view.inactivation_text == "Audio paused 1:42"
     acked = alarm_bar_view([Alarm("X", "high", acknowledged=True)], "none", None, now_s=0.3)
-    assert acked.lit and acked.icon == "acknowledged"
+    assert acked.lit and acked.icon == "acknowledged" and acked.inactivation_text == "Acknowledged"
     none = alarm_bar_view([], "audio_off", None, 0.0)
     assert none.priority is None and none.inactivation_text == "Audio OFF"
     assert countdown(0.2) == "0:01" and countdown(120) == "2:00"
