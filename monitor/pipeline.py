@@ -23,6 +23,7 @@ from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
 from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
+from monitor.trends import TrendStore
 
 Listener = Callable[[Record], None]
 ChunkListener = Callable[[Chunk], None]
@@ -51,6 +52,8 @@ class AcquisitionPipeline:
         self._chunk_listeners: list[ChunkListener] = []
         self.link_states: dict[str, str] = {}
         self.commands = CommandBus()
+        self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
+        self.subscribe(self.trends)
         self.channels: dict[str, Channel] = {}
         # Session and alarms see every record after the listeners, so what they
         # emit in answer follows its cause in the output.

@@ -12,6 +12,8 @@ from monitor.command_input import read_commands, start_reader
 from monitor.commands import Command, CommandError
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.recording.paths import default_session_path
+from monitor.recording.recorder import SessionRecorder
 from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -50,6 +52,11 @@ def register(commands) -> argparse.ArgumentParser:
         "--commands",
         metavar="FILE|-",
         help="JSON-lines commands ('-' = stdin); read whole first at --speed max",
+    )
+    run.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the session to FILE (the GUI records to the user's data dir by default)",
     )
     return run
 
@@ -125,6 +132,35 @@ def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> 
         start_reader(stream, pipeline.commands, _command_error)
 
 
+def source_meta(args: argparse.Namespace) -> dict[str, object]:
+    """What the session file says about where its data came from."""
+    if args.oximeter:
+        return {"kind": "serial", "oximeter": args.oximeter}
+    scenario = load_scenario(args.sim or "steady")
+    return {
+        "kind": "simulator",
+        "scenario": scenario.name,
+        "scenario_file": scenario.source,
+        "seed": args.seed,
+        "speed": "max" if args.speed is None else args.speed,
+    }
+
+
+def start_recorder(
+    args: argparse.Namespace, source: Source, pipeline: AcquisitionPipeline
+) -> SessionRecorder | None:
+    """`--record FILE`; the GUI records every session by default and says where."""
+    path = args.record
+    if path is None and not args.headless:
+        path = default_session_path()
+    if path is None:
+        return None
+    recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
+    if args.record is None:
+        print(f"vitalmon: recording this session to {path}", file=sys.stderr)
+    return recorder
+
+
 def run(args: argparse.Namespace) -> int:
     preset = load_preset(args.preset)
     source = make_source(args)
@@ -135,17 +171,25 @@ def run(args: argparse.Namespace) -> int:
     if args.nibp_interval is not None and "nibp" not in pipeline.channels:
         source.close()
         raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
-    if args.headless:
-        pipeline.subscribe(JsonLinesWriter(sys.stdout))
-        stop_on_sigterm(runner.stop)
     if args.nibp_interval is not None:
         # At data time 0, before the first chunk, so every speed starts it at the same time.
         pipeline.apply_command(
             Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
         )
-    if args.headless:
-        runner.run()
-        return 0
-    from monitor.ui.app import run_gui
+    try:
+        recorder = start_recorder(args, source, pipeline)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        if args.headless:
+            pipeline.subscribe(JsonLinesWriter(sys.stdout))
+            stop_on_sigterm(runner.stop)
+            runner.run()
+            return 0
+        from monitor.ui.app import run_gui
 
-    return run_gui(runner)
+        return run_gui(runner)
+    finally:
+        if recorder is not None:
+            recorder.close()

@@ -1,4 +1,4 @@
-"""Starts the Qt application around a running pipeline."""
+"""Starts the Qt application around a running pipeline, live or replayed."""
 
 from __future__ import annotations
 
@@ -10,13 +10,48 @@ from monitor.pipeline import PipelineRunner
 from monitor.ui.main_window import MonitorWindow
 
 
-def run_gui(runner: PipelineRunner) -> int:
+def make_app() -> QApplication:
+    """The one QApplication (the benchmark and the screenshots start it the same way)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("vitalmon")
+    return app  # type: ignore[return-value]
+
+
+def fit_to_screen(window: MonitorWindow) -> None:
+    """Start at the reference 1366x768, or the whole screen when it is smaller."""
+    screen = window.screen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        window.resize(min(window.width(), area.width()), min(window.height(), area.height()))
+
+
+def run_gui(runner: PipelineRunner) -> int:
+    app = make_app()
     window = MonitorWindow(runner.pipeline)
+    fit_to_screen(window)
     runner.start()
     window.show()
     try:
         return app.exec()
     finally:
         runner.stop()
+
+
+def run_replay_gui(path: str, speed: float | None) -> int:
+    """The same screen over a recording, with play/pause, speed and a seeking timeline."""
+    from monitor.recording.replay import ReplayController
+
+    app = make_app()
+    window: MonitorWindow | None = None
+    controller = ReplayController(
+        path, speed=speed, on_new_pipeline=lambda p: window.rebind(p) if window else None
+    )
+    window = MonitorWindow(controller.pipeline, replay=controller)
+    window.setWindowTitle(f"vitalmon — replay of {path}")
+    fit_to_screen(window)
+    controller.start()
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        controller.stop()
