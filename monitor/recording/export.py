@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -224,6 +225,13 @@ def _gains(signal: np.ndarray) -> list[float]:
 
 
 def export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
+    # wfdb's own pandas calls warn about pandas' future; not the user's concern.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _export_wfdb(reader, out)
+
+
+def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     import wfdb
 
     name, folder = out.name, out.parent

@@ -10,6 +10,7 @@ the command bus, drops what follows, and monitoring goes on untouched.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import queue
 import sqlite3
@@ -271,12 +272,11 @@ class SessionRecorder:
         self.failed = reason
         message = f"recording to {self.path} failed: {reason}; monitoring goes on unrecorded"
         self._warn(message)
-        try:
+        # Without an alarm engine wired (the recorder tested alone) the warning stands.
+        with contextlib.suppress(CommandError):
             self._pipeline.commands.submit(
                 "technical_alarm", id="RECORDING_FAILED", active=True, message=message
             )
-        except CommandError:
-            pass  # no alarm engine wired (tests of the recorder alone): the warning stands
         if threading.current_thread() is self._thread:
             writer, self._writer = self._writer, None
             if writer is not None:
