@@ -32,7 +32,9 @@ def test_kill_9_loses_at_most_the_last_second(tmp_path) -> None:
     path = tmp_path / "s.vitalmon"
     proc = subprocess.Popen(
         vitalmon_cmd("run", "--sim", "steady", "--headless", "--record", str(path)),
-        stdout=subprocess.PIPE, text=True, cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
     )
     printed = 0.0
     try:
@@ -92,7 +94,10 @@ def test_full_disk_raises_recording_failed_and_monitoring_goes_on(tmp_path) -> N
     path = tmp_path / "s.vitalmon"
     result = subprocess.run(
         [sys.executable, "-c", DISK_FULL_SCRIPT, str(path)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -146,8 +151,9 @@ def test_gui_records_to_the_user_data_dir_by_default(tmp_path, monkeypatch, caps
     assert sessions_dir() == tmp_path / "data" / "vitalmon" / "sessions"
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
     pipeline = AcquisitionPipeline(source.protocols)
-    args = argparse.Namespace(record=None, headless=False, oximeter=None, sim="steady",
-                              seed=0, speed=None)
+    args = argparse.Namespace(
+        record=None, headless=False, oximeter=None, sim="steady", seed=0, speed=None
+    )
     recorder = start_recorder(args, source, pipeline)
     assert recorder is not None
     recorder.close()

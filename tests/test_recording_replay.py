@@ -35,8 +35,18 @@ def _register_note(pipeline: AcquisitionPipeline) -> None:
 def test_cli_replay_equals_live_line_for_line(tmp_path) -> None:
     path = tmp_path / "s.vitalmon"
     scenario = str(DATA / "rec_changes.toml")
-    live = run_vitalmon("run", "--sim", scenario, "--headless", "--speed", "max",
-                        "--duration", "180", "--record", str(path))
+    live = run_vitalmon(
+        "run",
+        "--sim",
+        scenario,
+        "--headless",
+        "--speed",
+        "max",
+        "--duration",
+        "180",
+        "--record",
+        str(path),
+    )
     assert live.returncode == 0, live.stderr
     replay = run_vitalmon("replay", str(path), "--headless", "--speed", "max")
     assert replay.returncode == 0, replay.stderr
@@ -53,8 +63,9 @@ def test_cli_replay_equals_live_line_for_line(tmp_path) -> None:
 
 def _live_with_commands(path, seconds: float, notes: dict[float, str], speed=None):
     """A simulated run with this test's commands submitted at given data times."""
-    source = SimulatorSource(SimulatedBedside(load_scenario(str(DATA / "rec_changes.toml"))),
-                             speed=speed)
+    source = SimulatorSource(
+        SimulatedBedside(load_scenario(str(DATA / "rec_changes.toml"))), speed=speed
+    )
     pipeline = AcquisitionPipeline(source.protocols, wall_start=datetime(2026, 5, 1, tzinfo=UTC))
     _register_note(pipeline)
     records: list[dict] = []
@@ -86,8 +97,9 @@ def _replay(path, speed=None) -> list[dict]:
 
 def test_replay_reapplies_commands_at_their_data_time(tmp_path) -> None:
     path = tmp_path / "s.vitalmon"
-    live = _live_with_commands(path, 60, {10.5: "first", 33.0: "second", 33.01: "third"},
-                               speed=50.0)  # 40 ms steps: commands land between seconds
+    live = _live_with_commands(
+        path, 60, {10.5: "first", 33.0: "second", 33.01: "third"}, speed=50.0
+    )  # 40 ms steps: commands land between seconds
     replayed = _replay(path)
     assert replayed == live
     notes = [(r["t"], r["text"]) for r in live if r["type"] == "event"]

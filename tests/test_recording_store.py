@@ -3,6 +3,7 @@ overwritten, and a file being written is in WAL mode."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import stat
@@ -55,21 +56,34 @@ def test_raw_layer_and_waveform_round_trip(report_session) -> None:
         assert len(samples) == 900 * 75
         np.testing.assert_array_equal(samples, expected)
         # Blocks are contiguous in data time: each starts where the last one ended.
-        for before, after in zip(blocks, blocks[1:], strict=False):
+        for before, after in itertools.pairwise(blocks):
             assert after.t0 == pytest.approx(before.t_end, abs=1e-6)
         assert blocks[0].t0 == pytest.approx(1 / 75)
 
 
 def test_link_events_ticks_meta_and_wave_blocks_round_trip(tmp_path) -> None:
     path = tmp_path / "s.vitalmon"
-    writer = SessionWriter(path, {"wall_start": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
-                                  "protocols": {"oximeter": "nonin2"}, "note": [1, "two", None]})
+    writer = SessionWriter(
+        path,
+        {
+            "wall_start": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+            "protocols": {"oximeter": "nonin2"},
+            "note": [1, "two", None],
+        },
+    )
     down = LinkEvent("/dev/ttyUSB0", LinkState.DOWN, "port vanished", 12.5)
-    chunks = [Chunk(0.5, "oximeter", b"\x01\x02\x03"), Chunk(1.0), Chunk(1.5, "oximeter", link=down)]
+    chunks = [
+        Chunk(0.5, "oximeter", b"\x01\x02\x03"),
+        Chunk(1.0),
+        Chunk(1.5, "oximeter", link=down),
+    ]
     writer.add_chunks(list(enumerate(chunks)))
-    writer.add_records([(0, 2, {"type": "command", "t": 1.5, "wall": "w", "name": "x",
-                                "args": {"a": 1}}),
-                        (1, 2, {"type": "mystery", "t": 1.5, "wall": "w", "v": 2})])
+    writer.add_records(
+        [
+            (0, 2, {"type": "command", "t": 1.5, "wall": "w", "name": "x", "args": {"a": 1}}),
+            (1, 2, {"type": "mystery", "t": 1.5, "wall": "w", "v": 2}),
+        ]
+    )
     wave = WaveBlock("oximeter", "pleth", 0.25, 75.0, np.array([1, np.nan, 3], dtype=np.float32))
     writer.add_wave(wave)
     writer.close()

@@ -126,10 +126,12 @@ def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int,
         return [(math.floor(first), math.floor(last) + 1)]
     spans: list[list[float]] = []
     for block in sorted(blocks, key=lambda b: b.t0):
-        if spans and block.t0 - spans[-1][1] <= EDF_GAP_S:
-            spans[-1][1] = max(spans[-1][1], block.t_end)
+        # A sample's time is the end of its frame: the block covers (t0 - 1/rate, t_end - 1/rate].
+        a, b = block.t0 - 1.0 / block.rate_hz, block.t_end - 1.0 / block.rate_hz
+        if spans and a - spans[-1][1] <= EDF_GAP_S:
+            spans[-1][1] = max(spans[-1][1], b)
         else:
-            spans.append([block.t0, block.t_end])
+            spans.append([a, b])
     return [
         (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
     ]
@@ -177,7 +179,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
         n = s1 - s0
         headers, signals = [], []
         if blocks:
-            wave = pleth_array(blocks, float(s0), n * round(rate), rate)
+            # A sample's time is the end of its frame: second s holds (s, s+1].
+            wave = pleth_array(blocks, s0 + 1.0 / rate, n * round(rate), rate)
             finite = wave[np.isfinite(wave)]
             lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             headers.append(_edf_header("Pleth", "", round(rate), lo, hi))
@@ -246,7 +249,7 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     written: list[Path] = []
     rate = blocks[0].rate_hz if blocks else 0.0
     if blocks:
-        wave = pleth_array(blocks, 0.0, round(seconds * rate), rate)[:, None]
+        wave = pleth_array(blocks, 0.0, round(seconds * rate) + 1, rate)[:, None]
         wfdb.wrsamp(
             name,
             fs=rate,
