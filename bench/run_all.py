@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["simulate.py"]
+SCRIPTS = ["simulate.py", "replay.py"]
 
 
 def main() -> int:
