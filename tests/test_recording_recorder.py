@@ -175,3 +175,28 @@ def test_recorder_without_alarm_engine_still_warns(tmp_path) -> None:
     pipeline.process(next(source.chunks()))
     recorder.close()
     assert recorder.failed and warnings
+
+
+def test_record_refuses_an_existing_file_before_monitoring_starts(tmp_path, capsys) -> None:
+    from monitor.cli import main
+
+    path = tmp_path / "s.vitalmon"
+    path.write_bytes(b"an earlier session")
+    code = main(
+        [
+            "run",
+            "--sim",
+            "steady",
+            "--headless",
+            "--duration",
+            "2",
+            "--speed",
+            "max",
+            "--record",
+            str(path),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert "never overwritten" in captured.err and len(captured.err.splitlines()) == 1
+    assert path.read_bytes() == b"an earlier session"

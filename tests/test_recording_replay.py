@@ -3,6 +3,8 @@ line, commands re-applied at their data time; pacing, pause, speed and seek."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime
@@ -15,8 +17,8 @@ from monitor.recording.replay import ReplayController, ReplaySource, pipeline_fo
 from monitor.recording.store import SessionFileError
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
-from simulator.scenario import load_scenario
-from tests.conftest import DATA, json_lines, run_vitalmon
+from simulator.scenario import builtin_scenarios, load_scenario
+from tests.conftest import DATA, json_lines, run_vitalmon, vitalmon_cmd
 from tests.recording_helpers import record_session
 
 NOTE = "test_note"  # a command of this test's own, so no other part's handler is needed
@@ -169,3 +171,67 @@ def test_controller_pause_resume_speed_and_seek_both_ways(tmp_path) -> None:
         assert numerics.wait(10.0)
     finally:
         controller.stop()
+
+
+@pytest.mark.slow
+def test_serial_session_over_a_pty_replays_identically(tmp_path) -> None:
+    """Live bytes stamped by the host clock, link events included: replay gives the same."""
+    sim = subprocess.Popen(
+        vitalmon_cmd("sim", "steady", "--pty"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sim.stdout is not None
+        port = json.loads(sim.stdout.readline())["oximeter"]["port"]
+        path = tmp_path / "serial.vitalmon"
+        live = run_vitalmon(
+            "run",
+            "--oximeter",
+            f"nonin2:{port}",
+            "--headless",
+            "--duration",
+            "4",
+            "--record",
+            str(path),
+            timeout=30,
+        )
+    finally:
+        sim.terminate()
+        sim.wait(timeout=5)
+    assert live.returncode == 0, live.stderr
+    records = json_lines(live.stdout)
+    assert any(r["type"] == "event" and r["kind"] == "link" for r in records)
+    assert sum(r["type"] == "numerics" for r in records) >= 3
+    replay = run_vitalmon("replay", str(path), "--headless", "--speed", "max")
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout == live.stdout
+
+
+@pytest.mark.slow
+def test_infusion_scenario_replays_to_the_same_alarm_log(tmp_path) -> None:
+    """The acceptance case of issue 7, once the `infusion` scenario is on the branch."""
+    if "infusion" not in {s.name for s in builtin_scenarios()}:
+        pytest.skip("the infusion scenario is not on this branch yet")
+    path = tmp_path / "infusion.vitalmon"
+    live = run_vitalmon(
+        "run",
+        "--sim",
+        "infusion",
+        "--headless",
+        "--speed",
+        "max",
+        "--duration",
+        str(3 * 3600),
+        "--record",
+        str(path),
+        timeout=300,
+    )
+    assert live.returncode == 0, live.stderr
+    replay = run_vitalmon("replay", str(path), "--headless", "--speed", "max", timeout=300)
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout == live.stdout
+    logged = run_vitalmon("log", str(path), "--alarms")
+    wanted = [line for line in live.stdout.splitlines() if '"type": "alarm"' in line]
+    assert logged.stdout.splitlines() == wanted
