@@ -7,6 +7,7 @@ The numbers come from `summary.summarize`; this module only arranges them.
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ LABELS = {
 }
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
 PLOT_W_CM, PLOT_H_CM = 17.0, 4.6
+TREND_POINTS = 600  # above this many seconds, trends show binned median and range
 
 _styles = getSampleStyleSheet()
 H1, BODY = _styles["Title"], _styles["BodyText"]
@@ -170,8 +172,29 @@ def _fit_y(ax, values: list[float], s: Summary, source: str, keys: tuple[str, ..
 
 
 def _finish(fig: Figure) -> Image:
-    fig.subplots_adjust(left=0.065, right=0.99, top=0.80, bottom=0.22)
+    fig.subplots_adjust(left=0.065, right=0.975, top=0.80, bottom=0.22)
     return _png(fig)
+
+
+def _trend(ax, t: np.ndarray, v: np.ndarray) -> None:
+    """Short sessions: every second. Long ones: each bin's range shaded and its median,
+    so a brief dip still shows but the line stays readable."""
+    if len(t) <= TREND_POINTS:
+        ax.plot(t, v, color="#1f77b4", linewidth=0.7)
+        return
+    size = -(-len(t) // TREND_POINTS)
+    n = len(t) // size * size
+    bins_t = t[:n].reshape(-1, size).mean(axis=1)
+    bins_v = v[:n].reshape(-1, size)
+    with warnings.catch_warnings():  # an all-missing bin stays a gap (NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, mid, hi = (
+            np.nanmin(bins_v, axis=1),
+            np.nanmedian(bins_v, axis=1),
+            np.nanmax(bins_v, axis=1),
+        )
+    ax.fill_between(bins_t, lo, hi, color="#1f77b4", alpha=0.25, linewidth=0)
+    ax.plot(bins_t, mid, color="#1f77b4", linewidth=0.7)
 
 
 def _numeric_plot(s: Summary, key: str) -> Image:
@@ -181,7 +204,7 @@ def _numeric_plot(s: Summary, key: str) -> Image:
         [r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in s.numerics],
         dtype=float,
     )
-    ax.plot(t, v, color="#1f77b4", linewidth=0.7)
+    _trend(ax, t, v)
     _fit_y(ax, list(v), s, "numerics", (key,))
     _limit_lines(s, ax, "numerics", (key,))
     _mark_events(s, ax)
@@ -219,7 +242,7 @@ def _nibp_plot(s: Summary) -> Image:
 def _header(s: Summary, path: Path) -> list[Flowable]:
     meta = s.meta
     source = meta.get("source") if isinstance(meta.get("source"), dict) else {}
-    src = ", ".join(f"{k} {v}" for k, v in source.items()) or "-"  # type: ignore[union-attr]
+    src = "; ".join(f"{k}: {v}" for k, v in source.items()) or "-"  # type: ignore[union-attr]
     end = s.wall(s.duration_s)
     rows = [
         ["Patient id", s.setup.get("patient_id", "not recorded")],
@@ -383,7 +406,9 @@ def build_story(s: Summary, path: Path) -> list[Flowable]:
     story.append(KeepTogether([title, _nibp_plot(s), Spacer(1, 0.15 * cm)]))
     story.append(
         Paragraph(
-            "Dashed lines: alarm limits. Grey lines: phase changes and events. Coloured bars "
+            f"Trends longer than {TREND_POINTS // 60} minutes show the median of each bin "
+            "with its range shaded. Dashed lines: alarm limits. Grey lines: phase changes "
+            "and events. Coloured bars "
             "along the bottom: alarms (red high, yellow medium, cyan low) from onset to end.",
             SMALL,
         )
