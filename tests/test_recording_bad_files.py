@@ -126,3 +126,25 @@ def test_reading_a_finished_file_changes_nothing(report_session, tmp_path, capsy
     capsys.readouterr()
     assert _fingerprint(folder) == before  # no -wal/-shm left behind either
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_rows_that_do_not_parse_are_damage_too(report_session, tmp_path, capsys) -> None:
+    path = tmp_path / "s.vitalmon"
+    shutil.copyfile(report_session[0], path)
+    db = sqlite3.connect(path)
+    db.execute(
+        'UPDATE alarm SET record = \'{"type": "alarm", \' WHERE seq = (SELECT min(seq) FROM alarm)'
+    )
+    db.execute("UPDATE wave SET samples = x'0102' WHERE id = 3")
+    db.commit()
+    db.close()
+    before = _fingerprint(tmp_path)
+    for argv in (
+        ["log", str(path), "--alarms"],
+        ["export", str(path), "--format", "wfdb", "--out", str(tmp_path / "o" / "r")],
+        ["report", str(path), "--out", str(tmp_path / "r.pdf")],
+    ):
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "is damaged" in err[0], err
+    assert _fingerprint(tmp_path) == before

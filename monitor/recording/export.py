@@ -240,10 +240,11 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     name, folder = out.name, out.parent
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ExportError(f"WFDB record names are letters, digits, - and _: '{name}'")
-    folder.mkdir(parents=True, exist_ok=True)
     blocks = reader.wave_blocks()
     numerics = reader.records("numerics")
+    notes = annotations(reader)
     keys = numeric_keys(numerics)
+    folder.mkdir(parents=True, exist_ok=True)  # only once everything has been read
     start = wall_start(reader).replace(tzinfo=None)
     seconds = math.ceil(max(reader.duration_s(), 1.0))
     written: list[Path] = []
@@ -263,7 +264,6 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
             write_dir=str(folder),
         )
         written += [folder / f"{name}.hea", folder / f"{name}.dat"]
-        notes = annotations(reader)
         if notes:
             samples = np.array([min(round(a.t * rate), len(wave) - 1) for a in notes])
             wfdb.wrann(
