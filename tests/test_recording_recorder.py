@@ -200,3 +200,26 @@ def test_record_refuses_an_existing_file_before_monitoring_starts(tmp_path, caps
     assert code == 1 and captured.out == ""
     assert "never overwritten" in captured.err and len(captured.err.splitlines()) == 1
     assert path.read_bytes() == b"an earlier session"
+
+
+def test_gui_default_recording_that_cannot_start_raises_the_alarm_and_goes_on(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    pipeline = AcquisitionPipeline(source.protocols)
+    if "technical_alarm" not in pipeline.commands.names():
+        pipeline.commands.register("technical_alarm", lambda args, t: None, "test stand-in")
+    records: list[dict] = []
+    pipeline.subscribe(records.append)
+    args = argparse.Namespace(
+        record=None, headless=False, oximeter=None, sim="steady", seed=0, speed=None
+    )
+    assert start_recorder(args, source, pipeline) is None
+    assert "cannot record this session" in capsys.readouterr().err
+    pipeline.process(next(source.chunks()))  # monitoring goes on; the alarm is applied
+    (alarm,) = [r for r in records if r["type"] == "command"]
+    assert alarm["args"]["id"] == "RECORDING_FAILED"
+    assert any(r["type"] == "numerics" for r in records)

@@ -3,8 +3,6 @@ line, commands re-applied at their data time; pacing, pause, speed and seek."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import threading
 import time
 from datetime import UTC, datetime
@@ -18,8 +16,9 @@ from monitor.recording.store import SessionFileError
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import builtin_scenarios, load_scenario
-from tests.conftest import DATA, json_lines, run_vitalmon, vitalmon_cmd
+from tests.conftest import DATA, json_lines, run_vitalmon
 from tests.recording_helpers import record_session
+from tests.test_e2e_pty import served_steady  # noqa: F401  (a fixture)
 
 NOTE = "test_note"  # a command of this test's own, so no other part's handler is needed
 
@@ -174,32 +173,21 @@ def test_controller_pause_resume_speed_and_seek_both_ways(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_serial_session_over_a_pty_replays_identically(tmp_path) -> None:
+def test_serial_session_over_a_pty_replays_identically(served_steady, tmp_path) -> None:  # noqa: F811
     """Live bytes stamped by the host clock, link events included: replay gives the same."""
-    sim = subprocess.Popen(
-        vitalmon_cmd("sim", "steady", "--pty"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    port = served_steady["oximeter"]["port"]
+    path = tmp_path / "serial.vitalmon"
+    live = run_vitalmon(
+        "run",
+        "--oximeter",
+        f"nonin2:{port}",
+        "--headless",
+        "--duration",
+        "4",
+        "--record",
+        str(path),
+        timeout=30,
     )
-    try:
-        assert sim.stdout is not None
-        port = json.loads(sim.stdout.readline())["oximeter"]["port"]
-        path = tmp_path / "serial.vitalmon"
-        live = run_vitalmon(
-            "run",
-            "--oximeter",
-            f"nonin2:{port}",
-            "--headless",
-            "--duration",
-            "4",
-            "--record",
-            str(path),
-            timeout=30,
-        )
-    finally:
-        sim.terminate()
-        sim.wait(timeout=5)
     assert live.returncode == 0, live.stderr
     records = json_lines(live.stdout)
     assert any(r["type"] == "event" and r["kind"] == "link" for r in records)

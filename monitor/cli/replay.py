@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from monitor.cli.common import speed_arg, stop_on_sigterm
-from monitor.headless import JsonLinesWriter
+from monitor.cli.common import drive, speed_arg
 from monitor.pipeline import PipelineRunner
 from monitor.recording.replay import ReplaySource, pipeline_for
 
@@ -24,14 +22,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         pipeline = pipeline_for(source.reader)
         source.attach(pipeline)
-        runner = PipelineRunner(source, pipeline)
-        if args.headless:
-            pipeline.subscribe(JsonLinesWriter(sys.stdout))
-            stop_on_sigterm(runner.stop)
-            runner.run()
-            return 0
-        from monitor.ui.app import run_gui
-
-        return run_gui(runner)
+        return drive(PipelineRunner(source, pipeline), args.headless)
     finally:
         source.release()

@@ -392,3 +392,16 @@ def table_counts(reader: SessionReader) -> dict[str, int]:
     """Row count of every table (tests and `log --summary`-style checks)."""
     names: Iterable[str] = ("raw", "wave", "other_record", *RECORD_TABLES)
     return {n: next(reader._query(f"SELECT count(*) FROM {n}"))[0] for n in names}
+
+
+@contextlib.contextmanager
+def reading_to_write(session: str | os.PathLike[str], out: Path) -> Iterator[SessionReader]:
+    """Open a session to write something from it (export, report): never onto the session
+    itself, and a file that cannot be written is one line."""
+    with SessionReader(session) as reader:
+        if out.resolve() == reader.path.resolve():
+            raise SessionFileError("--out names the session file itself")
+        try:
+            yield reader
+        except OSError as exc:
+            raise SessionFileError(f"cannot write '{out}': {exc.strerror or exc}") from None
