@@ -123,7 +123,8 @@ def test_replay_paces_on_recorded_data_time_and_writes_nowhere(tmp_path) -> None
     path = tmp_path / "s.vitalmon"
     record_session(path, seconds=10, clinical=False)
     source = ReplaySource(path, speed=20.0)
-    assert source.write("oximeter", b"\x00") is False
+    assert source.write("oximeter", b"\x00") is True  # accepted as live, sent nowhere
+    assert source.write("nosuch", b"\x00") is False
     pipeline = pipeline_for(source.reader)
     start = time.monotonic()
     PipelineRunner(source, pipeline).run()
