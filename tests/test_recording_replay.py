@@ -11,8 +11,13 @@ import pytest
 
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.recorder import SessionRecorder
-from monitor.recording.replay import ReplayController, ReplaySource, pipeline_for
-from monitor.recording.store import SessionFileError
+from monitor.recording.replay import (
+    ReplayController,
+    ReplaySource,
+    pipeline_for,
+    timeline_marks,
+)
+from monitor.recording.store import SessionFileError, SessionReader
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import builtin_scenarios, load_scenario
@@ -224,3 +229,13 @@ def test_infusion_scenario_replays_to_the_same_alarm_log(tmp_path) -> None:
     logged = run_vitalmon("log", str(path), "--alarms")
     wanted = [line for line in live.stdout.splitlines() if '"type": "alarm"' in line]
     assert logged.stdout.splitlines() == wanted
+
+
+def test_timeline_marks_for_the_seek_bar(report_session) -> None:
+    with SessionReader(report_session[0]) as reader:
+        marks = timeline_marks(reader)
+    alarms = [(m.t, m.label, m.priority) for m in marks if m.kind == "alarm"]
+    assert alarms[0] == (412.0, "SPO2_LOW", "medium")
+    assert len(alarms) == 5
+    assert [m.t for m in marks] == sorted(m.t for m in marks)
+    assert any(m.kind == "event" and m.label == "sign_off" for m in marks)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +29,28 @@ def pipeline_for(reader: SessionReader) -> AcquisitionPipeline:
         dict(reader.meta.get("protocols", {})),  # type: ignore[call-overload]
         wall_start=datetime.fromisoformat(str(reader.meta["wall_start"])),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineMark:
+    t: float
+    kind: str  # "alarm" | "event"
+    label: str
+    priority: str | None = None  # alarms: "high" | "medium" | "low"
+
+
+def timeline_marks(reader: SessionReader) -> list[TimelineMark]:
+    marks = [
+        TimelineMark(float(r["t"]), "alarm", str(r.get("id")), str(r.get("priority")))  # type: ignore[arg-type]
+        for r in reader.records("alarm")
+        if r.get("state") == "onset"
+    ]
+    marks += [
+        TimelineMark(float(r["t"]), "event", str(r.get("kind")))  # type: ignore[arg-type]
+        for r in reader.records("event")
+        if r.get("kind") != "link"
+    ]
+    return sorted(marks, key=lambda m: m.t)
 
 
 class ReplaySource:
@@ -190,6 +213,10 @@ class ReplayController:
     @property
     def duration_s(self) -> float:
         return self.source.duration_s
+
+    def timeline_marks(self) -> list[TimelineMark]:
+        """Alarm onsets and events of the whole recording, for the seek bar."""
+        return timeline_marks(self.source.reader)
 
     def start(self) -> None:
         self.runner.start()
