@@ -252,10 +252,12 @@ class SessionReader:
     def _open_copy(self) -> sqlite3.Connection:
         self._tmp = tempfile.mkdtemp(prefix="vitalmon-read-")
         copy = Path(self._tmp) / "session.sqlite"
-        shutil.copyfile(self.path, copy)
+        # The log first: if a live recorder checkpoints between the two copies, the
+        # database copy already holds every page the older log copy replays.
         wal = Path(f"{self.path}-wal")
         if wal.exists():
             shutil.copyfile(wal, f"{copy}-wal")
+        shutil.copyfile(self.path, copy)
         return sqlite3.connect(copy, check_same_thread=False)
 
     def _check(self) -> None:
