@@ -21,7 +21,14 @@ from simulator.scenario import load_scenario
 # wfdb's reader calls pandas in a way pandas now warns about; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 
-ALARM_IDS = {"SPO2_LOW", "NIBP_SYS_HIGH", "NIBP_SYS_RISE", "PR_HIGH", "OXIMETER_COMM_LOST"}
+ALARM_IDS = {
+    "SPO2_LOW",
+    "NIBP_SYS_HIGH",
+    "NIBP_SYS_RISE",
+    "PR_HIGH",
+    "OXIMETER_COMM_LOST",
+    "NIBP_FAILED",
+}
 
 
 def _export(session, fmt: str, out) -> None:
