@@ -59,6 +59,7 @@ def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
         assert labels[:3] == ["Pleth", "spo2", "pr"]
         assert edf.getSampleFrequency(0) == 75 and edf.getSampleFrequency(1) == 1
         assert edf.getStartdatetime() == datetime(2026, 3, 2, 9, 0, 0)
+        assert edf.getPatientCode() == "P-0042"
         assert edf.getNSamples()[0] == 900 * 75
         spo2 = edf.readSignal(1)
         numerics = {r["t"]: r for r in emitted if r["type"] == "numerics"}
@@ -117,6 +118,7 @@ def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
     record = wfdb.rdrecord(str(tmp_path / "w" / "sess"))
     assert record.sig_name == ["PLETH"] and record.fs == 75
     assert record.base_datetime == datetime(2026, 3, 2, 9, 0, 0)
+    assert "patient P-0042" in record.comments
     with SessionReader(path) as reader:
         wave = np.concatenate([b.samples for b in reader.wave_blocks()])
     assert np.isnan(record.p_signal[0, 0])  # the first sample comes at 1/75 s

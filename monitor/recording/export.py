@@ -100,6 +100,15 @@ def annotations(reader: SessionReader) -> list[Annotation]:
     return sorted(out, key=lambda a: a.t)
 
 
+def patient_id(reader: SessionReader) -> str:
+    """From the session_setup command, if the nurse gave one."""
+    found = ""
+    for r in reader.records("command"):
+        if r.get("name") == "session_setup":
+            found = str(dict(r.get("args") or {}).get("patient_id") or "")  # type: ignore[call-overload]
+    return found
+
+
 def wall_start(reader: SessionReader) -> datetime:
     return datetime.fromisoformat(str(reader.meta["wall_start"]))
 
@@ -166,6 +175,7 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     if rate and abs(rate - round(rate)) > 1e-9:
         raise ExportError(f"pleth rate {rate} Hz is not a whole number of samples a second")
     notes = annotations(reader)
+    patient = patient_id(reader)
     start = wall_start(reader)
     paths = (
         [out]
@@ -195,6 +205,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
         try:
             writer.setStartdatetime((start + timedelta(seconds=s0)).replace(tzinfo=None))
             writer.setEquipment("vitalmon")
+            if patient:
+                writer.setPatientCode("_".join(patient.split())[:40])
             writer.setRecordingAdditional(str(reader.meta.get("session_id", ""))[:60])
             writer.setSignalHeaders(headers)
             writer.writeSamples(signals)
@@ -244,6 +256,9 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     numerics = reader.records("numerics")
     notes = annotations(reader)
     keys = numeric_keys(numerics)
+    comments = [f"vitalmon session {reader.meta.get('session_id', '')}"]
+    if patient_id(reader):
+        comments.append(f"patient {patient_id(reader)}")
     folder.mkdir(parents=True, exist_ok=True)  # only once everything has been read
     start = wall_start(reader).replace(tzinfo=None)
     seconds = math.ceil(max(reader.duration_s(), 1.0))
@@ -260,6 +275,7 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
             fmt=["16"],
             adc_gain=_gains(wave),
             baseline=[0],
+            comments=comments,
             base_datetime=start,
             write_dir=str(folder),
         )
