@@ -242,3 +242,18 @@ def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
     recorder.close()
     with SessionReader(path) as reader:
         assert len(reader.records("numerics")) == 30
+
+
+def test_a_record_that_cannot_be_stored_fails_the_recording_not_the_monitor(tmp_path) -> None:
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    pipeline = AcquisitionPipeline(source.protocols)
+    warnings: list[str] = []
+    recorder = SessionRecorder(tmp_path / "s.vitalmon", pipeline, live=False, warn=warnings.append)
+    chunks = source.chunks()
+    pipeline.process(next(chunks))
+    pipeline.emit({"type": "event", "t": 1.0, "kind": "odd", "value": object()})
+    for _ in range(20):
+        pipeline.process(next(chunks))  # never blocks, even though the writer gave up
+    recorder.close()
+    assert recorder.failed is not None and "TypeError" in recorder.failed
+    assert warnings

@@ -181,7 +181,7 @@ class SessionRecorder:
         if not self._live:
             # Simulated or replayed: waiting loses nothing. The timeout only guards
             # against a writer thread that died.
-            while self.failed is None:
+            while self.failed is None and self._thread.is_alive():
                 try:
                     self._queue.put(item, timeout=0.5)
                     return
@@ -266,8 +266,10 @@ class SessionRecorder:
                 writer.add_wave(block)
             if commit:
                 writer.commit()
-        except (sqlite3.Error, OSError, SessionFileError, ValueError) as exc:
+        except (sqlite3.Error, OSError, SessionFileError) as exc:
             self._fail(str(exc))
+        except Exception as exc:  # e.g. a record that is not JSON: still never stop monitoring
+            self._fail(f"{type(exc).__name__}: {exc}")
 
     def _finish(self) -> None:
         writer, self._writer = self._writer, None
