@@ -128,6 +128,8 @@ class ReplaySource:
     # -- Source ----------------------------------------------------------------------------
 
     def chunks(self) -> Iterator[Chunk]:
+        for record in self._commands_by_chunk.get(-1, ()):  # applied before any chunk
+            self._submit(record)
         for seq, chunk in self.reader.chunks():
             if not self._wait_until_due(chunk.t):
                 return
