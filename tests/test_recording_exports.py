@@ -145,3 +145,16 @@ def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:
     pleth = wfdb.rdrecord(str(tmp_path / "gap")).p_signal[:, 0]
     assert np.all(np.isnan(pleth[21 * 75 : 30 * 75]))
     assert np.all(np.isfinite(pleth[1 : 20 * 75])) and np.all(np.isfinite(pleth[31 * 75 :]))
+
+
+def test_a_session_with_no_data_exports_nothing_and_says_so(tmp_path, capsys) -> None:
+    from monitor.recording.store import SessionWriter
+
+    path = tmp_path / "empty.vitalmon"
+    meta = {"wall_start": "2026-01-01T00:00:00+00:00", "protocols": {"oximeter": "nonin2"}}
+    SessionWriter(path, meta).close()
+    for fmt, out in (("edf", tmp_path / "e.edf"), ("wfdb", tmp_path / "w" / "e")):
+        assert main(["export", str(path), "--format", fmt, "--out", str(out)]) == 1
+        assert "holds no data" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.vitalmon"]
+    assert main(["report", str(path), "--out", str(tmp_path / "r.pdf")]) == 0

@@ -259,6 +259,8 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     comments = [f"vitalmon session {reader.meta.get('session_id', '')}"]
     if patient_id(reader):
         comments.append(f"patient {patient_id(reader)}")
+    if not blocks and not keys:
+        raise ExportError(f"'{reader.path}' holds no data to export")
     folder.mkdir(parents=True, exist_ok=True)  # only once everything has been read
     start = wall_start(reader).replace(tzinfo=None)
     seconds = math.ceil(max(reader.duration_s(), 1.0))
