@@ -68,7 +68,11 @@ def append_row(row: str) -> None:
             "| date | hours | record s | replay s | file MB | budget s | verdict | machine |\n"
             "|---|---|---|---|---|---|---|---|\n"
         )
-    DOCS.write_text(text + row + "\n")
+    lines = text.splitlines()
+    start = lines.index(header)
+    last = max(i for i, line in enumerate(lines) if i > start and line.startswith("|"))
+    lines.insert(last + 1, row)  # at the end of the table, before any notes under it
+    DOCS.write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:

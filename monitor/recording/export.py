@@ -125,22 +125,34 @@ def export_csv(reader: SessionReader, out: Path) -> list[Path]:
 # -- EDF+ --------------------------------------------------------------------------------
 
 
-def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int, int]]:
-    """Whole-second [start, end) stretches of continuous pleth; without any pleth, the
-    numerics' whole span."""
-    if not blocks:
-        if not numerics:
-            return []
-        first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
-        return [(math.floor(first), math.floor(last) + 1)]
-    spans: list[list[float]] = []
+def _finite_runs(blocks: list[WaveBlock]) -> list[tuple[float, float]]:
+    """Time spans holding samples (NaN is the pipeline's mark for silence). A sample's
+    time is the end of its frame, so sample i of a block covers (t_i - 1/rate, t_i]."""
+    runs = []
     for block in sorted(blocks, key=lambda b: b.t0):
-        # A sample's time is the end of its frame: the block covers (t0 - 1/rate, t_end - 1/rate].
-        a, b = block.t0 - 1.0 / block.rate_hz, block.t_end - 1.0 / block.rate_hz
+        finite = np.isfinite(block.samples).astype(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], finite, [0]))))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            runs.append(
+                (block.t0 + (start - 1) / block.rate_hz, block.t0 + (end - 1) / block.rate_hz)
+            )
+    return runs
+
+
+def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int, int]]:
+    """Whole-second [start, end) stretches of pleth with no silence over EDF_GAP_S;
+    without any pleth, the numerics' whole span."""
+    spans: list[list[float]] = []
+    for a, b in _finite_runs(blocks):
         if spans and a - spans[-1][1] <= EDF_GAP_S:
             spans[-1][1] = max(spans[-1][1], b)
         else:
             spans.append([a, b])
+    if not spans:
+        if not numerics:
+            return []
+        first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
+        return [(math.floor(first), math.floor(last) + 1)]
     return [
         (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
     ]
