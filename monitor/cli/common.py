@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from drivers.errors import VitalmonError
+from monitor.pipeline import PipelineRunner
 
 PROG = "vitalmon"
 
@@ -51,3 +52,15 @@ def stop_on_sigterm(stop: Callable[[], object]) -> None:
     """SIGTERM ends a run as Ctrl-C would: cleanly, with everything flushed."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop())
+
+
+def drive(runner: PipelineRunner, headless: bool) -> int:
+    """Run to the end, headless (the caller has subscribed its JSON-lines writer before
+    any command at t=0 was applied) or in the GUI."""
+    if headless:
+        stop_on_sigterm(runner.stop)
+        runner.run()
+        return 0
+    from monitor.ui.app import run_gui
+
+    return run_gui(runner)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from drivers.errors import VitalmonError
 from drivers.registry import parse_port_spec
 from monitor.alarms import DEFAULT_PRESET, builtin_presets, load_preset
-from monitor.cli.common import UsageError, positive_seconds, speed_arg, stop_on_sigterm
+from monitor.cli.common import UsageError, drive, positive_seconds, speed_arg
 from monitor.command_input import read_commands, start_reader
 from monitor.commands import Command, CommandError
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.paths import default_session_path
-from monitor.recording.recorder import SessionRecorder
+from monitor.recording.recorder import SessionRecorder, raise_recording_failed
 from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -149,15 +150,22 @@ def source_meta(args: argparse.Namespace) -> dict[str, object]:
 def start_recorder(
     args: argparse.Namespace, source: Source, pipeline: AcquisitionPipeline
 ) -> SessionRecorder | None:
-    """`--record FILE`; the GUI records every session by default and says where."""
-    path = args.record
-    if path is None and not args.headless:
-        path = default_session_path()
-    if path is None:
+    """`--record FILE`; the GUI records every session by default and says where.
+
+    A FILE the user named that cannot be created stops the run before it starts; the
+    default recording failing raises RECORDING_FAILED and monitoring goes on.
+    """
+    if args.record is not None:
+        return SessionRecorder(args.record, pipeline, source_meta(args), live=source.live)
+    if args.headless:
         return None
-    recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
-    if args.record is None:
-        print(f"vitalmon: recording this session to {path}", file=sys.stderr)
+    try:
+        path = default_session_path()
+        recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
+    except (VitalmonError, OSError) as exc:
+        raise_recording_failed(pipeline, f"cannot record this session: {exc}")
+        return None
+    print(f"vitalmon: recording this session to {path}", file=sys.stderr)
     return recorder
 
 
@@ -171,25 +179,21 @@ def run(args: argparse.Namespace) -> int:
     if args.nibp_interval is not None and "nibp" not in pipeline.channels:
         source.close()
         raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
-    if args.nibp_interval is not None:
-        # At data time 0, before the first chunk, so every speed starts it at the same time.
-        pipeline.apply_command(
-            Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
-        )
     try:
         recorder = start_recorder(args, source, pipeline)
     except BaseException:
         source.close()
         raise
+    if args.headless:
+        pipeline.subscribe(JsonLinesWriter(sys.stdout))
+    if args.nibp_interval is not None:
+        # At data time 0, before the first chunk, so every speed starts it at the same time;
+        # after the recorder and the printer subscribed, so both see the command.
+        pipeline.apply_command(
+            Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
+        )
     try:
-        if args.headless:
-            pipeline.subscribe(JsonLinesWriter(sys.stdout))
-            stop_on_sigterm(runner.stop)
-            runner.run()
-            return 0
-        from monitor.ui.app import run_gui
-
-        return run_gui(runner)
+        return drive(runner, args.headless)
     finally:
         if recorder is not None:
             recorder.close()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -99,6 +100,15 @@ def annotations(reader: SessionReader) -> list[Annotation]:
     return sorted(out, key=lambda a: a.t)
 
 
+def patient_id(reader: SessionReader) -> str:
+    """From the session_setup command, if the nurse gave one."""
+    found = ""
+    for r in reader.records("command"):
+        if r.get("name") == "session_setup":
+            found = str(dict(r.get("args") or {}).get("patient_id") or "")  # type: ignore[call-overload]
+    return found
+
+
 def wall_start(reader: SessionReader) -> datetime:
     return datetime.fromisoformat(str(reader.meta["wall_start"]))
 
@@ -115,20 +125,34 @@ def export_csv(reader: SessionReader, out: Path) -> list[Path]:
 # -- EDF+ --------------------------------------------------------------------------------
 
 
+def _finite_runs(blocks: list[WaveBlock]) -> list[tuple[float, float]]:
+    """Time spans holding samples (NaN is the pipeline's mark for silence). A sample's
+    time is the end of its frame, so sample i of a block covers (t_i - 1/rate, t_i]."""
+    runs = []
+    for block in sorted(blocks, key=lambda b: b.t0):
+        finite = np.isfinite(block.samples).astype(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], finite, [0]))))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            runs.append(
+                (block.t0 + (start - 1) / block.rate_hz, block.t0 + (end - 1) / block.rate_hz)
+            )
+    return runs
+
+
 def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int, int]]:
-    """Whole-second [start, end) stretches of continuous pleth; without any pleth, the
-    numerics' whole span."""
-    if not blocks:
+    """Whole-second [start, end) stretches of pleth with no silence over EDF_GAP_S;
+    without any pleth, the numerics' whole span."""
+    spans: list[list[float]] = []
+    for a, b in _finite_runs(blocks):
+        if spans and a - spans[-1][1] <= EDF_GAP_S:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    if not spans:
         if not numerics:
             return []
         first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
         return [(math.floor(first), math.floor(last) + 1)]
-    spans: list[list[float]] = []
-    for block in sorted(blocks, key=lambda b: b.t0):
-        if spans and block.t0 - spans[-1][1] <= EDF_GAP_S:
-            spans[-1][1] = max(spans[-1][1], block.t_end)
-        else:
-            spans.append([block.t0, block.t_end])
     return [
         (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
     ]
@@ -163,6 +187,7 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     if rate and abs(rate - round(rate)) > 1e-9:
         raise ExportError(f"pleth rate {rate} Hz is not a whole number of samples a second")
     notes = annotations(reader)
+    patient = patient_id(reader)
     start = wall_start(reader)
     paths = (
         [out]
@@ -176,7 +201,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
         n = s1 - s0
         headers, signals = [], []
         if blocks:
-            wave = pleth_array(blocks, float(s0), n * round(rate), rate)
+            # A sample's time is the end of its frame: second s holds (s, s+1].
+            wave = pleth_array(blocks, s0 + 1.0 / rate, n * round(rate), rate)
             finite = wave[np.isfinite(wave)]
             lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             headers.append(_edf_header("Pleth", "", round(rate), lo, hi))
@@ -191,6 +217,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
         try:
             writer.setStartdatetime((start + timedelta(seconds=s0)).replace(tzinfo=None))
             writer.setEquipment("vitalmon")
+            if patient:
+                writer.setPatientCode("_".join(patient.split())[:40])
             writer.setRecordingAdditional(str(reader.meta.get("session_id", ""))[:60])
             writer.setSignalHeaders(headers)
             writer.writeSamples(signals)
@@ -224,21 +252,34 @@ def _gains(signal: np.ndarray) -> list[float]:
 
 
 def export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
+    # wfdb's own pandas calls warn about pandas' future; not the user's concern.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _export_wfdb(reader, out)
+
+
+def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     import wfdb
 
     name, folder = out.name, out.parent
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ExportError(f"WFDB record names are letters, digits, - and _: '{name}'")
-    folder.mkdir(parents=True, exist_ok=True)
     blocks = reader.wave_blocks()
     numerics = reader.records("numerics")
+    notes = annotations(reader)
     keys = numeric_keys(numerics)
+    comments = [f"vitalmon session {reader.meta.get('session_id', '')}"]
+    if patient_id(reader):
+        comments.append(f"patient {patient_id(reader)}")
+    if not blocks and not keys:
+        raise ExportError(f"'{reader.path}' holds no data to export")
+    folder.mkdir(parents=True, exist_ok=True)  # only once everything has been read
     start = wall_start(reader).replace(tzinfo=None)
     seconds = math.ceil(max(reader.duration_s(), 1.0))
     written: list[Path] = []
     rate = blocks[0].rate_hz if blocks else 0.0
     if blocks:
-        wave = pleth_array(blocks, 0.0, round(seconds * rate), rate)[:, None]
+        wave = pleth_array(blocks, 0.0, round(seconds * rate) + 1, rate)[:, None]
         wfdb.wrsamp(
             name,
             fs=rate,
@@ -248,11 +289,11 @@ def export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
             fmt=["16"],
             adc_gain=_gains(wave),
             baseline=[0],
+            comments=comments,
             base_datetime=start,
             write_dir=str(folder),
         )
         written += [folder / f"{name}.hea", folder / f"{name}.dat"]
-        notes = annotations(reader)
         if notes:
             samples = np.array([min(round(a.t * rate), len(wave) - 1) for a in notes])
             wfdb.wrann(

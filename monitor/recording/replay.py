@@ -5,7 +5,7 @@ timing (python-can's MessageSync is the model) or as fast as possible.
 order and re-submits every recorded command just before the chunk it was
 applied with live, so the pipeline applies it at the same point of the same
 chunk (after that second's numerics, before the bytes are fed) and the records
-come out identical. Writes to devices go nowhere.
+come out identical. Writes to devices are accepted and go nowhere.
 """
 
 from __future__ import annotations
@@ -128,6 +128,8 @@ class ReplaySource:
     # -- Source ----------------------------------------------------------------------------
 
     def chunks(self) -> Iterator[Chunk]:
+        for record in self._commands_by_chunk.get(-1, ()):  # applied before any chunk
+            self._submit(record)
         for seq, chunk in self.reader.chunks():
             if not self._wait_until_due(chunk.t):
                 return
@@ -169,7 +171,10 @@ class ReplaySource:
                 self._wake.wait(due - now)
 
     def write(self, channel: str, data: bytes) -> bool:
-        return False  # nothing is connected during a replay
+        """Accepted and dropped: nothing is connected during a replay. Accepted, because a
+        live port accepted it too, and a channel must take the path it took live; the
+        device's answer is already in the recorded bytes."""
+        return channel in self.protocols
 
     def close(self) -> None:
         with self._wake:
