@@ -2,10 +2,10 @@
 timing (python-can's MessageSync is the model) or as fast as possible.
 
 `ReplaySource` is a `Source`: it yields the recorded chunks in their recorded
-order and re-submits every recorded command just before the chunk it was
-applied with live, so the pipeline applies it at the same point of the same
-chunk (after that second's numerics, before the bytes are fed) and the records
-come out identical. Writes to devices are accepted and go nowhere.
+order and schedules every recorded command, at its recorded data time, just
+before the chunk it was applied with live, so the pipeline applies it at the same
+time and the same point of the same chunk, and the records come out identical.
+Writes to devices are accepted and go nowhere.
 """
 
 from __future__ import annotations
@@ -143,7 +143,13 @@ class ReplaySource:
             return
         args = record.get("args") or {}
         try:
-            self._bus.submit(str(record["name"]), **dict(args))  # type: ignore[call-overload]
+            # At its recorded data time: live, a scheduled command (a scenario's nurse
+            # action, `--commands` with `at`) was applied at its own time, not the chunk's.
+            self._bus.schedule(
+                float(record["t"]),  # type: ignore[arg-type]
+                str(record["name"]),
+                **dict(args),  # type: ignore[arg-type]
+            )
         except CommandError as exc:
             raise SessionFileError(f"'{self.path}': {exc}") from None
 
