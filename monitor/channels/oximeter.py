@@ -7,19 +7,15 @@ the start command on every (re)open and a keep-alive every `keepalive_interval_s
 
 from __future__ import annotations
 
-import numpy as np
-
 from drivers.linkquality import LinkQuality
 from drivers.registry import make_decoder
 from drivers.types import LinkEvent, LinkState
 from monitor.channels import Emit, Record, Write
 from monitor.commands import CommandBus
 from monitor.numerics import OximeterNumerics, OximeterSnapshot
-from monitor.ringbuffer import RingBuffer
+from monitor.wavestore import GappedWave
 
 PLETH_SECONDS = 60
-# A pause in samples longer than this is drawn as a gap.
-GAP_TOLERANCE_S = 0.25
 
 
 class OximeterChannel:
@@ -31,8 +27,8 @@ class OximeterChannel:
         self.decoder = make_decoder(protocol)
         self.numerics = OximeterNumerics()
         self.pleth_rate_hz: float = self.decoder.sample_rate_hz
-        self.pleth = RingBuffer(int(self.pleth_rate_hz * PLETH_SECONDS))
-        self._pleth_last_t: float | None = None
+        self._pleth = GappedWave(self.pleth_rate_hz, PLETH_SECONDS)
+        self.pleth = self._pleth.ring
         self._emit = emit
         self._write = write
         self.quality = LinkQuality.for_rate(self.pleth_rate_hz)
@@ -44,10 +40,7 @@ class OximeterChannel:
         self._report_quality(self.quality.observe(len(data), n, t), t)
         if n == 0:
             return
-        first_sample_t = t - (n - 1) / self.pleth_rate_hz
-        self._pad_pleth(first_sample_t - 1.0 / self.pleth_rate_hz)
-        self.pleth.extend(batch.pleth)
-        self._pleth_last_t = t
+        self._pleth.append(batch.pleth, t)
         self.numerics.update(batch, t)
 
     def on_link(self, event: LinkEvent, t: float) -> None:
@@ -61,7 +54,7 @@ class OximeterChannel:
         self._send_startup(t)
 
     def tick(self, t: float) -> None:
-        self._pad_pleth(t)
+        self._pleth.pad_until(t)
         self._report_quality(self.quality.check(t), t)
         if self._keepalive_due_t is not None and t >= self._keepalive_due_t:
             self._write(self.decoder.keepalive_bytes())
@@ -94,14 +87,3 @@ class OximeterChannel:
 
     def numerics_json(self, t: float) -> Record:
         return self.numerics.snapshot(t).to_json()
-
-    def _pad_pleth(self, until_t: float) -> None:
-        """Fill silence with NaN so the sweep keeps moving and shows the gap as a gap."""
-        if self._pleth_last_t is None:
-            return
-        silence = until_t - self._pleth_last_t
-        if silence <= GAP_TOLERANCE_S:
-            return
-        count = min(round(silence * self.pleth_rate_hz), self.pleth.capacity)
-        self.pleth.extend(np.full(count, np.nan, dtype=np.float32))
-        self._pleth_last_t = until_t

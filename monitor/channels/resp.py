@@ -17,10 +17,9 @@ from drivers.types import LinkEvent, LinkState, RespFlag
 from monitor.channels import Emit, Record, Write
 from monitor.commands import CommandBus
 from monitor.numerics import QUIET_LINE_S, STALE_HOLD_S, ValueState
-from monitor.ringbuffer import RingBuffer
+from monitor.wavestore import GappedWave
 
 WAVE_SECONDS = 60
-GAP_TOLERANCE_S = 0.25
 # While nothing arrives, the sweep is kept moving with NaN only after this long: a source
 # stepped in whole seconds (--speed max) delivers a second's samples in one piece, and
 # another channel's chunk of the same step must not punch a gap before they arrive.
@@ -36,13 +35,14 @@ class RespChannel:
         self.protocol = protocol
         self.decoder = make_decoder(protocol)
         self.wave_rate_hz: float = float(self.decoder.sample_rate_hz)
-        self.wave = RingBuffer(int(self.wave_rate_hz * WAVE_SECONDS))
+        self._wave = GappedWave(self.wave_rate_hz, WAVE_SECONDS)
+        self.wave = self._wave.ring
         self._emit = emit
         self._write = write
         self._reset_values()
 
     def _reset_values(self) -> None:
-        self._wave_last_t: float | None = None
+        self._wave.forget()
         self._rr: float | None = None
         self._last_frame_t: float | None = None
         self._signal_since: float | None = None  # first frame of the current valid signal
@@ -56,9 +56,7 @@ class RespChannel:
             return
         dt = 1.0 / self.wave_rate_hz
         first_t = t - (n - 1) * dt
-        self._pad_wave(first_t - dt)
-        self.wave.extend(batch.wave)
-        self._wave_last_t = t
+        self._wave.append(batch.wave, t)
         self._last_frame_t = t
         if int(batch.flags[-1]) & NO_SIGNAL:
             self._rr = None
@@ -82,7 +80,7 @@ class RespChannel:
             self._reset_values()
 
     def tick(self, t: float) -> None:
-        self._pad_wave(t, QUIET_PAD_S)
+        self._wave.pad_until(t, QUIET_PAD_S)
 
     def rr_reading(self, t: float) -> tuple[float | None, ValueState]:
         """The rate as the screen should show it (CLINICAL.md stale/missing rules)."""
@@ -114,14 +112,3 @@ class RespChannel:
             "rr_state": state.value,
             "apnea_s": None if apnea is None else round(apnea, 1),
         }
-
-    def _pad_wave(self, until_t: float, tolerance_s: float = GAP_TOLERANCE_S) -> None:
-        """Silence becomes NaN, so a gap is drawn as a gap."""
-        if self._wave_last_t is None:
-            return
-        silence = until_t - self._wave_last_t
-        if silence <= tolerance_s:
-            return
-        count = min(round(silence * self.wave_rate_hz), self.wave.capacity)
-        self.wave.extend(np.full(count, np.nan, dtype=np.float32))
-        self._wave_last_t = until_t

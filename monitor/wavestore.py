@@ -1,0 +1,47 @@
+"""A waveform's ring buffer in data time, where silence becomes a gap.
+
+CLINICAL.md: a gap in a waveform is drawn as a gap (NaN), never as a straight
+line. Every channel with a waveform (pleth, respiration) keeps one of these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from monitor.ringbuffer import RingBuffer
+
+# A pause in samples longer than this is drawn as a gap.
+GAP_TOLERANCE_S = 0.25
+
+
+class GappedWave:
+    """Samples spaced at the device's nominal rate; a pause is filled with NaN."""
+
+    def __init__(self, rate_hz: float, seconds: float) -> None:
+        self.rate_hz = rate_hz
+        self.ring = RingBuffer(int(rate_hz * seconds))
+        self._last_t: float | None = None
+
+    def append(self, samples: np.ndarray, t: float) -> None:
+        """Samples whose last one arrived by data time `t`."""
+        n = len(samples)
+        if n == 0:
+            return
+        self.pad_until(t - n / self.rate_hz)  # the time just before the first of them
+        self.ring.extend(samples)
+        self._last_t = t
+
+    def pad_until(self, until_t: float, tolerance_s: float = GAP_TOLERANCE_S) -> None:
+        """Fill the silence up to `until_t` with NaN, so the sweep moves on and shows it."""
+        if self._last_t is None:
+            return
+        silence = until_t - self._last_t
+        if silence <= tolerance_s:
+            return
+        count = min(round(silence * self.rate_hz), self.ring.capacity)
+        self.ring.extend(np.full(count, np.nan, dtype=np.float32))
+        self._last_t = until_t
+
+    def forget(self) -> None:
+        """The link went down: the next samples start afresh."""
+        self._last_t = None
