@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from drivers.base import LineSettings
 from drivers.errors import PortSpecError, UnknownProtocolError
 
-DeviceKind = Literal["oximeter", "nibp"]
+DeviceKind = Literal["oximeter", "nibp", "resp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,24 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             "MasimoEncoder",
             LineSettings(9600),
             "Masimo ASCII 1 (one KEY=VALUE text line a second, PI)",
+        ),
+        ProtocolInfo(
+            "simresp",
+            "resp",
+            "drivers.simresp",
+            "SimRespDecoder",
+            "SimRespEncoder",
+            LineSettings(9600),
+            "vitalmon's own respiration stream (8-byte frames, 25/s; simulator, WFDB RESP)",
+        ),
+        ProtocolInfo(
+            "suntech",
+            "nibp",
+            "drivers.suntech",
+            "SuntechResponseDecoder",
+            "SuntechResponseEncoder",
+            LineSettings(9600),
+            "SunTech Advantage OEM NIBP module (command/response, 9600 8N1)",
         ),
     )
 }

@@ -243,3 +243,35 @@ class CuffPressure:
     """Cuff pressure while a measurement runs (shown on the NIBP tile)."""
 
     mmhg: int
+
+
+class RespFlag(enum.IntFlag):
+    """Respiration-source status bits (vitalmon's own `simresp` protocol)."""
+
+    NONE = 0
+    BREATH = 1 << 0  # a breath (inspiration) began at this sample
+    NO_SIGNAL = 1 << 1  # no respiration signal: rate and breath times are unknown
+
+
+@dataclass(slots=True)
+class RespBatch:
+    """Respiration samples decoded from one `feed()` call, as equal-length columns.
+
+    `wave` is the respiration waveform scaled to -1..1; `rr_bpm` the source's
+    current respiration rate (NaN = none); `since_breath_s` the source's seconds
+    since the last breath began (NaN = unknown).
+    """
+
+    sample_rate_hz: float
+    wave: np.ndarray
+    rr_bpm: np.ndarray
+    since_breath_s: np.ndarray
+    flags: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.wave)
+
+    @classmethod
+    def empty(cls, sample_rate_hz: float) -> RespBatch:
+        nothing = np.empty(0, dtype=np.float32)
+        return cls(sample_rate_hz, nothing, nothing, nothing, np.empty(0, dtype=np.uint8))

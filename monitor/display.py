@@ -36,6 +36,29 @@ def sweep_layout(
     return row, head
 
 
+def sweep_scale(
+    row: np.ndarray, current: tuple[float, float] | None, margin: float = 0.08
+) -> tuple[float, float] | None:
+    """A new vertical range for a sweep, or None to keep the current one.
+
+    Like a monitor's auto-gain: the scale changes only when the wave leaves it or fills
+    less than half of it, so the trace does not breathe with every beat (and the plot
+    does not recompute its range every frame).
+    """
+    finite = row[np.isfinite(row)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    span = max(hi - lo, 1e-6)
+    wanted = (lo - margin * span, hi + margin * span)
+    if current is None:
+        return wanted
+    c_lo, c_hi = current
+    outside = lo < c_lo or hi > c_hi
+    too_small = span < 0.5 * (c_hi - c_lo)
+    return wanted if outside or too_small else None
+
+
 @dataclass(frozen=True, slots=True)
 class TileText:
     text: str
@@ -47,3 +70,29 @@ def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:
     if reading.value is None or reading.state is ValueState.MISSING:
         return TileText(DASHES, ValueState.MISSING)
     return TileText(f"{reading.value:.{decimals}f}", reading.state)
+
+
+@dataclass(frozen=True, slots=True)
+class FontSizes:
+    """Pixel sizes for a window; the main numerics stay readable at 3 m (>= ~80 px at 768)."""
+
+    value_px: int  # SpO2, PR, NIBP sys/dia
+    secondary_px: int  # PI, RR, MAP
+    label_px: int  # tile labels and units
+    small_px: int  # limits, reading time, cuff
+    bar_px: int  # the alarm message
+    strip_px: int  # session strip and soft keys
+    line_px: int  # waveform trace width
+
+
+REFERENCE_SIZE = (1366, 768)
+
+
+def font_sizes(width: int, height: int) -> FontSizes:
+    """Scale from the 1366x768 reference by the tighter of the two axes (to 4K and beyond)."""
+    scale = max(0.5, min(width / REFERENCE_SIZE[0], height / REFERENCE_SIZE[1]))
+
+    def px(base: float) -> int:
+        return max(8, round(base * scale))
+
+    return FontSizes(px(96), px(56), px(20), px(16), px(30), px(17), max(2, round(2 * scale)))

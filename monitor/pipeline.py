@@ -23,6 +23,7 @@ from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
 from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
+from monitor.trends import TrendStore
 
 Listener = Callable[[Record], None]
 ChunkListener = Callable[[Chunk], None]
@@ -51,6 +52,8 @@ class AcquisitionPipeline:
         self._chunk_listeners: list[ChunkListener] = []
         self.link_states: dict[str, str] = {}
         self.commands = CommandBus()
+        self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
+        self.subscribe(self.trends)
         self.channels: dict[str, Channel] = {}
         # Session and alarms see every record after the listeners, so what they
         # emit in answer follows its cause in the output.
@@ -68,6 +71,10 @@ class AcquisitionPipeline:
                 write=lambda data, ch=name: self._writer(ch, data),
                 commands=self.commands,
             )
+        for channel in self.channels.values():
+            bind = getattr(channel, "bind", None)
+            if callable(bind):
+                bind(self)  # e.g. the NIBP program reads `pipeline.session`
 
     @property
     def oximeter(self) -> OximeterChannel | None:

@@ -16,9 +16,11 @@ from typing import Protocol
 from drivers.registry import PortSpec
 from drivers.transport import SerialTransport
 from drivers.types import LinkEvent
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside
 
 TICK_S = 0.1
+# Command/answer exchanges a simulator step may carry (a bound, not a budget).
+MAX_ANSWER_ROUNDS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +52,14 @@ class SimulatorSource:
 
     live = False
 
-    def __init__(self, bedside: SimulatedBedside, speed: float | None = 1.0) -> None:
+    def __init__(self, bedside: Bedside, speed: float | None = 1.0) -> None:
         self._bedside = bedside
         self._speed = speed
         # Steps divide a second exactly, so every speed yields the same per-second numerics.
         self.step_s = 0.04 if speed is not None and speed <= 20 else 1.0
-        self.protocols = {"oximeter": bedside.oximeter.protocol}
+        self.protocols = dict(bedside.protocols)
         self._closed = threading.Event()
+        self._t = 0.0
 
     def chunks(self) -> Iterator[Chunk]:
         start = time.monotonic()
@@ -68,16 +71,32 @@ class SimulatorSource:
                 delay = start + t / self._speed - time.monotonic()
                 if delay > 0 and self._closed.wait(delay):
                     return
-            sent = False
-            for channel, data in self._bedside.advance(t).items():
-                if data:
-                    sent = True
-                    yield Chunk(t, channel, data)
-            if not sent:
-                yield Chunk(t)
+            self._t = t
+            yield from self._step(t)
+
+    def _step(self, t: float) -> Iterator[Chunk]:
+        """Everything due at `t`, then, at the same `t`, the answers to commands the
+        monitor wrote meanwhile: a device answers within the step, whatever its size."""
+        out = self._due(t)
+        if not out:
+            yield Chunk(t)  # a clock tick: the monitor may send commands on it
+            out = self._due(t)
+        for _ in range(MAX_ANSWER_ROUNDS):
+            if not out:
+                return
+            for channel, data in out:
+                yield Chunk(t, channel, data)
+            out = self._due(t)
+
+    def _due(self, t: float) -> list[tuple[str, bytes]]:
+        return [(channel, data) for channel, data in self._bedside.advance(t).items() if data]
 
     def write(self, channel: str, data: bytes) -> bool:
-        return False
+        """Commands from the monitor reach the virtual device at the current data time."""
+        if channel not in self.protocols:
+            return False
+        self._bedside.receive(channel, data, self._t)
+        return True
 
     def close(self) -> None:
         self._closed.set()

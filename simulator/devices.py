@@ -1,73 +1,300 @@
-"""Virtual devices: the patient model rendered as real protocol bytes."""
+"""Virtual devices: a patient model rendered as real protocol bytes.
+
+Every device renders whole data seconds: the frames of second k (times in
+(k-1, k]) take that second's numerics and phases from the model, and a
+frame's waveform value depends only on its time. So a run stepped at 40 ms
+and one stepped at 1 s send identical bytes.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
 from drivers.registry import get_protocol, make_encoder
-from drivers.types import OximeterBatch, OximeterFlag
-from simulator.physiology import PatientModel
+from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
+from simulator.nibp_device import VirtualNibpModule
+from simulator.physiology import DeviceState, PatientModel, SecondState, VitalSigns
 from simulator.scenario import Scenario
-from simulator.waveforms import PlethSynth
+from simulator.waveforms import NoiseTable, just_started, pleth_samples, resp_samples
 
-# Full-scale pleth value of each oximeter protocol (device units).
-PLETH_FULL_SCALE = {"nonin2": 255.0}
+# Pleth range of each oximeter protocol in device units (low, high); others: 0..255.
+PLETH_RANGE: dict[str, tuple[float, float]] = {
+    "nonin2": (0.0, 255.0),
+    "nonin7": (0.0, 65535.0),
+    "contec": (0.0, 127.0),
+    "contec7": (0.0, 127.0),
+    "berry": (1.0, 100.0),  # 0 means "invalid" on the BerryMed
+}
+DEFAULT_PLETH_RANGE = (0.0, 255.0)
+# How long the display values hold after the finger comes out (Nonin "-D" values: 10 s).
+DISPLAY_HOLD_S: dict[str, float] = {"nonin2": 10.0, "nonin7": 10.0, "nonin8": 10.0}
 BEAT_FLAG_FRAMES = 12  # Nonin holds its perfusion colour 12 frames per pulse
+LOW_PERFUSION_PI = 0.3
+MARGINAL_PERFUSION_PI = 1.0
+PROBE_OFF_FLAGS = OximeterFlag.SENSOR_OFF | OximeterFlag.SENSOR_ALARM
+NO_SIGNAL_FLAGS = (
+    OximeterFlag.OUT_OF_TRACK
+    | OximeterFlag.SENSOR_ALARM
+    | OximeterFlag.SEARCHING
+    | OximeterFlag.NO_SIGNAL
+)
+NOISE_OXIMETER, NOISE_RESP = 1, 2
+
+
+class Model(Protocol):
+    """What a virtual device reads: the patient model, or a recorded patient (WFDB)."""
+
+    def vitals_at(self, t_s: float) -> VitalSigns: ...
+
+    def device_state_at(self, t_s: float) -> DeviceState: ...
+
+
+class VirtualDevice(Protocol):
+    protocol: str
+
+    def generate_until(self, t_s: float) -> bytes: ...
+
+
+def frames_due(t_s: float, rate_hz: float) -> int:
+    """How many frames a device at `rate_hz` has sent by data time `t_s` (frame i at (i+1)/rate)."""
+    return math.floor(t_s * rate_hz + 1e-9)
+
+
+def frames_by_second(sent: int, t_s: float, rate_hz: float) -> list[tuple[int, np.ndarray]]:
+    """Indices of the frames due by `t_s` after `sent` frames, grouped by data second k:
+    frame i is at time (i + 1) / rate, which lies in (k - 1, k]."""
+    due = frames_due(t_s, rate_hz)
+    if due <= sent:
+        return []
+    first_k = math.ceil((sent + 1) / rate_hz - 1e-9)
+    last_k = math.ceil(due / rate_hz - 1e-9)
+    index = np.arange(sent, due, dtype=np.int64)
+    if first_k == last_k:  # the usual case: all in one second
+        return [(first_k, index)]
+    seconds = np.ceil((index + 1) / rate_hz - 1e-9).astype(np.int64)
+    bounds = np.flatnonzero(np.diff(seconds)) + 1
+    return [
+        (int(part_s[0]), part)
+        for part_s, part in zip(np.split(seconds, bounds), np.split(index, bounds), strict=True)
+    ]
+
+
+# A pleth source renders second k's frames: (values 0..1, beat-start mask).
+PlethSource = Callable[[int, np.ndarray, np.ndarray, bool], tuple[np.ndarray, np.ndarray]]
+
+
+def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
+    """Pleth from the model's phases: beats follow its HR, amplitude its perfusion."""
+    noise = NoiseTable(seed, NOISE_OXIMETER)
+
+    def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
+        state = model.second(k)
+        wave = pleth_samples(state, times, noise.at(index), artifact)
+        beat = state.beat_phase - (state.k - times) * state.vitals.hr_bpm / 60.0
+        return wave, just_started(beat, state.vitals.hr_bpm, rate_hz, BEAT_FLAG_FRAMES)
+
+    return render
 
 
 class VirtualOximeter:
-    """Produces the frames due up to a data time, in the scenario's oximeter protocol."""
+    """Frames due up to a data time, in any oximeter protocol of the registry.
 
-    def __init__(self, model: PatientModel, protocol: str) -> None:
-        self.protocol = get_protocol(protocol).name
+    Honours the scenario's oximeter faults as the real device shows them:
+    `probe_off` sets SENSOR_OFF (+ sensor alarm), holds the display values for
+    the protocol's hold time, then sends "no value", pleth flat; `no_signal`
+    sends out-of-track/searching with no values; `artifact` sets the artifact
+    flag and shakes the pleth; `silent` sends no bytes at all.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        protocol: str,
+        pleth: PlethSource | None = None,
+        seed: int = 0,
+    ) -> None:
+        info = get_protocol(protocol)
+        if info.kind != "oximeter":
+            raise ValueError(f"'{info.name}' is not an oximeter protocol")
+        self.protocol = info.name
         self._model = model
         self._encoder = make_encoder(self.protocol)
-        self.sample_rate_hz: float = self._encoder.sample_rate_hz
-        self._synth = PlethSynth(self.sample_rate_hz)
+        self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
+        if pleth is None:
+            if not isinstance(model, PatientModel):
+                raise ValueError("a recorded patient must bring its own pleth source")
+            pleth = synth_pleth(model, self.sample_rate_hz, seed)
+        self._pleth = pleth
         self._frames_sent = 0
-        self._full_scale = PLETH_FULL_SCALE.get(self.protocol, 255.0)
-
-    def frames_due(self, t_s: float) -> int:
-        return int(np.floor(t_s * self.sample_rate_hz + 1e-9)) - self._frames_sent
+        self._low, self._high = PLETH_RANGE.get(self.protocol, DEFAULT_PLETH_RANGE)
+        self._hold_s = DISPLAY_HOLD_S.get(self.protocol, 0.0)
+        self._last_good: tuple[float, float, float] | None = None
+        self._probe_off_since: int | None = None
 
     def generate_until(self, t_s: float) -> bytes:
-        """Frames due by `t_s`; the same bytes whatever steps the caller advances by.
-
-        Numerics are taken once per whole second of data time, so a run stepped
-        at 40 ms and one stepped at 1 s send identical bytes.
-        """
-        n = self.frames_due(t_s)
-        if n <= 0:
-            return b""
-        first = self._frames_sent
-        frame_times = (first + 1 + np.arange(n)) / self.sample_rate_hz
-        seconds = np.ceil(frame_times - 1e-9).astype(np.int64)
         out = []
-        for second in np.unique(seconds):
-            count = int(np.count_nonzero(seconds == second))
-            vitals = self._model.vitals_at(float(second))
-            wave = self._synth.render(count, vitals.hr_bpm, vitals.pi_percent, vitals.rr_bpm)
-            batch = OximeterBatch.constant(
-                self.sample_rate_hz,
-                np.round(wave * self._full_scale),
-                round(vitals.spo2_percent),
-                round(vitals.hr_bpm),
-                round(vitals.pi_percent, 1),
-                OximeterFlag.NONE,
-            )
-            out.append(self._encoder.encode(batch))
-        self._frames_sent += n
+        for k, index in frames_by_second(self._frames_sent, t_s, self.sample_rate_hz):
+            data = self._second(k, index)
+            if data:
+                out.append(data)
+        self._frames_sent = max(self._frames_sent, frames_due(t_s, self.sample_rate_hz))
         return b"".join(out)
 
+    def _second(self, k: int, index: np.ndarray) -> bytes:
+        fault = self._model.device_state_at(float(k)).oximeter_fault
+        if fault != "probe_off":
+            self._probe_off_since = None
+        if fault == "silent":
+            return b""
+        vitals = self._model.vitals_at(float(k))
+        times = (index + 1) / self.sample_rate_hz
+        wave, beat = self._pleth(k, index, times, fault == "artifact")
+        spo2: float | None = round(vitals.spo2_percent)
+        pr: float | None = round(vitals.hr_bpm)
+        pi: float | None = round(vitals.pi_percent, 1)
+        flags = OximeterFlag.NONE
+        if fault == "probe_off":
+            if self._probe_off_since is None:
+                self._probe_off_since = k
+            held = k - self._probe_off_since < self._hold_s and self._last_good is not None
+            spo2, pr, pi = self._last_good if held else (None, None, None)  # type: ignore[misc]
+            flags = PROBE_OFF_FLAGS
+            wave = np.zeros_like(wave)
+            beat = np.zeros_like(beat)
+        elif fault == "no_signal":
+            spo2 = pr = pi = None
+            flags = NO_SIGNAL_FLAGS
+            wave = 0.5 + (wave - 0.5) * 0.05
+            beat = np.zeros_like(beat)
+        else:
+            self._last_good = (spo2, pr, pi)  # type: ignore[assignment]
+            if fault == "artifact":
+                flags = OximeterFlag.ARTIFACT
+        perfusion = OximeterFlag.PULSE_BEAT
+        if vitals.pi_percent < LOW_PERFUSION_PI:
+            perfusion = OximeterFlag.LOW_PERFUSION
+        elif vitals.pi_percent < MARGINAL_PERFUSION_PI:
+            perfusion = OximeterFlag.MARGINAL_PERFUSION
+        batch = OximeterBatch.constant(
+            self.sample_rate_hz,
+            np.round(self._low + wave * (self._high - self._low)),
+            spo2,
+            pr,
+            pi,
+            int(flags),
+        )
+        batch.flags[beat] |= np.uint32(perfusion)
+        return self._encoder.encode(batch)
 
-class SimulatedBedside:
-    """Every virtual device of one scenario, advanced together in data time."""
 
-    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
-        self.scenario = scenario
-        self.model = PatientModel(scenario, seed)
-        self.oximeter = VirtualOximeter(self.model, scenario.oximeter_protocol)
+# A resp source renders second k's samples: (wave -1..1, breath-start mask, rr shown).
+RespSource = Callable[[int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, float | None]]
+
+
+def synth_resp(model: PatientModel, rate_hz: float, seed: int) -> RespSource:
+    noise = NoiseTable(seed, NOISE_RESP)
+
+    def render(k: int, index: np.ndarray, times: np.ndarray):
+        state: SecondState = model.second(k)
+        wave = resp_samples(state, times, noise.at(index))
+        resp = state.resp_phase - (state.k - times) * state.breath_rate_bpm / 60.0
+        breath = just_started(resp, state.breath_rate_bpm, rate_hz)
+        if state.breath_rate_bpm <= 0:
+            breath = np.zeros_like(breath)
+        return wave, breath, state.vitals.rr_bpm
+
+    return render
+
+
+class VirtualRespSensor:
+    """The respiration source (`simresp`): waveform, breath marks, rate, time since a breath."""
+
+    def __init__(
+        self, model: Model, protocol: str = "simresp", resp: RespSource | None = None, seed: int = 0
+    ) -> None:
+        info = get_protocol(protocol)
+        if info.kind != "resp":
+            raise ValueError(f"'{info.name}' is not a respiration protocol")
+        self.protocol = info.name
+        self._model = model
+        self._encoder = make_encoder(self.protocol)
+        self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
+        if resp is None:
+            if not isinstance(model, PatientModel):
+                raise ValueError("a recorded patient must bring its own respiration source")
+            resp = synth_resp(model, self.sample_rate_hz, seed)
+        self._resp = resp
+        self._frames_sent = 0
+        self._last_breath_t: float | None = None
+
+    def generate_until(self, t_s: float) -> bytes:
+        out = []
+        for k, index in frames_by_second(self._frames_sent, t_s, self.sample_rate_hz):
+            out.append(self._second(k, index))
+        self._frames_sent = max(self._frames_sent, frames_due(t_s, self.sample_rate_hz))
+        return b"".join(out)
+
+    def _second(self, k: int, index: np.ndarray) -> bytes:
+        times = (index + 1) / self.sample_rate_hz
+        wave, breath, rr = self._resp(k, index, times)
+        # Seconds since the last breath began, at each sample (NaN until the first breath).
+        before = np.nan if self._last_breath_t is None else self._last_breath_t
+        marks = np.where(breath, times, np.nan)
+        last = np.fmax.accumulate(np.concatenate(([before], marks)))[1:]
+        if breath.any():
+            self._last_breath_t = float(times[breath][-1])
+        since = times - last
+        flags = np.where(breath, RespFlag.BREATH, RespFlag.NONE).astype(np.uint8)
+        rr_value = np.nan if rr is None else round(rr)
+        batch = RespBatch(
+            self.sample_rate_hz,
+            wave.astype(np.float32),
+            np.full(len(times), rr_value, dtype=np.float32),
+            since.astype(np.float32),
+            flags,
+        )
+        return self._encoder.encode(batch)
+
+
+class Bedside:
+    """Every virtual device of one patient, advanced together in data time."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.devices: dict[str, VirtualDevice] = {}
+
+    @property
+    def protocols(self) -> dict[str, str]:
+        """channel -> protocol name, for the pipeline."""
+        return {channel: device.protocol for channel, device in self.devices.items()}
+
+    @property
+    def oximeter(self) -> VirtualOximeter:
+        return self.devices["oximeter"]  # type: ignore[return-value]
 
     def advance(self, t_s: float) -> dict[str, bytes]:
         """Bytes each device sends between the previous call and `t_s`, by channel."""
-        return {"oximeter": self.oximeter.generate_until(t_s)}
+        return {channel: device.generate_until(t_s) for channel, device in self.devices.items()}
+
+
+class SimulatedBedside(Bedside):
+    """A scenario's patient model and its virtual devices."""
+
+    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+        super().__init__(PatientModel(scenario, seed))
+        self.scenario = scenario
+        model: PatientModel = self.model  # type: ignore[assignment]
+        self.devices["oximeter"] = VirtualOximeter(model, scenario.oximeter_protocol, seed=seed)
+        if scenario.resp_protocol:
+            self.devices["resp"] = VirtualRespSensor(model, scenario.resp_protocol, seed=seed)
+        self.nibp = VirtualNibpModule(model, seed)
+        self.devices["nibp"] = self.nibp
+
+    def receive(self, channel: str, data: bytes, t_s: float) -> None:
+        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices only)."""
+        if channel == "nibp":
+            self.nibp.receive(data, t_s)

@@ -24,6 +24,16 @@ DEVICE_KEYS = {
     "nibp_error": 0,  # SunTech error code the next measurements end with (0 = none)
     "nibp_silent": False,  # the NIBP module stops answering
 }
+# Drugs a timeline step may set; an infusion rate holds until a later step changes it.
+DRUG_KEYS = {
+    "ketamine_mg_per_kg_h": 0.0,
+}
+# [devices] keys: which protocol each virtual device speaks ("" = no such device).
+DEVICE_PROTOCOL_DEFAULTS = {
+    "oximeter": "nonin2",
+    "nibp": "suntech",
+    "resp": "simresp",
+}
 DEFAULT_PATIENT = {
     "hr_bpm": 72.0,
     "spo2_percent": 97.0,
@@ -41,12 +51,14 @@ class ScenarioError(VitalmonError):
 @dataclass(frozen=True, slots=True)
 class TimelineStep:
     """From `at_s`, move the named vitals to new targets over `ramp_s` seconds,
-    and set any device faults named (`devices`, keys of DEVICE_KEYS)."""
+    and set any device faults named (`devices`, keys of DEVICE_KEYS) and drug
+    rates (`drugs`, keys of DRUG_KEYS)."""
 
     at_s: float
     ramp_s: float
     targets: dict[str, float]
     devices: dict[str, object] = field(default_factory=dict)
+    drugs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +70,13 @@ class Scenario:
     timeline: tuple[TimelineStep, ...] = ()
     source: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    nibp_protocol: str = "suntech"  # "" = no NIBP module
+    resp_protocol: str = "simresp"  # "" = no respiration source
+
+    @property
+    def end_s(self) -> float:
+        """When the timeline's last change is complete; its state holds after that."""
+        return max((s.at_s + s.ramp_s for s in self.timeline), default=0.0)
 
 
 def _scenario_dir():
@@ -106,6 +125,97 @@ def _device_value(where: str, key: str, value: object) -> object:
     return value
 
 
+def _timeline_lines(text: str) -> list[int]:
+    """Line number of each `[[timeline]]` header, so an error can name the line."""
+    return [
+        n
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip().replace(" ", "").startswith("[[timeline]]")
+    ]
+
+
+def _time(where: str, raw: dict, key: str, default: float | None) -> float:
+    """`KEY_s` seconds or `KEY_min` minutes (one of them), never negative."""
+    seconds, minutes = raw.get(f"{key}_s"), raw.get(f"{key}_min")
+    if seconds is not None and minutes is not None:
+        raise ScenarioError(f"{where}: give '{key}_s' or '{key}_min', not both")
+    if seconds is None and minutes is None:
+        if default is None:
+            raise ScenarioError(f"{where}: missing '{key}_s' (or '{key}_min')")
+        return default
+    value = (
+        _number(where, f"{key}_s", seconds)
+        if seconds is not None
+        else 60.0 * _number(where, f"{key}_min", minutes)
+    )
+    if value < 0:
+        raise ScenarioError(f"{where}: '{key}' must not be negative")
+    return value
+
+
+def _step(where: str, raw: object) -> TimelineStep:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where}: a timeline step must be a table")
+    targets: dict[str, float] = {}
+    devices: dict[str, object] = {}
+    drugs: dict[str, float] = {}
+    for key, value in raw.items():
+        if key in ("at_s", "at_min", "ramp_s", "ramp_min"):
+            continue
+        if key in DEVICE_KEYS:
+            devices[key] = _device_value(where, key, value)
+        elif key in DRUG_KEYS:
+            rate = _number(where, key, value)
+            if rate < 0:
+                raise ScenarioError(f"{where}: '{key}' must not be negative")
+            drugs[key] = rate
+        elif key in VITAL_KEYS:
+            targets[key] = _vital(where, key, value)
+        else:
+            known = ", ".join([*VITAL_KEYS, *DEVICE_KEYS, *DRUG_KEYS])
+            raise ScenarioError(f"{where}: unknown key '{key}' (known: at_s, ramp_s, {known})")
+    return TimelineStep(
+        _time(where, raw, "at", None), _time(where, raw, "ramp", 0.0), targets, devices, drugs
+    )
+
+
+# Plausible ranges: a typo such as hr_bpm = 7200 is an error, not a patient.
+VITAL_RANGES = {
+    "hr_bpm": (20.0, 300.0),
+    "spo2_percent": (40.0, 100.0),
+    "pi_percent": (0.02, 20.0),
+    "rr_bpm": (0.0, 80.0),
+    "sys_mmhg": (30.0, 300.0),
+    "dia_mmhg": (10.0, 200.0),
+}
+
+
+def _vital(where: str, key: str, value: object) -> float:
+    number = _number(where, key, value)
+    low, high = VITAL_RANGES[key]
+    if not low <= number <= high:
+        raise ScenarioError(f"{where}: '{key}' = {number:g} is outside {low:g}..{high:g}")
+    return number
+
+
+def _devices(source: str, raw: object) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: [devices] must be a table")
+    out = dict(DEVICE_PROTOCOL_DEFAULTS)
+    for key, value in raw.items():
+        if key not in DEVICE_PROTOCOL_DEFAULTS:
+            known = ", ".join(DEVICE_PROTOCOL_DEFAULTS)
+            raise ScenarioError(f"{source}: [devices] has unknown key '{key}' (known: {known})")
+        if value is False:
+            value = ""
+        if not isinstance(value, str):
+            raise ScenarioError(f"{source}: [devices] '{key}' must be a protocol name or false")
+        out[key] = value
+    if not out["oximeter"]:
+        raise ScenarioError(f"{source}: [devices] 'oximeter' cannot be switched off")
+    return out
+
+
 def _parse(text: str, source: str) -> Scenario:
     try:
         doc = tomllib.loads(text)
@@ -114,41 +224,33 @@ def _parse(text: str, source: str) -> Scenario:
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise ScenarioError(f"{source}: missing 'name' (a string)")
+    unknown = set(doc) - {"name", "description", "patient", "devices", "timeline"}
+    if unknown:
+        raise ScenarioError(f"{source}: unknown top-level key '{sorted(unknown)[0]}'")
     patient = dict(DEFAULT_PATIENT)
-    for key, value in doc.get("patient", {}).items():
+    raw_patient = doc.get("patient", {})
+    if not isinstance(raw_patient, dict):
+        raise ScenarioError(f"{source}: [patient] must be a table")
+    for key, value in raw_patient.items():
         if key not in VITAL_KEYS:
             raise ScenarioError(f"{source}: [patient] has unknown key '{key}'")
-        patient[key] = _number(f"{source}: [patient]", key, value)
+        patient[key] = _vital(f"{source}: [patient]", key, value)
+    raw_steps = doc.get("timeline", [])
+    if not isinstance(raw_steps, list):
+        raise ScenarioError(f"{source}: 'timeline' must be an array of [[timeline]] tables")
+    lines = _timeline_lines(text)
     steps = []
-    for i, raw in enumerate(doc.get("timeline", []), start=1):
-        where = f"{source}: [[timeline]] #{i}"
-        if "at_s" not in raw:
-            raise ScenarioError(f"{where}: missing 'at_s'")
-        targets = {}
-        devices: dict[str, object] = {}
-        for key, value in raw.items():
-            if key in ("at_s", "ramp_s"):
-                continue
-            if key in DEVICE_KEYS:
-                devices[key] = _device_value(where, key, value)
-            elif key in VITAL_KEYS:
-                targets[key] = _number(where, key, value)
-            else:
-                raise ScenarioError(f"{where}: unknown key '{key}'")
-        steps.append(
-            TimelineStep(
-                _number(where, "at_s", raw["at_s"]),
-                _number(where, "ramp_s", raw.get("ramp_s", 0.0)),
-                targets,
-                devices,
-            )
-        )
-    devices = doc.get("devices", {})
+    for i, raw in enumerate(raw_steps, start=1):
+        line = f" (line {lines[i - 1]})" if len(lines) == len(raw_steps) else ""
+        steps.append(_step(f"{source}: [[timeline]] step {i}{line}", raw))
+    devices = _devices(source, doc.get("devices", {}))
     return Scenario(
         name=name,
         description=str(doc.get("description", "")),
         patient=patient,
-        oximeter_protocol=str(devices.get("oximeter", "nonin2")),
+        oximeter_protocol=devices["oximeter"],
         timeline=tuple(sorted(steps, key=lambda s: s.at_s)),
         source=source,
+        nibp_protocol=devices["nibp"],
+        resp_protocol=devices["resp"],
     )

@@ -12,7 +12,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside
 
 STEP_S = 0.02
 
@@ -44,6 +44,23 @@ class PtyEndpoint:
                 raise
             view = view[written:]
 
+    def receive(self) -> bytes:
+        """What the monitor wrote to the device, without blocking (b"" if nothing)."""
+        chunks = []
+        while True:
+            try:
+                data = os.read(self.master_fd, 4096)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                if exc.errno in (errno.EIO, errno.EAGAIN):
+                    break  # no client has the slave open: nothing was written
+                raise
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks)
+
     def close(self) -> None:
         for fd in (self.master_fd, self.slave_fd):
             with contextlib.suppress(OSError):
@@ -59,13 +76,13 @@ def open_pty(channel: str, protocol: str) -> PtyEndpoint:
 
 
 def serve_on_ptys(
-    bedside: SimulatedBedside,
+    bedside: Bedside,
     on_ready: Callable[[dict[str, dict[str, str]]], None],
     stop: threading.Event,
     speed: float = 1.0,
 ) -> None:
     """Open one pty per device, announce them, then play the scenario in real time."""
-    endpoints = {"oximeter": open_pty("oximeter", bedside.oximeter.protocol)}
+    endpoints = {ch: open_pty(ch, protocol) for ch, protocol in bedside.protocols.items()}
     try:
         on_ready({ch: {"protocol": ep.protocol, "port": ep.path} for ch, ep in endpoints.items()})
         start = time.monotonic()
@@ -76,7 +93,12 @@ def serve_on_ptys(
             delay = due - time.monotonic()
             if delay > 0 and stop.wait(delay):
                 break
-            for channel, data in bedside.advance(step * STEP_S * speed).items():
+            t = step * STEP_S * speed
+            for channel, ep in endpoints.items():
+                written = ep.receive()
+                if written:
+                    bedside.receive(channel, written, t)
+            for channel, data in bedside.advance(t).items():
                 if data:
                     endpoints[channel].send(data)
     finally:

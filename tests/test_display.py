@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.display import DASHES, format_reading, sweep_layout
+from monitor.display import DASHES, format_reading, sweep_layout, sweep_scale
 from monitor.numerics import NumericReading, ValueState
 
 
@@ -25,3 +25,13 @@ def test_missing_reading_is_dashes_and_stale_keeps_number() -> None:
     assert format_reading(NumericReading(None, ValueState.MISSING)).text == DASHES
     stale = format_reading(NumericReading(96.0, ValueState.STALE))
     assert stale.text == "96" and stale.state is ValueState.STALE
+
+
+def test_sweep_scale_changes_only_when_the_wave_leaves_or_shrinks() -> None:
+    row = np.array([0.0, np.nan, 10.0], dtype=np.float32)
+    first = sweep_scale(row, None)
+    assert first is not None and first[0] < 0 and first[1] > 10
+    assert sweep_scale(np.array([1.0, 9.0]), first) is None  # inside: keep
+    assert sweep_scale(np.array([0.0, 20.0]), first) is not None  # out of range
+    assert sweep_scale(np.array([4.0, 5.0]), first) is not None  # fills under half
+    assert sweep_scale(np.full(3, np.nan), first) is None  # a gap: keep

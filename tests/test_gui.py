@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import SimulatorSource
 from monitor.ui.main_window import MonitorWindow
+from monitor.ui.sound import SilentSink
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 
@@ -13,7 +14,7 @@ def test_window_shows_simulated_spo2_pr_and_pleth(qtbot) -> None:
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=4.0)
     pipeline = AcquisitionPipeline(source.protocols)
     runner = PipelineRunner(source, pipeline)
-    window = MonitorWindow(pipeline)
+    window = MonitorWindow(pipeline, sink=SilentSink())
     qtbot.addWidget(window)
     window.show()
     runner.start()

@@ -20,6 +20,8 @@ Write = Callable[[bytes], bool]
 # device kind -> "module:Class"
 CHANNEL_CLASSES: dict[str, str] = {
     "oximeter": "monitor.channels.oximeter:OximeterChannel",
+    "resp": "monitor.channels.resp:RespChannel",
+    "nibp": "monitor.channels.nibp:NibpChannel",
 }
 
 

@@ -9,8 +9,11 @@ from drivers.registry import parse_port_spec
 from monitor.alarms import load_preset
 from monitor.cli.common import UsageError, positive_seconds, speed_arg, stop_on_sigterm
 from monitor.command_input import read_commands, start_reader
+from monitor.commands import Command
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.recording.paths import default_session_path
+from monitor.recording.recorder import SessionRecorder
 from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -21,6 +24,13 @@ def register(commands) -> argparse.ArgumentParser:
     source = run.add_mutually_exclusive_group()
     source.add_argument("--sim", metavar="SCENARIO", help="built-in scenario name or a .toml file")
     source.add_argument("--oximeter", metavar="PROTO:PORT", help="e.g. nonin2:/dev/ttyUSB0")
+    run.add_argument("--nibp", metavar="PROTO:PORT", help="NIBP module, e.g. suntech:/dev/ttyUSB1")
+    run.add_argument(
+        "--nibp-interval",
+        type=nibp_minutes,
+        metavar="MIN",
+        help="automatic NIBP every MIN minutes (1-120), the first at once",
+    )
     run.add_argument("--headless", action="store_true", help="no window; JSON lines on stdout")
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
     run.add_argument("--speed", type=speed_arg, default=1.0, metavar="N|max")
@@ -33,14 +43,36 @@ def register(commands) -> argparse.ArgumentParser:
         metavar="FILE|-",
         help="JSON-lines commands ('-' = stdin); read whole first at --speed max",
     )
+    run.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the session to FILE (the GUI records to the user's data dir by default)",
+    )
     return run
 
 
+def nibp_minutes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of minutes") from None
+    if not 1 <= value <= 120:
+        raise argparse.ArgumentTypeError("the NIBP interval must be 1-120 minutes")
+    return value
+
+
 def make_source(args: argparse.Namespace) -> Source:
-    if args.oximeter:
+    if args.sim and args.nibp:
+        raise UsageError("--nibp reads a real port; with --sim the virtual NIBP module is used")
+    if args.oximeter or args.nibp:
         if args.speed != 1.0:
             raise UsageError("--speed applies only to simulated or replayed sources")
-        return SerialSource({"oximeter": parse_port_spec(args.oximeter, "oximeter")})
+        ports = {}
+        if args.oximeter:
+            ports["oximeter"] = parse_port_spec(args.oximeter, "oximeter")
+        if args.nibp:
+            ports["nibp"] = parse_port_spec(args.nibp, "nibp")
+        return SerialSource(ports)
     scenario = load_scenario(args.sim or "steady")
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
@@ -71,17 +103,63 @@ def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> 
         start_reader(stream, pipeline.commands, _command_error)
 
 
+def source_meta(args: argparse.Namespace) -> dict[str, object]:
+    """What the session file says about where its data came from."""
+    if args.oximeter:
+        return {"kind": "serial", "oximeter": args.oximeter}
+    scenario = load_scenario(args.sim or "steady")
+    return {
+        "kind": "simulator",
+        "scenario": scenario.name,
+        "scenario_file": scenario.source,
+        "seed": args.seed,
+        "speed": "max" if args.speed is None else args.speed,
+    }
+
+
+def start_recorder(
+    args: argparse.Namespace, source: Source, pipeline: AcquisitionPipeline
+) -> SessionRecorder | None:
+    """`--record FILE`; the GUI records every session by default and says where."""
+    path = args.record
+    if path is None and not args.headless:
+        path = default_session_path()
+    if path is None:
+        return None
+    recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
+    if args.record is None:
+        print(f"vitalmon: recording this session to {path}", file=sys.stderr)
+    return recorder
+
+
 def run(args: argparse.Namespace) -> int:
     preset = load_preset(args.preset)
     source = make_source(args)
     pipeline = AcquisitionPipeline(source.protocols, preset=preset)
     attach_commands(args, pipeline)
     runner = PipelineRunner(source, pipeline, duration_s=args.duration)
-    if args.headless:
-        pipeline.subscribe(JsonLinesWriter(sys.stdout))
-        stop_on_sigterm(runner.stop)
-        runner.run()
-        return 0
-    from monitor.ui.app import run_gui
+    if args.nibp_interval is not None and "nibp" not in pipeline.channels:
+        source.close()
+        raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
+    if args.nibp_interval is not None:
+        # At data time 0, before the first chunk, so every speed starts it at the same time.
+        pipeline.apply_command(
+            Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
+        )
+    try:
+        recorder = start_recorder(args, source, pipeline)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        if args.headless:
+            pipeline.subscribe(JsonLinesWriter(sys.stdout))
+            stop_on_sigterm(runner.stop)
+            runner.run()
+            return 0
+        from monitor.ui.app import run_gui
 
-    return run_gui(runner)
+        return run_gui(runner)
+    finally:
+        if recorder is not None:
+            recorder.close()

@@ -1,65 +1,512 @@
-"""The bedside window: waveforms on the left, large numerics on the right."""
+"""The bedside window, laid out like the bedside monitors nurses know (IntelliVue,
+Carescape, Root): the alarm bar on top; waveforms on the left with their numerics to
+the right; NIBP with its time and age; the session strip and the soft keys below.
+
+It paints what monitor.* computes and sends every action through
+`pipeline.commands.submit`; it holds no rule of its own.
+"""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QGridLayout, QLabel, QMainWindow, QWidget
+import logging
+import time
+from collections.abc import Callable
 
-from monitor.display import format_reading
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QKeySequence, QShortcut
+from PyQt6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers.types import OximeterFlag
+from monitor.actions import ACTIONS, NIBP_INTERVALS, PHASES, next_phase, nibp_start_stop_command
+from monitor.alarm_view import (
+    alarm_bar_view,
+    countdown,
+    limits_text,
+    tile_alarm,
+    tile_alarm_view,
+)
+from monitor.commands import CommandError
+from monitor.display import FontSizes, font_sizes, format_reading
+from monitor.nibp_view import nibp_tile_view
+from monitor.numerics import NumericReading, ValueState
 from monitor.pipeline import AcquisitionPipeline
+from monitor.replay_view import timeline_marks
+from monitor.session_view import clock_text, link_view, phase_label, session_strip_view
 from monitor.ui import theme
-from monitor.ui.tiles import NumericTile
+from monitor.ui.alarm_bar import AlarmBar
+from monitor.ui.dialogs import EventDialog, LimitsDialog, SessionSetupDialog
+from monitor.ui.replay_bar import ReplayBar
+from monitor.ui.sound import AlarmSink, AlarmSound, SilentSink, make_sink
+from monitor.ui.tiles import NibpTile, NumericTile
 from monitor.ui.waveform import SweepPlot
 
 DISPLAY_RATE_HZ = 30
+SLOW_REFRESH_S = 0.5  # limits, session strip and links change slowly
+REVIEW_ACTIONS = frozenset({"trends", "fullscreen"})  # what a replay still allows
+log = logging.getLogger("vitalmon.ui")
+
+
+def _reading(value: object, state: object) -> NumericReading:
+    if value is None:
+        return NumericReading(None, ValueState.MISSING)
+    try:
+        parsed = ValueState(state) if state is not None else ValueState.VALID
+    except ValueError:
+        parsed = ValueState.VALID
+    return NumericReading(float(value), parsed)  # type: ignore[arg-type]
+
+
+def replay_marks(replay) -> list:
+    """Alarm onsets and events of the whole recording, from its decoded layer."""
+    reader = replay.source.reader
+    return timeline_marks(reader.records("alarm"), reader.records("event"))
+
+
+class WavePanel(QFrame):
+    """A labelled sweep."""
+
+    def __init__(self, title: str, colour: str, plot: SweepPlot) -> None:
+        super().__init__()
+        self.title = QLabel(title)
+        self.colour = colour
+        self.plot = plot
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title)
+        layout.addWidget(plot, 1)
+
+    def apply_fonts(self, fonts: FontSizes) -> None:
+        self.plot.set_line_width(fonts.line_px)
+        self.title.setStyleSheet(
+            f"color: {self.colour}; font-size: {fonts.label_px}px; font-weight: bold;"
+            f" font-family: '{theme.FONT_FAMILY}';"
+        )
 
 
 class MonitorWindow(QMainWindow):
-    def __init__(self, pipeline: AcquisitionPipeline) -> None:
+    def __init__(
+        self,
+        pipeline: AcquisitionPipeline,
+        sink: AlarmSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        replay=None,
+    ) -> None:
+        """`replay` (a ReplayController) turns on the replay bar; nurse actions are then
+        off (a recording is reviewed, not changed) and the alarm sound is silent."""
         super().__init__()
         self.pipeline = pipeline
+        self.clock = clock
         self.setWindowTitle("vitalmon")
-        self.setStyleSheet(f"background: {theme.BACKGROUND}; color: {theme.TEXT};")
+        self.setStyleSheet(f"QMainWindow, #central {{ background: {theme.BACKGROUND}; }}")
+        self.last_numerics: dict[str, object] = {}
+        pipeline.subscribe(self._on_record)
+        self.problem_text = ""
+        self.dialog: QWidget | None = None
+        self.trends = None
+
         central = QWidget()
-        grid = QGridLayout(central)
-        grid.setContentsMargins(8, 8, 8, 8)
-        grid.setSpacing(8)
+        central.setObjectName("central")
+        root = QVBoxLayout(central)
+        root.setContentsMargins(6, 6, 6, 6)
+        root.setSpacing(6)
+        self.alarm_bar = AlarmBar()
+        root.addWidget(self.alarm_bar)
 
-        self.status = QLabel("")
-        self.status.setStyleSheet("font-size: 16px;")
-        grid.addWidget(self.status, 0, 0, 1, 2)
-
-        pleth_label = QLabel("Pleth")
-        pleth_label.setStyleSheet(f"color: {theme.PLETH_COLOUR}; font-size: 16px;")
-        grid.addWidget(pleth_label, 1, 0)
+        grid = QGridLayout()
+        grid.setSpacing(6)
         oximeter = pipeline.oximeter
         assert oximeter is not None, "the window needs an oximeter channel"
         self.pleth = SweepPlot(oximeter.pleth, oximeter.pleth_rate_hz, theme.PLETH_COLOUR)
-        grid.addWidget(self.pleth, 2, 0, 2, 1)
+        self.waves = [WavePanel("Pleth", theme.PLETH_COLOUR, self.pleth)]
+        resp = pipeline.channels.get("resp")
+        self.resp: SweepPlot | None = None
+        if resp is not None and hasattr(resp, "wave"):
+            self.resp = SweepPlot(resp.wave, resp.wave_rate_hz, theme.RESP_COLOUR)
+            self.waves.append(WavePanel("Resp", theme.RESP_COLOUR, self.resp))
+        self.spo2_tile = NumericTile("spo2", "SpO₂", "%", theme.SPO2_COLOUR)
+        self.pr_tile = NumericTile("pr", "PR", "/min", theme.PR_COLOUR)
+        self.nibp_tile = NibpTile()
+        self.pi_tile = NumericTile("pi", "PI", "%", theme.PI_COLOUR, large=False)
+        self.rr_tile = NumericTile("rr", "RR", "/min", theme.RESP_COLOUR, large=False)
+        self.rr_tile.setVisible(self.resp is not None or "rr" in pipeline.channels)
+        # Left: waveforms; right: numerics in three rows (SpO2|PR, NIBP, RR|PI).
+        grid.addWidget(self.waves[0], 0, 0, 2 if len(self.waves) > 1 else 3, 1)
+        if len(self.waves) > 1:
+            grid.addWidget(self.waves[1], 2, 0)
+        grid.addWidget(self.spo2_tile, 0, 1)
+        grid.addWidget(self.pr_tile, 0, 2)
+        grid.addWidget(self.nibp_tile, 1, 1, 1, 2)
+        if self.rr_tile.isVisible():
+            grid.addWidget(self.rr_tile, 2, 1)
+            grid.addWidget(self.pi_tile, 2, 2)
+        else:
+            grid.addWidget(self.pi_tile, 2, 1, 1, 2)
+        grid.setColumnStretch(0, 11)
+        grid.setColumnStretch(1, 4)
+        grid.setColumnStretch(2, 4)
+        for row, stretch in enumerate((4, 4, 3 if self.rr_tile.isVisible() else 2)):
+            grid.setRowStretch(row, stretch)
+        root.addLayout(grid, 1)
 
-        self.spo2_tile = NumericTile("SpO\u2082", "%", theme.SPO2_COLOUR)
-        self.pr_tile = NumericTile("PR", "/min", theme.PR_COLOUR)
-        grid.addWidget(self.spo2_tile, 2, 1)
-        grid.addWidget(self.pr_tile, 3, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 1)
+        self.strip = QFrame()
+        self.strip.setObjectName("strip")
+        strip = QHBoxLayout(self.strip)
+        strip.setContentsMargins(10, 2, 10, 2)
+        strip.setSpacing(22)
+        self.patient_label = QLabel("")
+        self.phase_label = QLabel("")
+        self.dose_label = QLabel("")
+        self.link_labels: dict[str, QLabel] = {}
+        for widget in (self.patient_label, self.phase_label, self.dose_label):
+            strip.addWidget(widget)
+        strip.addStretch(1)
+        for channel in pipeline.channels:
+            label = QLabel("")
+            self.link_labels[channel] = label
+            strip.addWidget(label)
+        self.sound_label = QLabel("")
+        self.clock_label = QLabel("")
+        strip.addWidget(self.sound_label)
+        strip.addWidget(self.clock_label)
+        root.addWidget(self.strip)
+
+        keys = QHBoxLayout()
+        keys.setSpacing(6)
+        self.buttons: dict[str, QPushButton] = {}
+        self.shortcuts: dict[str, QShortcut] = {}
+        for action in ACTIONS:
+            button = QPushButton(f"{action.label}\n{action.shortcut}")
+            button.setToolTip(action.help)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            slot = getattr(self, f"do_{action.name}")
+            button.clicked.connect(lambda _=False, s=slot: s())
+            keys.addWidget(button)
+            self.buttons[action.name] = button
+            shortcut = QShortcut(QKeySequence(action.shortcut), self)
+            shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+            shortcut.activated.connect(slot)
+            self.shortcuts[action.name] = shortcut
+        escape = QShortcut(QKeySequence("Esc"), self)
+        escape.activated.connect(self.leave_fullscreen)
+        self.replay = replay
+        self.replay_bar: ReplayBar | None = None
+        if replay is not None:
+            self.replay_bar = ReplayBar(replay, replay_marks(replay))
+            root.addWidget(self.replay_bar)
+            for name, button in self.buttons.items():
+                if name not in REVIEW_ACTIONS:
+                    button.setEnabled(False)
+                    self.shortcuts[name].setEnabled(False)
+            sink = SilentSink()
+        root.addLayout(keys)
         self.setCentralWidget(central)
-        self.resize(1366, 768)
 
+        self.sound = AlarmSound(sink if sink is not None else make_sink(), self.send)
+        self.fonts: FontSizes | None = None
+        self.resize(1366, 768)
+        self.apply_fonts()
+        self._slow_due = 0.0
         self.timer = QTimer(self)
-        self.timer.setInterval(int(1000 / DISPLAY_RATE_HZ))
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(round(1000 / DISPLAY_RATE_HZ))
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
 
+    # --- commands ------------------------------------------------------------------
+    def send(self, name: str, **args: object) -> bool:
+        """Every action goes through the command bus; a refusal is shown, never swallowed."""
+        try:
+            self.pipeline.commands.submit(name, **args)
+        except CommandError as exc:
+            self.problem_text = str(exc)
+            log.error("command refused: %s", exc)
+            return False
+        return True
+
+    def do_acknowledge(self) -> None:
+        self.send("acknowledge")
+
+    def do_pause_audio(self) -> None:
+        self.send("pause_audio")
+
+    def do_nibp_start_stop(self) -> None:
+        nibp = self.pipeline.channels.get("nibp")
+        self.send(nibp_start_stop_command(getattr(nibp, "status", None)))
+
+    def do_nibp_stat(self) -> None:
+        self.send("nibp_stat")
+
+    def do_nibp_interval(self) -> None:
+        menu = QMenu(self)
+        for minutes in NIBP_INTERVALS:
+            label = "Off (manual)" if minutes is None else f"Every {minutes} min"
+            menu.addAction(label, lambda m=minutes: self.set_nibp_interval(m))
+        menu.addSeparator()
+        menu.addAction("Infusion program", lambda: self.send("nibp_program", on=True))
+        self.dialog = menu
+        button = self.buttons["nibp_interval"]
+        menu.popup(button.mapToGlobal(button.rect().topLeft()))
+
+    def set_nibp_interval(self, minutes: int | None) -> None:
+        self.send("nibp_interval", minutes=minutes)
+
+    def do_mark_event(self) -> None:
+        self._open(EventDialog(self.send, self))
+
+    def do_limits(self) -> None:
+        alarms = getattr(self.pipeline, "alarms", None)
+        if alarms is None:
+            self.problem_text = "no alarm engine: limits unavailable"
+            return
+        self._open(LimitsDialog(alarms.limits(), self.send, self))
+
+    def do_setup(self) -> None:
+        self._open(SessionSetupDialog(self.send, getattr(self.pipeline, "session", None), self))
+
+    def do_phase(self) -> None:
+        session = getattr(self.pipeline, "session", None)
+        current = getattr(session, "phase", None)
+        proposed = next_phase(current)
+        menu = QMenu(self)
+        for phase in PHASES:
+            action = menu.addAction(phase_label(phase), lambda p=phase: self.set_phase(p))
+            action.setCheckable(True)
+            action.setChecked(phase == current)
+            if phase == proposed:
+                menu.setActiveAction(action)
+        self.dialog = menu
+        button = self.buttons["phase"]
+        menu.popup(button.mapToGlobal(button.rect().topLeft()))
+
+    def set_phase(self, phase: str) -> None:
+        self.send("set_phase", phase=phase)
+
+    def do_trends(self) -> None:
+        from monitor.ui.trends_window import TrendsWindow
+
+        if self.trends is None:
+            self.trends = TrendsWindow(self.pipeline)
+        self.trends.show()
+        self.trends.raise_()
+
+    def do_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def leave_fullscreen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+
+    def _open(self, dialog: QWidget) -> None:
+        self.dialog = dialog
+        dialog.setModal(False)
+        dialog.show()
+
+    # --- painting --------------------------------------------------------------------
+    def rebind(self, pipeline: AcquisitionPipeline) -> None:
+        """A replay sought backwards runs a fresh pipeline: show that one from now on."""
+        self.pipeline = pipeline
+        pipeline.subscribe(self._on_record)
+        oximeter = pipeline.oximeter
+        if oximeter is not None:
+            self.pleth.ring = oximeter.pleth
+        resp = pipeline.channels.get("resp")
+        if self.resp is not None and resp is not None:
+            self.resp.ring = resp.wave
+        if self.trends is not None:
+            self.trends.close()
+            self.trends = None
+        self._slow_due = 0.0
+
+    def _on_record(self, record: dict[str, object]) -> None:
+        if record.get("type") == "numerics":
+            self.last_numerics = record  # swapped whole: safe to read from the GUI thread
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.apply_fonts()
+
+    def apply_fonts(self) -> None:
+        fonts = font_sizes(self.width(), self.height())
+        if fonts == self.fonts:
+            return
+        self.fonts = fonts
+        self.alarm_bar.apply_fonts(fonts)
+        for tile in (self.spo2_tile, self.pr_tile, self.nibp_tile, self.pi_tile, self.rr_tile):
+            tile.apply_fonts(fonts)
+        for wave in self.waves:
+            wave.apply_fonts(fonts)
+        self.strip.setStyleSheet(
+            f"#strip {{ background: {theme.PANEL}; border-radius: 4px; }}"
+            f"#strip QLabel {{ color: {theme.TEXT}; font-size: {fonts.strip_px}px;"
+            f" font-family: '{theme.FONT_FAMILY}'; }}"
+        )
+        button_px = max(10, round(fonts.strip_px * 0.9))
+        for button in self.buttons.values():
+            button.setStyleSheet(
+                f"QPushButton {{ background: {theme.BUTTON}; color: {theme.TEXT};"
+                f" border: 1px solid {theme.BUTTON_EDGE}; border-radius: 4px;"
+                f" font-size: {button_px}px; padding: {round(button_px * 0.3)}px;"
+                f" font-family: '{theme.FONT_FAMILY}'; }}"
+                f"QPushButton:pressed {{ background: {theme.BUTTON_EDGE}; }}"
+            )
+        self._slow_due = 0.0
+
     def refresh(self) -> None:
-        snapshot = self.pipeline.oximeter_snapshot()
-        if snapshot is not None:
-            self.spo2_tile.show_text(format_reading(snapshot.spo2))
-            self.pr_tile.show_text(format_reading(snapshot.pulse_rate))
+        now = self.clock()
+        t = self.pipeline.t
+        state = None
+        alarms_engine = getattr(self.pipeline, "alarms", None)
+        if alarms_engine is not None:
+            state = alarms_engine.display_state(t)
+        alarms = tuple(state.alarms) if state is not None else ()
+        inactivation = state.inactivation if state is not None else "none"
+        pause_left = state.pause_remaining_s if state is not None else None
+        audio = state.audio_priority if state is not None else None
+
+        self.alarm_bar.show_view(alarm_bar_view(alarms, inactivation, pause_left, now))
+        self._refresh_oximeter(t)
+        self._refresh_rr(t)
+        self._refresh_nibp(t)
+        for key, tile in (
+            ("spo2", self.spo2_tile),
+            ("pr", self.pr_tile),
+            ("nibp", self.nibp_tile),
+            ("rr", self.rr_tile),
+        ):
+            tile.set_alarm(tile_alarm_view(tile_alarm(alarms, key), now))
+        pause_text = "Pause audio\n" + (
+            countdown(pause_left) if inactivation == "audio_paused" and pause_left else "F2"
+        )
+        if self.buttons["pause_audio"].text() != pause_text:
+            self.buttons["pause_audio"].setText(pause_text)
+        self.sound.step(audio, alarms, now)
         self.pleth.refresh()
-        minutes, seconds = divmod(int(self.pipeline.t), 60)
-        self.status.setText(f"Session {minutes:02d}:{seconds:02d}")
+        if self.resp is not None:
+            self.resp.refresh()
+        if now >= self._slow_due:
+            self._slow_due = now + SLOW_REFRESH_S
+            self._refresh_slow(t, alarms_engine)
+        if self.replay_bar is not None:
+            self.replay_bar.refresh()
+
+    def _refresh_oximeter(self, t: float) -> None:
+        snapshot = self.pipeline.oximeter_snapshot()
+        if snapshot is None:
+            return
+        note = ""
+        if snapshot.flags & OximeterFlag.SENSOR_OFF:
+            note = "sensor off"
+        elif snapshot.flags & (OximeterFlag.SEARCHING | OximeterFlag.OUT_OF_TRACK):
+            note = "searching"
+        elif snapshot.spo2.state is ValueState.STALE:
+            note = "not updating"
+        self.spo2_tile.show_text(format_reading(snapshot.spo2), note)
+        self.pr_tile.show_text(format_reading(snapshot.pulse_rate))
+        self.pi_tile.show_text(format_reading(snapshot.perfusion_index, decimals=1))
+
+    def _refresh_rr(self, t: float) -> None:
+        if not self.rr_tile.isVisible():
+            return
+        resp = self.pipeline.channels.get("resp")
+        if resp is not None and hasattr(resp, "rr_reading"):
+            value, state = resp.rr_reading(t)
+            reading = NumericReading(value, state)
+        else:  # a source whose rate arrives only in the numerics record
+            record = self.last_numerics
+            reading = _reading(record.get("rr"), record.get("rr_state"))
+        self.rr_tile.show_text(format_reading(reading))
+
+    def _refresh_nibp(self, t: float) -> None:
+        nibp = self.pipeline.channels.get("nibp")
+        view = nibp_tile_view(
+            getattr(nibp, "last_reading", None),
+            getattr(nibp, "last_reading_t", None),
+            getattr(nibp, "status", None),
+            getattr(nibp, "cuff_pressure_mmhg", None),
+            str(getattr(nibp, "mode", "manual")),
+            getattr(nibp, "interval_min", None),
+            getattr(nibp, "next_due_t", None),
+            self.pipeline.wall_start,
+            t,
+        )
+        self.nibp_tile.show_view(view)
+
+    def _refresh_slow(self, t: float, alarms_engine) -> None:
+        limits = alarms_engine.limits() if alarms_engine is not None else {}
+        for key, tile in (
+            ("spo2", self.spo2_tile),
+            ("pr", self.pr_tile),
+            ("nibp", self.nibp_tile),
+            ("rr", self.rr_tile),
+        ):
+            tile.set_limits(limits_text(key, limits))
+        session = getattr(self.pipeline, "session", None)
+        view = session_strip_view(
+            getattr(session, "patient_id", None),
+            getattr(session, "weight_kg", None),
+            getattr(session, "phase", None),
+            getattr(session, "phase_started_t", None),
+            getattr(session, "dose_mg_per_kg_h", None),
+            t,
+        )
+        _set_text(self.patient_label, view.patient)
+        _set_text(self.phase_label, view.phase)
+        _set_text(self.dose_label, view.dose)
+        for channel, label in self.link_labels.items():
+            link = link_view(
+                channel, self.pipeline.link_states.get(channel), self._has_data(channel)
+            )
+            colour = theme.OK_COLOUR if link.ok else theme.PROBLEM_COLOUR
+            _set_text(label, link.text, f"color: {colour};")
+        if self.replay is not None:
+            _set_text(self.sound_label, "Replay: sound off", f"color: {theme.DIM_TEXT};")
+        elif self.sound.sink.ok:
+            _set_text(self.sound_label, "Sound: on", f"color: {theme.OK_COLOUR};")
+        else:
+            _set_text(
+                self.sound_label,
+                f"Sound FAILED ({self.sound.sink.problem}): visual alarms only",
+                f"color: {theme.FAILED_COLOUR}; font-weight: bold;",
+            )
+        if self.problem_text:
+            self.statusBar().showMessage(self.problem_text, 8000)
+            self.problem_text = ""
+        _set_text(self.clock_label, clock_text(self.pipeline.wall_start, t))
+
+    def _has_data(self, channel: str) -> bool:
+        obj = self.pipeline.channels.get(channel)
+        ring = getattr(obj, "pleth", None) or getattr(obj, "wave", None)
+        if ring is not None:
+            return ring.total_written > 0
+        return getattr(obj, "last_reading", None) is not None
 
     def closeEvent(self, event) -> None:
         self.timer.stop()
+        self.sound.sink.stop()
+        if self.trends is not None:
+            self.trends.close()
+        if self.replay is not None:
+            self.replay.stop()
         super().closeEvent(event)
+
+
+def _set_text(label: QLabel, text: str, style: str | None = None) -> None:
+    if label.text() != text:
+        label.setText(text)
+    if style is not None and label.property("style_key") != style:
+        label.setProperty("style_key", style)
+        label.setStyleSheet(style)

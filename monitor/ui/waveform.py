@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from monitor.display import ERASE_BAR_S, sweep_layout
+from monitor.display import ERASE_BAR_S, sweep_layout, sweep_scale
 from monitor.ringbuffer import RingBuffer
+from monitor.ui import theme
 
 
 class SweepPlot(pg.PlotWidget):
@@ -16,23 +17,37 @@ class SweepPlot(pg.PlotWidget):
         self.width_samples = round(sample_rate_hz * seconds)
         self.erase = max(1, round(sample_rate_hz * ERASE_BAR_S))
         self._x = np.arange(self.width_samples, dtype=np.float32) / sample_rate_hz
-        self.setBackground(None)
+        self.setBackground(theme.BACKGROUND)
         self.setMouseEnabled(False, False)
         self.hideButtons()
         self.setMenuEnabled(False)
         for axis in ("left", "bottom"):
             self.hideAxis(axis)
         self.setXRange(0, seconds, padding=0)
-        self.enableAutoRange(axis="y", enable=True)
+        self.enableAutoRange(axis="y", enable=False)
+        self.y_range: tuple[float, float] | None = None
+        self.colour = colour
         self.curve = self.plot(
             pen=pg.mkPen(colour, width=2), connect="finite", skipFiniteCheck=True
         )
         self.row = np.full(self.width_samples, np.nan, dtype=np.float32)
+        self.drawn_total = 0  # samples ever written, as of the last refresh (latency bench)
 
     def refresh(self) -> None:
+        if self.ring.total_written == self.drawn_total and self.drawn_total:
+            return  # nothing new since the last frame: the curve on screen is current
         samples, total = self.ring.snapshot(self.width_samples)
+        self.drawn_total = total
         self.row, _ = sweep_layout(samples, total, self.width_samples, self.erase)
+        scale = sweep_scale(self.row, self.y_range)
+        if scale is not None:
+            self.y_range = scale
+            self.setYRange(*scale, padding=0)
         self.curve.setData(self._x, self.row, connect="finite", skipFiniteCheck=True)
+
+    def set_line_width(self, px: int) -> None:
+        """Thicker traces on bigger screens, so the wave reads from as far as the numbers."""
+        self.curve.setPen(pg.mkPen(self.colour, width=px))
 
     def finite_points(self) -> int:
         return int(np.count_nonzero(np.isfinite(self.row)))

@@ -1,0 +1,142 @@
+"""`simresp`: vitalmon's OWN respiration stream — not a vendor protocol.
+
+No respiration device of the chair speaks a public serial protocol, yet the
+simulator and WFDB records with a RESP channel do have a respiration rate and
+waveform; they serve it over this small framed format, so respiration reaches
+the monitor exactly as every other device does: bytes on a port, a decoder,
+a channel.
+
+Line: 9600 8N1 (a pty ignores it). 25 frames a second, 8 bytes each:
+
+| byte | meaning |
+|---|---|
+| 0 | `0xA5` frame start |
+| 1 | sequence number, +1 per frame, wraps at 256 (gaps = lost frames) |
+| 2-3 | respiration waveform sample, int16 little-endian, -2000..2000 = -1..1 |
+| 4 | respiration rate, breaths/min, 0-150; `0xFF` = no value |
+| 5 | status: bit 0 BREATH (an inspiration began at this sample), bit 1 NO SIGNAL; bits 2-7 zero |
+| 6 | whole seconds since the last breath began, 0-254; `0xFF` = unknown |
+| 7 | checksum: the frame's 8 bytes sum to 0 mod 256 |
+
+A rate of 0 with a valid signal means apnea: the source saw no breath. The
+decoder resyncs on garbage like the others: a frame counts only where the
+start byte, the zero status bits and the checksum all hold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drivers.base import LineSettings
+from drivers.columns import select_frames
+from drivers.types import DecoderCounters, RespBatch, RespFlag
+
+FRAME_LEN = 8
+START = 0xA5
+SAMPLE_RATE_HZ = 25.0
+WAVE_FULL_SCALE = 2000
+MISSING = 0xFF
+MAX_RR_BPM = 150
+LINE = LineSettings(baudrate=9600)
+STATUS_RESERVED = 0xFC
+
+
+class SimRespDecoder:
+    """Incremental decoder for `simresp`: bytes in any split, never raises."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+
+    def __init__(self) -> None:
+        self.counters = DecoderCounters()
+        self.reset()
+
+    def reset(self) -> None:
+        self._pending = b""
+        self._next_seq = -1
+
+    def feed(self, data: bytes) -> RespBatch:
+        self.counters.bytes_in += len(data)
+        buf = np.frombuffer(self._pending + bytes(data), dtype=np.uint8)
+        n = len(buf)
+        if n < FRAME_LEN:
+            self._pending = buf.tobytes()
+            return RespBatch.empty(SAMPLE_RATE_HZ)
+        m = n - FRAME_LEN + 1
+        wide = buf.astype(np.uint16)
+        total = np.zeros(m, dtype=np.uint16)
+        for i in range(FRAME_LEN):
+            total += wide[i : i + m]
+        ok = (buf[:m] == START) & ((total & 0xFF) == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
+        starts = select_frames(np.flatnonzero(ok), FRAME_LEN)
+        last_end = int(starts[-1]) + FRAME_LEN if len(starts) else 0
+        keep_from = max(last_end, m)
+        covered = np.zeros(n, dtype=bool)
+        if len(starts):
+            covered[(starts[:, None] + np.arange(FRAME_LEN)).ravel()] = True
+        self.counters.bytes_dropped += int(np.count_nonzero(~covered[:keep_from]))
+        self._pending = buf[keep_from:].tobytes()
+        return self._decode(buf, starts)
+
+    def _decode(self, buf: np.ndarray, starts: np.ndarray) -> RespBatch:
+        k = len(starts)
+        if k == 0:
+            return RespBatch.empty(SAMPLE_RATE_HZ)
+        self.counters.frames += k
+        seq = buf[starts + 1].astype(np.int64)
+        expected = np.concatenate(([self._next_seq], (seq[:-1] + 1) & 0xFF))
+        gaps = (expected >= 0) & (seq != expected)
+        self.counters.resyncs += int(np.count_nonzero(gaps))
+        self._next_seq = int((seq[-1] + 1) & 0xFF)
+        wave = buf[starts + 2].astype(np.int16) | (buf[starts + 3].astype(np.int16) << 8)
+        rr = buf[starts + 4].astype(np.float32)
+        rr[(rr == MISSING) | (rr > MAX_RR_BPM)] = np.nan
+        since = buf[starts + 6].astype(np.float32)
+        since[since == MISSING] = np.nan
+        flags = buf[starts + 5].astype(np.uint8)
+        no_signal = (flags & RespFlag.NO_SIGNAL) != 0
+        rr[no_signal] = np.nan
+        since[no_signal] = np.nan
+        return RespBatch(
+            SAMPLE_RATE_HZ,
+            wave.astype(np.float32) / WAVE_FULL_SCALE,
+            rr,
+            since,
+            flags,
+        )
+
+
+class SimRespEncoder:
+    """Writes rows as `simresp` frames; keeps the sequence number across calls."""
+
+    sample_rate_hz = SAMPLE_RATE_HZ
+
+    def __init__(self) -> None:
+        self._seq = 0
+
+    def encode(self, batch: RespBatch) -> bytes:
+        n = len(batch)
+        if n == 0:
+            return b""
+        frames = np.zeros((n, FRAME_LEN), dtype=np.int64)
+        frames[:, 0] = START
+        frames[:, 1] = (self._seq + np.arange(n)) & 0xFF
+        self._seq = (self._seq + n) & 0xFF
+        wave = np.nan_to_num(np.asarray(batch.wave, dtype=np.float64), nan=0.0)
+        raw = np.clip(np.round(wave * WAVE_FULL_SCALE), -WAVE_FULL_SCALE, WAVE_FULL_SCALE)
+        raw = raw.astype(np.int64) & 0xFFFF
+        frames[:, 2] = raw & 0xFF
+        frames[:, 3] = raw >> 8
+        frames[:, 4] = _byte(batch.rr_bpm, MAX_RR_BPM)
+        frames[:, 5] = np.asarray(batch.flags, dtype=np.int64) & ~STATUS_RESERVED
+        frames[:, 6] = _byte(batch.since_breath_s, MISSING - 1, floor=True)
+        frames[:, 7] = (-frames[:, :7].sum(axis=1)) & 0xFF
+        return frames.astype(np.uint8).tobytes()
+
+
+def _byte(values: np.ndarray, top: int, floor: bool = False) -> np.ndarray:
+    """A value as one byte, `MISSING` for NaN; clipped to 0..top."""
+    values = np.asarray(values, dtype=np.float64)
+    rounded = np.floor(values) if floor else np.round(values)
+    out = np.clip(np.nan_to_num(rounded, nan=0.0), 0, top).astype(np.int64)
+    out[np.isnan(values)] = MISSING
+    return out

@@ -1,0 +1,314 @@
+"""The two-way SunTech driver: sends commands, matches answers, runs one measurement.
+
+No thread and no clock of its own: the owner calls `feed(bytes, t)` with what
+arrived and `poll(t)` as data time moves on, so a recording replays to the same
+events. Every action has a *stamp*: the data time it was due (a poll every
+0.5 s, BP data every 2 s, a deadline), not the moment the caller happened to
+call, and an answer carries the stamp of the question it answers. That makes
+the events independent of how coarsely the caller steps time.
+
+One request is outstanding at a time; the next goes out when it is answered.
+No answer within 5 s means the module is not responding. A measurement that
+has not finished 180 s after its start is aborted (IEC 80601-2-30: the cuff
+must be below 15 mmHg by then; the module deflates before it reports).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from drivers.suntech import (
+    Ack,
+    AckResponse,
+    BpDataResponse,
+    CommandKind,
+    CuffPressureResponse,
+    ModuleDataResponse,
+    ReturnCodeResponse,
+    SuntechResponse,
+    SuntechResponseDecoder,
+    encode_command,
+)
+from drivers.types import NibpReading, NibpStatus
+
+CUFF_POLL_S = 0.5
+BP_POLL_S = 2.0
+RESPONSE_TIMEOUT_S = 5.0
+MAX_MEASUREMENT_S = 180.0  # adult: measurement over, cuff below 15 mmHg, within this
+CUFF_DEFLATED_MMHG = 15
+# Bytes of a frame that never completes (garbage that looked like a start) are given
+# up after this long; a whole frame takes under 70 ms at 9600 baud.
+PARTIAL_FRAME_EXPIRY_S = 0.5
+
+_EXPECTED: dict[CommandKind, type] = {
+    CommandKind.START_ADULT: AckResponse,
+    CommandKind.START_PEDIATRIC: AckResponse,
+    CommandKind.START_NEONATE: AckResponse,
+    CommandKind.ABORT: AckResponse,
+    CommandKind.GET_BP_DATA: BpDataResponse,
+    CommandKind.GET_CUFF_PRESSURE: CuffPressureResponse,
+    CommandKind.GET_RETURN_CODE: ReturnCodeResponse,
+    CommandKind.MODULE_DATA: ModuleDataResponse,
+    CommandKind.SET_INITIAL_INFLATE: AckResponse,
+    CommandKind.CALIBRATE: AckResponse,
+}
+_STARTS = (CommandKind.START_ADULT, CommandKind.START_PEDIATRIC, CommandKind.START_NEONATE)
+
+
+class DriverEventKind(enum.Enum):
+    STARTED = "started"
+    CUFF = "cuff"  # cuff pressure while measuring
+    READING = "reading"  # finished, values valid
+    FAILED = "failed"  # finished with an error code, refused, or given up
+    ABORTED = "aborted"  # stopped on request
+    NOT_RESPONDING = "not_responding"
+    RESPONDING = "responding"  # answers again after not responding
+
+
+@dataclass(frozen=True, slots=True)
+class DriverEvent:
+    t: float
+    kind: DriverEventKind
+    reading: NibpReading | None = None
+    cuff_mmhg: int | None = None
+    message: str = ""
+
+
+@dataclass(slots=True)
+class _Request:
+    kind: CommandKind
+    due_t: float
+    sent_t: float = 0.0
+
+    @property
+    def deadline(self) -> float:
+        return self.sent_t + RESPONSE_TIMEOUT_S
+
+
+class SuntechNibpDriver:
+    """Runs measurements on a SunTech module through `write` (bytes to the port)."""
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self.decoder = SuntechResponseDecoder()
+        self.status = NibpStatus.IDLE
+        self.responding = True
+        self.cuff_pressure_mmhg: int | None = None
+        self.measurement_start_t: float | None = None
+        self.unexpected_responses = 0
+        self._queue: deque[_Request] = deque()
+        self._outstanding: _Request | None = None
+        self._clock = 0.0  # stamp of the last thing handled
+        self._partial_since: float | None = None
+        self._next_cuff_t = 0.0
+        self._next_bp_t = 0.0
+
+    # ------------------------------------------------------------ requests from the owner
+
+    @property
+    def measuring(self) -> bool:
+        return self.measurement_start_t is not None
+
+    def start(self, t: float, kind: CommandKind = CommandKind.START_ADULT) -> bool:
+        """Begin a measurement at data time `t`; False if one is already running."""
+        if self.measuring:
+            return False
+        self._clock = max(self._clock, t)
+        self.measurement_start_t = t
+        self.status = NibpStatus.INFLATING
+        self.cuff_pressure_mmhg = None
+        self._drop_polls()
+        self._queue.append(_Request(kind, t))
+        self._next_cuff_t = t + CUFF_POLL_S
+        self._next_bp_t = t + BP_POLL_S
+        return True
+
+    def abort(self, t: float) -> list[DriverEvent]:
+        """Stop the running measurement (the nurse's cancel); the module deflates."""
+        if not self.measuring:
+            return []
+        self._clock = max(self._clock, t)
+        self._queue.appendleft(_Request(CommandKind.ABORT, t))
+        return [self._end(t, NibpStatus.ABORTED, DriverEventKind.ABORTED, None, "stopped")]
+
+    def link_lost(self, t: float) -> list[DriverEvent]:
+        """The port vanished: nothing in flight can be answered any more."""
+        self.decoder.reset()
+        self._partial_since = None
+        self._outstanding = None
+        self._queue.clear()
+        if not self.measuring:
+            return []
+        return [self._end(t, NibpStatus.FAILED, DriverEventKind.FAILED, None, "NIBP port lost")]
+
+    # ------------------------------------------------------------ time and bytes
+
+    def feed(self, data: bytes, t: float) -> list[DriverEvent]:
+        """Bytes from the module that arrived by data time `t`."""
+        events: list[DriverEvent] = []
+        responses = self.decoder.feed(data)
+        if self.decoder.pending:
+            if self._partial_since is None:
+                self._partial_since = t
+        else:
+            self._partial_since = None
+        for response in responses:
+            events += self._on_response(response, t)
+        events += self.poll(t)
+        return events
+
+    def poll(self, t: float) -> list[DriverEvent]:
+        """Data time is `t`: send what is due, notice deadlines, in stamp order."""
+        events: list[DriverEvent] = []
+        if self._partial_since is not None and t - self._partial_since >= PARTIAL_FRAME_EXPIRY_S:
+            self._partial_since = None
+            for response in self.decoder.flush():
+                events += self._on_response(response, t)
+        while True:
+            if self._outstanding is None and self._queue:
+                self._send(self._queue.popleft())
+                continue
+            due = self._next_due()
+            if due is None or due[0] > t:
+                return events
+            stamp, action = due
+            self._clock = max(self._clock, stamp)
+            events += action(stamp)
+
+    # ------------------------------------------------------------ internals
+
+    def _next_due(self) -> tuple[float, Callable[[float], list[DriverEvent]]] | None:
+        candidates: list[tuple[float, int, Callable[[float], list[DriverEvent]]]] = []
+        if self._outstanding is not None:
+            candidates.append((self._outstanding.deadline, 0, self._timeout))
+        if self.measurement_start_t is not None:
+            candidates.append((self.measurement_start_t + MAX_MEASUREMENT_S, 1, self._too_long))
+            candidates.append((self._next_cuff_t, 2, self._poll_cuff))
+            candidates.append((self._next_bp_t, 3, self._poll_bp))
+        elif not self.responding and self._outstanding is None and not self._queue:
+            candidates.append((self._clock, 4, self._probe))
+        if not candidates:
+            return None
+        stamp, _, action = min(candidates, key=lambda c: (c[0], c[1]))
+        return stamp, action
+
+    def _send(self, request: _Request) -> None:
+        request.sent_t = max(request.due_t, self._clock)
+        self._clock = request.sent_t
+        self._outstanding = request
+        self._write(encode_command(request.kind))
+
+    def _poll_cuff(self, stamp: float) -> list[DriverEvent]:
+        self._next_cuff_t = stamp + CUFF_POLL_S
+        self._queue.append(_Request(CommandKind.GET_CUFF_PRESSURE, stamp))
+        return []
+
+    def _poll_bp(self, stamp: float) -> list[DriverEvent]:
+        self._next_bp_t = stamp + BP_POLL_S
+        self._queue.append(_Request(CommandKind.GET_BP_DATA, stamp))
+        return []
+
+    def _probe(self, stamp: float) -> list[DriverEvent]:
+        """While the module is silent, ask something harmless so we notice it is back."""
+        self._queue.append(_Request(CommandKind.GET_RETURN_CODE, stamp))
+        return []
+
+    def _too_long(self, stamp: float) -> list[DriverEvent]:
+        self._queue.appendleft(_Request(CommandKind.ABORT, stamp))
+        message = f"not finished within {MAX_MEASUREMENT_S:.0f} s: aborted for safety"
+        return [self._end(stamp, NibpStatus.FAILED, DriverEventKind.FAILED, None, message)]
+
+    def _timeout(self, stamp: float) -> list[DriverEvent]:
+        request = self._outstanding
+        self._outstanding = None
+        events: list[DriverEvent] = []
+        if self.responding:
+            self.responding = False
+            what = request.kind.value if request else "a command"
+            events.append(
+                DriverEvent(
+                    stamp,
+                    DriverEventKind.NOT_RESPONDING,
+                    message=f"NIBP not responding (no answer to {what} within "
+                    f"{RESPONSE_TIMEOUT_S:.0f} s)",
+                )
+            )
+        if self.measuring:
+            self._drop_polls()
+            self._queue.appendleft(_Request(CommandKind.ABORT, stamp))
+            events.append(
+                self._end(
+                    stamp,
+                    NibpStatus.NOT_RESPONDING,
+                    DriverEventKind.FAILED,
+                    None,
+                    "NIBP not responding",
+                )
+            )
+        else:
+            self.status = NibpStatus.NOT_RESPONDING
+        return events
+
+    def _on_response(self, response: SuntechResponse, t: float) -> list[DriverEvent]:
+        request = self._outstanding
+        busy = isinstance(response, AckResponse) and response.ack in (Ack.BUSY, Ack.SLEEP)
+        if request is None or not (busy or isinstance(response, _EXPECTED[request.kind])):
+            self.unexpected_responses += 1
+            return []
+        self._outstanding = None
+        stamp = request.sent_t
+        self._clock = max(self._clock, stamp)
+        events: list[DriverEvent] = []
+        if not self.responding:
+            self.responding = True
+            if self.status is NibpStatus.NOT_RESPONDING:
+                self.status = NibpStatus.IDLE
+            events.append(DriverEvent(stamp, DriverEventKind.RESPONDING, message="NIBP answers"))
+        if request.kind in _STARTS:
+            events += self._on_start_answer(response, stamp)
+        elif isinstance(response, CuffPressureResponse) and self.measuring:
+            self.cuff_pressure_mmhg = response.mmhg
+            events.append(DriverEvent(stamp, DriverEventKind.CUFF, cuff_mmhg=response.mmhg))
+        elif isinstance(response, BpDataResponse) and self.measuring and response.finished:
+            reading = response.reading()
+            if reading.ok:
+                events.append(self._end(stamp, NibpStatus.DONE, DriverEventKind.READING, reading))
+            else:
+                message = f"error {reading.error_code}: {reading.error_text}"
+                events.append(
+                    self._end(stamp, NibpStatus.FAILED, DriverEventKind.FAILED, reading, message)
+                )
+        return events
+
+    def _on_start_answer(self, response: SuntechResponse, stamp: float) -> list[DriverEvent]:
+        if isinstance(response, AckResponse) and response.ack is Ack.OK:
+            return [DriverEvent(stamp, DriverEventKind.STARTED, message="measuring")]
+        if not self.measuring:
+            return []
+        what = response.ack.name.lower() if isinstance(response, AckResponse) else "?"
+        return [
+            self._end(
+                stamp, NibpStatus.FAILED, DriverEventKind.FAILED, None, f"start refused ({what})"
+            )
+        ]
+
+    def _end(
+        self,
+        stamp: float,
+        status: NibpStatus,
+        kind: DriverEventKind,
+        reading: NibpReading | None,
+        message: str = "",
+    ) -> DriverEvent:
+        self.measurement_start_t = None
+        self.cuff_pressure_mmhg = None
+        self.status = status
+        self._drop_polls()
+        return DriverEvent(stamp, kind, reading=reading, message=message)
+
+    def _drop_polls(self) -> None:
+        polls = (CommandKind.GET_CUFF_PRESSURE, CommandKind.GET_BP_DATA)
+        self._queue = deque(r for r in self._queue if r.kind not in polls)

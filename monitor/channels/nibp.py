@@ -1,0 +1,217 @@
+"""The NIBP channel: the SunTech driver, the measurement schedule, and their records.
+
+Records it emits (DESIGN.md): `{"type": "nibp", "t", "sys", "dia", "map", "pr",
+"status": "ok"|"failed", "error_code", "error"}` per finished measurement, and
+`{"type": "event", "t", "kind": "nibp", "state", "message", ...}` for
+started / aborted / failed / not_responding / responding. The GUI reads the
+attributes (`last_reading`, `cuff_pressure_mmhg`, `status`, `mode`, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.registry import get_protocol
+from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
+from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
+from monitor.channels import Emit, Record, Write
+from monitor.commands import CommandBus, CommandError
+from monitor.nibp import NibpSchedule, load_settings
+
+
+def _flag(args: dict[str, object], key: str, default: bool) -> bool:
+    value = args.get(key, default)
+    if not isinstance(value, bool):
+        raise CommandError(f"'{key}' must be true or false, not {value!r}")
+    return value
+
+
+class NibpChannel:
+    """One NIBP module on one port; commands `nibp_start`, `nibp_stop`, `nibp_interval`,
+    `nibp_stat`, `nibp_program`."""
+
+    def __init__(
+        self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+    ) -> None:
+        if get_protocol(protocol).name != "suntech":
+            raise CommandError(f"no NIBP driver for protocol '{protocol}'")
+        self.name = name
+        self.protocol = protocol
+        self.settings = load_settings()
+        self.schedule = NibpSchedule(self.settings)
+        self.driver = SuntechNibpDriver(write)
+        self.last_reading: NibpReading | None = None
+        self.last_reading_t: float | None = None
+        self.last_failure: NibpReading | None = None
+        self.last_error: str = ""
+        self._emit = emit
+        self._pipeline: Any = None
+        self._t = 0.0
+        commands.register("nibp_start", self._cmd_start, "measure NIBP now")
+        commands.register("nibp_stop", self._cmd_stop, "cancel the measurement (and STAT)")
+        commands.register(
+            "nibp_interval", self._cmd_interval, "{minutes: 1-120|null, start_now?}: auto interval"
+        )
+        commands.register("nibp_stat", self._cmd_stat, "readings back to back for 5 minutes")
+        commands.register("nibp_program", self._cmd_program, "{on}: the infusion program")
+
+    # ------------------------------------------------------------ what the GUI reads
+
+    @property
+    def cuff_pressure_mmhg(self) -> int | None:
+        return self.driver.cuff_pressure_mmhg
+
+    @property
+    def status(self) -> NibpStatus:
+        return self.driver.status
+
+    @property
+    def mode(self) -> str:
+        return self.schedule.mode
+
+    @property
+    def interval_min(self) -> int | None:
+        return self.schedule.interval_min
+
+    @property
+    def next_due_t(self) -> float | None:
+        return self.schedule.next_due_t
+
+    def age_state(self, t: float) -> tuple[float | None, str]:
+        """Age of the last reading and "valid" | "stale" | "invalid" | "missing"."""
+        if self.last_reading_t is None:
+            return None, "missing"
+        age = max(0.0, t - self.last_reading_t)
+        if age >= self.settings.invalid_after_s:
+            return age, "invalid"
+        if age >= self.settings.stale_after_s:
+            return age, "stale"
+        return age, "valid"
+
+    # ------------------------------------------------------------ pipeline interface
+
+    def bind(self, pipeline: Any) -> None:
+        """The pipeline, for its session model (the program follows the phase)."""
+        self._pipeline = pipeline
+
+    def feed(self, data: bytes, t: float) -> None:
+        self._t = max(self._t, t)
+        self._handle(self.driver.feed(data, t))
+        self._run_schedule(t)
+
+    def on_link(self, event: LinkEvent, t: float) -> None:
+        if event.state is not LinkState.UP:
+            self._handle(self.driver.link_lost(t))
+
+    def tick(self, t: float) -> None:
+        self._t = max(self._t, t)
+        self._handle(self.driver.poll(t))
+        self._run_schedule(t)
+
+    def numerics_json(self, t: float) -> Record:
+        age, state = self.age_state(t)
+        return {"nibp_age_s": None if age is None else round(age, 1), "nibp_state": state}
+
+    # ------------------------------------------------------------ commands
+
+    def _cmd_start(self, args: dict[str, object], t: float) -> None:
+        self._start(t)
+
+    def _cmd_stop(self, args: dict[str, object], t: float) -> None:
+        self.schedule.stop_stat(t)
+        self._handle(self.driver.abort(t))
+        self._handle(self.driver.poll(t))
+
+    def _cmd_interval(self, args: dict[str, object], t: float) -> None:
+        minutes = self.schedule.validate_interval(args.get("minutes"))
+        start_now = _flag(args, "start_now", False)
+        self.schedule.set_interval(minutes, t)
+        if start_now:
+            self._start(t)
+
+    def _cmd_stat(self, args: dict[str, object], t: float) -> None:
+        self.schedule.start_stat(t)
+        self._start(t)
+
+    def _cmd_program(self, args: dict[str, object], t: float) -> None:
+        self.schedule.set_program(_flag(args, "on", True), t)
+        self._run_schedule(t)
+
+    # ------------------------------------------------------------ internals
+
+    def _phase(self) -> tuple[str, float] | None:
+        session = getattr(self._pipeline, "session", None)
+        phase = getattr(session, "phase", None)
+        if not isinstance(phase, str):
+            return None
+        started = getattr(session, "phase_started_t", None)
+        return phase, float(started) if isinstance(started, int | float) else 0.0
+
+    def _start(self, stamp: float) -> None:
+        """Start at `stamp` and put the command on the wire now."""
+        if self.driver.start(stamp):
+            self._handle(self.driver.poll(max(stamp, self._t)))
+
+    def _run_schedule(self, t: float) -> None:
+        due = self.schedule.due(t, self._phase())
+        if due is not None and not self.driver.measuring:
+            self._start(due)
+
+    def _handle(self, events: list[DriverEvent]) -> None:
+        for event in events:
+            self._on_event(event)
+
+    def _on_event(self, event: DriverEvent) -> None:
+        t = round(event.t, 3)
+        kind = event.kind
+        if kind is DriverEventKind.CUFF:
+            return
+        if kind is DriverEventKind.READING and event.reading is not None:
+            self.last_reading, self.last_reading_t = event.reading, event.t
+            self._emit(_reading_record(t, event.reading))
+        elif kind is DriverEventKind.FAILED:
+            reading = event.reading
+            self.last_failure = reading
+            self.last_error = event.message
+            code = reading.error_code if reading is not None else None
+            self._emit(_failure_record(t, code, event.message))
+            self._event(t, "failed", event.message, error_code=code)
+        else:
+            self._event(t, kind.value, event.message or kind.value, mode=self.mode)
+        if kind in (DriverEventKind.READING, DriverEventKind.FAILED) and (
+            self.schedule.stat_continues(event.t)
+        ):
+            self._start(event.t)
+
+    def _event(self, t: float, state: str, message: str, **extra: object) -> None:
+        self._emit(
+            {"type": "event", "t": t, "kind": "nibp", "state": state, "message": message, **extra}
+        )
+
+
+def _reading_record(t: float, reading: NibpReading) -> Record:
+    return {
+        "type": "nibp",
+        "t": t,
+        "sys": reading.systolic_mmhg,
+        "dia": reading.diastolic_mmhg,
+        "map": reading.map_mmhg,
+        "pr": reading.pulse_rate_bpm,
+        "status": "ok",
+        "error_code": None,
+        "error": None,
+    }
+
+
+def _failure_record(t: float, code: int | None, message: str) -> Record:
+    return {
+        "type": "nibp",
+        "t": t,
+        "sys": None,
+        "dia": None,
+        "map": None,
+        "pr": None,
+        "status": "failed",
+        "error_code": code,
+        "error": message,
+    }

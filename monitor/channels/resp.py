@@ -1,0 +1,124 @@
+"""The respiration channel: waveform into a ring buffer, the rate with its validity, and
+the time since the last breath, so the alarm engine can tell apnea (no breath for 30 s)
+from a slow rate.
+
+CLINICAL.md: respiration rate is shown and alarmed only where a source gives it;
+a value with no valid source is dashes (`null`), never its last number.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from drivers.registry import make_decoder
+from drivers.types import LinkEvent, LinkState, RespFlag
+from monitor.channels import Emit, Record, Write
+from monitor.commands import CommandBus
+from monitor.numerics import QUIET_LINE_S, STALE_HOLD_S, ValueState
+from monitor.ringbuffer import RingBuffer
+
+WAVE_SECONDS = 60
+GAP_TOLERANCE_S = 0.25
+BREATH, NO_SIGNAL = int(RespFlag.BREATH), int(RespFlag.NO_SIGNAL)
+
+
+class RespChannel:
+    def __init__(
+        self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+    ) -> None:
+        self.name = name
+        self.protocol = protocol
+        self.decoder = make_decoder(protocol)
+        self.wave_rate_hz: float = float(self.decoder.sample_rate_hz)
+        self.wave = RingBuffer(int(self.wave_rate_hz * WAVE_SECONDS))
+        self._emit = emit
+        self._write = write
+        self._reset_values()
+
+    def _reset_values(self) -> None:
+        self._wave_last_t: float | None = None
+        self._rr: float | None = None
+        self._last_frame_t: float | None = None
+        self._signal_since: float | None = None  # first frame of the current valid signal
+        self.last_breath_t: float | None = None  # data time the last breath began
+        self._device_since_breath_s: float | None = None
+
+    def feed(self, data: bytes, t: float) -> None:
+        batch = self.decoder.feed(data)
+        n = len(batch)
+        if n == 0:
+            return
+        dt = 1.0 / self.wave_rate_hz
+        times = t - (n - 1 - np.arange(n)) * dt
+        self._pad_wave(float(times[0]) - dt)
+        self.wave.extend(batch.wave)
+        self._wave_last_t = t
+        self._last_frame_t = t
+        no_signal = bool(int(batch.flags[-1]) & NO_SIGNAL)
+        if no_signal:
+            self._rr = None
+            self._signal_since = None
+            self.last_breath_t = None
+            self._device_since_breath_s = None
+            return
+        if self._signal_since is None:
+            self._signal_since = float(times[0])
+        breaths = np.flatnonzero(batch.flags & BREATH)
+        if len(breaths):
+            self.last_breath_t = float(times[breaths[-1]])
+        rr = float(batch.rr_bpm[-1])
+        self._rr = None if math.isnan(rr) else rr
+        since = float(batch.since_breath_s[-1])
+        self._device_since_breath_s = None if math.isnan(since) else since
+
+    def on_link(self, event: LinkEvent, t: float) -> None:
+        if event.state is not LinkState.UP:
+            self.decoder.reset()
+            self._reset_values()
+
+    def tick(self, t: float) -> None:
+        self._pad_wave(t)
+
+    def rr_reading(self, t: float) -> tuple[float | None, ValueState]:
+        """The rate as the screen should show it (CLINICAL.md stale/missing rules)."""
+        if self._rr is None or self._last_frame_t is None:
+            return None, ValueState.MISSING
+        quiet = t - self._last_frame_t
+        if quiet <= QUIET_LINE_S:
+            return self._rr, ValueState.VALID
+        if quiet - QUIET_LINE_S <= STALE_HOLD_S:
+            return self._rr, ValueState.STALE
+        return None, ValueState.MISSING
+
+    def apnea_s(self, t: float) -> float | None:
+        """Seconds without a breath while the signal is valid (None: no valid signal)."""
+        _, state = self.rr_reading(t)
+        if state is not ValueState.VALID or self._signal_since is None:
+            return None
+        if self.last_breath_t is not None:
+            return max(0.0, t - self.last_breath_t)
+        if self._device_since_breath_s is not None and self._last_frame_t is not None:
+            return self._device_since_breath_s + (t - self._last_frame_t)
+        return max(0.0, t - self._signal_since)
+
+    def numerics_json(self, t: float) -> Record:
+        rr, state = self.rr_reading(t)
+        apnea = self.apnea_s(t)
+        return {
+            "rr": None if rr is None else round(rr),
+            "rr_state": state.value,
+            "apnea_s": None if apnea is None else round(apnea, 1),
+        }
+
+    def _pad_wave(self, until_t: float) -> None:
+        """Silence becomes NaN, so a gap is drawn as a gap."""
+        if self._wave_last_t is None:
+            return
+        silence = until_t - self._wave_last_t
+        if silence <= GAP_TOLERANCE_S:
+            return
+        count = min(round(silence * self.wave_rate_hz), self.wave.capacity)
+        self.wave.extend(np.full(count, np.nan, dtype=np.float32))
+        self._wave_last_t = until_t

@@ -1,0 +1,30 @@
+"""`vitalmon report FILE --out report.pdf`: the end-of-session report (CLINICAL.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from monitor.recording.store import SessionFileError, SessionReader
+
+
+def register(commands) -> argparse.ArgumentParser:
+    report = commands.add_parser("report", help="the end-of-session report as a PDF")
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--out", required=True, metavar="PDF")
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    from monitor.recording.report import write_report
+
+    out = Path(args.out)
+    with SessionReader(args.file) as reader:
+        if out.resolve() == reader.path.resolve():
+            raise SessionFileError("--out names the session file itself")
+        try:
+            write_report(reader, out)
+        except OSError as exc:
+            raise SessionFileError(f"cannot write '{out}': {exc.strerror or exc}") from None
+    print(out)
+    return 0

@@ -1,0 +1,287 @@
+"""A session's decoded layer in the formats other tools read: CSV, EDF+, WFDB.
+
+- CSV: the numerics, one row a second, one column per field.
+- EDF+ (pyedflib): pleth plus every numeric as signals, one file per stretch of
+  continuous pleth (EDF+C cannot hold a gap), alarms, NIBP readings, events
+  and commands as annotations. EDF has no "missing": a missing value inside a
+  stretch is written as the signal's physical minimum.
+- WFDB (wfdb): the PhysioNet/MIMIC layout, a waveform record `NAME` (pleth) and
+  a 1 Hz numerics record `NAMEn`, NaN where a value is missing, and an
+  annotation file `NAME.event` with alarms, NIBP readings, events and commands.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from drivers.errors import VitalmonError
+from monitor.recording.store import Record, SessionReader, WaveBlock
+from monitor.recording.tables import write_csv
+
+# Seconds of missing pleth that split an EDF+ file.
+EDF_GAP_S = 1.0
+# (unit, physical min, physical max) of known numerics; others use the data's range.
+NUMERIC_UNITS: dict[str, tuple[str, float, float]] = {
+    "spo2": ("%", 0.0, 100.0),
+    "pr": ("bpm", 0.0, 300.0),
+    "pi": ("%", 0.0, 25.0),
+    "rr": ("/min", 0.0, 150.0),
+}
+
+
+class ExportError(VitalmonError):
+    """A session that cannot be written in the asked format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    t: float
+    text: str
+
+
+def numeric_keys(numerics: list[Record]) -> list[str]:
+    """Fields that carry numbers (not the time, not state strings), in first-seen order."""
+    keys: dict[str, None] = {}
+    for record in numerics:
+        for key, value in record.items():
+            if key == "t" or isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                keys.setdefault(key, None)
+    return list(keys)
+
+
+def numerics_matrix(numerics: list[Record], keys: list[str], t0: int, n: int) -> np.ndarray:
+    """(n seconds, keys) from second t0 on; NaN where there is no value."""
+    out = np.full((n, len(keys)), np.nan)
+    for record in numerics:
+        i = round(float(record["t"])) - t0  # type: ignore[arg-type]
+        if 0 <= i < n:
+            for j, key in enumerate(keys):
+                value = record.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    out[i, j] = float(value)
+    return out
+
+
+def pleth_array(blocks: list[WaveBlock], t0: float, n: int, rate: float) -> np.ndarray:
+    """Samples on the grid t0 + k/rate, NaN where nothing was recorded."""
+    out = np.full(n, np.nan, dtype=np.float64)
+    for block in blocks:
+        start = round((block.t0 - t0) * rate)
+        lo, hi = max(start, 0), min(start + len(block.samples), n)
+        if lo < hi:
+            out[lo:hi] = block.samples[lo - start : hi - start]
+    return out
+
+
+def annotations(reader: SessionReader) -> list[Annotation]:
+    """Alarms, NIBP readings, events and commands as one line each, in time order."""
+    out = []
+    for r in reader.records("alarm"):
+        out.append(Annotation(float(r["t"]), f"ALARM {r.get('id')} {r.get('state')}"))  # type: ignore[arg-type]
+    for r in reader.records("nibp"):
+        text = f"NIBP {r.get('sys')}/{r.get('dia')} ({r.get('map')}) {r.get('status') or ''}"
+        out.append(Annotation(float(r["t"]), text.strip()))  # type: ignore[arg-type]
+    for r in reader.records("event"):
+        detail = " ".join(
+            f"{k}={v}" for k, v in r.items() if k not in ("type", "t", "wall", "kind")
+        )
+        out.append(Annotation(float(r["t"]), f"EVENT {r.get('kind')} {detail}".strip()))  # type: ignore[arg-type]
+    for r in reader.records("command"):
+        args = " ".join(f"{k}={v}" for k, v in dict(r.get("args") or {}).items())  # type: ignore[call-overload]
+        out.append(Annotation(float(r["t"]), f"COMMAND {r.get('name')} {args}".strip()))  # type: ignore[arg-type]
+    return sorted(out, key=lambda a: a.t)
+
+
+def wall_start(reader: SessionReader) -> datetime:
+    return datetime.fromisoformat(str(reader.meta["wall_start"]))
+
+
+# -- CSV ---------------------------------------------------------------------------------
+
+
+def export_csv(reader: SessionReader, out: Path) -> list[Path]:
+    with open(out, "w", newline="", encoding="utf-8") as stream:
+        write_csv(reader.records("numerics"), stream)
+    return [out]
+
+
+# -- EDF+ --------------------------------------------------------------------------------
+
+
+def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int, int]]:
+    """Whole-second [start, end) stretches of continuous pleth; without any pleth, the
+    numerics' whole span."""
+    if not blocks:
+        if not numerics:
+            return []
+        first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
+        return [(math.floor(first), math.floor(last) + 1)]
+    spans: list[list[float]] = []
+    for block in sorted(blocks, key=lambda b: b.t0):
+        if spans and block.t0 - spans[-1][1] <= EDF_GAP_S:
+            spans[-1][1] = max(spans[-1][1], block.t_end)
+        else:
+            spans.append([block.t0, block.t_end])
+    return [
+        (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
+    ]
+
+
+def _edf_header(label: str, unit: str, rate: float, lo: float, hi: float) -> dict[str, object]:
+    if not hi > lo:
+        hi = lo + 1.0
+    return {
+        "label": label[:16],
+        "dimension": unit[:8],
+        "sample_frequency": rate,
+        "physical_min": lo,
+        "physical_max": hi,
+        "digital_min": -32768,
+        "digital_max": 32767,
+        "transducer": "",
+        "prefilter": "",
+    }
+
+
+def export_edf(reader: SessionReader, out: Path) -> list[Path]:
+    import pyedflib
+
+    blocks = reader.wave_blocks()
+    numerics = reader.records("numerics")
+    spans = segments(blocks, numerics)
+    if not spans:
+        raise ExportError(f"'{reader.path}' holds no data to export")
+    keys = numeric_keys(numerics)
+    rate = blocks[0].rate_hz if blocks else 0.0
+    if rate and abs(rate - round(rate)) > 1e-9:
+        raise ExportError(f"pleth rate {rate} Hz is not a whole number of samples a second")
+    notes = annotations(reader)
+    start = wall_start(reader)
+    paths = (
+        [out]
+        if len(spans) == 1
+        else [
+            out.with_name(f"{out.stem}_part{i}{out.suffix or '.edf'}")
+            for i in range(1, len(spans) + 1)
+        ]
+    )
+    for path, (s0, s1) in zip(paths, spans, strict=True):
+        n = s1 - s0
+        headers, signals = [], []
+        if blocks:
+            wave = pleth_array(blocks, float(s0), n * round(rate), rate)
+            finite = wave[np.isfinite(wave)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            headers.append(_edf_header("Pleth", "", round(rate), lo, hi))
+            signals.append(np.where(np.isfinite(wave), wave, lo))
+        matrix = numerics_matrix(numerics, keys, s0, n)
+        for j, key in enumerate(keys):
+            column = matrix[:, j]
+            unit, lo, hi = NUMERIC_UNITS.get(key, ("", *_range(column)))
+            headers.append(_edf_header(key, unit, 1, lo, hi))
+            signals.append(np.clip(np.where(np.isfinite(column), column, lo), lo, hi))
+        writer = pyedflib.EdfWriter(str(path), len(headers), file_type=pyedflib.FILETYPE_EDFPLUS)
+        try:
+            writer.setStartdatetime((start + timedelta(seconds=s0)).replace(tzinfo=None))
+            writer.setEquipment("vitalmon")
+            writer.setRecordingAdditional(str(reader.meta.get("session_id", ""))[:60])
+            writer.setSignalHeaders(headers)
+            writer.writeSamples(signals)
+            for note in notes:
+                if s0 <= note.t < s1:
+                    writer.writeAnnotation(note.t - s0, -1, note.text[:60])
+        finally:
+            writer.close()
+    return paths
+
+
+def _range(column: np.ndarray) -> tuple[float, float]:
+    finite = column[np.isfinite(column)]
+    if not finite.size:
+        return 0.0, 1.0
+    return float(min(finite.min(), 0.0)), float(finite.max())
+
+
+# -- WFDB --------------------------------------------------------------------------------
+
+
+def _gains(signal: np.ndarray) -> list[float]:
+    """ADC gain per column so every value fits 16 bits (baseline 0)."""
+    gains = []
+    for j in range(signal.shape[1]):
+        column = signal[:, j]
+        finite = np.abs(column[np.isfinite(column)])
+        top = float(finite.max()) if finite.size else 1.0
+        gains.append(30000.0 / max(top, 1.0))
+    return gains
+
+
+def export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
+    import wfdb
+
+    name, folder = out.name, out.parent
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ExportError(f"WFDB record names are letters, digits, - and _: '{name}'")
+    folder.mkdir(parents=True, exist_ok=True)
+    blocks = reader.wave_blocks()
+    numerics = reader.records("numerics")
+    keys = numeric_keys(numerics)
+    start = wall_start(reader).replace(tzinfo=None)
+    seconds = math.ceil(max(reader.duration_s(), 1.0))
+    written: list[Path] = []
+    rate = blocks[0].rate_hz if blocks else 0.0
+    if blocks:
+        wave = pleth_array(blocks, 0.0, round(seconds * rate), rate)[:, None]
+        wfdb.wrsamp(
+            name,
+            fs=rate,
+            units=["NU"],
+            sig_name=["PLETH"],
+            p_signal=wave,
+            fmt=["16"],
+            adc_gain=_gains(wave),
+            baseline=[0],
+            base_datetime=start,
+            write_dir=str(folder),
+        )
+        written += [folder / f"{name}.hea", folder / f"{name}.dat"]
+        notes = annotations(reader)
+        if notes:
+            samples = np.array([min(round(a.t * rate), len(wave) - 1) for a in notes])
+            wfdb.wrann(
+                name,
+                "event",
+                samples,
+                symbol=['"'] * len(notes),
+                aux_note=[a.text for a in notes],
+                fs=rate,
+                write_dir=str(folder),
+            )
+            written.append(folder / f"{name}.event")
+    if keys:
+        matrix = numerics_matrix(numerics, keys, 0, seconds + 1)
+        units = [NUMERIC_UNITS.get(k, ("NU", 0, 0))[0] for k in keys]
+        wfdb.wrsamp(
+            f"{name}n",
+            fs=1,
+            units=units,
+            sig_name=keys,
+            p_signal=matrix,
+            fmt=["16"] * len(keys),
+            adc_gain=_gains(matrix),
+            baseline=[0] * len(keys),
+            base_datetime=start,
+            write_dir=str(folder),
+        )
+        written += [folder / f"{name}n.hea", folder / f"{name}n.dat"]
+    return written
+
+
+EXPORTERS = {"csv": export_csv, "edf": export_edf, "wfdb": export_wfdb}

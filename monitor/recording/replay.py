@@ -1,0 +1,220 @@
+"""Replay: a session file's raw layer fed back through the real decoders, at the recorded
+timing (python-can's MessageSync is the model) or as fast as possible.
+
+`ReplaySource` is a `Source`: it yields the recorded chunks in their recorded
+order and re-submits every recorded command just before the chunk it was
+applied with live, so the pipeline applies it at the same point of the same
+chunk (after that second's numerics, before the bytes are fed) and the records
+come out identical. Writes to devices go nowhere.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from monitor.commands import CommandBus, CommandError
+from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.recording.store import SessionFileError, SessionReader
+from monitor.sources import Chunk
+
+
+def pipeline_for(reader: SessionReader) -> AcquisitionPipeline:
+    """A pipeline like the recorded one: same channels, same wall clock start."""
+    return AcquisitionPipeline(
+        dict(reader.meta.get("protocols", {})),  # type: ignore[call-overload]
+        wall_start=datetime.fromisoformat(str(reader.meta["wall_start"])),
+    )
+
+
+class ReplaySource:
+    """Recorded chunks paced on recorded data time; pause, resume, speed and forward seek
+    are safe from any thread (the GUI's)."""
+
+    live = False
+
+    def __init__(
+        self, path: str | Path, speed: float | None = None, start_at_s: float = 0.0
+    ) -> None:
+        self.reader = SessionReader(path)
+        self.path = Path(path)
+        self.meta = self.reader.meta
+        self.protocols: dict[str, str] = dict(self.meta.get("protocols", {}))  # type: ignore[call-overload]
+        self.duration_s = self.reader.duration_s()
+        self._commands_by_chunk = self.reader.commands_by_chunk()
+        self._bus: CommandBus | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._speed = speed
+        self._paused = False
+        self._closed = False
+        self._fast_until = start_at_s
+        self._anchor: tuple[float, float] | None = None  # (data t, monotonic) pacing origin
+        self.t = 0.0
+
+    def attach(self, pipeline: AcquisitionPipeline) -> None:
+        """Recorded commands go to this pipeline's command bus (call before running)."""
+        self._bus = pipeline.commands
+        known = set(pipeline.commands.names())
+        unknown = sorted(
+            {str(c["name"]) for cs in self._commands_by_chunk.values() for c in cs} - known
+        )
+        if unknown:
+            raise SessionFileError(
+                f"'{self.path}' uses commands this monitor does not know: {', '.join(unknown)}"
+            )
+
+    # -- controls (any thread) --------------------------------------------------------
+
+    @property
+    def speed(self) -> float | None:
+        return self._speed
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_speed(self, speed: float | None) -> None:
+        with self._wake:
+            self._speed = speed
+            self._anchor = None
+            self._wake.notify_all()
+
+    def pause(self) -> None:
+        with self._wake:
+            self._paused = True
+            self._wake.notify_all()
+
+    def resume(self) -> None:
+        with self._wake:
+            self._paused = False
+            self._anchor = None
+            self._wake.notify_all()
+
+    def seek_forward(self, t: float) -> None:
+        """Run flat out up to data time `t`, then go on at the set speed.
+        (Going back needs a fresh pipeline: see `ReplayController.seek`.)"""
+        with self._wake:
+            self._fast_until = max(self._fast_until, t)
+            self._anchor = None
+            self._wake.notify_all()
+
+    # -- Source ----------------------------------------------------------------------------
+
+    def chunks(self) -> Iterator[Chunk]:
+        for seq, chunk in self.reader.chunks():
+            if not self._wait_until_due(chunk.t):
+                return
+            self.t = chunk.t
+            for record in self._commands_by_chunk.get(seq, ()):
+                self._submit(record)
+            yield chunk
+
+    def _submit(self, record: dict[str, object]) -> None:
+        if self._bus is None:
+            return
+        args = record.get("args") or {}
+        try:
+            self._bus.submit(str(record["name"]), **dict(args))  # type: ignore[call-overload]
+        except CommandError as exc:
+            raise SessionFileError(f"'{self.path}': {exc}") from None
+
+    def _wait_until_due(self, t: float) -> bool:
+        """Block until chunk time `t` is due at the current speed; False once closed."""
+        with self._wake:
+            while True:
+                if self._closed:
+                    return False
+                if t <= self._fast_until:  # seeking: flat out, even while paused
+                    self._anchor = None
+                    return True
+                if self._paused:
+                    self._wake.wait()
+                    continue
+                if self._speed is None:
+                    return True
+                now = time.monotonic()
+                if self._anchor is None:
+                    self._anchor = (t, now)
+                    return True
+                due = self._anchor[1] + (t - self._anchor[0]) / self._speed
+                if due <= now:
+                    return True
+                self._wake.wait(due - now)
+
+    def write(self, channel: str, data: bytes) -> bool:
+        return False  # nothing is connected during a replay
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+
+    def release(self) -> None:
+        """Close the file (after the runner has stopped)."""
+        self.close()
+        self.reader.close()
+
+
+class ReplayController:
+    """A replay for the GUI: play, pause, speed, and seek anywhere.
+
+    Decoders and alarms keep state, so seeking back starts a fresh pipeline that
+    runs flat out from the start to the target; `on_new_pipeline` lets the GUI
+    re-bind its views to it.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        speed: float | None = 1.0,
+        on_new_pipeline: Callable[[AcquisitionPipeline], None] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._speed = speed
+        self._on_new_pipeline = on_new_pipeline
+        self.source, self.pipeline, self.runner = self._build(0.0)
+
+    def _build(self, start_at_s: float) -> tuple[ReplaySource, AcquisitionPipeline, PipelineRunner]:
+        source = ReplaySource(self.path, speed=self._speed, start_at_s=start_at_s)
+        pipeline = pipeline_for(source.reader)
+        source.attach(pipeline)
+        return source, pipeline, PipelineRunner(source, pipeline)
+
+    @property
+    def duration_s(self) -> float:
+        return self.source.duration_s
+
+    def start(self) -> None:
+        self.runner.start()
+
+    def pause(self) -> None:
+        self.source.pause()
+
+    def resume(self) -> None:
+        self.source.resume()
+
+    def set_speed(self, speed: float | None) -> None:
+        self._speed = speed
+        self.source.set_speed(speed)
+
+    def seek(self, t: float) -> None:
+        if t >= self.pipeline.t:
+            self.source.seek_forward(t)
+            return
+        paused = self.source.paused
+        self.stop()
+        self.source, self.pipeline, self.runner = self._build(t)
+        if paused:
+            self.source.pause()
+        if self._on_new_pipeline is not None:
+            self._on_new_pipeline(self.pipeline)
+        self.runner.start()
+
+    def stop(self) -> None:
+        self.source.close()
+        self.runner.stop()
+        self.source.release()

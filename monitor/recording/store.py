@@ -1,0 +1,344 @@
+"""The session file: written by one thread (`SessionWriter`), read without ever changing it
+(`SessionReader`).
+
+Writing uses WAL with synchronous=NORMAL: a committed transaction survives a
+`kill -9` of the process. A clean close switches the file back to a rollback
+journal so a finished session is one self-contained file that opens read-only
+with no -wal/-shm side files. A file still in WAL mode (the recorder was killed,
+or is still running) is read from a private copy, because even a read-only
+SQLite connection creates -wal/-shm files next to a WAL database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from drivers.errors import VitalmonError
+from drivers.types import LinkEvent, LinkState
+from monitor.recording.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES
+from monitor.sources import Chunk
+
+Record = dict[str, object]
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class SessionFileError(VitalmonError):
+    """A session file that cannot be read or written (missing, damaged, foreign, newer)."""
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and arrays a channel may have put in a record."""
+    if hasattr(value, "tolist"):
+        return value.tolist()  # type: ignore[union-attr]
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _dumps(record: object) -> str:
+    return json.dumps(record, separators=(",", ":"), default=_plain)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveBlock:
+    """Consecutive samples of one signal, evenly spaced from `t0`."""
+
+    channel: str
+    signal: str
+    t0: float
+    rate_hz: float
+    samples: np.ndarray  # float32
+
+    @property
+    def t_end(self) -> float:
+        """Data time just after the last sample."""
+        return self.t0 + len(self.samples) / self.rate_hz
+
+
+class SessionWriter:
+    """Creates a new session file (never overwrites one) and appends to it."""
+
+    def __init__(self, path: str | os.PathLike[str], meta: dict[str, object]) -> None:
+        self.path = Path(path)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise SessionFileError(
+                f"'{self.path}' already exists; a recording is never overwritten"
+            ) from None
+        except OSError as exc:
+            raise SessionFileError(f"cannot create '{self.path}': {exc.strerror}") from None
+        os.close(fd)
+        os.chmod(self.path, 0o600)  # whatever the umask
+        self._ino = os.stat(self.path).st_ino
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript("BEGIN;" + TABLES + "COMMIT;")
+        self._db.execute("BEGIN")
+        self._db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+        self.set_meta(meta)
+        self.commit()
+
+    def set_meta(self, meta: dict[str, object]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [(key, _dumps(value)) for key, value in meta.items()],
+        )
+
+    def add_chunks(self, rows: Sequence[tuple[int, Chunk]]) -> None:
+        """(seq, chunk) pairs; seq is the order the pipeline processed them in."""
+        out = []
+        for seq, c in rows:
+            link = c.link
+            if link is None:
+                out.append((seq, c.t, c.channel, bytes(c.data), None, None, None, None))
+            else:
+                out.append(
+                    (
+                        seq,
+                        c.t,
+                        c.channel,
+                        b"",
+                        link.state.value,
+                        link.port,
+                        link.detail,
+                        link.host_time_s,
+                    )
+                )
+        self._db.executemany("INSERT INTO raw VALUES (?,?,?,?,?,?,?,?)", out)
+
+    def add_records(self, rows: Sequence[tuple[int, int, Record]]) -> None:
+        """(seq, last chunk seq, record) triples, seq shared by every record table."""
+        by_table: dict[str, list[tuple]] = {}
+        for seq, chunk_seq, r in rows:
+            kind = str(r.get("type"))
+            t, wall, text = float(r["t"]), str(r.get("wall", "")), _dumps(r)  # type: ignore[arg-type]
+            if kind == "alarm":
+                row: tuple = (seq, t, wall, r.get("id"), r.get("state"), text)
+            elif kind == "event":
+                row = (seq, t, wall, r.get("kind"), text)
+            elif kind == "command":
+                row = (seq, t, wall, r.get("name"), chunk_seq, text)
+            elif kind in RECORD_TABLES:
+                row = (seq, t, wall, text)
+            else:
+                kind, row = "other_record", (seq, kind, t, wall, text)
+            by_table.setdefault(kind, []).append(row)
+        for table, table_rows in by_table.items():
+            marks = ",".join("?" * len(table_rows[0]))
+            self._db.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)
+
+    def add_wave(self, block: WaveBlock) -> None:
+        self._db.execute(
+            "INSERT INTO wave (channel, signal, t0, rate_hz, samples) VALUES (?,?,?,?,?)",
+            (
+                block.channel,
+                block.signal,
+                block.t0,
+                block.rate_hz,
+                block.samples.astype("<f4").tobytes(),
+            ),
+        )
+
+    def commit(self) -> None:
+        """End the open transaction (what a crash would keep) and start the next."""
+        self._db.execute("COMMIT")
+        self.check_still_there()
+        self._db.execute("BEGIN")
+
+    def check_still_there(self) -> None:
+        """A deleted file or directory keeps accepting writes on Linux: notice it."""
+        try:
+            ino = os.stat(self.path).st_ino
+        except OSError:
+            raise SessionFileError(f"session file '{self.path}' has vanished") from None
+        if ino != self._ino:
+            raise SessionFileError(f"session file '{self.path}' was replaced")
+
+    def close(self) -> None:
+        """Commit and leave one self-contained file (rollback journal, no side files)."""
+        try:
+            self.set_meta({"closed_cleanly": True})
+            self._db.execute("COMMIT")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            self._db.close()
+
+    def abandon(self) -> None:
+        """Drop the connection after a failure; what was committed stays."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+
+
+class SessionReader:
+    """Opens a session file read-only and checks it is one (context manager).
+
+    Every kind of bad file ends in one `SessionFileError` line; the file itself,
+    its bytes and mtime, are never changed.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._tmp: str | None = None
+        self._db = self._open()
+        try:
+            self._check()
+            self.meta = self._read_meta()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening -----------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        where = f"'{self.path}'"
+        try:
+            with open(self.path, "rb") as f:
+                header = f.read(100)
+        except FileNotFoundError:
+            raise SessionFileError(f"{where}: no such file") from None
+        except IsADirectoryError:
+            raise SessionFileError(f"{where} is a directory, not a session file") from None
+        except OSError as exc:
+            raise SessionFileError(f"cannot read {where}: {exc.strerror}") from None
+        if not header:
+            raise SessionFileError(f"{where} is empty, not a vitalmon session")
+        if not header.startswith(SQLITE_MAGIC):
+            raise SessionFileError(f"{where} is not a vitalmon session (not an SQLite file)")
+        if len(header) < 100:
+            raise SessionFileError(f"{where} is damaged (truncated header)")
+        try:
+            if header[18] == 2:  # WAL mode: killed or still recording; read a private copy
+                return self._open_copy()
+            return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise SessionFileError(f"cannot open {where}: {exc}") from None
+
+    def _open_copy(self) -> sqlite3.Connection:
+        self._tmp = tempfile.mkdtemp(prefix="vitalmon-read-")
+        copy = Path(self._tmp) / "session.sqlite"
+        shutil.copyfile(self.path, copy)
+        wal = Path(f"{self.path}-wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{copy}-wal")
+        return sqlite3.connect(copy, check_same_thread=False)
+
+    def _check(self) -> None:
+        where = f"'{self.path}'"
+        try:
+            tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+            if "schema_version" not in tables or "meta" not in tables:
+                raise SessionFileError(
+                    f"{where} is an SQLite file but not a vitalmon session (no schema_version)"
+                )
+            row = self._db.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+            if not isinstance(version, int):
+                raise SessionFileError(f"{where} is damaged (no schema version)")
+            if version > SCHEMA_VERSION:
+                raise SessionFileError(
+                    f"{where} was written by a newer vitalmon (session schema {version}; "
+                    f"this version reads up to {SCHEMA_VERSION}): upgrade vitalmon to open it"
+                )
+            result = self._db.execute("PRAGMA quick_check").fetchone()
+            if result is None or result[0] != "ok":
+                raise SessionFileError(f"{where} is damaged: {result[0] if result else '?'}")
+        except sqlite3.DatabaseError as exc:
+            raise SessionFileError(f"{where} is damaged (truncated or corrupt): {exc}") from None
+
+    def _read_meta(self) -> dict[str, object]:
+        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+
+    def close(self) -> None:
+        self._db.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def __enter__(self) -> SessionReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the decoded layer ---------------------------------------------------------
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple]:
+        try:
+            yield from self._db.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise SessionFileError(f"'{self.path}' is damaged: {exc}") from None
+
+    def records(self, kind: str) -> list[Record]:
+        """Every record of one type, in emission order, exactly as the pipeline emitted it."""
+        if kind in RECORD_TABLES:
+            rows = self._query(f"SELECT record FROM {kind} ORDER BY seq")
+        else:
+            rows = self._query("SELECT record FROM other_record WHERE type=? ORDER BY seq", [kind])
+        return [json.loads(r[0]) for r in rows]
+
+    def all_records(self) -> list[Record]:
+        """Every record of every type, in the order the pipeline emitted them."""
+        union = " UNION ALL ".join(f"SELECT seq, record FROM {t}" for t in RECORD_TABLES)
+        sql = f"{union} UNION ALL SELECT seq, record FROM other_record ORDER BY seq"
+        return [json.loads(r[1]) for r in self._query(sql)]
+
+    def commands_by_chunk(self) -> dict[int, list[Record]]:
+        """Recorded commands keyed by the raw chunk they were applied with."""
+        out: dict[int, list[Record]] = {}
+        for chunk_seq, text in self._query("SELECT chunk_seq, record FROM command ORDER BY seq"):
+            out.setdefault(int(chunk_seq if chunk_seq is not None else -1), []).append(
+                json.loads(text)
+            )
+        return out
+
+    def wave_blocks(self, channel: str = "oximeter", signal: str = "pleth") -> list[WaveBlock]:
+        rows = self._query(
+            "SELECT t0, rate_hz, samples FROM wave WHERE channel=? AND signal=? ORDER BY t0, id",
+            [channel, signal],
+        )
+        return [
+            WaveBlock(channel, signal, t0, rate, np.frombuffer(blob, dtype="<f4").copy())
+            for t0, rate, blob in rows
+        ]
+
+    def duration_s(self) -> float:
+        row = next(self._query("SELECT max(t) FROM raw"), (None,))
+        return float(row[0] or 0.0)
+
+    # -- the raw layer ---------------------------------------------------------------
+
+    def chunks(self, batch: int = 5000) -> Iterator[tuple[int, Chunk]]:
+        """(seq, chunk) in processing order, streamed in batches (hours of data)."""
+        last = -1
+        while True:
+            rows = list(
+                self._query(
+                    "SELECT seq, t, channel, data, link_state, link_port, link_detail, "
+                    "link_host_t FROM raw WHERE seq > ? ORDER BY seq LIMIT ?",
+                    [last, batch],
+                )
+            )
+            if not rows:
+                return
+            for seq, t, channel, data, state, port, detail, host_t in rows:
+                link = None
+                if state is not None:
+                    link = LinkEvent(port or "", LinkState(state), detail or "", host_t or 0.0)
+                yield seq, Chunk(t, channel, bytes(data), link)
+            last = rows[-1][0]
+
+
+def table_counts(reader: SessionReader) -> dict[str, int]:
+    """Row count of every table (tests and `log --summary`-style checks)."""
+    names: Iterable[str] = ("raw", "wave", "other_record", *RECORD_TABLES)
+    return {n: next(reader._query(f"SELECT count(*) FROM {n}"))[0] for n in names}

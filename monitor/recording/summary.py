@@ -1,0 +1,345 @@
+"""What the end-of-session report says, computed from a session file with no drawing in it
+(so tests check the numbers, and the PDF only lays them out).
+
+Everything comes from the decoded layer: numerics, NIBP readings, alarm records,
+event records, and the commands the nurse gave (`session_setup`, `set_phase`,
+`mark_event`, `set_limit`, `acknowledge`, ...), whose names are the agreed contract.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib import resources
+
+from monitor.recording.export import numeric_keys
+from monitor.recording.store import Record, SessionReader
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+DOSE_EVENT_WORDS = ("infusion", "rate", "bolus", "dose", "rescue")
+BP_BASELINE_BAND = 0.20  # discharge: BP within 20 % of baseline (CLINICAL.md)
+DISCHARGE_SPO2_ABOVE = 92.0
+DISCHARGE_ALDRETE_MIN = 9
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRule:
+    alarm_id: str
+    source: str  # "numerics" | "nibp"
+    value: str  # numerics key or nibp field
+    op: str
+    threshold: float
+    enabled: bool = True
+
+
+@dataclass(slots=True)
+class LimitUse:
+    """One limit over the session: the threshold in force over time, and time beyond it."""
+
+    rule: LimitRule
+    steps: list[tuple[float, float, bool]]  # (from t, threshold, enabled)
+    beyond: float = 0.0  # seconds (numerics) or readings (nibp)
+    of: float = 0.0  # seconds monitored with a value, or readings taken
+
+
+@dataclass(slots=True)
+class AlarmEpisode:
+    alarm_id: str
+    priority: str
+    kind: str
+    message: str
+    onset_t: float
+    end_t: float | None = None
+    response: str = "none"
+    response_t: float | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.end_t is None else self.end_t - self.onset_t
+
+
+@dataclass(slots=True)
+class Summary:
+    meta: dict[str, object]
+    wall_start: datetime
+    duration_s: float
+    numerics: list[Record]
+    numeric_keys: list[str]
+    nibp: list[Record]
+    alarms: list[Record]
+    episodes: list[AlarmEpisode]
+    events: list[Record]  # event records and mark_event commands, in time order
+    commands: list[Record]
+    setup: dict[str, object]
+    phases: list[tuple[str, float, float]]  # (phase, start t, end t)
+    doses: list[tuple[float, str]]
+    limits: list[LimitUse]
+    extremes: dict[str, tuple[float, float] | None] = field(default_factory=dict)
+    discharge: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (criterion, value, verdict)
+
+    def wall(self, t: float) -> datetime:
+        return self.wall_start + timedelta(seconds=t)
+
+
+def default_rules() -> list[LimitRule]:
+    text = (resources.files("monitor") / "recording" / "report_limits.toml").read_text("utf-8")
+    return [
+        LimitRule(alarm_id, str(v["source"]), str(v["value"]), str(v["op"]), float(v["threshold"]))
+        for alarm_id, v in tomllib.loads(text).items()
+    ]
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(value) else float(value)
+
+
+def _limit_uses(
+    meta: dict[str, object], commands: list[Record], duration_s: float
+) -> list[LimitUse]:
+    recorded = meta.get("limits") if isinstance(meta.get("limits"), dict) else {}
+    uses = []
+    for rule in default_rules():
+        start = dict(recorded.get(rule.alarm_id) or {})  # type: ignore[union-attr]
+        threshold = _number(start.get("threshold"))
+        enabled = start.get("enabled")
+        steps = [
+            (
+                0.0,
+                threshold if threshold is not None else rule.threshold,
+                enabled if isinstance(enabled, bool) else True,
+            )
+        ]
+        for c in commands:
+            args = dict(c.get("args") or {})  # type: ignore[call-overload]
+            if c.get("name") != "set_limit" or args.get("alarm_id") != rule.alarm_id:
+                continue
+            _, th, en = steps[-1]
+            new_th = _number(args.get("threshold"))
+            new_en = args.get("enabled")
+            steps.append(
+                (
+                    float(c["t"]),
+                    new_th if new_th is not None else th,  # type: ignore[arg-type]
+                    new_en if isinstance(new_en, bool) else en,
+                )
+            )
+        uses.append(LimitUse(rule, steps))
+    return uses
+
+
+def _in_force(steps: list[tuple[float, float, bool]], t: float) -> tuple[float, bool]:
+    current = steps[0]
+    for step in steps:
+        if step[0] <= t:
+            current = step
+    return current[1], current[2]
+
+
+def _count_beyond(use: LimitUse, numerics: list[Record], nibp: list[Record]) -> None:
+    rows = numerics if use.rule.source == "numerics" else nibp
+    compare = OPS[use.rule.op]
+    for r in rows:
+        value = _number(r.get(use.rule.value))
+        if value is None:
+            continue
+        use.of += 1
+        threshold, enabled = _in_force(use.steps, float(r["t"]))  # type: ignore[arg-type]
+        if enabled and compare(value, threshold):
+            use.beyond += 1
+
+
+def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
+    open_: dict[str, AlarmEpisode] = {}
+    out: list[AlarmEpisode] = []
+    for r in alarms:
+        alarm_id, state, t = str(r.get("id")), r.get("state"), float(r["t"])  # type: ignore[arg-type]
+        if state == "onset":
+            episode = AlarmEpisode(
+                alarm_id,
+                str(r.get("priority", "")),
+                str(r.get("kind", "")),
+                str(r.get("message", "")),
+                t,
+            )
+            open_[alarm_id] = episode
+            out.append(episode)
+            continue
+        episode = open_.get(alarm_id)
+        if episode is None:
+            continue
+        if state == "end":
+            episode.end_t = t
+            del open_[alarm_id]
+        elif state in ("acknowledged", "paused") and episode.response_t is None:
+            episode.response = state
+            episode.response_t = t
+    return out
+
+
+def _phases(
+    commands: list[Record], events: list[Record], duration_s: float
+) -> list[tuple[str, float, float]]:
+    marks: list[tuple[float, str]] = []
+    for c in commands:
+        if c.get("name") == "set_phase":
+            marks.append((float(c["t"]), str(dict(c.get("args") or {}).get("phase"))))  # type: ignore[arg-type, call-overload]
+    if not marks:  # a session model may report phases as events instead
+        for e in events:
+            if e.get("type") == "event" and e.get("kind") == "phase" and "phase" in e:
+                marks.append((float(e["t"]), str(e["phase"])))  # type: ignore[arg-type]
+    marks.sort()
+    out = []
+    for i, (t, phase) in enumerate(marks):
+        end = marks[i + 1][0] if i + 1 < len(marks) else duration_s
+        out.append((phase, t, end))
+    return out
+
+
+def describe(record: Record, skip: tuple[str, ...] = ("type", "t", "wall", "kind")) -> str:
+    """`key=value` pairs of a record's details, for tables and annotations."""
+    return ", ".join(f"{k}={v}" for k, v in record.items() if k not in skip and v is not None)
+
+
+def _event_rows(events: list[Record], commands: list[Record]) -> list[Record]:
+    rows = list(events)
+    seen = {(float(e["t"]), e.get("kind")) for e in events}  # type: ignore[arg-type]
+    for c in commands:
+        if c.get("name") == "mark_event":
+            args = dict(c.get("args") or {})  # type: ignore[call-overload]
+            if (float(c["t"]), args.get("kind")) in seen:  # type: ignore[arg-type]
+                continue  # the session model already reported it as an event
+            rows.append({"type": "mark_event", "t": c["t"], "wall": c.get("wall"), **args})
+    return sorted(rows, key=lambda r: float(r["t"]))  # type: ignore[arg-type]
+
+
+def _doses(setup: dict[str, object], events: list[Record]) -> list[tuple[float, str]]:
+    out: list[tuple[float, str]] = []
+    planned = setup.get("planned_dose_mg_per_kg_h")
+    if planned is not None:
+        out.append((float(setup.get("_t", 0.0)), f"planned dose {planned} mg/kg/h"))  # type: ignore[arg-type]
+    for e in events:
+        kind = str(e.get("kind", ""))
+        if any(word in kind for word in DOSE_EVENT_WORDS):
+            detail = describe(e)
+            out.append((float(e["t"]), f"{kind}" + (f": {detail}" if detail else "")))  # type: ignore[arg-type]
+    return out
+
+
+def _extreme(rows: list[Record], key: str, pick: Callable) -> tuple[float, float] | None:
+    found = [(v, float(r["t"])) for r in rows if (v := _number(r.get(key))) is not None]  # type: ignore[arg-type]
+    return pick(found, key=lambda p: p[0]) if found else None
+
+
+def _last_value(rows: list[Record], key: str) -> tuple[float, float] | None:
+    for r in reversed(rows):
+        value = _number(r.get(key))
+        if value is not None:
+            return value, float(r["t"])  # type: ignore[arg-type]
+    return None
+
+
+def _discharge(s: Summary) -> list[tuple[str, str, str]]:
+    out = []
+    aldrete = None
+    for e in reversed(s.events):
+        if "aldrete" in str(e.get("kind", "")).lower():
+            aldrete = _number(e.get("score", e.get("value")))
+            if aldrete is not None:
+                break
+    if aldrete is None:
+        out.append(("Modified Aldrete score >= 9", "not recorded", "cannot assess"))
+    else:
+        ok = aldrete >= DISCHARGE_ALDRETE_MIN
+        out.append(("Modified Aldrete score >= 9", f"{aldrete:g}", "met" if ok else "NOT met"))
+    infusion_t = next((t for phase, t, _ in s.phases if phase == "infusion"), None)
+    if infusion_t is None:
+        infusion_t = next(
+            (
+                float(e["t"])
+                for e in s.events  # type: ignore[arg-type]
+                if "infusion_start" in str(e.get("kind", ""))
+            ),
+            None,
+        )
+    good = [r for r in s.nibp if _number(r.get("sys")) is not None]
+    base = [r for r in good if infusion_t is not None and float(r["t"]) < infusion_t]  # type: ignore[arg-type]
+    label = "BP within 20 % of baseline"
+    if not base or not good or good[-1] in base:
+        out.append((label, "no baseline or no reading after it", "cannot assess"))
+    else:
+        last = good[-1]
+        verdicts = []
+        for key in ("sys", "dia"):
+            mean = sum(_number(r.get(key)) or 0.0 for r in base) / len(base)
+            value = _number(last.get(key))
+            verdicts.append(value is not None and abs(value - mean) <= BP_BASELINE_BAND * mean)
+        b_sys = sum(_number(r.get("sys")) or 0.0 for r in base) / len(base)
+        b_dia = sum(_number(r.get("dia")) or 0.0 for r in base) / len(base)
+        out.append(
+            (
+                label,
+                f"last {last.get('sys')}/{last.get('dia')} vs baseline {b_sys:.0f}/{b_dia:.0f}",
+                "met" if all(verdicts) else "NOT met",
+            )
+        )
+    spo2 = _last_value(s.numerics, "spo2")
+    if spo2 is None:
+        out.append(("SpO2 > 92 %", "no value", "cannot assess"))
+    else:
+        ok = spo2[0] > DISCHARGE_SPO2_ABOVE
+        out.append(("SpO2 > 92 %", f"last {spo2[0]:g} %", "met" if ok else "NOT met"))
+    return out
+
+
+def summarize(reader: SessionReader) -> Summary:
+    meta = reader.meta
+    numerics = reader.records("numerics")
+    nibp = reader.records("nibp")
+    alarms = reader.records("alarm")
+    commands = reader.records("command")
+    events = _event_rows(reader.records("event"), commands)
+    duration = reader.duration_s()
+    setup: dict[str, object] = {}
+    for c in commands:
+        if c.get("name") == "session_setup":
+            setup = {**dict(c.get("args") or {}), "_t": c["t"]}  # type: ignore[call-overload]
+    s = Summary(
+        meta=meta,
+        wall_start=datetime.fromisoformat(str(meta["wall_start"])),
+        duration_s=duration,
+        numerics=numerics,
+        numeric_keys=numeric_keys(numerics),
+        nibp=nibp,
+        alarms=alarms,
+        episodes=_episodes(alarms),
+        events=events,
+        commands=commands,
+        setup=setup,
+        phases=_phases(commands, events, duration),
+        doses=_doses(setup, events),
+        limits=_limit_uses(meta, commands, duration),
+    )
+    for use in s.limits:
+        _count_beyond(use, numerics, nibp)
+    s.extremes = {
+        "min SpO2": _extreme(numerics, "spo2", min),
+        "max pulse rate": _extreme(numerics, "pr", max),
+        "min pulse rate": _extreme(numerics, "pr", min),
+        "max systolic": _extreme(nibp, "sys", max),
+        "max diastolic": _extreme(nibp, "dia", max),
+    }
+    s.discharge = _discharge(s)
+    return s
