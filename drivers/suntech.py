@@ -5,9 +5,10 @@ host: '>' (0x3E), LEN (the whole frame's length), data, checksum. The checksum
 makes every frame's bytes sum to 0 mod 256. The module sends nothing unasked.
 
 Both directions get an incremental decoder (the virtual module decodes commands,
-the monitor decodes responses) and an encoder. A decoder holds back a frame
-until it is complete; `flush()` gives up on a partial frame that will never
-complete (garbage that looked like a start) so the frames behind it are found.
+the monitor decodes responses) and an encoder. The decoders are vectorised
+(`drivers.framescan`); they hold back a frame until it is complete, and
+`flush()` gives up on a partial frame that will never complete (garbage that
+looked like a start) so the frames behind it are found.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+import numpy as np
+
 from drivers.base import LineSettings
-from drivers.types import DecoderCounters, NibpReading
+from drivers.framescan import FrameScanner
+from drivers.types import NibpReading
 
 LINE = LineSettings(baudrate=9600)
 COMMAND_START = 0x3A  # ':'
@@ -44,10 +48,6 @@ def error_text(code: int) -> str:
 def checksum(body: bytes) -> int:
     """The byte that makes `body + checksum` sum to 0 mod 256."""
     return (0x100 - sum(body)) & 0xFF
-
-
-def _frame_ok(frame: bytes) -> bool:
-    return sum(frame) & 0xFF == 0
 
 
 # ---------------------------------------------------------------- commands (host -> module)
@@ -292,8 +292,11 @@ def encode_bp_data(response: BpDataResponse) -> bytes:
     return _finish(body)
 
 
-def encode_module_data(text: str) -> bytes:
-    payload = text.encode("ascii", "replace")[:MODULE_DATA_PAYLOAD].ljust(MODULE_DATA_PAYLOAD)
+def encode_module_data(payload: bytes | str) -> bytes:
+    """Module data; a payload shorter than the frame's 64 bytes is padded with spaces."""
+    if isinstance(payload, str):
+        payload = payload.encode("ascii", "replace")
+    payload = payload[:MODULE_DATA_PAYLOAD].ljust(MODULE_DATA_PAYLOAD)
     return _finish(bytes((RESPONSE_START, LEN_MODULE_DATA)) + payload)
 
 
@@ -307,133 +310,64 @@ def encode_response(response: SuntechResponse) -> bytes:
         return encode_return_code(response.code)
     if isinstance(response, BpDataResponse):
         return encode_bp_data(response)
-    return encode_module_data(response.text)
+    return encode_module_data(response.payload)
 
 
 # ---------------------------------------------------------------- decoders
 
 
-class _FrameScanner:
-    """Shared resync logic: find a start byte, learn the frame length, check the sum.
-
-    A start byte whose frame fails (bad length, bad checksum, unknown contents)
-    is dropped alone and scanning resumes at the next byte, so a real frame that
-    began inside the bad one is still found.
-    """
-
-    start_byte: int
-
-    def __init__(self) -> None:
-        self.counters = DecoderCounters()
-        self._buf = bytearray()
-        self._in_sync = True
-
-    def reset(self) -> None:
-        """Forget everything in flight (after a reconnect)."""
-        self._buf.clear()
-        self._in_sync = True
-
-    def _frame_length(self, buf: bytearray) -> int | None:
-        """Length of the frame starting at buf[0]; 0 = cannot be a frame; None = need more."""
-        raise NotImplementedError
-
-    def _parse(self, frame: bytes) -> object | None:
-        """The frame as a typed object, None if its contents are not a known frame."""
-        raise NotImplementedError
-
-    def _drop(self, count: int) -> None:
-        del self._buf[:count]
-        self.counters.bytes_dropped += count
-        if self._in_sync:
-            self.counters.resyncs += 1
-            self._in_sync = False
-
-    def feed(self, data: bytes) -> list:
-        self.counters.bytes_in += len(data)
-        self._buf.extend(data)
-        return self._scan(final=False)
-
-    def flush(self) -> list:
-        """Give up on a partial frame at the front (it was garbage) and decode what follows."""
-        return self._scan(final=True)
-
-    @property
-    def pending(self) -> int:
-        """Bytes held back waiting for the rest of a frame."""
-        return len(self._buf)
-
-    def _scan(self, final: bool) -> list:
-        out = []
-        buf = self._buf
-        while buf:
-            if buf[0] != self.start_byte:
-                at = buf.find(self.start_byte)
-                self._drop(len(buf) if at < 0 else at)
-                continue
-            length = self._frame_length(buf)
-            if length is None:
-                if final:
-                    self._drop(1)
-                    continue
-                break
-            if length and len(buf) < length:
-                if final:
-                    self._drop(1)
-                    continue
-                break
-            frame = bytes(buf[:length]) if length else b""
-            parsed = self._parse(frame) if frame and _frame_ok(frame) else None
-            if parsed is None:
-                if frame and not _frame_ok(frame):
-                    self.counters.checksum_failures += 1
-                self._drop(1)
-                continue
-            del buf[:length]
-            self.counters.frames += 1
-            self._in_sync = True
-            out.append(parsed)
-        return out
+def _length_table(lengths: dict[int, int]) -> np.ndarray:
+    table = np.zeros(256, dtype=np.int64)
+    for byte, length in lengths.items():
+        table[byte] = length
+    return table
 
 
-class SuntechResponseDecoder(_FrameScanner):
+_ACK_TABLE = np.zeros(256, dtype=bool)
+_ACK_TABLE[list(_ACKS)] = True
+_SUBCOMMANDS_79 = np.array(
+    [(body[2] << 8) | body[3] for body in FIXED_COMMANDS.values() if body[1] == 0x79]
+)
+
+
+class SuntechResponseDecoder(FrameScanner[SuntechResponse]):
     """Module -> host bytes to response objects (what the monitor uses)."""
 
     start_byte = RESPONSE_START
+    length_table = _length_table({n: n for n in RESPONSE_LENGTHS})
 
-    def _frame_length(self, buf: bytearray) -> int | None:
-        if len(buf) < 2:
-            return None
-        return buf[1] if buf[1] in RESPONSE_LENGTHS else 0
+    def contents_ok(self, buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        ok = np.ones(len(starts), dtype=bool)
+        acks = lengths == LEN_ACK
+        ok[acks] = _ACK_TABLE[buf[starts[acks] + 2]]
+        return ok
 
-    def _parse(self, frame: bytes) -> SuntechResponse | None:
-        return _parse_response(frame)
-
-    def feed(self, data: bytes) -> list[SuntechResponse]:
-        return super().feed(data)
-
-    def flush(self) -> list[SuntechResponse]:
-        return super().flush()
+    def parse(self, frame: bytes) -> SuntechResponse:
+        response = _parse_response(frame)
+        assert response is not None  # contents_ok let only known frames through
+        return response
 
 
-class SuntechCommandDecoder(_FrameScanner):
+class SuntechCommandDecoder(FrameScanner[SuntechCommand]):
     """Host -> module bytes to command objects (what the virtual module uses)."""
 
     start_byte = COMMAND_START
+    length_table = _length_table({cmd: 3 + n for cmd, n in COMMAND_DATA_LEN.items()})
 
-    def _frame_length(self, buf: bytearray) -> int | None:
-        if len(buf) < 2:
-            return None
-        data_len = COMMAND_DATA_LEN.get(buf[1])
-        return 0 if data_len is None else 3 + data_len
+    def contents_ok(self, buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        ok = np.ones(len(starts), dtype=bool)
+        command = buf[starts + 1]
+        sub = command == 0x79
+        pair = (buf[starts[sub] + 2].astype(np.int64) << 8) | buf[starts[sub] + 3]
+        ok[sub] = np.isin(pair, _SUBCOMMANDS_79)
+        cal = command == 0x04
+        ok[cal] = np.isin(buf[starts[cal] + 2], list(CALIBRATION_POINTS_MMHG))
+        return ok
 
-    def _parse(self, frame: bytes) -> SuntechCommand | None:
-        return _parse_command(frame)
-
-    def feed(self, data: bytes) -> list[SuntechCommand]:
-        return super().feed(data)
-
-    def flush(self) -> list[SuntechCommand]:
-        return super().flush()
+    def parse(self, frame: bytes) -> SuntechCommand:
+        command = _parse_command(frame)
+        assert command is not None  # contents_ok let only known commands through
+        return command
 
 
 class SuntechResponseEncoder:

@@ -8,7 +8,9 @@ call, and an answer carries the stamp of the question it answers. That makes
 the events independent of how coarsely the caller steps time.
 
 One request is outstanding at a time; the next goes out when it is answered.
-No answer within 5 s means the module is not responding. A measurement that
+No answer within 5 s (counted to the next whole second) means the module is
+not responding; while it stays silent a harmless probe goes out on whole
+seconds so its return is noticed. A measurement that
 has not finished 180 s after its start is aborted (IEC 80601-2-30: the cuff
 must be below 15 mmHg by then; the module deflates before it reports).
 """
@@ -16,6 +18,7 @@ must be below 15 mmHg by then; the module deflates before it reports).
 from __future__ import annotations
 
 import enum
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,8 +40,9 @@ from drivers.types import NibpReading, NibpStatus
 CUFF_POLL_S = 0.5
 BP_POLL_S = 2.0
 RESPONSE_TIMEOUT_S = 5.0
-MAX_MEASUREMENT_S = 180.0  # adult: measurement over, cuff below 15 mmHg, within this
-CUFF_DEFLATED_MMHG = 15
+# Adult: the measurement over (the module reports only after it has dumped the
+# cuff below 15 mmHg) within this, or it is aborted.
+MAX_MEASUREMENT_S = 180.0
 # Bytes of a frame that never completes (garbage that looked like a start) are given
 # up after this long; a whole frame takes under 70 ms at 9600 baud.
 PARTIAL_FRAME_EXPIRY_S = 0.5
@@ -85,7 +89,9 @@ class _Request:
 
     @property
     def deadline(self) -> float:
-        return self.sent_t + RESPONSE_TIMEOUT_S
+        """5 s after sending, at the next whole second of data time: so a caller stepping
+        time in whole seconds notices it exactly when a finer-stepping caller does."""
+        return float(math.ceil(self.sent_t + RESPONSE_TIMEOUT_S - 1e-9))
 
 
 class SuntechNibpDriver:
@@ -189,7 +195,7 @@ class SuntechNibpDriver:
             candidates.append((self._next_cuff_t, 2, self._poll_cuff))
             candidates.append((self._next_bp_t, 3, self._poll_bp))
         elif not self.responding and self._outstanding is None and not self._queue:
-            candidates.append((self._clock, 4, self._probe))
+            candidates.append((float(math.ceil(self._clock - 1e-9)), 4, self._probe))
         if not candidates:
             return None
         stamp, _, action = min(candidates, key=lambda c: (c[0], c[1]))

@@ -118,6 +118,7 @@ class NibpSchedule:
             self._resume = (self.mode, self.interval_min)
         self.mode = "stat"
         self.stat_until_t = t + self.settings.stat_s
+        self.next_due_t = None  # back to back: no slot until STAT is over
 
     def stop_stat(self, t: float) -> None:
         """STAT is over (its time is up, or the nurse cancelled): back to the mode before."""

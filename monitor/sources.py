@@ -52,18 +52,25 @@ class SimulatorSource:
 
     live = False
 
-    def __init__(self, bedside: Bedside, speed: float | None = 1.0) -> None:
+    def __init__(
+        self, bedside: Bedside, speed: float | None = 1.0, step_s: float | None = None
+    ) -> None:
         self._bedside = bedside
         self._speed = speed
         # Steps divide a second exactly, so every speed yields the same per-second numerics.
-        self.step_s = 0.04 if speed is not None and speed <= 20 else 1.0
+        if step_s is None:
+            step_s = 0.04 if speed is not None and speed <= 20 else 1.0
+        self.step_s = step_s
         self.protocols = dict(bedside.protocols)
         self._closed = threading.Event()
         self._t = 0.0
+        self._pending: list[tuple[str, bytes]] = []
 
     def chunks(self) -> Iterator[Chunk]:
         start = time.monotonic()
         step = 0
+        # Answers to commands given before the first step (e.g. `--nibp-interval`).
+        yield from self._answers(0.0)
         while not self._closed.is_set():
             step += 1
             t = round(step * self.step_s, 6)
@@ -77,10 +84,17 @@ class SimulatorSource:
     def _step(self, t: float) -> Iterator[Chunk]:
         """Everything due at `t`, then, at the same `t`, the answers to commands the
         monitor wrote meanwhile: a device answers within the step, whatever its size."""
-        out = self._due(t)
-        if not out:
+        if not self._due_now(t):
             yield Chunk(t)  # a clock tick: the monitor may send commands on it
-            out = self._due(t)
+        yield from self._answers(t)
+
+    def _due_now(self, t: float) -> bool:
+        self._pending = self._due(t)
+        return bool(self._pending)
+
+    def _answers(self, t: float) -> Iterator[Chunk]:
+        out = self._pending or self._due(t)
+        self._pending = []
         for _ in range(MAX_ANSWER_ROUNDS):
             if not out:
                 return

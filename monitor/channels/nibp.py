@@ -178,8 +178,11 @@ class NibpChannel:
             self._event(t, "failed", event.message, error_code=code)
         else:
             self._event(t, kind.value, event.message or kind.value, mode=self.mode)
-        if kind in (DriverEventKind.READING, DriverEventKind.FAILED) and (
-            self.schedule.stat_continues(event.t)
+        # STAT goes on back to back, but not into a module that does not answer.
+        if (
+            kind in (DriverEventKind.READING, DriverEventKind.FAILED)
+            and self.driver.responding
+            and self.schedule.stat_continues(event.t)
         ):
             self._start(event.t)
 
