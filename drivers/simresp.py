@@ -62,12 +62,18 @@ class SimRespDecoder:
             self._pending = buf.tobytes()
             return RespBatch.empty(SAMPLE_RATE_HZ)
         m = n - FRAME_LEN + 1
-        wide = buf.astype(np.uint16)
-        total = np.zeros(m, dtype=np.uint16)
-        for i in range(FRAME_LEN):
-            total += wide[i : i + m]
-        ok = (buf[:m] == START) & ((total & 0xFF) == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
-        starts = select_frames(np.flatnonzero(ok), FRAME_LEN)
+        starts = self._clean_run(buf)
+        if starts is None:
+            wide = buf.astype(np.uint16)
+            total = np.zeros(m, dtype=np.uint16)
+            for i in range(FRAME_LEN):
+                total += wide[i : i + m]
+            ok = (
+                (buf[:m] == START)
+                & ((total & 0xFF) == 0)
+                & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
+            )
+            starts = select_frames(np.flatnonzero(ok), FRAME_LEN)
         last_end = int(starts[-1]) + FRAME_LEN if len(starts) else 0
         keep_from = max(last_end, m)
         covered = np.zeros(n, dtype=bool)
@@ -76,6 +82,20 @@ class SimRespDecoder:
         self.counters.bytes_dropped += int(np.count_nonzero(~covered[:keep_from]))
         self._pending = buf[keep_from:].tobytes()
         return self._decode(buf, starts)
+
+    @staticmethod
+    def _clean_run(buf: np.ndarray) -> np.ndarray | None:
+        """Frame starts when the buffer is nothing but whole, valid frames (the usual case)."""
+        if len(buf) % FRAME_LEN:
+            return None
+        frames = buf.reshape(-1, FRAME_LEN)
+        if (
+            np.all(frames[:, 0] == START)
+            and not np.any(frames[:, 5] & STATUS_RESERVED)
+            and not np.any(frames.sum(axis=1, dtype=np.uint32) & 0xFF)
+        ):
+            return np.arange(0, len(buf), FRAME_LEN, dtype=np.int64)
+        return None
 
     def _decode(self, buf: np.ndarray, starts: np.ndarray) -> RespBatch:
         k = len(starts)
@@ -121,7 +141,8 @@ class SimRespEncoder:
         frames[:, 0] = START
         frames[:, 1] = (self._seq + np.arange(n)) & 0xFF
         self._seq = (self._seq + n) & 0xFF
-        wave = np.nan_to_num(np.asarray(batch.wave, dtype=np.float64), nan=0.0)
+        wave = np.asarray(batch.wave, dtype=np.float64)
+        wave = np.where(np.isnan(wave), 0.0, wave)
         raw = np.clip(np.round(wave * WAVE_FULL_SCALE), -WAVE_FULL_SCALE, WAVE_FULL_SCALE)
         raw = raw.astype(np.int64) & 0xFFFF
         frames[:, 2] = raw & 0xFF
@@ -136,7 +157,8 @@ class SimRespEncoder:
 def _byte(values: np.ndarray, top: int, floor: bool = False) -> np.ndarray:
     """A value as one byte, `MISSING` for NaN; clipped to 0..top."""
     values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
     rounded = np.floor(values) if floor else np.round(values)
-    out = np.clip(np.nan_to_num(rounded, nan=0.0), 0, top).astype(np.int64)
-    out[np.isnan(values)] = MISSING
+    out = np.clip(np.where(missing, 0.0, rounded), 0, top).astype(np.int64)
+    out[missing] = MISSING
     return out

@@ -21,6 +21,7 @@ from simulator.devices import Bedside
 TICK_S = 0.1
 # Command/answer exchanges a simulator step may carry (a bound, not a budget).
 MAX_ANSWER_ROUNDS = 64
+SAME_STEP_EPS_S = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,11 @@ class SimulatorSource:
         for _ in range(MAX_ANSWER_ROUNDS):
             if not out:
                 return
-            for channel, data in out:
-                yield Chunk(t, channel, data)
+            # Every device's bytes of the step are in before the step's time closes a data
+            # second: earlier chunks of a step are stamped a hair before it, so the
+            # numerics of second k never miss a device's bytes of second k, whatever the step.
+            for i, (channel, data) in enumerate(out):
+                yield Chunk(t if i == len(out) - 1 else t - SAME_STEP_EPS_S, channel, data)
             out = self._due(t)
 
     def _due(self, t: float) -> list[tuple[str, bytes]]:

@@ -1,9 +1,10 @@
 """Virtual devices: a patient model rendered as real protocol bytes.
 
 Every device renders whole data seconds: the frames of second k (times in
-(k-1, k]) take that second's numerics and phases from the model, and a
-frame's waveform value depends only on its time. So a run stepped at 40 ms
-and one stepped at 1 s send identical bytes.
+(k-1, k]) take that second's numerics, phases and faults from the model (a
+fault set at `at_s = 30` silences the frames after 29 s), and a frame's
+waveform value depends only on its time. So a run stepped at 40 ms and one
+stepped at 1 s, or at any other steps, send identical bytes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ NO_SIGNAL_FLAGS = (
     | OximeterFlag.NO_SIGNAL
 )
 NOISE_OXIMETER, NOISE_RESP = 1, 2
+BREATH_FLAG = int(RespFlag.BREATH)
 
 
 class Model(Protocol):
@@ -153,9 +155,8 @@ class VirtualOximeter:
         vitals = self._model.vitals_at(float(k))
         times = (index + 1) / self.sample_rate_hz
         wave, beat = self._pleth(k, index, times, fault == "artifact")
-        spo2: float | None = round(vitals.spo2_percent)
-        pr: float | None = round(vitals.hr_bpm)
-        pi: float | None = round(vitals.pi_percent, 1)
+        spo2, pr = _whole(vitals.spo2_percent), _whole(vitals.hr_bpm)
+        pi = None if math.isnan(vitals.pi_percent) else round(vitals.pi_percent, 1)
         flags = OximeterFlag.NONE
         if fault == "probe_off":
             if self._probe_off_since is None:
@@ -189,6 +190,11 @@ class VirtualOximeter:
         )
         batch.flags[beat] |= np.uint32(perfusion)
         return self._encoder.encode(batch)
+
+
+def _whole(value: float) -> float | None:
+    """A device value as the device sends it: whole units, None for no value (NaN)."""
+    return None if math.isnan(value) else float(round(value))
 
 
 # A resp source renders second k's samples: (wave -1..1, breath-start mask, rr shown).
@@ -248,7 +254,7 @@ class VirtualRespSensor:
         if breath.any():
             self._last_breath_t = float(times[breath][-1])
         since = times - last
-        flags = np.where(breath, RespFlag.BREATH, RespFlag.NONE).astype(np.uint8)
+        flags = breath.astype(np.uint8) * np.uint8(BREATH_FLAG)
         rr_value = np.nan if rr is None else round(rr)
         batch = RespBatch(
             self.sample_rate_hz,

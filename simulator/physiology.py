@@ -12,7 +12,7 @@ What it models, and why:
   averaging): first-order lag `SPO2_LAG_S`. Hypoventilation lowers the target
   through a slower lag (the oxygen stores), so apnea desaturates after a while.
 - Ketamine (timeline key `ketamine_mg_per_kg_h`): plasma level follows the
-  infusion rate with a ~12 min half-time, the effect site follows plasma with
+  infusion rate with a ~8 min half-time, the effect site follows plasma with
   ~2 min; BP and HR rise with the effect-site level (sympathomimetic), PI falls
   a little (vasoconstriction), breathing slows only above ~1 mg/kg/h, and it all
   wears off after the stop.
@@ -42,10 +42,10 @@ O2_STORE_LAG_S = 40.0  # oxygen stores buffer hypoventilation before saturation 
 HYPOVENT_RR_BPM = 8.0  # below this rate saturation starts to fall...
 HYPOVENT_MAX_DROP = 25.0  # ...down to this many points at apnea
 
-KETAMINE_PLASMA_HALF_S = 12 * 60.0
+KETAMINE_PLASMA_HALF_S = 8 * 60.0
 KETAMINE_EFFECT_HALF_S = 2 * 60.0
 # Effects per unit of effect-site level (1.0 = the level a 1 mg/kg/h infusion settles at).
-KETAMINE_SYS_MMHG = 42.0
+KETAMINE_SYS_MMHG = 45.0
 KETAMINE_DIA_MMHG = 22.0
 KETAMINE_HR_BPM = 20.0
 KETAMINE_PI_PERCENT = -0.8

@@ -12,28 +12,43 @@ import numpy as np
 
 from simulator.physiology import SecondState
 
-# Pleth beat as three Gaussians over the beat phase (0 = foot of the upstroke):
-# (centre, width, height) of the systolic wave, the late-systolic shoulder and
-# the diastolic (reflected) wave. The dip between the last two is the dicrotic notch.
-PLETH_COMPONENTS = ((0.17, 0.075, 1.0), (0.30, 0.07, 0.34), (0.52, 0.10, 0.42))
-PLETH_PEAK_PHASE = 0.17
+# Pleth beat over the beat phase (0 = foot of the upstroke): a systolic Gaussian, a
+# smaller diastolic (reflected-wave) Gaussian, and the runoff of the vessels that
+# falls back to the foot by the end of the beat. The dip before the diastolic wave
+# is the dicrotic notch.
+PLETH_SYSTOLIC = (0.16, 0.065, 1.0)  # centre, width, height
+PLETH_DIASTOLIC = (0.45, 0.085, 0.28)
+PLETH_RUNOFF = (0.8, 1.6, 0.13, 0.025)  # height, decay power, onset centre, onset width
 RESP_INSPIRATION = 0.4  # fraction of a breath spent breathing in
 
 
 def _beat_shape_raw(phase: np.ndarray) -> np.ndarray:
     out = np.zeros_like(phase, dtype=np.float64)
-    for centre, width, height in PLETH_COMPONENTS:
+    for centre, width, height in (PLETH_SYSTOLIC, PLETH_DIASTOLIC):
         out += height * np.exp(-(((phase - centre) / width) ** 2))
+    height, power, onset, onset_width = PLETH_RUNOFF
+    out += height * (1.0 - phase) ** power / (1.0 + np.exp(-(phase - onset) / onset_width))
     return out
 
 
 _PEAK = float(_beat_shape_raw(np.linspace(0.0, 1.0, 2001)).max())
+TABLE_SIZE = 2048
+_TABLE_PHASE = np.arange(TABLE_SIZE + 1) / TABLE_SIZE
 
 
 def pleth_beat_shape(phase: np.ndarray) -> np.ndarray:
     """One beat of a photoplethysmogram over phase 0..1, peak 1: steep upstroke to the
     systolic peak, a slower fall to the dicrotic notch, the diastolic wave, runoff."""
     return _beat_shape_raw(np.asarray(phase, dtype=np.float64)) / _PEAK
+
+
+def _table(shape) -> np.ndarray:
+    return shape(_TABLE_PHASE)
+
+
+def _lookup(table: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    """A shape at phases 0..1 by linear interpolation in its precomputed table (fast)."""
+    return np.interp(phase, _TABLE_PHASE, table)
 
 
 def resp_breath_shape(phase: np.ndarray) -> np.ndarray:
@@ -45,6 +60,10 @@ def resp_breath_shape(phase: np.ndarray) -> np.ndarray:
     x = (phase - RESP_INSPIRATION) / (1.0 - RESP_INSPIRATION)
     fall = (np.exp(-4.0 * x) - np.exp(-4.0)) / (1.0 - np.exp(-4.0))
     return np.where(inspiring, rise, fall)
+
+
+_PLETH_TABLE = _table(pleth_beat_shape)
+_RESP_TABLE = _table(resp_breath_shape)
 
 
 def phases_in_second(state: SecondState, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,10 +100,10 @@ def pleth_samples(
     """
     beat, resp = phases_in_second(state, times)
     pi = state.vitals.pi_percent
-    amplitude = float(np.clip(0.10 + 0.07 * pi, 0.03, 0.42))
+    amplitude = float(np.clip(0.03 + 0.08 * pi, 0.02, 0.42))
     breath = np.sin(2 * np.pi * resp) * min(1.0, state.breath_depth)
     amplitude_mod = amplitude * (1.0 + 0.08 * breath)
-    wave = 0.5 + amplitude_mod * (pleth_beat_shape(beat % 1.0) - 0.45)
+    wave = 0.5 + amplitude_mod * (_lookup(_PLETH_TABLE, beat % 1.0) - 0.45)
     wave += 0.025 * breath + 0.004 * noise
     if artifact:
         wave += 0.22 * np.sin(2 * np.pi * 0.9 * times) + 0.12 * noise
@@ -96,6 +115,6 @@ def resp_samples(state: SecondState, times: np.ndarray, noise: np.ndarray) -> np
     scaled by its depth, plus a small cardiac oscillation and noise; flat at apnea."""
     beat, resp = phases_in_second(state, times)
     depth = min(1.2, state.breath_depth)
-    wave = depth * (2.0 * resp_breath_shape(resp % 1.0) - 1.0) * 0.8
+    wave = depth * (2.0 * _lookup(_RESP_TABLE, resp % 1.0) - 1.0) * 0.8
     wave += 0.04 * np.sin(2 * np.pi * beat) + 0.015 * noise
     return np.clip(wave, -1.0, 1.0)

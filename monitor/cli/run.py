@@ -22,7 +22,11 @@ from simulator.scenario import load_scenario
 def register(commands) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="monitor a patient (GUI, or --headless JSON lines)")
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--sim", metavar="SCENARIO", help="built-in scenario name or a .toml file")
+    source.add_argument(
+        "--sim",
+        metavar="SCENARIO",
+        help="built-in scenario name, a .toml file, or wfdb:RECORD (PhysioNet record path)",
+    )
     source.add_argument("--oximeter", metavar="PROTO:PORT", help="e.g. nonin2:/dev/ttyUSB0")
     run.add_argument("--nibp", metavar="PROTO:PORT", help="NIBP module, e.g. suntech:/dev/ttyUSB1")
     run.add_argument(
@@ -30,6 +34,9 @@ def register(commands) -> argparse.ArgumentParser:
         type=nibp_minutes,
         metavar="MIN",
         help="automatic NIBP every MIN minutes (1-120), the first at once",
+    )
+    run.add_argument(
+        "--resp", metavar="PROTO:PORT", help="respiration source, e.g. simresp:/dev/pts/8"
     )
     run.add_argument("--headless", action="store_true", help="no window; JSON lines on stdout")
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
@@ -72,7 +79,17 @@ def make_source(args: argparse.Namespace) -> Source:
             ports["oximeter"] = parse_port_spec(args.oximeter, "oximeter")
         if args.nibp:
             ports["nibp"] = parse_port_spec(args.nibp, "nibp")
+        if args.resp:
+            if not args.oximeter:
+                raise UsageError("--resp goes with --oximeter (a simulated source brings its own)")
+            ports["resp"] = parse_port_spec(args.resp, "resp")
         return SerialSource(ports)
+    if args.resp:
+        raise UsageError("--resp goes with --oximeter (a simulated source brings its own)")
+    if args.sim and args.sim.startswith("wfdb:"):
+        from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec  # scipy: load on demand
+
+        return SimulatorSource(WfdbBedside(parse_wfdb_spec(args.sim)), speed=args.speed)
     scenario = load_scenario(args.sim or "steady")
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
