@@ -47,3 +47,12 @@ def raw_pty() -> Iterator[tuple[int, str]]:
         for fd in (master, slave):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+@pytest.fixture(scope="session")
+def report_session(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """A real 15-minute recording with alarms, NIBP, events and commands (recorded once)."""
+    from tests.recording_helpers import record_session
+
+    path = tmp_path_factory.mktemp("sessions") / "report.vitalmon"
+    return path, record_session(path)

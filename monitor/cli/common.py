@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import NoReturn
 
 from drivers.errors import VitalmonError
+from monitor.headless import JsonLinesWriter
+from monitor.pipeline import PipelineRunner
 
 PROG = "vitalmon"
 
@@ -51,3 +54,15 @@ def stop_on_sigterm(stop: Callable[[], object]) -> None:
     """SIGTERM ends a run as Ctrl-C would: cleanly, with everything flushed."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop())
+
+
+def drive(runner: PipelineRunner, headless: bool) -> int:
+    """Run to the end: headless prints every record as a JSON line; else the GUI."""
+    if headless:
+        runner.pipeline.subscribe(JsonLinesWriter(sys.stdout))
+        stop_on_sigterm(runner.stop)
+        runner.run()
+        return 0
+    from monitor.ui.app import run_gui
+
+    return run_gui(runner)

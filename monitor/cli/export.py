@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from monitor.recording.export import EXPORTERS
-from monitor.recording.store import SessionFileError, SessionReader
+from monitor.recording.store import reading_to_write
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -24,13 +24,8 @@ def register(commands) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    with SessionReader(args.file) as reader:
-        if out.resolve() == reader.path.resolve():
-            raise SessionFileError("--out names the session file itself")
-        try:
-            written = EXPORTERS[args.format](reader, out)
-        except OSError as exc:
-            raise SessionFileError(f"cannot write '{out}': {exc.strerror or exc}") from None
+    with reading_to_write(args.file, out) as reader:
+        written = EXPORTERS[args.format](reader, out)
     for path in written:
         print(path)
     return 0

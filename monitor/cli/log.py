@@ -15,10 +15,10 @@ def register(commands) -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="print a recorded session's alarms, events or numerics")
     log.add_argument("file", metavar="FILE")
     which = log.add_mutually_exclusive_group(required=True)
-    for kind in ("alarms", "events", "numerics", "nibp", "commands"):
-        which.add_argument(
-            f"--{kind}", dest="kind", action="store_const", const=kind.removesuffix("s")
-        )
+    # flag -> record type
+    for flag, kind in (("alarms", "alarm"), ("events", "event"), ("numerics", "numerics"),
+                       ("nibp", "nibp"), ("commands", "command")):
+        which.add_argument(f"--{flag}", dest="kind", action="store_const", const=kind)
     log.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     return log
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from monitor.cli.common import speed_arg, stop_on_sigterm
-from monitor.headless import JsonLinesWriter
+from monitor.cli.common import drive, speed_arg
 from monitor.pipeline import PipelineRunner
 from monitor.recording.replay import ReplaySource, pipeline_for
 
@@ -28,10 +26,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         pipeline = pipeline_for(source.reader)
         source.attach(pipeline)
-        runner = PipelineRunner(source, pipeline)
-        pipeline.subscribe(JsonLinesWriter(sys.stdout))
-        stop_on_sigterm(runner.stop)
-        runner.run()
-        return 0
+        return drive(PipelineRunner(source, pipeline), args.headless)
     finally:
         source.release()

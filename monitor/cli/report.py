@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from monitor.recording.store import SessionFileError, SessionReader
+from monitor.recording.store import reading_to_write
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -19,12 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.recording.report import write_report
 
     out = Path(args.out)
-    with SessionReader(args.file) as reader:
-        if out.resolve() == reader.path.resolve():
-            raise SessionFileError("--out names the session file itself")
-        try:
-            write_report(reader, out)
-        except OSError as exc:
-            raise SessionFileError(f"cannot write '{out}': {exc.strerror or exc}") from None
+    with reading_to_write(args.file, out) as reader:
+        write_report(reader, out)
     print(out)
     return 0

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from drivers.errors import VitalmonError
 from drivers.registry import parse_port_spec
 from monitor.alarms import load_preset
-from monitor.cli.common import UsageError, positive_seconds, speed_arg, stop_on_sigterm
+from monitor.cli.common import UsageError, drive, positive_seconds, speed_arg
 from monitor.command_input import read_commands, start_reader
 from monitor.commands import Command
-from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.paths import default_session_path
-from monitor.recording.recorder import SessionRecorder
+from monitor.recording.recorder import SessionRecorder, raise_recording_failed
 from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -122,30 +122,44 @@ def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> 
 
 def source_meta(args: argparse.Namespace) -> dict[str, object]:
     """What the session file says about where its data came from."""
-    if args.oximeter:
-        return {"kind": "serial", "oximeter": args.oximeter}
+    if args.oximeter or args.nibp:
+        ports = {"oximeter": args.oximeter, "nibp": args.nibp, "resp": args.resp}
+        return {"kind": "serial", **{k: v for k, v in ports.items() if v}}
+    if args.sim and args.sim.startswith("wfdb:"):
+        return {"kind": "wfdb", "record": args.sim[len("wfdb:") :], "speed": _speed_meta(args)}
     scenario = load_scenario(args.sim or "steady")
     return {
         "kind": "simulator",
         "scenario": scenario.name,
         "scenario_file": scenario.source,
         "seed": args.seed,
-        "speed": "max" if args.speed is None else args.speed,
+        "speed": _speed_meta(args),
     }
+
+
+def _speed_meta(args: argparse.Namespace) -> object:
+    return "max" if args.speed is None else args.speed
 
 
 def start_recorder(
     args: argparse.Namespace, source: Source, pipeline: AcquisitionPipeline
 ) -> SessionRecorder | None:
-    """`--record FILE`; the GUI records every session by default and says where."""
-    path = args.record
-    if path is None and not args.headless:
-        path = default_session_path()
-    if path is None:
+    """`--record FILE`; the GUI records every session by default and says where.
+
+    A FILE the user named that cannot be created stops the run before it starts; the
+    default recording failing raises RECORDING_FAILED and monitoring goes on.
+    """
+    if args.record is not None:
+        return SessionRecorder(args.record, pipeline, source_meta(args), live=source.live)
+    if args.headless:
         return None
-    recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
-    if args.record is None:
-        print(f"vitalmon: recording this session to {path}", file=sys.stderr)
+    try:
+        path = default_session_path()
+        recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
+    except (VitalmonError, OSError) as exc:
+        raise_recording_failed(pipeline, f"cannot record this session: {exc}")
+        return None
+    print(f"vitalmon: recording this session to {path}", file=sys.stderr)
     return recorder
 
 
@@ -169,14 +183,7 @@ def run(args: argparse.Namespace) -> int:
         source.close()
         raise
     try:
-        if args.headless:
-            pipeline.subscribe(JsonLinesWriter(sys.stdout))
-            stop_on_sigterm(runner.stop)
-            runner.run()
-            return 0
-        from monitor.ui.app import run_gui
-
-        return run_gui(runner)
+        return drive(runner, args.headless)
     finally:
         if recorder is not None:
             recorder.close()

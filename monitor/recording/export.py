@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,10 +126,12 @@ def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int,
         return [(math.floor(first), math.floor(last) + 1)]
     spans: list[list[float]] = []
     for block in sorted(blocks, key=lambda b: b.t0):
-        if spans and block.t0 - spans[-1][1] <= EDF_GAP_S:
-            spans[-1][1] = max(spans[-1][1], block.t_end)
+        # A sample's time is the end of its frame: the block covers (t0 - 1/rate, t_end - 1/rate].
+        a, b = block.t0 - 1.0 / block.rate_hz, block.t_end - 1.0 / block.rate_hz
+        if spans and a - spans[-1][1] <= EDF_GAP_S:
+            spans[-1][1] = max(spans[-1][1], b)
         else:
-            spans.append([block.t0, block.t_end])
+            spans.append([a, b])
     return [
         (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
     ]
@@ -176,7 +179,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
         n = s1 - s0
         headers, signals = [], []
         if blocks:
-            wave = pleth_array(blocks, float(s0), n * round(rate), rate)
+            # A sample's time is the end of its frame: second s holds (s, s+1].
+            wave = pleth_array(blocks, s0 + 1.0 / rate, n * round(rate), rate)
             finite = wave[np.isfinite(wave)]
             lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
             headers.append(_edf_header("Pleth", "", round(rate), lo, hi))
@@ -224,21 +228,29 @@ def _gains(signal: np.ndarray) -> list[float]:
 
 
 def export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
+    # wfdb's own pandas calls warn about pandas' future; not the user's concern.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _export_wfdb(reader, out)
+
+
+def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     import wfdb
 
     name, folder = out.name, out.parent
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         raise ExportError(f"WFDB record names are letters, digits, - and _: '{name}'")
-    folder.mkdir(parents=True, exist_ok=True)
     blocks = reader.wave_blocks()
     numerics = reader.records("numerics")
+    notes = annotations(reader)
     keys = numeric_keys(numerics)
+    folder.mkdir(parents=True, exist_ok=True)  # only once everything has been read
     start = wall_start(reader).replace(tzinfo=None)
     seconds = math.ceil(max(reader.duration_s(), 1.0))
     written: list[Path] = []
     rate = blocks[0].rate_hz if blocks else 0.0
     if blocks:
-        wave = pleth_array(blocks, 0.0, round(seconds * rate), rate)[:, None]
+        wave = pleth_array(blocks, 0.0, round(seconds * rate) + 1, rate)[:, None]
         wfdb.wrsamp(
             name,
             fs=rate,
@@ -252,7 +264,6 @@ def export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
             write_dir=str(folder),
         )
         written += [folder / f"{name}.hea", folder / f"{name}.dat"]
-        notes = annotations(reader)
         if notes:
             samples = np.array([min(round(a.t * rate), len(wave) - 1) for a in notes])
             wfdb.wrann(

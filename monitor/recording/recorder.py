@@ -10,6 +10,7 @@ the command bus, drops what follows, and monitoring goes on untouched.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import queue
 import sqlite3
@@ -42,6 +43,22 @@ def vitalmon_version() -> str:
         return metadata.version("vitalmon")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def warn_stderr(text: str) -> None:
+    print(f"vitalmon: {text}", file=sys.stderr)
+
+
+def raise_recording_failed(
+    pipeline: AcquisitionPipeline, message: str, warn: Callable[[str], None] = warn_stderr
+) -> None:
+    """The RECORDING_FAILED technical alarm, and a line on stderr; monitoring goes on."""
+    warn(message)
+    # Without an alarm engine wired (the recorder tested alone) the warning stands.
+    with contextlib.suppress(CommandError):
+        pipeline.commands.submit(
+            "technical_alarm", id="RECORDING_FAILED", active=True, message=message
+        )
 
 
 def _limits_snapshot(pipeline: AcquisitionPipeline) -> dict[str, object] | None:
@@ -122,7 +139,7 @@ class SessionRecorder:
         self.path = Path(path)
         self._pipeline = pipeline
         self._live = live
-        self._warn = warn or (lambda text: print(f"vitalmon: {text}", file=sys.stderr))
+        self._warn = warn or warn_stderr
         meta: dict[str, object] = {
             "session_id": str(uuid.uuid4()),
             "wall_start": pipeline.wall_start.isoformat(),
@@ -269,14 +286,11 @@ class SessionRecorder:
         if self.failed is not None:
             return
         self.failed = reason
-        message = f"recording to {self.path} failed: {reason}; monitoring goes on unrecorded"
-        self._warn(message)
-        try:
-            self._pipeline.commands.submit(
-                "technical_alarm", id="RECORDING_FAILED", active=True, message=message
-            )
-        except CommandError:
-            pass  # no alarm engine wired (tests of the recorder alone): the warning stands
+        raise_recording_failed(
+            self._pipeline,
+            f"recording to {self.path} failed: {reason}; monitoring goes on unrecorded",
+            self._warn,
+        )
         if threading.current_thread() is self._thread:
             writer, self._writer = self._writer, None
             if writer is not None:

@@ -5,7 +5,7 @@ timing (python-can's MessageSync is the model) or as fast as possible.
 order and re-submits every recorded command just before the chunk it was
 applied with live, so the pipeline applies it at the same point of the same
 chunk (after that second's numerics, before the bytes are fed) and the records
-come out identical. Writes to devices go nowhere.
+come out identical. Writes to devices are accepted and go nowhere.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +29,28 @@ def pipeline_for(reader: SessionReader) -> AcquisitionPipeline:
         dict(reader.meta.get("protocols", {})),  # type: ignore[call-overload]
         wall_start=datetime.fromisoformat(str(reader.meta["wall_start"])),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineMark:
+    t: float
+    kind: str  # "alarm" | "event"
+    label: str
+    priority: str | None = None  # alarms: "high" | "medium" | "low"
+
+
+def timeline_marks(reader: SessionReader) -> list[TimelineMark]:
+    marks = [
+        TimelineMark(float(r["t"]), "alarm", str(r.get("id")), str(r.get("priority")))  # type: ignore[arg-type]
+        for r in reader.records("alarm")
+        if r.get("state") == "onset"
+    ]
+    marks += [
+        TimelineMark(float(r["t"]), "event", str(r.get("kind")))  # type: ignore[arg-type]
+        for r in reader.records("event")
+        if r.get("kind") != "link"
+    ]
+    return sorted(marks, key=lambda m: m.t)
 
 
 class ReplaySource:
@@ -146,7 +169,10 @@ class ReplaySource:
                 self._wake.wait(due - now)
 
     def write(self, channel: str, data: bytes) -> bool:
-        return False  # nothing is connected during a replay
+        """Accepted and dropped: nothing is connected during a replay. Accepted, because a
+        live port accepted it too, and a channel must take the path it took live; the
+        device's answer is already in the recorded bytes."""
+        return channel in self.protocols
 
     def close(self) -> None:
         with self._wake:
@@ -187,6 +213,10 @@ class ReplayController:
     @property
     def duration_s(self) -> float:
         return self.source.duration_s
+
+    def timeline_marks(self) -> list[TimelineMark]:
+        """Alarm onsets and events of the whole recording, for the seek bar."""
+        return timeline_marks(self.source.reader)
 
     def start(self) -> None:
         self.runner.start()

@@ -7,6 +7,7 @@ The numbers come from `summary.summarize`; this module only arranges them.
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,11 @@ LABELS = {
 }
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
 PLOT_W_CM, PLOT_H_CM = 17.0, 4.6
+TREND_POINTS = 600  # above this many seconds, trends show binned median and range
 
 _styles = getSampleStyleSheet()
-H1, H2, BODY = _styles["Title"], _styles["Heading2"], _styles["BodyText"]
+H1, BODY = _styles["Title"], _styles["BodyText"]
+H2 = ParagraphStyle("h2", parent=_styles["Heading2"], keepWithNext=1)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=10)
 
 
@@ -88,10 +91,9 @@ def _png(fig: Figure) -> Image:
     return Image(buffer, width=PLOT_W_CM * cm, height=PLOT_H_CM * cm)
 
 
-def _axes(s: Summary, title: str):
+def _axes(s: Summary):
     fig = Figure(figsize=(PLOT_W_CM / 2.54, PLOT_H_CM / 2.54), dpi=150)
     ax = fig.add_subplot(1, 1, 1)
-    ax.set_title(title, fontsize=8, loc="left")
     ax.tick_params(labelsize=6)
     ax.grid(True, linewidth=0.3, alpha=0.5)
     ax.set_xlim(0, max(s.duration_s / 60.0, 1.0))
@@ -170,18 +172,39 @@ def _fit_y(ax, values: list[float], s: Summary, source: str, keys: tuple[str, ..
 
 
 def _finish(fig: Figure) -> Image:
-    fig.subplots_adjust(left=0.065, right=0.99, top=0.80, bottom=0.22)
+    fig.subplots_adjust(left=0.065, right=0.975, top=0.80, bottom=0.22)
     return _png(fig)
 
 
+def _trend(ax, t: np.ndarray, v: np.ndarray) -> None:
+    """Short sessions: every second. Long ones: each bin's range shaded and its median,
+    so a brief dip still shows but the line stays readable."""
+    if len(t) <= TREND_POINTS:
+        ax.plot(t, v, color="#1f77b4", linewidth=0.7)
+        return
+    size = -(-len(t) // TREND_POINTS)
+    n = len(t) // size * size
+    bins_t = t[:n].reshape(-1, size).mean(axis=1)
+    bins_v = v[:n].reshape(-1, size)
+    with warnings.catch_warnings():  # an all-missing bin stays a gap (NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lo, mid, hi = (
+            np.nanmin(bins_v, axis=1),
+            np.nanmedian(bins_v, axis=1),
+            np.nanmax(bins_v, axis=1),
+        )
+    ax.fill_between(bins_t, lo, hi, color="#1f77b4", alpha=0.25, linewidth=0)
+    ax.plot(bins_t, mid, color="#1f77b4", linewidth=0.7)
+
+
 def _numeric_plot(s: Summary, key: str) -> Image:
-    fig, ax = _axes(s, LABELS.get(key, key))
+    fig, ax = _axes(s)
     t = np.array([float(r["t"]) for r in s.numerics]) / 60.0  # type: ignore[arg-type]
     v = np.array(
         [r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in s.numerics],
         dtype=float,
     )
-    ax.plot(t, v, color="#1f77b4", linewidth=0.7)
+    _trend(ax, t, v)
     _fit_y(ax, list(v), s, "numerics", (key,))
     _limit_lines(s, ax, "numerics", (key,))
     _mark_events(s, ax)
@@ -189,7 +212,7 @@ def _numeric_plot(s: Summary, key: str) -> Image:
 
 
 def _nibp_plot(s: Summary) -> Image:
-    fig, ax = _axes(s, "NIBP (mmHg): systolic \u25bc, MAP \u25cf, diastolic \u25b2")
+    fig, ax = _axes(s)
     values: list[float] = []
     for key, colour, marker in (
         ("sys", "#d62728", "v"),
@@ -219,7 +242,7 @@ def _nibp_plot(s: Summary) -> Image:
 def _header(s: Summary, path: Path) -> list[Flowable]:
     meta = s.meta
     source = meta.get("source") if isinstance(meta.get("source"), dict) else {}
-    src = ", ".join(f"{k} {v}" for k, v in source.items()) or "-"  # type: ignore[union-attr]
+    src = "; ".join(f"{k}: {v}" for k, v in source.items()) or "-"  # type: ignore[union-attr]
     end = s.wall(s.duration_s)
     rows = [
         ["Patient id", s.setup.get("patient_id", "not recorded")],
@@ -339,7 +362,7 @@ def _alarms(s: Summary) -> list[Flowable]:
             response = "none"
         duration = _dur(e.duration_s) if e.end_t is not None else "still active at end"
         rows.append([e.alarm_id, e.priority, _clock(s, e.onset_t), duration, response, e.message])
-    return [*out, _table(rows, [4.2 * cm, 1.6 * cm, 1.8 * cm, 2.2 * cm, 3 * cm, 4.2 * cm])]
+    return [*out, _table(rows, [4.4 * cm, 1.5 * cm, 1.7 * cm, 2.3 * cm, 3.6 * cm, 3.5 * cm])]
 
 
 def _events(s: Summary) -> list[Flowable]:
@@ -377,14 +400,15 @@ def build_story(s: Summary, path: Path) -> list[Flowable]:
     story: list[Flowable] = [*_header(s, path), *_phases(s), *_doses(s), *_key_figures(s)]
     story.append(Paragraph("Trends", H2))
     for key in s.numeric_keys:
-        story.append(KeepTogether([_numeric_plot(s, key), Spacer(1, 0.15 * cm)]))
-    empty = [k for k in ("spo2", "pr", "pi", "rr") if k not in s.numeric_keys]
-    if empty:
-        story.append(Paragraph(f"No value was recorded for: {', '.join(empty)}.", SMALL))
-    story.append(KeepTogether([_nibp_plot(s), Spacer(1, 0.15 * cm)]))
+        title = Paragraph(f"<b>{LABELS.get(key, key)}</b>", SMALL)
+        story.append(KeepTogether([title, _numeric_plot(s, key), Spacer(1, 0.15 * cm)]))
+    title = Paragraph("<b>NIBP (mmHg): systolic \u25bc, MAP \u25cf, diastolic \u25b2</b>", SMALL)
+    story.append(KeepTogether([title, _nibp_plot(s), Spacer(1, 0.15 * cm)]))
     story.append(
         Paragraph(
-            "Dashed lines: alarm limits. Grey lines: phase changes and events. Coloured bars "
+            f"Trends longer than {TREND_POINTS // 60} minutes show the median of each bin "
+            "with its range shaded. Dashed lines: alarm limits. Grey lines: phase changes "
+            "and events. Coloured bars "
             "along the bottom: alarms (red high, yellow medium, cyan low) from onset to end.",
             SMALL,
         )

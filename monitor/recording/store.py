@@ -12,14 +12,17 @@ SQLite connection creates -wal/-shm files next to a WAL database.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -29,7 +32,14 @@ from monitor.recording.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES
 from monitor.sources import Chunk
 
 Record = dict[str, object]
+T = TypeVar("T")
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    """SQLite's integrity reports span lines; the CLI promises one."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 class SessionFileError(VitalmonError):
@@ -179,6 +189,22 @@ class SessionWriter:
             self._db.close()
 
 
+def _damaged_if_unreadable(method: Callable[..., T]) -> Callable[..., T]:
+    """Rows that SQLite returns but that do not parse (bad JSON, a torn blob) are damage
+    too: one line, not a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: SessionReader, *args: object, **kwargs: object) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise SessionFileError(
+                f"'{self.path}' is damaged ({method.__name__}: {_one_line(str(exc))})"
+            ) from None
+
+    return wrapper
+
+
 class SessionReader:
     """Opens a session file read-only and checks it is one (context manager).
 
@@ -221,7 +247,7 @@ class SessionReader:
                 return self._open_copy()
             return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise SessionFileError(f"cannot open {where}: {exc}") from None
+            raise SessionFileError(f"cannot open {where}: {_one_line(str(exc))}") from None
 
     def _open_copy(self) -> sqlite3.Connection:
         self._tmp = tempfile.mkdtemp(prefix="vitalmon-read-")
@@ -251,12 +277,27 @@ class SessionReader:
                 )
             result = self._db.execute("PRAGMA quick_check").fetchone()
             if result is None or result[0] != "ok":
-                raise SessionFileError(f"{where} is damaged: {result[0] if result else '?'}")
+                problem = _one_line(result[0] if result else "?").replace(
+                    "*** in database main *** ", ""
+                )
+                raise SessionFileError(f"{where} is damaged (integrity check: {problem})")
         except sqlite3.DatabaseError as exc:
-            raise SessionFileError(f"{where} is damaged (truncated or corrupt): {exc}") from None
+            raise SessionFileError(
+                f"{where} is damaged (truncated or corrupt): {_one_line(str(exc))}"
+            ) from None
 
     def _read_meta(self) -> dict[str, object]:
-        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+        where = f"'{self.path}'"
+        try:
+            meta = {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+            datetime.fromisoformat(str(meta["wall_start"]))
+            if not isinstance(meta["protocols"], dict):
+                raise TypeError("protocols")
+        except sqlite3.DatabaseError as exc:
+            raise SessionFileError(f"{where} is damaged: {_one_line(str(exc))}") from None
+        except (KeyError, ValueError, TypeError) as exc:
+            raise SessionFileError(f"{where} is damaged (session metadata: {exc})") from None
+        return meta
 
     def close(self) -> None:
         self._db.close()
@@ -274,10 +315,11 @@ class SessionReader:
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple]:
         try:
-            yield from self._db.execute(sql, args)
+            return iter(self._db.execute(sql, args).fetchall())
         except sqlite3.DatabaseError as exc:
-            raise SessionFileError(f"'{self.path}' is damaged: {exc}") from None
+            raise SessionFileError(f"'{self.path}' is damaged: {_one_line(str(exc))}") from None
 
+    @_damaged_if_unreadable
     def records(self, kind: str) -> list[Record]:
         """Every record of one type, in emission order, exactly as the pipeline emitted it."""
         if kind in RECORD_TABLES:
@@ -286,12 +328,14 @@ class SessionReader:
             rows = self._query("SELECT record FROM other_record WHERE type=? ORDER BY seq", [kind])
         return [json.loads(r[0]) for r in rows]
 
+    @_damaged_if_unreadable
     def all_records(self) -> list[Record]:
         """Every record of every type, in the order the pipeline emitted them."""
         union = " UNION ALL ".join(f"SELECT seq, record FROM {t}" for t in RECORD_TABLES)
         sql = f"{union} UNION ALL SELECT seq, record FROM other_record ORDER BY seq"
         return [json.loads(r[1]) for r in self._query(sql)]
 
+    @_damaged_if_unreadable
     def commands_by_chunk(self) -> dict[int, list[Record]]:
         """Recorded commands keyed by the raw chunk they were applied with."""
         out: dict[int, list[Record]] = {}
@@ -301,6 +345,7 @@ class SessionReader:
             )
         return out
 
+    @_damaged_if_unreadable
     def wave_blocks(self, channel: str = "oximeter", signal: str = "pleth") -> list[WaveBlock]:
         rows = self._query(
             "SELECT t0, rate_hz, samples FROM wave WHERE channel=? AND signal=? ORDER BY t0, id",
@@ -333,7 +378,12 @@ class SessionReader:
             for seq, t, channel, data, state, port, detail, host_t in rows:
                 link = None
                 if state is not None:
-                    link = LinkEvent(port or "", LinkState(state), detail or "", host_t or 0.0)
+                    try:
+                        link = LinkEvent(port or "", LinkState(state), detail or "", host_t or 0.0)
+                    except ValueError:
+                        raise SessionFileError(
+                            f"'{self.path}' is damaged (raw chunk {seq}: link state {state!r})"
+                        ) from None
                 yield seq, Chunk(t, channel, bytes(data), link)
             last = rows[-1][0]
 
@@ -342,3 +392,16 @@ def table_counts(reader: SessionReader) -> dict[str, int]:
     """Row count of every table (tests and `log --summary`-style checks)."""
     names: Iterable[str] = ("raw", "wave", "other_record", *RECORD_TABLES)
     return {n: next(reader._query(f"SELECT count(*) FROM {n}"))[0] for n in names}
+
+
+@contextlib.contextmanager
+def reading_to_write(session: str | os.PathLike[str], out: Path) -> Iterator[SessionReader]:
+    """Open a session to write something from it (export, report): never onto the session
+    itself, and a file that cannot be written is one line."""
+    with SessionReader(session) as reader:
+        if out.resolve() == reader.path.resolve():
+            raise SessionFileError("--out names the session file itself")
+        try:
+            yield reader
+        except OSError as exc:
+            raise SessionFileError(f"cannot write '{out}': {exc.strerror or exc}") from None

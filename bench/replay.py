@@ -1,0 +1,103 @@
+"""Record simulated hours at max speed, then replay the file at max speed, headless.
+
+Budget (DESIGN.md): replay/simulate an 8-hour session through the whole pipeline in
+under 30 s. Prints both wall times, the file size and the machine line, and appends a
+row to docs/performance.md.
+Usage: python bench/replay.py [--hours 8] [--scenario steady] [--no-append]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine, peak_rss_mb, verdict
+from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.recording.recorder import SessionRecorder
+from monitor.recording.replay import ReplaySource, pipeline_for
+from monitor.sources import SimulatorSource
+from simulator.devices import SimulatedBedside
+from simulator.scenario import load_scenario
+
+BUDGET_8H_S = 30.0
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def record(path: Path, scenario: str, hours: float) -> tuple[float, int]:
+    source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
+    pipeline = AcquisitionPipeline(source.protocols)
+    records = []
+    pipeline.subscribe(records.append)
+    start = time.perf_counter()
+    recorder = SessionRecorder(path, pipeline, {"kind": "bench", "scenario": scenario}, live=False)
+    PipelineRunner(source, pipeline, duration_s=hours * 3600).run()
+    recorder.close()
+    return time.perf_counter() - start, len(records)
+
+
+def replay(path: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    source = ReplaySource(path, speed=None)
+    pipeline = pipeline_for(source.reader)
+    source.attach(pipeline)
+    count = [0]
+    pipeline.subscribe(lambda r: count.__setitem__(0, count[0] + 1))
+    PipelineRunner(source, pipeline).run()
+    source.release()
+    return time.perf_counter() - start, count[0]
+
+
+def append_row(row: str) -> None:
+    DOCS.parent.mkdir(exist_ok=True)
+    if not DOCS.exists():
+        DOCS.write_text("# Performance\n\nFigures from the scripts in bench/ (`make bench`).\n")
+    text = DOCS.read_text()
+    header = "## Record and replay (bench/replay.py)"
+    if header not in text:
+        text += (
+            f"\n{header}\n\nBudget: an 8-hour session replayed through the whole pipeline, "
+            "no GUI, in < 30 s.\n\n"
+            "| date | hours | record s | replay s | file MB | budget s | verdict | machine |\n"
+            "|---|---|---|---|---|---|---|---|\n"
+        )
+    DOCS.write_text(text + row + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument("--scenario", default="steady")
+    parser.add_argument("--no-append", action="store_true", help="do not touch docs/")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.vitalmon"
+        rec_s, live_records = record(path, args.scenario, args.hours)
+        size_mb = path.stat().st_size / 1e6
+        rep_s, replay_records = replay(path)
+    budget = BUDGET_8H_S * args.hours / 8.0
+    print(f"machine: {machine()}")
+    print(
+        f"record {args.scenario} {args.hours:g} h at max speed: {rec_s:.1f} s wall, "
+        f"file {size_mb:.1f} MB, {live_records} records"
+    )
+    print(
+        f"replay at max speed: {rep_s:.1f} s wall, {replay_records} records "
+        f"({'same count' if replay_records == live_records else 'COUNT DIFFERS'}), "
+        f"peak RSS {peak_rss_mb():.0f} MB; budget {budget:.1f} s -> {verdict(rep_s, budget)}"
+    )
+    if not args.no_append:
+        day = datetime.now(UTC).strftime("%Y-%m-%d")
+        append_row(
+            f"| {day} | {args.hours:g} | {rec_s:.1f} | {rep_s:.1f} | {size_mb:.1f} | "
+            f"{budget:.1f} | {verdict(rep_s, budget)} | {machine()} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Exports, each read back by its own format's reader: CSV (csv), EDF+ (pyedflib, split at
+gaps, annotations), WFDB (wfdb: pleth record, numerics record, event annotations)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+
+import numpy as np
+import pyedflib
+import pytest
+
+from monitor.cli import main
+from monitor.pipeline import AcquisitionPipeline
+from monitor.recording.recorder import SessionRecorder
+from monitor.recording.store import SessionReader
+from monitor.sources import Chunk, SimulatorSource
+from simulator.devices import SimulatedBedside
+from simulator.scenario import load_scenario
+
+# wfdb's reader calls pandas in a way pandas now warns about; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
+ALARM_IDS = {"SPO2_LOW", "NIBP_SYS_HIGH", "NIBP_SYS_RISE", "PR_HIGH", "OXIMETER_COMM_LOST"}
+
+
+def _export(session, fmt: str, out) -> None:
+    assert main(["export", str(session), "--format", fmt, "--out", str(out)]) == 0
+
+
+def test_csv_numerics_read_back(report_session, tmp_path, capsys) -> None:
+    path, emitted = report_session
+    _export(path, "csv", tmp_path / "n.csv")
+    assert capsys.readouterr().out.strip() == str(tmp_path / "n.csv")
+    with open(tmp_path / "n.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    numerics = [r for r in emitted if r["type"] == "numerics"]
+    assert len(rows) == len(numerics) == 900
+    for row, record in zip(rows, numerics, strict=True):
+        assert float(row["t"]) == record["t"]
+        assert int(row["spo2"]) == record["spo2"]
+        assert row["pi"] == ("" if record["pi"] is None else str(record["pi"]))
+        assert row["wall"] == record["wall"]
+
+
+def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
+    path, emitted = report_session
+    _export(path, "edf", tmp_path / "s.edf")
+    edf = pyedflib.EdfReader(str(tmp_path / "s.edf"))
+    try:
+        labels = edf.getSignalLabels()
+        assert labels[:3] == ["Pleth", "spo2", "pr"]
+        assert edf.getSampleFrequency(0) == 75 and edf.getSampleFrequency(1) == 1
+        assert edf.getStartdatetime() == datetime(2026, 3, 2, 9, 0, 0)
+        assert edf.getNSamples()[0] == 900 * 75
+        spo2 = edf.readSignal(1)
+        numerics = {r["t"]: r for r in emitted if r["type"] == "numerics"}
+        for second in (1, 300, 420, 899):
+            assert spo2[second] == pytest.approx(numerics[float(second)]["spo2"], abs=0.01)
+        with SessionReader(path) as reader:
+            wave = np.concatenate([b.samples for b in reader.wave_blocks()])
+        pleth = edf.readSignal(0)
+        np.testing.assert_allclose(pleth, wave, atol=0.01)
+        onsets, _, texts = edf.readAnnotations()
+        joined = "\n".join(texts)
+        for alarm_id in ALARM_IDS:
+            assert f"ALARM {alarm_id} onset" in joined
+        assert "NIBP 165/96 (119) ok" in joined
+        assert "EVENT sign_off by=RN Smith" in joined
+        i = list(texts).index("ALARM SPO2_LOW onset")
+        assert onsets[i] == pytest.approx(412.0)
+    finally:
+        edf.close()
+
+
+def _record_with_gap(path, gap: tuple[float, float], seconds: float) -> None:
+    """The oximeter falls silent during `gap` (its bytes never arrive: only clock ticks)."""
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    pipeline = AcquisitionPipeline(source.protocols, wall_start=datetime(2026, 1, 5, tzinfo=UTC))
+    recorder = SessionRecorder(path, pipeline, live=False)
+    for chunk in source.chunks():
+        if chunk.t > seconds:
+            break
+        pipeline.process(Chunk(chunk.t) if gap[0] < chunk.t <= gap[1] else chunk)
+    recorder.close()
+
+
+def test_edf_splits_at_a_gap(tmp_path, capsys) -> None:
+    path = tmp_path / "s.vitalmon"
+    _record_with_gap(path, (100.0, 110.0), 200.0)
+    _export(path, "edf", tmp_path / "g.edf")
+    written = capsys.readouterr().out.split()
+    assert written == [str(tmp_path / "g_part1.edf"), str(tmp_path / "g_part2.edf")]
+    spans = []
+    for name in written:
+        edf = pyedflib.EdfReader(name)
+        start = edf.getStartdatetime()
+        spans.append((start, edf.getFileDuration()))
+        assert np.all(np.isfinite(edf.readSignal(0)))
+        edf.close()
+    assert spans[0] == (datetime(2026, 1, 5, 0, 0, 0), 100)
+    assert spans[1] == (datetime(2026, 1, 5, 0, 1, 50), 90)
+
+
+def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
+    import wfdb  # here, so the module's import-time pandas warnings are filtered
+
+    path, emitted = report_session
+    _export(path, "wfdb", tmp_path / "w" / "sess")
+    record = wfdb.rdrecord(str(tmp_path / "w" / "sess"))
+    assert record.sig_name == ["PLETH"] and record.fs == 75
+    assert record.base_datetime == datetime(2026, 3, 2, 9, 0, 0)
+    with SessionReader(path) as reader:
+        wave = np.concatenate([b.samples for b in reader.wave_blocks()])
+    assert np.isnan(record.p_signal[0, 0])  # the first sample comes at 1/75 s
+    np.testing.assert_allclose(record.p_signal[1 : 1 + len(wave), 0], wave, atol=0.01)
+    numerics = wfdb.rdrecord(str(tmp_path / "w" / "sessn"))
+    assert numerics.fs == 1 and numerics.sig_name[:2] == ["spo2", "pr"]
+    by_t = {r["t"]: r for r in emitted if r["type"] == "numerics"}
+    for second in (1, 420, 665):
+        assert numerics.p_signal[second, 1] == pytest.approx(by_t[float(second)]["pr"], abs=0.01)
+    notes = wfdb.rdann(str(tmp_path / "w" / "sess"), "event")
+    joined = "\n".join(notes.aux_note)
+    for alarm_id in ALARM_IDS:
+        assert f"ALARM {alarm_id} onset" in joined
+    i = notes.aux_note.index("ALARM PR_HIGH onset")
+    assert notes.sample[i] == 660 * 75
+
+
+def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:
+    import wfdb
+
+    path = tmp_path / "s.vitalmon"
+    _record_with_gap(path, (20.0, 30.0), 40.0)
+    _export(path, "wfdb", tmp_path / "gap")
+    pleth = wfdb.rdrecord(str(tmp_path / "gap")).p_signal[:, 0]
+    assert np.all(np.isnan(pleth[21 * 75 : 30 * 75]))
+    assert np.all(np.isfinite(pleth[1 : 20 * 75])) and np.all(np.isfinite(pleth[31 * 75 :]))

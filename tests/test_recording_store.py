@@ -1,0 +1,123 @@
+"""The session file: every table round-trips, the file is private, versioned, never
+overwritten, and a file being written is in WAL mode."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import stat
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from drivers.registry import make_decoder
+from drivers.types import LinkEvent, LinkState
+from monitor.recording.schema import SCHEMA_VERSION
+from monitor.recording.store import (
+    SessionFileError,
+    SessionReader,
+    SessionWriter,
+    WaveBlock,
+    table_counts,
+)
+from monitor.sources import Chunk
+
+
+def test_every_record_type_round_trips_in_emission_order(report_session) -> None:
+    path, emitted = report_session
+    with SessionReader(path) as reader:
+        assert reader.all_records() == emitted
+        for kind in ("numerics", "nibp", "alarm", "event", "command"):
+            stored = reader.records(kind)
+            assert stored == [r for r in emitted if r["type"] == kind]
+            assert stored, kind
+        counts = table_counts(reader)
+        assert counts["numerics"] == 900
+        assert reader.meta["protocols"] == {"oximeter": "nonin2"}
+        assert reader.meta["wall_start"] == "2026-03-02T09:00:00+00:00"
+        assert reader.meta["source"] == {"kind": "simulator", "scenario": "rec_report", "seed": 3}
+        assert reader.meta["closed_cleanly"] is True
+        assert reader.meta["end_t"] == 900.0
+        assert reader.meta["vitalmon_version"]
+
+
+def test_raw_layer_and_waveform_round_trip(report_session) -> None:
+    path, _ = report_session
+    with SessionReader(path) as reader:
+        chunks = [c for _, c in reader.chunks(batch=97)]  # batch boundaries must not matter
+        data = b"".join(c.data for c in chunks if c.channel == "oximeter")
+        assert [c.t for c in chunks] == sorted(c.t for c in chunks)
+        assert chunks[-1].t == 900.0
+        expected = make_decoder("nonin2").feed(data).pleth
+        blocks = reader.wave_blocks()
+        samples = np.concatenate([b.samples for b in blocks])
+        assert len(samples) == 900 * 75
+        np.testing.assert_array_equal(samples, expected)
+        # Blocks are contiguous in data time: each starts where the last one ended.
+        for before, after in itertools.pairwise(blocks):
+            assert after.t0 == pytest.approx(before.t_end, abs=1e-6)
+        assert blocks[0].t0 == pytest.approx(1 / 75)
+
+
+def test_link_events_ticks_meta_and_wave_blocks_round_trip(tmp_path) -> None:
+    path = tmp_path / "s.vitalmon"
+    writer = SessionWriter(
+        path,
+        {
+            "wall_start": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+            "protocols": {"oximeter": "nonin2"},
+            "note": [1, "two", None],
+        },
+    )
+    down = LinkEvent("/dev/ttyUSB0", LinkState.DOWN, "port vanished", 12.5)
+    chunks = [
+        Chunk(0.5, "oximeter", b"\x01\x02\x03"),
+        Chunk(1.0),
+        Chunk(1.5, "oximeter", link=down),
+    ]
+    writer.add_chunks(list(enumerate(chunks)))
+    writer.add_records(
+        [
+            (0, 2, {"type": "command", "t": 1.5, "wall": "w", "name": "x", "args": {"a": 1}}),
+            (1, 2, {"type": "mystery", "t": 1.5, "wall": "w", "v": 2}),
+        ]
+    )
+    wave = WaveBlock("oximeter", "pleth", 0.25, 75.0, np.array([1, np.nan, 3], dtype=np.float32))
+    writer.add_wave(wave)
+    writer.close()
+    with SessionReader(path) as reader:
+        assert [c for _, c in reader.chunks()] == chunks
+        assert reader.meta["note"] == [1, "two", None]
+        assert reader.commands_by_chunk() == {
+            2: [{"type": "command", "t": 1.5, "wall": "w", "name": "x", "args": {"a": 1}}]
+        }
+        assert reader.records("mystery") == [{"type": "mystery", "t": 1.5, "wall": "w", "v": 2}]
+        (block,) = reader.wave_blocks()
+        assert block.t0 == 0.25 and block.rate_hz == 75.0
+        np.testing.assert_array_equal(block.samples, wave.samples)
+
+
+def test_file_is_private_versioned_wal_while_written_and_single_after(tmp_path) -> None:
+    path = tmp_path / "s.vitalmon"
+    old = os.umask(0)
+    try:
+        writer = SessionWriter(path, {"wall_start": "2026-01-01T00:00:00+00:00"})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert path.read_bytes()[18] == 2  # WAL while recording
+    writer.close()
+    assert not os.path.exists(f"{path}-wal") and not os.path.exists(f"{path}-shm")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    db.close()
+
+
+def test_an_existing_file_is_never_overwritten(tmp_path) -> None:
+    path = tmp_path / "s.vitalmon"
+    path.write_bytes(b"precious")
+    with pytest.raises(SessionFileError, match="never overwritten"):
+        SessionWriter(path, {})
+    assert path.read_bytes() == b"precious"
