@@ -222,8 +222,9 @@ class AlarmEngine:
                 changes = self._nibp.on_link(state)
             else:
                 return
-        elif kind.startswith("nibp") and "status" in record:
-            changes = self._nibp.on_status(str(record["status"]))
+        elif kind.startswith("nibp") and ("status" in record or "state" in record):
+            # The NIBP channel says `state` ("not_responding", "responding", ...).
+            changes = self._nibp.on_status(state)
         else:
             return
         for alarm_id, active in changes.items():

@@ -75,17 +75,21 @@ class NibpWatch:
 
     def on_status(self, status: str) -> dict[str, bool]:
         """An NIBP status event from the NIBP channel (`not_responding` = no answer in 5 s)."""
-        self._not_responding = status == "not_responding"
+        if status == "not_responding":
+            self._not_responding = True
+        elif status in ("responding", "ok"):
+            self._not_responding = False  # the module answered again
         return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
 
     def on_reading(self, record: Record, t: float) -> dict[str, bool]:
-        self._not_responding = False
         ok = nibp_ok(record)
+        if ok or record.get("error_code") is not None:
+            self._not_responding = False  # the module answered (with a reading or a code)
         if ok:
             self.last_ok_t = t
         return {
             "NIBP_FAILED": not ok,
-            "NIBP_COMM_LOST": self._link_lost,
+            "NIBP_COMM_LOST": self._link_lost or self._not_responding,
             "NIBP_STALE": False if ok else self._stale(t),
         }
 
