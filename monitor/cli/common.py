@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -37,6 +38,8 @@ def speed_arg(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number or 'max'") from None
     if not value > 0:
         raise argparse.ArgumentTypeError("speed must be above 0")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("speed must be finite (use 'max' for flat out)")
     return value
 
 
@@ -47,6 +50,8 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError("duration must be above 0 seconds")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("duration must be finite (leave it out to run on)")
     return value
 
 
