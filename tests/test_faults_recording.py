@@ -98,3 +98,17 @@ def test_killed_recording_with_a_torn_wal_still_opens(tmp_path: Path, capsys) ->
     assert main(["log", str(path), "--numerics"]) == 0  # the CLI reads it too
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(kept)
+
+
+def test_replay_of_an_nibp_interval_session_equals_live(tmp_path: Path, capsys) -> None:
+    """`--nibp-interval` is a command at data time 0, before the first chunk: it must be
+    printed, recorded and applied again by replay, or replay has no NIBP at all."""
+    path = tmp_path / "s.vitalmon"
+    run = ["run", "--sim", "steady", "--headless", "--speed", "max", "--duration", "400"]
+    assert main([*run, "--nibp-interval", "5", "--record", str(path)]) == 0
+    live = capsys.readouterr().out.splitlines()
+    assert main(["replay", str(path), "--headless", "--speed", "max"]) == 0
+    replayed = capsys.readouterr().out.splitlines()
+    assert replayed == live
+    kinds = [json.loads(line)["type"] for line in live]
+    assert kinds[0] == "command" and kinds.count("nibp") >= 2

@@ -61,13 +61,22 @@ def stop_on_sigterm(stop: Callable[[], object]) -> None:
         signal.signal(signal.SIGTERM, lambda *_: stop())
 
 
-def drive(runner: PipelineRunner, headless: bool) -> int:
-    """Run to the end: headless prints every record as a JSON line; else the GUI."""
+def drive(
+    runner: PipelineRunner, headless: bool, at_start: Callable[[], object] | None = None
+) -> int:
+    """Run to the end: headless prints every record as a JSON line; else the GUI.
+
+    `at_start` runs once every listener is on and before the first chunk (commands
+    given at data time 0, so their records are printed and recorded like any other)."""
     if headless:
         runner.pipeline.subscribe(JsonLinesWriter(sys.stdout))
         stop_on_sigterm(runner.stop)
+        if at_start is not None:
+            at_start()
         runner.run()
         return 0
     from monitor.ui.app import run_gui
 
+    if at_start is not None:
+        at_start()
     return run_gui(runner)

@@ -172,18 +172,23 @@ def run(args: argparse.Namespace) -> int:
     if args.nibp_interval is not None and "nibp" not in pipeline.channels:
         source.close()
         raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
-    if args.nibp_interval is not None:
-        # At data time 0, before the first chunk, so every speed starts it at the same time.
-        pipeline.apply_command(
-            Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
-        )
     try:
         recorder = start_recorder(args, source, pipeline)
     except BaseException:
         source.close()
         raise
+
+    def nibp_interval() -> None:
+        # At data time 0, before the first chunk, so every speed starts it at the same
+        # time; after the recorder and the JSON writer are listening, so the command is
+        # printed and recorded (and replay applies it again).
+        if args.nibp_interval is not None:
+            pipeline.apply_command(
+                Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
+            )
+
     try:
-        return drive(runner, args.headless)
+        return drive(runner, args.headless, at_start=nibp_interval)
     finally:
         if recorder is not None:
             recorder.close()
