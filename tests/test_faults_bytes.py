@@ -96,7 +96,7 @@ def test_wrong_baud_rate_bytes_that_never_frame(protocol: str) -> None:
     events = [(r["t"], r["state"]) for r in records if r["type"] == "event"]
     assert (2.0, "garbage") in events or (3.0, "garbage") in events
     onset = alarms(records, "OXIMETER_COMM_LOST")
-    assert len(onset) == 1 and 10.0 <= onset[0] <= 11.0  # 10 s after the port opened
+    assert onset == [10.0]  # 10 s after the port opened (t=0)
     assert not alarms(records, "OXIMETER_COMM_LOST", "end")
 
 

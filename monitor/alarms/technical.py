@@ -29,8 +29,10 @@ class OximeterWatch:
         self.link_lost = False
         self._first_t: float | None = None
 
-    def on_link(self, state: str) -> dict[str, bool]:
+    def on_link(self, state: str, t: float | None = None) -> dict[str, bool]:
         self.link_lost = state in LINK_LOST
+        if state == "up" and t is not None and self._first_t is None:
+            self._first_t = t  # "no valid frame for 10 s" counts from the port opening
         return {"OXIMETER_COMM_LOST": self.link_lost} if self.link_lost else {}
 
     def on_numerics(self, record: Record, t: float) -> dict[str, bool]:
