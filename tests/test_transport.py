@@ -206,7 +206,9 @@ def pty_sender(endpoint: PtyEndpoint) -> Callable[[bytes], None]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+@pytest.mark.parametrize(
+    "protocol", sorted(p for p, info in PROTOCOLS.items() if info.kind == "oximeter")
+)
 def test_each_protocol_end_to_end_over_a_pty(protocol: str) -> None:
     endpoint = open_pty("oximeter", protocol)
     spec = parse_port_spec(f"{protocol}:{endpoint.path}")
