@@ -65,13 +65,12 @@ class SimulatorSource:
         self.protocols = dict(bedside.protocols)
         self._closed = threading.Event()
         self._t = 0.0
-        self._pending: list[tuple[str, bytes]] = []
 
     def chunks(self) -> Iterator[Chunk]:
         start = time.monotonic()
         step = 0
         # Answers to commands given before the first step (e.g. `--nibp-interval`).
-        yield from self._answers(0.0)
+        yield from self._drain(0.0, [])
         while not self._closed.is_set():
             step += 1
             t = round(step * self.step_s, 6)
@@ -85,17 +84,15 @@ class SimulatorSource:
     def _step(self, t: float) -> Iterator[Chunk]:
         """Everything due at `t`, then, at the same `t`, the answers to commands the
         monitor wrote meanwhile: a device answers within the step, whatever its size."""
-        if not self._due_now(t):
+        first = self._due(t)
+        if not first:
             yield Chunk(t)  # a clock tick: the monitor may send commands on it
-        yield from self._answers(t)
+        yield from self._drain(t, first)
 
-    def _due_now(self, t: float) -> bool:
-        self._pending = self._due(t)
-        return bool(self._pending)
-
-    def _answers(self, t: float) -> Iterator[Chunk]:
-        out = self._pending or self._due(t)
-        self._pending = []
+    def _drain(self, t: float, out: list[tuple[str, bytes]]) -> Iterator[Chunk]:
+        """Yield `out`, then whatever the devices answer at the same `t`, until quiet."""
+        if not out:
+            out = self._due(t)
         for _ in range(MAX_ANSWER_ROUNDS):
             if not out:
                 return

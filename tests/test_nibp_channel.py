@@ -231,3 +231,36 @@ def test_stat_does_not_hammer_a_silent_module(tmp_path: Path) -> None:
     failed = run.of("nibp", status="failed")
     assert len(failed) == 1 and failed[0]["error"] == "NIBP not responding"
     assert failed[0]["t"] == 6.0
+
+
+def test_replayed_chunks_and_commands_give_the_same_nibp_records() -> None:
+    """Replay has no device to write to: the recorded answers alone must lead the driver
+    to the same records (commands go in through the bus before their chunk)."""
+    live = Run().at(0, "nibp_interval", minutes=1, start_now=True).at(70, "nibp_stop")
+    log: list[tuple[str, object]] = []
+    live.pipeline.subscribe_chunks(lambda c: log.append(("chunk", c)))
+    live.pipeline.subscribe(
+        lambda r: log.append(("command", r)) if r["type"] == "command" else None
+    )
+    live.run(200)
+
+    replay = AcquisitionPipeline(live.source.protocols, wall_start=WALL)  # writes go nowhere
+    records: list[dict] = []
+    replay.subscribe(records.append)
+    pending: list[dict] = []
+    for kind, item in log:
+        if kind == "command":
+            pending.append(item)  # type: ignore[arg-type]
+    for kind, item in log:
+        if kind != "chunk":
+            continue
+        while pending and pending[0]["t"] <= item.t:  # type: ignore[attr-defined]
+            command = pending.pop(0)
+            replay.commands.submit(command["name"], **command["args"])
+        replay.process(item)  # type: ignore[arg-type]
+
+    def nibp_only(rs: list[dict]) -> list[dict]:
+        return [r for r in rs if r["type"] in ("nibp", "event", "command")]
+
+    assert nibp_only(records) == nibp_only(live.records)
+    assert len(live.of("nibp", status="ok")) == 2
