@@ -39,6 +39,7 @@ MISSING = 0xFF
 MAX_RR_BPM = 150
 LINE = LineSettings(baudrate=9600)
 STATUS_RESERVED = 0xFC
+NO_SIGNAL = int(RespFlag.NO_SIGNAL)
 
 
 class SimRespDecoder:
@@ -61,19 +62,17 @@ class SimRespDecoder:
         if n < FRAME_LEN:
             self._pending = buf.tobytes()
             return RespBatch.empty(SAMPLE_RATE_HZ)
+        frames = self._clean_run(buf)
+        if frames is not None:  # the usual case: whole valid frames back to back
+            self._pending = b""
+            return self._decode(frames)
         m = n - FRAME_LEN + 1
-        starts = self._clean_run(buf)
-        if starts is None:
-            wide = buf.astype(np.uint16)
-            total = np.zeros(m, dtype=np.uint16)
-            for i in range(FRAME_LEN):
-                total += wide[i : i + m]
-            ok = (
-                (buf[:m] == START)
-                & ((total & 0xFF) == 0)
-                & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
-            )
-            starts = select_frames(np.flatnonzero(ok), FRAME_LEN)
+        wide = buf.astype(np.uint16)
+        total = np.zeros(m, dtype=np.uint16)
+        for i in range(FRAME_LEN):
+            total += wide[i : i + m]
+        ok = (buf[:m] == START) & ((total & 0xFF) == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
+        starts = select_frames(np.flatnonzero(ok), FRAME_LEN)
         last_end = int(starts[-1]) + FRAME_LEN if len(starts) else 0
         keep_from = max(last_end, m)
         covered = np.zeros(n, dtype=bool)
@@ -81,11 +80,11 @@ class SimRespDecoder:
             covered[(starts[:, None] + np.arange(FRAME_LEN)).ravel()] = True
         self.counters.bytes_dropped += int(np.count_nonzero(~covered[:keep_from]))
         self._pending = buf[keep_from:].tobytes()
-        return self._decode(buf, starts)
+        return self._decode(buf[starts[:, None] + np.arange(FRAME_LEN)])
 
     @staticmethod
     def _clean_run(buf: np.ndarray) -> np.ndarray | None:
-        """Frame starts when the buffer is nothing but whole, valid frames (the usual case)."""
+        """The buffer as (k, 8) frames when it is nothing but whole, valid frames."""
         if len(buf) % FRAME_LEN:
             return None
         frames = buf.reshape(-1, FRAME_LEN)
@@ -94,35 +93,28 @@ class SimRespDecoder:
             and not np.any(frames[:, 5] & STATUS_RESERVED)
             and not np.any(frames.sum(axis=1, dtype=np.uint32) & 0xFF)
         ):
-            return np.arange(0, len(buf), FRAME_LEN, dtype=np.int64)
+            return frames
         return None
 
-    def _decode(self, buf: np.ndarray, starts: np.ndarray) -> RespBatch:
-        k = len(starts)
+    def _decode(self, frames: np.ndarray) -> RespBatch:
+        k = len(frames)
         if k == 0:
             return RespBatch.empty(SAMPLE_RATE_HZ)
         self.counters.frames += k
-        seq = buf[starts + 1].astype(np.int64)
-        expected = np.concatenate(([self._next_seq], (seq[:-1] + 1) & 0xFF))
-        gaps = (expected >= 0) & (seq != expected)
-        self.counters.resyncs += int(np.count_nonzero(gaps))
-        self._next_seq = int((seq[-1] + 1) & 0xFF)
-        wave = buf[starts + 2].astype(np.int16) | (buf[starts + 3].astype(np.int16) << 8)
-        rr = buf[starts + 4].astype(np.float32)
-        rr[(rr == MISSING) | (rr > MAX_RR_BPM)] = np.nan
-        since = buf[starts + 6].astype(np.float32)
-        since[since == MISSING] = np.nan
-        flags = buf[starts + 5].astype(np.uint8)
-        no_signal = (flags & RespFlag.NO_SIGNAL) != 0
-        rr[no_signal] = np.nan
-        since[no_signal] = np.nan
-        return RespBatch(
-            SAMPLE_RATE_HZ,
-            wave.astype(np.float32) / WAVE_FULL_SCALE,
-            rr,
-            since,
-            flags,
-        )
+        seq = frames[:, 1]
+        steps = np.diff(seq) != 1  # uint8 arithmetic wraps 255 -> 0 as a step of 1
+        gaps = int(np.count_nonzero(steps))
+        if self._next_seq >= 0 and seq[0] != self._next_seq:
+            gaps += 1
+        self.counters.resyncs += gaps
+        self._next_seq = (int(seq[-1]) + 1) & 0xFF
+        wave = np.ascontiguousarray(frames[:, 2:4]).view("<i2")[:, 0]
+        rr = frames[:, 4].astype(np.float32)
+        since = frames[:, 6].astype(np.float32)
+        flags = frames[:, 5].copy()
+        rr[(rr == MISSING) | (rr > MAX_RR_BPM) | ((flags & NO_SIGNAL) != 0)] = np.nan
+        since[(since == MISSING) | ((flags & NO_SIGNAL) != 0)] = np.nan
+        return RespBatch(SAMPLE_RATE_HZ, wave / np.float32(WAVE_FULL_SCALE), rr, since, flags)
 
 
 class SimRespEncoder:

@@ -18,9 +18,15 @@ import numpy as np
 from drivers.registry import get_protocol, make_encoder
 from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
 from simulator.nibp_device import VirtualNibpModule
-from simulator.physiology import DeviceState, PatientModel, SecondState, VitalSigns
+from simulator.physiology import DeviceState, PatientModel, VitalSigns
 from simulator.scenario import Scenario
-from simulator.waveforms import NoiseTable, just_started, pleth_samples, resp_samples
+from simulator.waveforms import (
+    NoiseTable,
+    just_started,
+    motion_artifact,
+    pleth_samples,
+    resp_samples,
+)
 
 # Pleth range of each oximeter protocol in device units (low, high); others: 0..255.
 PLETH_RANGE: dict[str, tuple[float, float]] = {
@@ -95,7 +101,8 @@ def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
 
     def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
         state = model.second(k)
-        wave = pleth_samples(state, times, noise.at(index), artifact)
+        motion = motion_artifact(times, index, noise) if artifact else None
+        wave = pleth_samples(state, times, noise.at(index), motion)
         beat = state.beat_phase - (state.k - times) * state.vitals.hr_bpm / 60.0
         return wave, just_started(beat, state.vitals.hr_bpm, rate_hz, BEAT_FLAG_FRAMES)
 
@@ -197,27 +204,34 @@ def _whole(value: float) -> float | None:
     return None if math.isnan(value) else float(round(value))
 
 
-# A resp source renders second k's samples: (wave -1..1, breath-start mask, rr shown).
-RespSource = Callable[[int, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, float | None]]
+# A resp source renders frames of any seconds: (wave -1..1, breath-start mask, rr per frame
+# with NaN for no value), given each frame's data second, index and time.
+RespSource = Callable[
+    [np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]
+]
+RESP_BLOCK_S = 16  # respiration is rendered and encoded this many seconds at a time
 
 
 def synth_resp(model: PatientModel, rate_hz: float, seed: int) -> RespSource:
     noise = NoiseTable(seed, NOISE_RESP)
 
-    def render(k: int, index: np.ndarray, times: np.ndarray):
-        state: SecondState = model.second(k)
-        wave = resp_samples(state, times, noise.at(index))
-        resp = state.resp_phase - (state.k - times) * state.breath_rate_bpm / 60.0
-        breath = just_started(resp, state.breath_rate_bpm, rate_hz)
-        if state.breath_rate_bpm <= 0:
-            breath = np.zeros_like(breath)
-        return wave, breath, state.vitals.rr_bpm
+    def render(seconds: np.ndarray, index: np.ndarray, times: np.ndarray):
+        states = [model.second(k) for k in range(int(seconds[0]), int(seconds[-1]) + 1)]
+        wave, resp, rate = resp_samples(states, seconds, times, noise.at(index))
+        breath = ((resp % 1.0) < rate / 60.0 / rate_hz) & (rate > 0)
+        rr = np.array([s.vitals.rr_bpm for s in states])[seconds - states[0].k]
+        return wave, breath, rr
 
     return render
 
 
 class VirtualRespSensor:
-    """The respiration source (`simresp`): waveform, breath marks, rate, time since a breath."""
+    """The respiration source (`simresp`): waveform, breath marks, rate, time since a breath.
+
+    Rendered and encoded a block of `RESP_BLOCK_S` seconds at a time (blocks at fixed
+    multiples, so the bytes stay a pure function of time) and handed out frame by
+    frame: respiration has no faults to follow, and a block costs little more than a second.
+    """
 
     def __init__(
         self, model: Model, protocol: str = "simresp", resp: RespSource | None = None, seed: int = 0
@@ -236,34 +250,48 @@ class VirtualRespSensor:
         self._resp = resp
         self._frames_sent = 0
         self._last_breath_t: float | None = None
+        self._block_frames = round(RESP_BLOCK_S * self.sample_rate_hz)
+        self._block_index = -1
+        self._block = b""
+        self._frame_len = 0
 
     def generate_until(self, t_s: float) -> bytes:
+        due = frames_due(t_s, self.sample_rate_hz)
         out = []
-        for k, index in frames_by_second(self._frames_sent, t_s, self.sample_rate_hz):
-            out.append(self._second(k, index))
-        self._frames_sent = max(self._frames_sent, frames_due(t_s, self.sample_rate_hz))
+        while self._frames_sent < due:
+            block = self._frames_sent // self._block_frames
+            if block != self._block_index:
+                self._render_block(block)
+            first = self._frames_sent - block * self._block_frames
+            last = min(due - block * self._block_frames, self._block_frames)
+            out.append(self._block[first * self._frame_len : last * self._frame_len])
+            self._frames_sent = block * self._block_frames + last
         return b"".join(out)
 
-    def _second(self, k: int, index: np.ndarray) -> bytes:
+    def _render_block(self, block: int) -> None:
+        n = self._block_frames
+        index = np.arange(block * n, (block + 1) * n, dtype=np.int64)
         times = (index + 1) / self.sample_rate_hz
-        wave, breath, rr = self._resp(k, index, times)
+        seconds = np.ceil(times - 1e-9).astype(np.int64)
+        wave, breath, rr = self._resp(seconds, index, times)
         # Seconds since the last breath began, at each sample (NaN until the first breath).
         before = np.nan if self._last_breath_t is None else self._last_breath_t
         marks = np.where(breath, times, np.nan)
         last = np.fmax.accumulate(np.concatenate(([before], marks)))[1:]
         if breath.any():
             self._last_breath_t = float(times[breath][-1])
-        since = times - last
-        flags = breath.astype(np.uint8) * np.uint8(BREATH_FLAG)
-        rr_value = np.nan if rr is None else round(rr)
         batch = RespBatch(
             self.sample_rate_hz,
             wave.astype(np.float32),
-            np.full(len(times), rr_value, dtype=np.float32),
-            since.astype(np.float32),
-            flags,
+            np.round(rr).astype(np.float32),
+            (times - last).astype(np.float32),
+            breath.astype(np.uint8) * np.uint8(BREATH_FLAG),
         )
-        return self._encoder.encode(batch)
+        self._block = self._encoder.encode(batch)
+        self._frame_len, rest = divmod(len(self._block), n)
+        if rest:
+            raise ValueError(f"protocol '{self.protocol}' does not have fixed-size frames")
+        self._block_index = block
 
 
 class Bedside:

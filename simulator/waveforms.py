@@ -89,14 +89,20 @@ class NoiseTable:
     def at(self, index: np.ndarray) -> np.ndarray:
         return self._table[index % len(self._table)]
 
+    def smooth(self, index: np.ndarray, span: int) -> np.ndarray:
+        """Noise that changes over `span` samples (interpolated between table points)."""
+        base, frac = np.divmod(index, span)
+        a, b = self.at(base), self.at(base + 1)
+        return a + (b - a) * (frac / span)
+
 
 def pleth_samples(
-    state: SecondState, times: np.ndarray, noise: np.ndarray, artifact: bool = False
+    state: SecondState, times: np.ndarray, noise: np.ndarray, motion: np.ndarray | None = None
 ) -> np.ndarray:
     """Pleth in 0..1 (0.5 = baseline) at `times` in second `state.k`.
 
     Amplitude follows perfusion, breathing moves the baseline and the amplitude a
-    little; an artifact (motion) adds large slow swings and spikes.
+    little; `motion` (an artifact: a hand moving) is added on top.
     """
     beat, resp = phases_in_second(state, times)
     pi = state.vitals.pi_percent
@@ -105,16 +111,35 @@ def pleth_samples(
     amplitude_mod = amplitude * (1.0 + 0.08 * breath)
     wave = 0.5 + amplitude_mod * (_lookup(_PLETH_TABLE, beat % 1.0) - 0.45)
     wave += 0.025 * breath + 0.004 * noise
-    if artifact:
-        wave += 0.22 * np.sin(2 * np.pi * 0.9 * times) + 0.12 * noise
+    if motion is not None:
+        wave += motion
     return np.clip(wave, 0.0, 1.0)
 
 
-def resp_samples(state: SecondState, times: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Respiration (impedance-like) in -1..1 at `times` in second `state.k`: the breath,
-    scaled by its depth, plus a small cardiac oscillation and noise; flat at apnea."""
-    beat, resp = phases_in_second(state, times)
-    depth = min(1.2, state.breath_depth)
+def motion_artifact(times: np.ndarray, index: np.ndarray, noise: NoiseTable) -> np.ndarray:
+    """A moving hand: slow irregular swings bigger than the pulse, and jerks."""
+    sway = 0.16 * np.sin(2 * np.pi * 0.7 * times + 1.5 * np.sin(2 * np.pi * 0.11 * times))
+    return sway + 0.12 * noise.smooth(index, 9) + 0.05 * noise.smooth(index + 7919, 3)
+
+
+def resp_samples(
+    states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray
+) -> np.ndarray:
+    """Respiration (impedance-like) in -1..1 at `times`, each in data second `seconds[i]`
+    (`states` holds those seconds in order, from `seconds[0]`): the breath scaled by its
+    depth, plus a small cardiac oscillation and noise; flat at apnea. Vectorised over
+    many seconds at once, because respiration is rendered in blocks."""
+    row = seconds - states[0].k
+    field = np.array(
+        [
+            (s.beat_phase, s.vitals.hr_bpm, s.resp_phase, s.breath_rate_bpm, s.breath_depth)
+            for s in states
+        ]
+    )[row]
+    back = seconds - times
+    beat = field[:, 0] - back * field[:, 1] / 60.0
+    resp = field[:, 2] - back * field[:, 3] / 60.0
+    depth = np.minimum(1.2, field[:, 4])
     wave = depth * (2.0 * _lookup(_RESP_TABLE, resp % 1.0) - 1.0) * 0.8
     wave += 0.04 * np.sin(2 * np.pi * beat) + 0.015 * noise
-    return np.clip(wave, -1.0, 1.0)
+    return np.clip(wave, -1.0, 1.0), resp, field[:, 3]

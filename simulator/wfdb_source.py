@@ -320,10 +320,11 @@ class WfdbBedside(Bedside):
             1,
         )
 
-        def render(k: int, index: np.ndarray, times: np.ndarray):
+        def render(seconds: np.ndarray, index: np.ndarray, times: np.ndarray):
             values, marks = wave.take(index)
-            rr = patient.resp_rate[patient.record_second(float(k))]
-            return np.clip(values, -1.0, 1.0), marks, None if math.isnan(rr) else float(rr)
+            rows = [patient.record_second(float(k)) for k in range(seconds[0], seconds[-1] + 1)]
+            rr = patient.resp_rate[rows][seconds - seconds[0]]
+            return np.clip(values, -1.0, 1.0), marks, rr
 
         return VirtualRespSensor(patient, "simresp", resp=render)
 

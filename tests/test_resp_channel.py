@@ -58,3 +58,17 @@ def test_link_down_forgets_everything() -> None:
     ch.feed(second_of(enc, 14, breath=True), 1.0)
     ch.on_link(LinkEvent("x", LinkState.DOWN, "gone", 0.0), 1.5)
     assert ch.numerics_json(2.0) == {"rr": None, "rr_state": "missing", "apnea_s": None}
+
+
+def test_whole_second_chunks_leave_no_gap_even_after_another_channels_tick() -> None:
+    ch, enc = channel(), SimRespEncoder()
+    for t in range(1, 11):
+        ch.tick(t - 1e-6)  # another channel's chunk of the same step came first
+        ch.feed(second_of(enc, 14, breath=False), float(t))
+        ch.tick(float(t))
+    wave, _ = ch.wave.snapshot()
+    assert len(wave) == 250 and not np.isnan(wave).any()
+    ch.tick(14.0)  # a real silence is still drawn as a gap
+    ch.feed(second_of(enc, 14, breath=False), 15.0)
+    wave, _ = ch.wave.snapshot()
+    assert np.isnan(wave).sum() == 100  # the 4 s of silence after t = 10

@@ -21,6 +21,10 @@ from monitor.ringbuffer import RingBuffer
 
 WAVE_SECONDS = 60
 GAP_TOLERANCE_S = 0.25
+# While nothing arrives, the sweep is kept moving with NaN only after this long: a source
+# stepped in whole seconds (--speed max) delivers a second's samples in one piece, and
+# another channel's chunk of the same step must not punch a gap before they arrive.
+QUIET_PAD_S = 1.5
 BREATH, NO_SIGNAL = int(RespFlag.BREATH), int(RespFlag.NO_SIGNAL)
 
 
@@ -51,23 +55,22 @@ class RespChannel:
         if n == 0:
             return
         dt = 1.0 / self.wave_rate_hz
-        times = t - (n - 1 - np.arange(n)) * dt
-        self._pad_wave(float(times[0]) - dt)
+        first_t = t - (n - 1) * dt
+        self._pad_wave(first_t - dt)
         self.wave.extend(batch.wave)
         self._wave_last_t = t
         self._last_frame_t = t
-        no_signal = bool(int(batch.flags[-1]) & NO_SIGNAL)
-        if no_signal:
+        if int(batch.flags[-1]) & NO_SIGNAL:
             self._rr = None
             self._signal_since = None
             self.last_breath_t = None
             self._device_since_breath_s = None
             return
         if self._signal_since is None:
-            self._signal_since = float(times[0])
+            self._signal_since = first_t
         breaths = np.flatnonzero(batch.flags & BREATH)
         if len(breaths):
-            self.last_breath_t = float(times[breaths[-1]])
+            self.last_breath_t = first_t + int(breaths[-1]) * dt
         rr = float(batch.rr_bpm[-1])
         self._rr = None if math.isnan(rr) else rr
         since = float(batch.since_breath_s[-1])
@@ -79,7 +82,7 @@ class RespChannel:
             self._reset_values()
 
     def tick(self, t: float) -> None:
-        self._pad_wave(t)
+        self._pad_wave(t, QUIET_PAD_S)
 
     def rr_reading(self, t: float) -> tuple[float | None, ValueState]:
         """The rate as the screen should show it (CLINICAL.md stale/missing rules)."""
@@ -112,12 +115,12 @@ class RespChannel:
             "apnea_s": None if apnea is None else round(apnea, 1),
         }
 
-    def _pad_wave(self, until_t: float) -> None:
+    def _pad_wave(self, until_t: float, tolerance_s: float = GAP_TOLERANCE_S) -> None:
         """Silence becomes NaN, so a gap is drawn as a gap."""
         if self._wave_last_t is None:
             return
         silence = until_t - self._wave_last_t
-        if silence <= GAP_TOLERANCE_S:
+        if silence <= tolerance_s:
             return
         count = min(round(silence * self.wave_rate_hz), self.wave.capacity)
         self.wave.extend(np.full(count, np.nan, dtype=np.float32))
