@@ -148,3 +148,18 @@ def test_rows_that_do_not_parse_are_damage_too(report_session, tmp_path, capsys)
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "is damaged" in err[0], err
     assert _fingerprint(tmp_path) == before
+
+
+def test_exports_never_overwrite_a_recording(report_session, tmp_path, capsys) -> None:
+    other = tmp_path / "other.vitalmon"
+    record_session(other, seconds=5, clinical=False)
+    before = _fingerprint(tmp_path)
+    for argv in (
+        ["export", str(report_session[0]), "--format", "csv", "--out", str(other)],
+        ["report", str(report_session[0]), "--out", str(other)],
+        ["report", str(other), "--out", str(other)],
+    ):
+        assert main(argv) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and ("not overwriting" in err[0] or "itself" in err[0]), err
+    assert _fingerprint(tmp_path) == before

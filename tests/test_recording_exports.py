@@ -21,7 +21,14 @@ from simulator.scenario import load_scenario
 # wfdb's reader calls pandas in a way pandas now warns about; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 
-ALARM_IDS = {"SPO2_LOW", "NIBP_SYS_HIGH", "NIBP_SYS_RISE", "PR_HIGH", "OXIMETER_COMM_LOST"}
+ALARM_IDS = {
+    "SPO2_LOW",
+    "NIBP_SYS_HIGH",
+    "NIBP_SYS_RISE",
+    "PR_HIGH",
+    "OXIMETER_COMM_LOST",
+    "NIBP_FAILED",
+}
 
 
 def _export(session, fmt: str, out) -> None:
@@ -52,6 +59,7 @@ def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
         assert labels[:3] == ["Pleth", "spo2", "pr"]
         assert edf.getSampleFrequency(0) == 75 and edf.getSampleFrequency(1) == 1
         assert edf.getStartdatetime() == datetime(2026, 3, 2, 9, 0, 0)
+        assert edf.getPatientCode() == "P-0042"
         assert edf.getNSamples()[0] == 900 * 75
         spo2 = edf.readSignal(1)
         numerics = {r["t"]: r for r in emitted if r["type"] == "numerics"}
@@ -110,6 +118,7 @@ def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
     record = wfdb.rdrecord(str(tmp_path / "w" / "sess"))
     assert record.sig_name == ["PLETH"] and record.fs == 75
     assert record.base_datetime == datetime(2026, 3, 2, 9, 0, 0)
+    assert "patient P-0042" in record.comments
     with SessionReader(path) as reader:
         wave = np.concatenate([b.samples for b in reader.wave_blocks()])
     assert np.isnan(record.p_signal[0, 0])  # the first sample comes at 1/75 s
@@ -136,3 +145,16 @@ def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:
     pleth = wfdb.rdrecord(str(tmp_path / "gap")).p_signal[:, 0]
     assert np.all(np.isnan(pleth[21 * 75 : 30 * 75]))
     assert np.all(np.isfinite(pleth[1 : 20 * 75])) and np.all(np.isfinite(pleth[31 * 75 :]))
+
+
+def test_a_session_with_no_data_exports_nothing_and_says_so(tmp_path, capsys) -> None:
+    from monitor.recording.store import SessionWriter
+
+    path = tmp_path / "empty.vitalmon"
+    meta = {"wall_start": "2026-01-01T00:00:00+00:00", "protocols": {"oximeter": "nonin2"}}
+    SessionWriter(path, meta).close()
+    for fmt, out in (("edf", tmp_path / "e.edf"), ("wfdb", tmp_path / "w" / "e")):
+        assert main(["export", str(path), "--format", fmt, "--out", str(out)]) == 1
+        assert "holds no data" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.vitalmon"]
+    assert main(["report", str(path), "--out", str(tmp_path / "r.pdf")]) == 0

@@ -223,3 +223,37 @@ def test_gui_default_recording_that_cannot_start_raises_the_alarm_and_goes_on(
     (alarm,) = [r for r in records if r["type"] == "command"]
     assert alarm["args"]["id"] == "RECORDING_FAILED"
     assert any(r["type"] == "numerics" for r in records)
+
+
+def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    pipeline = AcquisitionPipeline(source.protocols)
+    path = tmp_path / "s.vitalmon"
+    recorder = SessionRecorder(path, pipeline, live=True)
+    chunks = source.chunks()
+    for _ in range(20):
+        pipeline.process(next(chunks))
+    time.sleep(0.8)  # a commit
+    with SessionReader(path) as reader:
+        seen = [r["t"] for r in reader.records("numerics")]
+    assert seen == [float(t) for t in range(1, 21)]
+    for _ in range(10):
+        pipeline.process(next(chunks))
+    recorder.close()
+    with SessionReader(path) as reader:
+        assert len(reader.records("numerics")) == 30
+
+
+def test_a_record_that_cannot_be_stored_fails_the_recording_not_the_monitor(tmp_path) -> None:
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    pipeline = AcquisitionPipeline(source.protocols)
+    warnings: list[str] = []
+    recorder = SessionRecorder(tmp_path / "s.vitalmon", pipeline, live=False, warn=warnings.append)
+    chunks = source.chunks()
+    pipeline.process(next(chunks))
+    pipeline.emit({"type": "event", "t": 1.0, "kind": "odd", "value": object()})
+    for _ in range(20):
+        pipeline.process(next(chunks))  # never blocks, even though the writer gave up
+    recorder.close()
+    assert recorder.failed is not None and "TypeError" in recorder.failed
+    assert warnings

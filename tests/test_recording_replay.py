@@ -236,6 +236,6 @@ def test_timeline_marks_for_the_seek_bar(report_session) -> None:
         marks = timeline_marks(reader)
     alarms = [(m.t, m.label, m.priority) for m in marks if m.kind == "alarm"]
     assert alarms[0] == (412.0, "SPO2_LOW", "medium")
-    assert len(alarms) == 5
+    assert len(alarms) == 6
     assert [m.t for m in marks] == sorted(m.t for m in marks)
     assert any(m.kind == "event" and m.label == "sign_off" for m in marks)

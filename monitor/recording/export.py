@@ -100,6 +100,15 @@ def annotations(reader: SessionReader) -> list[Annotation]:
     return sorted(out, key=lambda a: a.t)
 
 
+def patient_id(reader: SessionReader) -> str:
+    """From the session_setup command, if the nurse gave one."""
+    found = ""
+    for r in reader.records("command"):
+        if r.get("name") == "session_setup":
+            found = str(dict(r.get("args") or {}).get("patient_id") or "")  # type: ignore[call-overload]
+    return found
+
+
 def wall_start(reader: SessionReader) -> datetime:
     return datetime.fromisoformat(str(reader.meta["wall_start"]))
 
@@ -116,22 +125,34 @@ def export_csv(reader: SessionReader, out: Path) -> list[Path]:
 # -- EDF+ --------------------------------------------------------------------------------
 
 
-def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int, int]]:
-    """Whole-second [start, end) stretches of continuous pleth; without any pleth, the
-    numerics' whole span."""
-    if not blocks:
-        if not numerics:
-            return []
-        first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
-        return [(math.floor(first), math.floor(last) + 1)]
-    spans: list[list[float]] = []
+def _finite_runs(blocks: list[WaveBlock]) -> list[tuple[float, float]]:
+    """Time spans holding samples (NaN is the pipeline's mark for silence). A sample's
+    time is the end of its frame, so sample i of a block covers (t_i - 1/rate, t_i]."""
+    runs = []
     for block in sorted(blocks, key=lambda b: b.t0):
-        # A sample's time is the end of its frame: the block covers (t0 - 1/rate, t_end - 1/rate].
-        a, b = block.t0 - 1.0 / block.rate_hz, block.t_end - 1.0 / block.rate_hz
+        finite = np.isfinite(block.samples).astype(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], finite, [0]))))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            runs.append(
+                (block.t0 + (start - 1) / block.rate_hz, block.t0 + (end - 1) / block.rate_hz)
+            )
+    return runs
+
+
+def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int, int]]:
+    """Whole-second [start, end) stretches of pleth with no silence over EDF_GAP_S;
+    without any pleth, the numerics' whole span."""
+    spans: list[list[float]] = []
+    for a, b in _finite_runs(blocks):
         if spans and a - spans[-1][1] <= EDF_GAP_S:
             spans[-1][1] = max(spans[-1][1], b)
         else:
             spans.append([a, b])
+    if not spans:
+        if not numerics:
+            return []
+        first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
+        return [(math.floor(first), math.floor(last) + 1)]
     return [
         (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
     ]
@@ -166,6 +187,7 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     if rate and abs(rate - round(rate)) > 1e-9:
         raise ExportError(f"pleth rate {rate} Hz is not a whole number of samples a second")
     notes = annotations(reader)
+    patient = patient_id(reader)
     start = wall_start(reader)
     paths = (
         [out]
@@ -195,6 +217,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
         try:
             writer.setStartdatetime((start + timedelta(seconds=s0)).replace(tzinfo=None))
             writer.setEquipment("vitalmon")
+            if patient:
+                writer.setPatientCode("_".join(patient.split())[:40])
             writer.setRecordingAdditional(str(reader.meta.get("session_id", ""))[:60])
             writer.setSignalHeaders(headers)
             writer.writeSamples(signals)
@@ -244,6 +268,11 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     numerics = reader.records("numerics")
     notes = annotations(reader)
     keys = numeric_keys(numerics)
+    comments = [f"vitalmon session {reader.meta.get('session_id', '')}"]
+    if patient_id(reader):
+        comments.append(f"patient {patient_id(reader)}")
+    if not blocks and not keys:
+        raise ExportError(f"'{reader.path}' holds no data to export")
     folder.mkdir(parents=True, exist_ok=True)  # only once everything has been read
     start = wall_start(reader).replace(tzinfo=None)
     seconds = math.ceil(max(reader.duration_s(), 1.0))
@@ -260,6 +289,7 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
             fmt=["16"],
             adc_gain=_gains(wave),
             baseline=[0],
+            comments=comments,
             base_datetime=start,
             write_dir=str(folder),
         )

@@ -22,19 +22,15 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-
 from drivers.errors import VitalmonError
-from drivers.registry import get_protocol, make_decoder
 from monitor.commands import CommandError
 from monitor.pipeline import AcquisitionPipeline
 from monitor.recording.store import Record, SessionFileError, SessionWriter, WaveBlock
+from monitor.recording.waves import BlockBuilder, WaveSlice, taps_for
 from monitor.sources import Chunk
 
 COMMIT_INTERVAL_S = 0.5
 QUEUE_SIZE = 50_000
-WAVE_BLOCK_MAX_S = 60.0
-WAVE_GAP_S = 0.25  # a jump in sample time beyond this starts a new block
 _STOP = object()
 
 
@@ -78,53 +74,6 @@ def _limits_snapshot(pipeline: AcquisitionPipeline) -> dict[str, object] | None:
     return out
 
 
-class _WaveCollector:
-    """Decodes one oximeter channel's bytes a second time, on the writer thread, into
-    pleth blocks (the pipeline's ring buffer belongs to the pipeline thread)."""
-
-    def __init__(self, channel: str, protocol: str) -> None:
-        self.channel = channel
-        self._decoder = make_decoder(protocol)
-        self.rate_hz: float = self._decoder.sample_rate_hz
-        self._t0: float | None = None
-        self._parts: list[np.ndarray] = []
-        self._count = 0
-
-    def feed(self, data: bytes, t: float) -> list[WaveBlock]:
-        batch = self._decoder.feed(data)
-        n = len(batch)
-        if n == 0:
-            return []
-        done: list[WaveBlock] = []
-        first_t = t - (n - 1) / self.rate_hz
-        expected = None if self._t0 is None else self._t0 + self._count / self.rate_hz
-        if expected is not None and abs(first_t - expected) > WAVE_GAP_S:
-            done.extend(self.flush())
-        if self._t0 is None:
-            self._t0 = first_t
-        self._parts.append(np.asarray(batch.pleth, dtype=np.float32))
-        self._count += n
-        if self._count >= WAVE_BLOCK_MAX_S * self.rate_hz:
-            done.extend(self.flush(keep_going=True))
-        return done
-
-    def reset(self) -> list[WaveBlock]:
-        """The link dropped: the decoder starts afresh, the next sample starts a block."""
-        self._decoder.reset()
-        return self.flush()
-
-    def flush(self, keep_going: bool = False) -> list[WaveBlock]:
-        if self._t0 is None or not self._parts:
-            return []
-        block = WaveBlock(
-            self.channel, "pleth", self._t0, self.rate_hz, np.concatenate(self._parts)
-        )
-        self._parts = []
-        self._t0 = block.t_end if keep_going else None
-        self._count = 0
-        return [block]
-
-
 class SessionRecorder:
     """Listens to a pipeline and writes its session file on a thread of its own."""
 
@@ -153,11 +102,8 @@ class SessionRecorder:
         if limits is not None:
             meta["limits"] = limits
         self._writer: SessionWriter | None = SessionWriter(self.path, meta)  # raises at once
-        self._waves = {
-            name: _WaveCollector(name, ch.protocol)
-            for name, ch in pipeline.channels.items()
-            if get_protocol(ch.protocol).kind == "oximeter"
-        }
+        self._taps = taps_for(dict(pipeline.channels))
+        self._builders: dict[tuple[str, str], BlockBuilder] = {}
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_SIZE)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._closing = False
@@ -170,7 +116,15 @@ class SessionRecorder:
     # -- pipeline thread: never waits on the disk (live sources) ---------------------
 
     def _on_chunk(self, chunk: Chunk) -> None:
+        self._take_waves()
         self._put(chunk)
+
+    def _take_waves(self) -> None:
+        """Samples the previous chunk added, stamped with its data time (pipeline thread)."""
+        for tap in self._taps:
+            piece = tap.take(self._pipeline.t)
+            if piece is not None:
+                self._put(piece)
 
     def _on_record(self, record: Record) -> None:
         self._put(dict(record))
@@ -181,7 +135,7 @@ class SessionRecorder:
         if not self._live:
             # Simulated or replayed: waiting loses nothing. The timeout only guards
             # against a writer thread that died.
-            while self.failed is None:
+            while self.failed is None and self._thread.is_alive():
                 try:
                     self._queue.put(item, timeout=0.5)
                     return
@@ -219,7 +173,8 @@ class SessionRecorder:
                 elif isinstance(item, Chunk):
                     chunk_seq += 1
                     chunks.append((chunk_seq, item))
-                    waves.extend(self._collect_wave(item))
+                elif isinstance(item, WaveSlice):
+                    waves.extend(self._builder(item).add(item))
                 else:
                     records.append((record_seq, chunk_seq, item))  # type: ignore[arg-type]
                     record_seq += 1
@@ -229,8 +184,8 @@ class SessionRecorder:
             now = time.monotonic()
             commit = stopping or now - last_commit >= COMMIT_INTERVAL_S
             if commit:
-                for collector in self._waves.values():
-                    waves.extend(collector.flush(keep_going=True))
+                for builder in self._builders.values():
+                    waves.extend(builder.flush(keep_going=True))
             if chunks or records or waves or commit:
                 self._write(chunks, records, waves, commit)
                 if commit:
@@ -238,13 +193,11 @@ class SessionRecorder:
                 chunks, records, waves = [], [], []
         self._finish()
 
-    def _collect_wave(self, chunk: Chunk) -> list[WaveBlock]:
-        collector = self._waves.get(chunk.channel)
-        if collector is None:
-            return []
-        if chunk.link is not None:
-            return collector.reset()
-        return collector.feed(chunk.data, chunk.t) if chunk.data else []
+    def _builder(self, piece: WaveSlice) -> BlockBuilder:
+        key = (piece.channel, piece.signal)
+        if key not in self._builders:
+            self._builders[key] = BlockBuilder(piece.channel, piece.signal, piece.rate_hz)
+        return self._builders[key]
 
     def _write(
         self,
@@ -266,8 +219,10 @@ class SessionRecorder:
                 writer.add_wave(block)
             if commit:
                 writer.commit()
-        except (sqlite3.Error, OSError, SessionFileError, ValueError) as exc:
+        except (sqlite3.Error, OSError, SessionFileError) as exc:
             self._fail(str(exc))
+        except Exception as exc:  # e.g. a record that is not JSON: still never stop monitoring
+            self._fail(f"{type(exc).__name__}: {exc}")
 
     def _finish(self) -> None:
         writer, self._writer = self._writer, None
@@ -302,6 +257,7 @@ class SessionRecorder:
         """Write what is queued, commit, and leave a finished file."""
         if self._closing:
             return
+        self._take_waves()  # what the last chunk added (the pipeline has stopped)
         self._closing = True
         while True:
             try:

@@ -60,6 +60,11 @@ def _dur(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
+def _dash(value: object) -> object:
+    """A missing value is shown as a dash, never as 'None'."""
+    return "-" if value is None else value
+
+
 def _table(rows: list[list[object]], widths: list[float] | None = None) -> Table:
     cells = [[Paragraph(str(c), SMALL) for c in row] for row in rows]
     table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
@@ -335,16 +340,10 @@ def _nibp_table(s: Summary) -> list[Flowable]:
         return [*out, _none("no NIBP reading was taken")]
     rows: list[list[object]] = [["Time", "Sys", "Dia", "MAP", "Pulse", "Status"]]
     for r in s.nibp:
-        rows.append(
-            [
-                _clock(s, float(r["t"])),
-                r.get("sys", "-"),
-                r.get("dia", "-"),  # type: ignore[arg-type]
-                r.get("map", "-"),
-                r.get("pr", "-"),
-                r.get("status") or describe(r, ("type", "t", "wall", "sys", "dia", "map", "pr")),
-            ]
-        )
+        values = [_dash(r.get(key)) for key in ("sys", "dia", "map", "pr")]
+        extra = describe(r, ("type", "t", "wall", "sys", "dia", "map", "pr", "status"))
+        status = ", ".join(str(x) for x in (r.get("status"), extra) if x) or "-"
+        rows.append([_clock(s, float(r["t"])), *values, status])  # type: ignore[arg-type]
     return [*out, _table(rows, [3 * cm, 2 * cm, 2 * cm, 2 * cm, 2 * cm, 6 * cm])]
 
 
@@ -363,6 +362,29 @@ def _alarms(s: Summary) -> list[Flowable]:
         duration = _dur(e.duration_s) if e.end_t is not None else "still active at end"
         rows.append([e.alarm_id, e.priority, _clock(s, e.onset_t), duration, response, e.message])
     return [*out, _table(rows, [4.4 * cm, 1.5 * cm, 1.7 * cm, 2.3 * cm, 3.6 * cm, 3.5 * cm])]
+
+
+ALARM_SETTING_COMMANDS = (
+    "acknowledge",
+    "pause_audio",
+    "pause_alarms",
+    "set_limit",
+    "restore_preset",
+)
+
+
+def _alarm_settings(s: Summary) -> list[Flowable]:
+    """The alarm log's other half: acknowledgements, pauses and limit changes."""
+    out: list[Flowable] = [Paragraph("Alarm acknowledgements, pauses and limit changes", H2)]
+    rows: list[list[object]] = [["Time", "Action", "Details"]]
+    for c in s.commands:
+        if c.get("name") in ALARM_SETTING_COMMANDS:
+            args = dict(c.get("args") or {})  # type: ignore[call-overload]
+            details = ", ".join(f"{k}={v}" for k, v in args.items()) or "-"
+            rows.append([_clock(s, float(c["t"])), c["name"], details])  # type: ignore[arg-type]
+    if len(rows) == 1:
+        return [*out, _none("none")]
+    return [*out, _table(rows, [3 * cm, 4 * cm, 10 * cm])]
 
 
 def _events(s: Summary) -> list[Flowable]:
@@ -413,7 +435,8 @@ def build_story(s: Summary, path: Path) -> list[Flowable]:
             SMALL,
         )
     )
-    story += [*_limits(s), *_nibp_table(s), *_alarms(s), *_events(s), *_discharge(s)]
+    story += [*_limits(s), *_nibp_table(s), *_alarms(s), *_alarm_settings(s), *_events(s)]
+    story += _discharge(s)
     return story
 
 

@@ -252,10 +252,12 @@ class SessionReader:
     def _open_copy(self) -> sqlite3.Connection:
         self._tmp = tempfile.mkdtemp(prefix="vitalmon-read-")
         copy = Path(self._tmp) / "session.sqlite"
-        shutil.copyfile(self.path, copy)
+        # The log first: if a live recorder checkpoints between the two copies, the
+        # database copy already holds every page the older log copy replays.
         wal = Path(f"{self.path}-wal")
         if wal.exists():
             shutil.copyfile(wal, f"{copy}-wal")
+        shutil.copyfile(self.path, copy)
         return sqlite3.connect(copy, check_same_thread=False)
 
     def _check(self) -> None:
@@ -394,6 +396,14 @@ def table_counts(reader: SessionReader) -> dict[str, int]:
     return {n: next(reader._query(f"SELECT count(*) FROM {n}"))[0] for n in names}
 
 
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def reading_to_write(session: str | os.PathLike[str], out: Path) -> Iterator[SessionReader]:
     """Open a session to write something from it (export, report): never onto the session
@@ -401,6 +411,8 @@ def reading_to_write(session: str | os.PathLike[str], out: Path) -> Iterator[Ses
     with SessionReader(session) as reader:
         if out.resolve() == reader.path.resolve():
             raise SessionFileError("--out names the session file itself")
+        if _is_sqlite(out):
+            raise SessionFileError(f"'{out}' is an SQLite file (a recording?); not overwriting it")
         try:
             yield reader
         except OSError as exc:

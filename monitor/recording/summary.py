@@ -106,9 +106,7 @@ def _number(value: object) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def _limit_uses(
-    meta: dict[str, object], commands: list[Record], duration_s: float
-) -> list[LimitUse]:
+def _limit_uses(meta: dict[str, object], commands: list[Record]) -> list[LimitUse]:
     recorded = meta.get("limits") if isinstance(meta.get("limits"), dict) else {}
     uses = []
     for rule in default_rules():
@@ -330,7 +328,7 @@ def summarize(reader: SessionReader) -> Summary:
         setup=setup,
         phases=_phases(commands, events, duration),
         doses=_doses(setup, events),
-        limits=_limit_uses(meta, commands, duration),
+        limits=_limit_uses(meta, commands),
     )
     for use in s.limits:
         _count_beyond(use, numerics, nibp)
