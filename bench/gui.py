@@ -175,7 +175,8 @@ def main() -> None:
     print(
         f"  GUI thread's own CPU per frame: median {r['frame_cpu_median_ms']:.2f} ms, p99 "
         f"{r['frame_cpu_p99_ms']:.2f} ms; {r['over_budget_frames']} of {r['frames']} frames "
-        f"took over {FRAME_BUDGET_MS:g} ms of wall time (waiting for the pipeline thread's GIL)"
+        f"took over {FRAME_BUDGET_MS:g} ms of wall time"
+        " (the rest is waiting: other threads holding the GIL, a busy machine)"
     )
     print(
         f"  CPU of the monitor process: {r['cpu_percent']:.1f} % of one "

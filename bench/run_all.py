@@ -12,6 +12,7 @@ SCRIPTS = [
     "decode.py",
     "suntech_decode.py",
     "replay.py",
+    "alarms.py",
     "gui.py",
     "killrecorder.py",
     "soak.py",

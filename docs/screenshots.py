@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -17,16 +18,17 @@ sys.path.insert(0, str(DOCS.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TZ", "UTC")
 
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
-from monitor.sources import SimulatorSource
-from monitor.ui.app import make_app
-from monitor.ui.main_window import MonitorWindow
-from monitor.ui.sound import SilentSink
-from monitor.ui.trends_window import TrendsWindow
-from simulator.devices import SimulatedBedside
-from simulator.scenario import load_scenario
+from monitor.pipeline import AcquisitionPipeline, PipelineRunner  # noqa: E402
+from monitor.sources import SimulatorSource  # noqa: E402
+from monitor.ui.app import make_app  # noqa: E402
+from monitor.ui.main_window import MonitorWindow  # noqa: E402
+from monitor.ui.sound import SilentSink  # noqa: E402
+from monitor.ui.trends_window import TrendsWindow  # noqa: E402
+from simulator.devices import SimulatedBedside  # noqa: E402
+from simulator.scenario import load_scenario  # noqa: E402
 
 SIZE = (1366, 768)
+WALL_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # fixed clock: the same images every run
 FINE_STEP_S = 0.04  # the step a live run uses: whole sweeps, no gaps between chunks
 
 Schedule = list[tuple[float, str, dict[str, object]]]
@@ -44,7 +46,7 @@ SETUP: Schedule = [
 def run(scenario: str, seconds: float, schedule: Schedule) -> AcquisitionPipeline:
     source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
     source.step_s = FINE_STEP_S
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = AcquisitionPipeline(source.protocols, wall_start=WALL_START)
     for at, name, args in schedule:
         pipeline.commands.schedule(at, name, **args)
     PipelineRunner(source, pipeline, duration_s=seconds).run()

@@ -99,7 +99,7 @@ def alarm_bar_view(
     lit = True if (top.acknowledged or signal is None) else signal.lit(now_s)
     others = len(alarms) - 1
     if not icon and top.acknowledged:
-        icon = "acknowledged"
+        icon, inactivation_text = "acknowledged", "Acknowledged"
     return AlarmBarView(
         message=top.message or top.id,
         priority=top.priority,
@@ -170,3 +170,20 @@ def limits_text(tile: str, limits: Mapping[str, LimitLike]) -> str:
         if pieces:
             parts.append(" ".join([label, *pieces]).strip())
     return "  ".join(parts)
+
+
+def alarm_list_lines(alarms: Sequence[ActiveAlarmLike], t: float) -> list[str]:
+    """Every alarm on screen, one line each, for the list behind the bar's "+N more"."""
+    lines = []
+    for alarm in alarms:
+        state = []
+        if alarm.acknowledged:
+            state.append("acknowledged")
+        if not alarm.condition_active:
+            state.append("condition ended")
+        extra = f" ({', '.join(state)})" if state else ""
+        lines.append(
+            f"{alarm.priority.upper():6}  {alarm.message or alarm.id}  ·  "
+            f"{countdown(max(0.0, t - alarm.onset_t))} ago{extra}"
+        )
+    return lines

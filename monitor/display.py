@@ -65,6 +65,18 @@ class TileText:
     state: ValueState
 
 
+def reading_from_record(record: dict[str, object], key: str) -> NumericReading:
+    """A value of a `numerics` record with its `<key>_state` ("valid" when none is given)."""
+    value = record.get(key)
+    if value is None:
+        return NumericReading(None, ValueState.MISSING)
+    try:
+        state = ValueState(record.get(f"{key}_state", "valid"))
+    except ValueError:
+        state = ValueState.VALID
+    return NumericReading(float(value), state)  # type: ignore[arg-type]
+
+
 def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:
     """Dashes when missing; the held number (greyed by the GUI) when stale."""
     if reading.value is None or reading.state is ValueState.MISSING:
@@ -95,4 +107,6 @@ def font_sizes(width: int, height: int) -> FontSizes:
     def px(base: float) -> int:
         return max(8, round(base * scale))
 
-    return FontSizes(px(96), px(56), px(20), px(16), px(30), px(17), max(2, round(2 * scale)))
+    return FontSizes(
+        px(96), px(56), px(20), px(16), px(30), px(17), min(3, max(2, round(2 * scale)))
+    )

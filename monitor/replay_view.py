@@ -1,11 +1,13 @@
-"""The replay timeline (no Qt): where the recorded alarms and events sit, and the
-speeds offered. Marks come from the session file's decoded layer, so the whole
-session is marked before the replay reaches it."""
+"""The replay timeline (no Qt): how the recorded alarms and events are marked, and the
+speeds offered. The marks themselves come from the recording (ReplayController.
+timeline_marks, read from the session file's decoded layer), so the whole session is
+marked before the replay reaches it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from monitor.alarm_signals import load_alarm_signals
 from monitor.session_view import running_time
@@ -15,39 +17,39 @@ REPLAY_SPEEDS: tuple[float | None, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
 EVENT_COLOUR = "#e8e8e8"
 
 
+class MarkLike(Protocol):
+    """monitor.recording.replay.TimelineMark: an alarm onset or an event of a recording."""
+
+    t: float
+    kind: str  # "alarm" | "event"
+    label: str
+    priority: str | None
+
+
 @dataclass(frozen=True, slots=True)
-class TimelineMark:
+class MarkView:
     t: float
     colour: str
     label: str
-    kind: str  # "alarm" | "event"
+    kind: str
 
 
 def speed_label(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}x"
 
 
-def timeline_marks(
-    alarms: Iterable[Mapping[str, object]], events: Iterable[Mapping[str, object]]
-) -> list[TimelineMark]:
-    """An alarm onset in its priority colour; a session event (not link chatter) in white."""
+def mark_views(marks: Iterable[MarkLike]) -> list[MarkView]:
+    """An alarm onset in its priority's colour; a session event in white."""
     colours = {p: v.colour for p, v in load_alarm_signals().visual.items()}
-    marks = [
-        TimelineMark(
-            float(a["t"]),
-            colours.get(str(a.get("priority")), EVENT_COLOUR),  # type: ignore[arg-type]
-            str(a.get("id", "")),
-            "alarm",
+    return [
+        MarkView(
+            m.t,
+            colours.get(m.priority or "", EVENT_COLOUR) if m.kind == "alarm" else EVENT_COLOUR,
+            m.label,
+            m.kind,
         )
-        for a in alarms
-        if a.get("state") == "onset"
+        for m in marks
     ]
-    marks += [
-        TimelineMark(float(e["t"]), EVENT_COLOUR, str(e.get("kind", "")), "event")  # type: ignore[arg-type]
-        for e in events
-        if e.get("kind") != "link"
-    ]
-    return sorted(marks, key=lambda m: m.t)
 
 
 def position_text(t: float, duration_s: float) -> str:

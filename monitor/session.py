@@ -9,6 +9,7 @@ the report reads them. Baseline-relative alarm limits (NIBP_SYS_RISE) read
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -82,7 +83,10 @@ def _mean(values: list[float]) -> float | None:
 
 
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A real, finite number, else None (JSON allows NaN and Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 class SessionModel:
@@ -192,7 +196,7 @@ class SessionModel:
 
     def mark_event(self, args: Mapping[str, object], t: float) -> None:
         kind = args.get("kind")
-        if kind not in EVENT_FIELDS:
+        if not isinstance(kind, str) or kind not in EVENT_FIELDS:
             raise CommandError(f"mark_event: kind must be one of {', '.join(EVENT_FIELDS)}")
         required, optional = EVENT_FIELDS[str(kind)]
         fields = {k: v for k, v in args.items() if k != "kind"}
@@ -209,9 +213,10 @@ class SessionModel:
         if kind == "adverse_effect" and fields["effect"] not in ADVERSE_EFFECTS:
             raise CommandError(f"mark_event: effect must be one of {', '.join(ADVERSE_EFFECTS)}")
         if kind == "aldrete":
-            score = fields["score"]
-            if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
+            score = _number(fields["score"])
+            if score is None or not score.is_integer() or not 0 <= score <= 10:
                 raise CommandError("mark_event aldrete: score must be a whole number 0-10")
+            fields["score"] = int(score)
         with self._lock:
             self.t = max(self.t, t)
             self._apply_event(str(kind), fields, t)
@@ -238,7 +243,7 @@ class SessionModel:
 
     def set_phase(self, args: Mapping[str, object], t: float) -> None:
         phase = args.get("phase")
-        if phase not in PHASES:
+        if not isinstance(phase, str) or phase not in PHASES:
             raise CommandError(f"set_phase: phase must be one of {', '.join(PHASES)}")
         with self._lock:
             self.t = max(self.t, t)

@@ -14,7 +14,8 @@ LINK_WORDS: dict[str, str] = {
     "garbage": "unreadable data — wrong device or speed?",
 }
 DEVICE_NAMES: dict[str, str] = {"oximeter": "SpO₂", "nibp": "NIBP", "resp": "Resp"}
-LINK_OK = frozenset({"up", "receiving"})
+LINK_OK = frozenset({"up", "receiving", "ready"})
+OK_MARK = "✓"
 
 
 def running_time(seconds: float) -> str:
@@ -68,16 +69,27 @@ class LinkView:
 
     @property
     def text(self) -> str:
-        return f"{self.device}: {self.words}"
+        """A tick while all is well (the strip stays short); what is wrong, in words, if not."""
+        return f"{self.device} {OK_MARK}" if self.ok else f"{self.device}: {self.words}"
 
 
-def link_view(channel: str, state: str | None, has_data: bool) -> LinkView:
-    """`state` is the last link event (None if the source never reported one)."""
-    if state is None:
-        state = "receiving" if has_data else "waiting"
-    words = LINK_WORDS.get(state) or {"receiving": "receiving", "waiting": "waiting for data"}.get(
-        state, state
-    )
+def link_view(
+    channel: str, state: str | None, has_data: bool, answering: bool | None = None
+) -> LinkView:
+    """`state` is the last link event (None if the source never reported one).
+
+    `answering` is for command/response devices (NIBP), which send nothing until asked:
+    None for streaming devices, else whether the module answers its commands.
+    """
+    if state is None or state == "up":
+        if answering is not None:
+            state = "ready" if answering else "silent"
+        elif state is None:
+            state = "receiving" if has_data else "waiting"
+    extra = {"receiving": "receiving", "waiting": "waiting for data", "ready": "ready"}
+    words = LINK_WORDS.get(state) or extra.get(state, state)
+    if state == "silent" and answering is False:
+        words = "not answering"
     return LinkView(DEVICE_NAMES.get(channel, channel), words, state in LINK_OK)
 
 

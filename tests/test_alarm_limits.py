@@ -76,6 +76,8 @@ def test_an_unchanged_setting_is_not_logged() -> None:
         ({"alarm_id": "NOPE", "threshold": 1}, "unknown alarm_id 'NOPE'"),
         ({"threshold": 1}, "unknown alarm_id None"),
         ({"alarm_id": "PR_HIGH", "threshold": "high"}, "threshold must be a number"),
+        ({"alarm_id": "PR_HIGH", "threshold": float("nan")}, "threshold must be a number"),
+        ({"alarm_id": "PR_HIGH", "delay_s": float("inf")}, "delay_s must be"),
         ({"alarm_id": "PR_HIGH", "delay_s": -1}, "delay_s must be"),
         ({"alarm_id": "PR_HIGH", "enabled": "no"}, "enabled must be"),
         ({"alarm_id": "PR_HIGH", "priority": "low"}, "unknown argument 'priority'"),

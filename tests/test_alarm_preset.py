@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.alarms import PresetError, builtin_presets, load_preset
+from monitor.alarms import PresetError, builtin_presets, load_preset, load_preset_text
 
 # id: (kind, priority, delay_s, compare, threshold) as CLINICAL.md states them
 CLINICAL = {
@@ -56,6 +56,18 @@ def test_default_preset_timing_numbers() -> None:
     assert alarms["OXIMETER_COMM_LOST"].number("silence_s") == 10
     assert alarms["NIBP_STALE"].number("stale_s") == 3600
     assert alarms["RR_LOW_CRITICAL"].number("apnea_s") == 30
+    hysteresis = {i: s.extra["hysteresis"] for i, s in alarms.items() if "hysteresis" in s.extra}
+    assert hysteresis == {
+        "SPO2_LOW": 1,
+        "SPO2_LOW_CRITICAL": 1,
+        "PR_HIGH": 2,
+        "PR_HIGH_CRITICAL": 2,
+        "PR_LOW": 2,
+        "PR_LOW_CRITICAL": 2,
+        "RR_HIGH": 1,
+        "RR_LOW": 1,
+        "RR_LOW_CRITICAL": 1,
+    }
     assert preset.behaviour.audio_pause_s == 120
     assert preset.satseconds.mode == "delay"
     assert preset.satseconds.setting == 25
@@ -123,3 +135,15 @@ def test_bad_presets_name_the_problem(tmp_path, text: str, needle: str) -> None:
 def test_unknown_builtin_preset() -> None:
     with pytest.raises(PresetError, match="unknown alarm preset 'nope'"):
         load_preset("nope")
+
+
+def test_a_preset_reloads_from_its_own_text() -> None:
+    """A recording keeps `Preset.text`; replay gets the very same preset back."""
+    for name in builtin_presets():
+        preset = load_preset(name)
+        again = load_preset_text(preset.text)
+        assert (again.name, again.alarms, again.satseconds) == (
+            preset.name,
+            preset.alarms,
+            preset.satseconds,
+        )

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.display import DASHES, format_reading, sweep_layout, sweep_scale
+from monitor.display import (
+    DASHES,
+    format_reading,
+    reading_from_record,
+    sweep_layout,
+    sweep_scale,
+)
 from monitor.numerics import NumericReading, ValueState
 
 
@@ -35,3 +41,10 @@ def test_sweep_scale_changes_only_when_the_wave_leaves_or_shrinks() -> None:
     assert sweep_scale(np.array([0.0, 20.0]), first) is not None  # out of range
     assert sweep_scale(np.array([4.0, 5.0]), first) is not None  # fills under half
     assert sweep_scale(np.full(3, np.nan), first) is None  # a gap: keep
+
+
+def test_reading_from_a_numerics_record() -> None:
+    assert reading_from_record({"rr": None}, "rr").state is ValueState.MISSING
+    stale = reading_from_record({"rr": 12, "rr_state": "stale"}, "rr")
+    assert stale == NumericReading(12.0, ValueState.STALE)
+    assert reading_from_record({"rr": 12}, "rr").state is ValueState.VALID

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QPoint, Qt
 
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.recorder import SessionRecorder
@@ -56,6 +56,11 @@ def test_replay_screen_controls(qtbot, recording) -> None:
         assert controller.pipeline.t < 60
         window.refresh()
         assert bar.position.text().startswith("0:00:4")
+        window.show()
+        timeline = bar.timeline
+        x = round(timeline.width() * 90 / controller.duration_s)
+        qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=QPoint(x, timeline.height() // 2))
+        qtbot.waitUntil(lambda: controller.pipeline.t >= 88, timeout=5000)  # clicked ~90 s
     finally:
         controller.stop()
         window.timer.stop()

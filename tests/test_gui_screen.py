@@ -3,6 +3,7 @@ the sound path, the trend view, and fonts that scale with the window."""
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 
 from monitor.alarm_signals import load_alarm_signals
@@ -47,6 +48,9 @@ def test_medium_alarm_is_yellow_on_its_tile(qtbot) -> None:
     yellow = VISUAL["medium"].colour
     assert _fill(window.pr_tile) == yellow and _fill(window.alarm_bar) == yellow
     assert _fill(window.spo2_tile) == QColor(theme.PANEL).name()
+    qtbot.mouseClick(window.alarm_bar, Qt.MouseButton.LeftButton)  # the list of them all
+    lines = [a.text() for a in window.dialog.actions()]
+    assert len(lines) == len(ids) and lines[0].startswith("MEDIUM")
 
 
 def test_acknowledge_and_pause_show_on_the_bar(qtbot) -> None:
@@ -118,14 +122,15 @@ def test_missing_sound_device_raises_alarm_audio_failed(qtbot) -> None:
         {
             "id": "ALARM_AUDIO_FAILED",
             "active": True,
-            "message": "Alarm sound failed: no sound device — alarms are visual only",
+            "message": "no sound device",
         },
     ) in bed.commands()
     ids = [a.id for a in bed.pipeline.alarms.display_state().alarms]
     assert "ALARM_AUDIO_FAILED" in ids
     window._slow_due = 0
     window.refresh()
-    assert window.sound_label.text().startswith("Sound FAILED")
+    assert window.sound_label.text() == "Sound FAILED"
+    assert window.alarm_bar.message.text().endswith(": no sound device")
     assert "ALARM_AUDIO_FAILED" in [r.get("id") for r in bed.records if r["type"] == "alarm"]
 
 
@@ -143,6 +148,7 @@ def test_trend_view_shows_the_whole_session(qtbot) -> None:
     assert trends.curve_points("spo2.spo2") == seconds
     assert trends.curve_points("pr.pr") == seconds
     assert trends.curve_points("nibp.sys") == 1
+    assert trends.no_data["pi"].isVisible() and not trends.no_data["spo2"].isVisible()
     assert trends.event_count >= 2  # infusion start, note (and the phase change)
     assert ("spo2", 90.0) in [(k, v) for k, v, _ in _limits(trends)]
     t0, t1 = trends.x_range()
@@ -171,3 +177,19 @@ def test_fonts_follow_the_window_size(qtbot) -> None:
     window.resize(3840, 2160)
     qtbot.waitUntil(lambda: window.fonts.value_px > 2 * small, timeout=2000)
     assert f"font-size: {window.fonts.value_px}px" in window.spo2_tile.styleSheet()
+
+
+def test_make_sink_reports_a_missing_device_and_honours_silent(qtbot, monkeypatch) -> None:
+    from PyQt6.QtMultimedia import QMediaDevices
+
+    from monitor.ui.sound import QtToneSink, make_sink
+
+    monkeypatch.delenv("VITALMON_AUDIO", raising=False)
+    sink = make_sink()
+    if QMediaDevices.defaultAudioOutput().isNull():  # CI, containers: no sound device
+        assert isinstance(sink, FailedSink) and sink.problem == "no sound device"
+    else:
+        assert isinstance(sink, QtToneSink)
+    monkeypatch.setenv("VITALMON_AUDIO", "silent")
+    silent = make_sink()
+    assert isinstance(silent, SilentSink) and silent.ok and not silent.audible

@@ -86,11 +86,14 @@ def test_every_event_kind_of_clinical_md() -> None:
         {"kind": "rescue_drug", "drug": "midazolam", "dose_mg": 1},
         {"kind": "note", "text": "patient calm"},
         {"kind": "aldrete", "score": 9},
+        {"kind": "aldrete", "score": 10},
     ]
     for i, mark in enumerate(marks):
         bus.apply(Command("mark_event", mark), 10 + i)
     assert [{k: v for k, v in r.items() if k not in ("type", "t")} for r in records] == marks
-    assert session.last_aldrete == 9
+    assert session.last_aldrete == 10
+    bus.apply(Command("mark_event", {"kind": "aldrete", "score": 8.0}), 30)  # from a spin box
+    assert (records[-1]["score"], session.last_aldrete) == (8, 8)
 
 
 @pytest.mark.parametrize(
@@ -101,8 +104,10 @@ def test_every_event_kind_of_clinical_md() -> None:
         ({"kind": "note", "text": 5}, "'text' must be text"),
         ({"kind": "rate_change"}, "missing 'dose_mg_per_kg_h'"),
         ({"kind": "rate_change", "dose_mg_per_kg_h": -1}, "must be a number >= 0"),
+        ({"kind": "rate_change", "dose_mg_per_kg_h": float("nan")}, "must be a number >= 0"),
         ({"kind": "adverse_effect", "effect": "sneezing"}, "effect must be one of"),
         ({"kind": "aldrete", "score": 11}, "score must be a whole number 0-10"),
+        ({"kind": "aldrete", "score": 8.5}, "score must be a whole number 0-10"),
         ({"kind": "note", "text": "x", "colour": "red"}, "unknown field 'colour'"),
     ],
 )

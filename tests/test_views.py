@@ -19,7 +19,14 @@ from monitor.actions import (
     nibp_start_stop_command,
 )
 from monitor.alarm_signals import load_alarm_signals
-from monitor.alarm_view import alarm_bar_view, countdown, limits_text, tile_alarm, tile_alarm_view
+from monitor.alarm_view import (
+    alarm_bar_view,
+    alarm_list_lines,
+    countdown,
+    limits_text,
+    tile_alarm,
+    tile_alarm_view,
+)
 from monitor.display import font_sizes
 from monitor.nibp_view import NibpAge, nibp_tile_view
 from monitor.session_view import link_view, session_strip_view
@@ -67,7 +74,7 @@ def test_bar_shows_inactivation_icon_and_countdown_and_acknowledged_is_steady() 
     view = alarm_bar_view([Alarm("PR_HIGH", "medium")], "audio_paused", 101.2, now_s=0.0)
     assert view.icon == "audio_paused" and view.inactivation_text == "Audio paused 1:42"
     acked = alarm_bar_view([Alarm("X", "high", acknowledged=True)], "none", None, now_s=0.3)
-    assert acked.lit and acked.icon == "acknowledged"
+    assert acked.lit and acked.icon == "acknowledged" and acked.inactivation_text == "Acknowledged"
     none = alarm_bar_view([], "audio_off", None, 0.0)
     assert none.priority is None and none.inactivation_text == "Audio OFF"
     assert countdown(0.2) == "0:01" and countdown(120) == "2:00"
@@ -134,8 +141,10 @@ def test_session_strip_and_link_words() -> None:
     assert session_strip_view(None, None, None, None, None, 0).phase == "No session"
     assert link_view("oximeter", "down", True).text == "SpO₂: disconnected — check the cable"
     assert not link_view("oximeter", "down", True).ok
-    assert link_view("nibp", None, False).words == "waiting for data"
-    assert link_view("oximeter", None, True).ok
+    assert link_view("resp", None, False).text == "Resp: waiting for data"
+    assert link_view("oximeter", None, True).text == "SpO₂ ✓"
+    assert link_view("nibp", None, False, answering=True).text == "NIBP ✓"
+    assert link_view("nibp", "up", False, answering=False).text == "NIBP: not answering"
 
 
 def test_every_action_has_a_unique_shortcut() -> None:
@@ -189,3 +198,20 @@ def test_every_event_choice_is_one_the_session_accepts() -> None:
         given = set(args) - {"kind"}
         assert set(required) <= given, choice
         assert given <= set(required) | set(optional), choice
+
+
+def test_alarm_list_names_every_alarm_with_its_age_and_state() -> None:
+    alarms = [
+        Alarm(
+            "SPO2_LOW_CRITICAL",
+            "high",
+            message="SpO2 critically low",
+            onset_t=10,
+            condition_active=False,
+            acknowledged=True,
+        ),
+        Alarm("PR_HIGH", "medium", message="Pulse high", onset_t=70),
+    ]
+    lines = alarm_list_lines(alarms, t=100)
+    assert lines[0].startswith("HIGH") and "1:30 ago (acknowledged, condition ended)" in lines[0]
+    assert lines[1].endswith("Pulse high  ·  0:30 ago")

@@ -1,7 +1,14 @@
 """Alarms by IEC 60601-1-8: presets (TOML), rules, technical watches and the engine."""
 
 from monitor.alarms.engine import SYSTEM_ID, AlarmEngine
-from monitor.alarms.preset import DEFAULT_PRESET, Preset, PresetError, builtin_presets, load_preset
+from monitor.alarms.preset import (
+    DEFAULT_PRESET,
+    Preset,
+    PresetError,
+    builtin_presets,
+    load_preset,
+    load_preset_text,
+)
 from monitor.alarms.state import INACTIVATIONS, ActiveAlarm, AlarmDisplayState, LimitSetting
 
 __all__ = [
@@ -16,4 +23,5 @@ __all__ = [
     "PresetError",
     "builtin_presets",
     "load_preset",
+    "load_preset_text",
 ]

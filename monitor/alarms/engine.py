@@ -8,6 +8,7 @@ change it makes is an `alarm` record emitted through the pipeline and kept in
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -58,6 +59,13 @@ def _limits_from(preset: Preset) -> dict[str, LimitSetting]:
         )
         for spec in preset.alarms.values()
     }
+
+
+def _finite(value: object) -> float | None:
+    """A real, finite number from a command argument (JSON allows NaN and Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _fmt(value: object) -> str:
@@ -187,7 +195,7 @@ class AlarmEngine:
             if spec.id == "SPO2_LOW" and self._satseconds_on():
                 active = self._satseconds.update(value, threshold, t)
             else:
-                active = compare(spec, threshold, value)
+                active = compare(spec, threshold, value, holding=spec.id in self._pending)
             if "apnea_s" in spec.extra:  # only where a resp channel reports breaths
                 apnea = apnea_seconds(record)
                 active = active or (apnea is not None and apnea >= spec.number("apnea_s"))
@@ -199,6 +207,14 @@ class AlarmEngine:
         self._escalate(t)
 
     def _on_nibp(self, record: Mapping[str, object], t: float) -> None:
+        error = record.get("error")
+        if (
+            not nibp_ok(record)
+            and isinstance(error, str)
+            and error
+            and "NIBP_FAILED" in self._limits
+        ):
+            self._messages["NIBP_FAILED"] = f"{self.preset.alarms['NIBP_FAILED'].message}: {error}"
         for alarm_id, active in self._nibp.on_reading(record, t).items():
             self._condition(alarm_id, active, t)
         if not nibp_ok(record):
@@ -222,9 +238,8 @@ class AlarmEngine:
                 changes = self._nibp.on_link(state)
             else:
                 return
-        elif kind.startswith("nibp") and ("status" in record or "state" in record):
-            # The NIBP channel says `state` ("not_responding", "responding", ...).
-            changes = self._nibp.on_status(state)
+        elif kind == "nibp" and state:
+            changes = self._nibp.on_status(state)  # NIBP channel events (not_responding, ...)
         else:
             return
         for alarm_id, active in changes.items():
@@ -396,6 +411,8 @@ class AlarmEngine:
 
     def acknowledge(self, args: Mapping[str, object], t: float) -> None:
         wanted = args.get("id")
+        if wanted is not None and not isinstance(wanted, str):
+            raise CommandError("acknowledge: id must be an alarm id")
         with self._lock:
             self._advance(t)
             if wanted is not None and wanted not in self._alarms:
@@ -419,7 +436,7 @@ class AlarmEngine:
         if unknown:
             raise CommandError(f"pause_{what}: unknown argument '{sorted(unknown)[0]}'")
         duration = args.get("duration_s", default_s)
-        if isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0:
+        if _finite(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
             raise CommandError(f"pause_{what}: duration_s must be a number of seconds above 0")
         with self._lock:
             self._advance(t)
@@ -454,7 +471,7 @@ class AlarmEngine:
             value = args["threshold"]
             if old.threshold is None:
                 raise CommandError(f"set_limit: {alarm_id} has no threshold")
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if _finite(value) is None:
                 raise CommandError("set_limit: threshold must be a number")
             new = replace(new, threshold=float(value))
         if "enabled" in args:
@@ -463,7 +480,7 @@ class AlarmEngine:
             new = replace(new, enabled=args["enabled"])
         if "delay_s" in args:
             value = args["delay_s"]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            if _finite(value) is None or float(value) < 0:  # type: ignore[arg-type]
                 raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
             new = replace(new, delay_s=float(value))
         if "satseconds" in args:
@@ -505,6 +522,8 @@ class AlarmEngine:
     def restore_preset(self, args: Mapping[str, object], t: float) -> None:
         """Back to the preset's settings (or another preset's, `name`), each change logged."""
         name = args.get("name")
+        if name is not None and not isinstance(name, str):
+            raise CommandError("restore_preset: name must be a preset name or file")
         with self._lock:
             self._advance(t)
             preset = self.preset if name is None else load_preset(str(name))

@@ -22,7 +22,15 @@ NUMERIC_MEASURES = ("spo2", "pr", "rr")
 NIBP_MEASURES = ("nibp_sys", "nibp_dia", "nibp_map", "nibp_sys_rise")
 MEASURES = NUMERIC_MEASURES + NIBP_MEASURES
 # Per-rule timing numbers a technical (or special) rule may carry.
-EXTRA_KEYS = ("escalate_to", "escalate_after_s", "apnea_s", "silence_s", "stale_s", "raised_by")
+EXTRA_KEYS = (
+    "escalate_to",
+    "escalate_after_s",
+    "apnea_s",
+    "silence_s",
+    "stale_s",
+    "raised_by",
+    "hysteresis",
+)
 BASIC_KEYS = ("id", "kind", "priority", "delay_s", "message", "measure", "compare", "threshold")
 ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS))
 
@@ -85,6 +93,7 @@ class Preset:
     behaviour: Behaviour
     discharge: dict[str, float]
     source: str = ""
+    text: str = ""  # the TOML it was read from: a recording keeps it, replay reloads it
 
 
 def _presets_dir():
@@ -95,7 +104,7 @@ def builtin_presets() -> list[str]:
     return sorted(e.name[:-5] for e in _presets_dir().iterdir() if e.name.endswith(".toml"))
 
 
-def _read(name_or_path: str) -> tuple[dict, str]:
+def _read(name_or_path: str) -> tuple[dict, str, str]:
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         try:
@@ -109,8 +118,12 @@ def _read(name_or_path: str) -> tuple[dict, str]:
             names = ", ".join(builtin_presets())
             raise PresetError(f"unknown alarm preset '{name_or_path}' (built in: {names})")
         text, source = entry.read_text(encoding="utf-8"), entry.name
+    return _toml(text, source), source, text
+
+
+def _toml(text: str, source: str) -> dict:
     try:
-        return tomllib.loads(text), source
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"{source}: {exc}") from exc
 
@@ -122,7 +135,7 @@ def _merged(doc: dict, source: str, depth: int = 0) -> dict:
         return doc
     if depth > 4:
         raise PresetError(f"{source}: 'base' chain too deep")
-    base_doc, base_source = _read(str(base_name))
+    base_doc, base_source, _ = _read(str(base_name))
     base = _merged(base_doc, base_source, depth + 1)
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items() if k != "alarm"}
     for key, value in doc.items():
@@ -168,9 +181,10 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
     extra = {k: raw[k] for k in EXTRA_KEYS if k in raw}
     if "escalate_to" in extra:
         _one_of(where, "escalate_to", extra["escalate_to"], PRIORITIES)
-    for key in EXTRA_KEYS:
-        if key.endswith("_s") and key in extra:
-            _num(where, key, extra[key])
+    numbers = [k for k in extra if k.endswith("_s") or k == "hysteresis"]
+    for key in numbers:
+        if _num(where, key, extra[key]) < 0:
+            raise PresetError(f"{where}: '{key}' must not be negative")
     delay = _num(where, "delay_s", raw.get("delay_s", 0))
     if delay < 0:
         raise PresetError(f"{where}: 'delay_s' must not be negative")
@@ -196,7 +210,7 @@ def _section(doc: dict, name: str, source: str) -> dict:
     return value
 
 
-def parse_preset(doc: dict, source: str) -> Preset:
+def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
     doc = _merged(doc, source)
     name = doc.get("name")
     if not isinstance(name, str) or not name:
@@ -242,10 +256,16 @@ def parse_preset(doc: dict, source: str) -> Preset:
         behaviour=behaviour,
         discharge=discharge,
         source=source,
+        text=text,
     )
 
 
 def load_preset(name_or_path: str = DEFAULT_PRESET) -> Preset:
     """A bundled preset by name, or a user's TOML file by path."""
-    doc, source = _read(name_or_path)
-    return parse_preset(doc, source)
+    doc, source, text = _read(name_or_path)
+    return parse_preset(doc, source, text)
+
+
+def load_preset_text(text: str, source: str = "recorded preset") -> Preset:
+    """A preset from its TOML text (e.g. `Preset.text` as a recording kept it)."""
+    return parse_preset(_toml(text, source), source, text)

@@ -55,9 +55,14 @@ def nibp_value(
     return _number(record.get(NIBP_FIELDS[measure]))
 
 
-def compare(spec: AlarmSpec, threshold: float, value: float | None) -> bool:
+def compare(spec: AlarmSpec, threshold: float, value: float | None, holding: bool = False) -> bool:
+    """`value compare threshold`; while `holding` (the condition is already true) the
+    threshold moves by the rule's hysteresis, so the value must clear it by that much."""
     if value is None or spec.compare is None:
         return False
+    if holding:
+        margin = float(spec.extra.get("hysteresis", 0))  # type: ignore[arg-type]
+        threshold = threshold + margin if spec.compare in ("<", "<=") else threshold - margin
     return COMPARE[spec.compare](value, threshold)
 
 

@@ -75,12 +75,10 @@ class NibpWatch:
         self._link_lost = state in LINK_LOST
         return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
 
-    def on_status(self, status: str) -> dict[str, bool]:
-        """An NIBP status event from the NIBP channel (`not_responding` = no answer in 5 s)."""
-        if status == "not_responding":
-            self._not_responding = True
-        elif status in ("responding", "ok"):
-            self._not_responding = False  # the module answered again
+    def on_status(self, state: str) -> dict[str, bool]:
+        """An NIBP channel event: `not_responding` (no answer in 5 s) until `responding`."""
+        if state in ("not_responding", "responding"):
+            self._not_responding = state == "not_responding"
         return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
 
     def on_reading(self, record: Record, t: float) -> dict[str, bool]:

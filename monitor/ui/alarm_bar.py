@@ -5,6 +5,8 @@ and countdown. It paints an `AlarmBarView`; every rule is in monitor.alarm_view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PyQt6.QtCore import QPointF, QRectF, QSize
 from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
@@ -64,8 +66,11 @@ class InactivationIcon(QWidget):
 
 
 class AlarmBar(QFrame):
+    """Click (or tap) it for the list of every alarm on screen."""
+
     def __init__(self) -> None:
         super().__init__()
+        self.on_click: Callable[[], None] | None = None
         self.setObjectName("alarmbar")
         self.message = QLabel(NO_ALARM_TEXT)
         self.message.setObjectName("message")
@@ -87,6 +92,10 @@ class AlarmBar(QFrame):
         self.view: AlarmBarView | None = None
         self.fonts: FontSizes | None = None
         self._style_key: tuple | None = None
+
+    def mousePressEvent(self, event) -> None:
+        if self.on_click is not None:
+            self.on_click()
 
     @property
     def background(self) -> str:

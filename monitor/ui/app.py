@@ -9,21 +9,26 @@ from PyQt6.QtWidgets import QApplication
 from monitor.pipeline import PipelineRunner
 from monitor.ui.main_window import MonitorWindow
 
-# The acquisition threads (pipeline, serial readers) share the GIL with the GUI; a shorter
-# switch interval than CPython's 5 ms lets a display frame start sooner (bench/gui.py).
-GIL_SWITCH_INTERVAL_S = 0.001
-
 
 def make_app() -> QApplication:
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    """The one QApplication (the benchmark and the screenshots start it the same way)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("vitalmon")
     return app  # type: ignore[return-value]
 
 
+def fit_to_screen(window: MonitorWindow) -> None:
+    """Start at the reference 1366x768, or the whole screen when it is smaller."""
+    screen = window.screen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        window.resize(min(window.width(), area.width()), min(window.height(), area.height()))
+
+
 def run_gui(runner: PipelineRunner) -> int:
     app = make_app()
     window = MonitorWindow(runner.pipeline)
+    fit_to_screen(window)
     runner.start()
     window.show()
     try:
@@ -43,6 +48,7 @@ def run_replay_gui(path: str, speed: float | None) -> int:
     )
     window = MonitorWindow(controller.pipeline, replay=controller)
     window.setWindowTitle(f"vitalmon — replay of {path}")
+    fit_to_screen(window)
     controller.start()
     window.show()
     try:

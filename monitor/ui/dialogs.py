@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -44,8 +45,8 @@ DIALOG_STYLE = (
 
 # What each ask-for-a-value event needs: (prompt, decimals, minimum, maximum) or text.
 ASK_NUMBERS: dict[str, tuple[str, int, float, float]] = {
-    "dose_mg_per_kg_h": ("Dose (mg/kg/h)", 2, 0.0, 5.0),
-    "dose_mg": ("Bolus (mg)", 1, 0.0, 500.0),
+    "dose_mg_per_kg_h": ("Dose (mg/kg/h)", 2, 0.05, 5.0),
+    "dose_mg": ("Bolus (mg)", 1, 1.0, 500.0),
     "score": ("Modified Aldrete score (0-10)", 0, 0.0, 10.0),
 }
 
@@ -68,7 +69,11 @@ class LimitsDialog(QDialog):
         self.thresholds: dict[str, QDoubleSpinBox] = {}
         self.delays: dict[str, QDoubleSpinBox] = {}
         self.enabled: dict[str, QCheckBox] = {}
-        for row, (alarm_id, setting) in enumerate(sorted(self.limits.items())):
+        # Limits with a threshold first (what the nurse adjusts), then technical alarms.
+        rows = sorted(
+            self.limits.items(), key=lambda kv: (getattr(kv[1], "threshold", None) is None, kv[0])
+        )
+        for row, (alarm_id, setting) in enumerate(rows):
             self.table.setCellWidget(row, 0, QLabel(alarm_id))
             self.table.setCellWidget(row, 1, QLabel(str(getattr(setting, "priority", ""))))
             threshold = getattr(setting, "threshold", None)
@@ -86,6 +91,8 @@ class LimitsDialog(QDialog):
             satseconds = getattr(setting, "satseconds", None)
             if satseconds is not None:  # SpO2: SatSeconds replaces the plain delay
                 self.table.setCellWidget(row, 4, QLabel(f"SatSeconds {satseconds:g}"))
+            elif delay is not None and threshold is None:  # technical: fixed by the standard
+                self.table.setCellWidget(row, 4, QLabel(f"{delay:g}"))
             elif delay is not None:
                 dbox = QDoubleSpinBox()
                 dbox.setRange(0, 600)
@@ -99,7 +106,10 @@ class LimitsDialog(QDialog):
             check.setChecked(bool(getattr(setting, "enabled", True)))
             self.enabled[alarm_id] = check
             self.table.setCellWidget(row, 5, check)
-        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for column in range(len(self.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         note = QLabel(
             "A condition must hold for its whole delay before the alarm sounds. "
             "Every change is logged."
@@ -118,7 +128,7 @@ class LimitsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(note)
         layout.addWidget(buttons)
-        self.resize(760, 560)
+        self.resize(900, 620)
 
     def edits(self) -> dict[str, LimitEdit]:
         return {
@@ -143,8 +153,12 @@ class LimitsDialog(QDialog):
 class EventDialog(QDialog):
     """A grid of one-tap event buttons; those needing a value ask for it first."""
 
-    def __init__(self, send: Send, parent=None) -> None:
+    def __init__(
+        self, send: Send, parent=None, defaults: Mapping[str, float] | None = None
+    ) -> None:
+        """`defaults` pre-fill the values asked for (e.g. the running or planned dose)."""
         super().__init__(parent)
+        self.defaults = dict(defaults or {})
         self.setWindowTitle("Mark event")
         self.setStyleSheet(DIALOG_STYLE)
         self.send = send
@@ -156,12 +170,19 @@ class EventDialog(QDialog):
             button.clicked.connect(lambda _=False, c=choice: self.choose(c))
             grid.addWidget(button, i // columns, i % columns)
             self.buttons[choice.label] = button
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        last = len(EVENT_CHOICES)
+        grid.addWidget(cancel, last // columns, last % columns)
 
     def ask(self, choice: EventChoice) -> object:
         """The value a choice needs, from an input dialog (None if cancelled)."""
         if choice.ask in ASK_NUMBERS:
             prompt, decimals, low, high = ASK_NUMBERS[choice.ask]
-            value, ok = QInputDialog.getDouble(self, choice.label, prompt, 0.0, low, high, decimals)
+            start = self.defaults.get(choice.ask, low)
+            value, ok = QInputDialog.getDouble(
+                self, choice.label, prompt, start, low, high, decimals
+            )
             return value if ok else None
         text, ok = QInputDialog.getText(self, choice.label, choice.ask.capitalize() + ":")
         return text.strip() if ok and text.strip() else None

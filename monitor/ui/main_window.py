@@ -22,25 +22,27 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from drivers.types import OximeterFlag
+from drivers.types import NibpStatus, OximeterFlag
 from monitor.actions import ACTIONS, NIBP_INTERVALS, PHASES, next_phase, nibp_start_stop_command
 from monitor.alarm_view import (
     alarm_bar_view,
+    alarm_list_lines,
     countdown,
     limits_text,
     tile_alarm,
     tile_alarm_view,
 )
 from monitor.commands import CommandError
-from monitor.display import FontSizes, font_sizes, format_reading
+from monitor.display import FontSizes, font_sizes, format_reading, reading_from_record
 from monitor.nibp_view import nibp_tile_view
 from monitor.numerics import NumericReading, ValueState
 from monitor.pipeline import AcquisitionPipeline
-from monitor.replay_view import timeline_marks
+from monitor.replay_view import mark_views
 from monitor.session_view import clock_text, link_view, phase_label, session_strip_view
 from monitor.ui import theme
 from monitor.ui.alarm_bar import AlarmBar
@@ -54,22 +56,6 @@ DISPLAY_RATE_HZ = 30
 SLOW_REFRESH_S = 0.5  # limits, session strip and links change slowly
 REVIEW_ACTIONS = frozenset({"trends", "fullscreen"})  # what a replay still allows
 log = logging.getLogger("vitalmon.ui")
-
-
-def _reading(value: object, state: object) -> NumericReading:
-    if value is None:
-        return NumericReading(None, ValueState.MISSING)
-    try:
-        parsed = ValueState(state) if state is not None else ValueState.VALID
-    except ValueError:
-        parsed = ValueState.VALID
-    return NumericReading(float(value), parsed)  # type: ignore[arg-type]
-
-
-def replay_marks(replay) -> list:
-    """Alarm onsets and events of the whole recording, from its decoded layer."""
-    reader = replay.source.reader
-    return timeline_marks(reader.records("alarm"), reader.records("event"))
 
 
 class WavePanel(QFrame):
@@ -121,6 +107,7 @@ class MonitorWindow(QMainWindow):
         root.setContentsMargins(6, 6, 6, 6)
         root.setSpacing(6)
         self.alarm_bar = AlarmBar()
+        self.alarm_bar.on_click = self.show_alarm_list
         root.addWidget(self.alarm_bar)
 
         grid = QGridLayout()
@@ -168,9 +155,16 @@ class MonitorWindow(QMainWindow):
         self.phase_label = QLabel("")
         self.dose_label = QLabel("")
         self.link_labels: dict[str, QLabel] = {}
-        for widget in (self.patient_label, self.phase_label, self.dose_label):
-            strip.addWidget(widget)
-        strip.addStretch(1)
+        # Patient and dose texts vary in length: they share the free width by stretch and
+        # are cut rather than widen the window; the rest is short and keeps its width.
+        for widget, stretch in (
+            (self.patient_label, 3),
+            (self.phase_label, 0),
+            (self.dose_label, 4),
+        ):
+            if stretch:
+                widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            strip.addWidget(widget, stretch)
         for channel in pipeline.channels:
             label = QLabel("")
             self.link_labels[channel] = label
@@ -189,9 +183,11 @@ class MonitorWindow(QMainWindow):
             button = QPushButton(f"{action.label}\n{action.shortcut}")
             button.setToolTip(action.help)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            # equal shares of the width: eleven keys must fit 1366 px, never widen the window
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             slot = getattr(self, f"do_{action.name}")
             button.clicked.connect(lambda _=False, s=slot: s())
-            keys.addWidget(button)
+            keys.addWidget(button, 1)
             self.buttons[action.name] = button
             shortcut = QShortcut(QKeySequence(action.shortcut), self)
             shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -202,7 +198,7 @@ class MonitorWindow(QMainWindow):
         self.replay = replay
         self.replay_bar: ReplayBar | None = None
         if replay is not None:
-            self.replay_bar = ReplayBar(replay, replay_marks(replay))
+            self.replay_bar = ReplayBar(replay, mark_views(replay.timeline_marks()))
             root.addWidget(self.replay_bar)
             for name, button in self.buttons.items():
                 if name not in REVIEW_ACTIONS:
@@ -262,7 +258,12 @@ class MonitorWindow(QMainWindow):
         self.send("nibp_interval", minutes=minutes)
 
     def do_mark_event(self) -> None:
-        self._open(EventDialog(self.send, self))
+        session = getattr(self.pipeline, "session", None)
+        dose = getattr(session, "dose_mg_per_kg_h", None) or getattr(
+            session, "planned_dose_mg_per_kg_h", None
+        )
+        defaults = {"dose_mg_per_kg_h": dose} if dose else {}
+        self._open(EventDialog(self.send, self, defaults))
 
     def do_limits(self) -> None:
         alarms = getattr(self.pipeline, "alarms", None)
@@ -299,6 +300,19 @@ class MonitorWindow(QMainWindow):
             self.trends = TrendsWindow(self.pipeline)
         self.trends.show()
         self.trends.raise_()
+
+    def show_alarm_list(self) -> None:
+        """Every alarm on screen with its priority, age and state (behind "+N more")."""
+        alarms = getattr(self.pipeline, "alarms", None)
+        if alarms is None:
+            return
+        t = self.pipeline.t
+        menu = QMenu(self)
+        lines = alarm_list_lines(alarms.display_state(t).alarms, t) or ["No alarms"]
+        for line in lines:
+            menu.addAction(line).setEnabled(False)
+        self.dialog = menu
+        menu.popup(self.alarm_bar.mapToGlobal(self.alarm_bar.rect().bottomLeft()))
 
     def do_fullscreen(self) -> None:
         if self.isFullScreen():
@@ -362,6 +376,7 @@ class MonitorWindow(QMainWindow):
                 f" font-size: {button_px}px; padding: {round(button_px * 0.3)}px;"
                 f" font-family: '{theme.FONT_FAMILY}'; }}"
                 f"QPushButton:pressed {{ background: {theme.BUTTON_EDGE}; }}"
+                f"QPushButton:disabled {{ color: {theme.STALE}; background: {theme.PANEL}; }}"
             )
         self._slow_due = 0.0
 
@@ -393,6 +408,14 @@ class MonitorWindow(QMainWindow):
         )
         if self.buttons["pause_audio"].text() != pause_text:
             self.buttons["pause_audio"].setText(pause_text)
+        nibp = self.pipeline.channels.get("nibp")
+        nibp_text = (
+            "Stop NIBP\nF3"
+            if nibp_start_stop_command(getattr(nibp, "status", None)) == "nibp_stop"
+            else "Start NIBP\nF3"
+        )
+        if self.buttons["nibp_start_stop"].text() != nibp_text:
+            self.buttons["nibp_start_stop"].setText(nibp_text)
         self.sound.step(audio, alarms, now)
         self.pleth.refresh()
         if self.resp is not None:
@@ -427,7 +450,7 @@ class MonitorWindow(QMainWindow):
             reading = NumericReading(value, state)
         else:  # a source whose rate arrives only in the numerics record
             record = self.last_numerics
-            reading = _reading(record.get("rr"), record.get("rr_state"))
+            reading = reading_from_record(record, "rr")
         self.rr_tile.show_text(format_reading(reading))
 
     def _refresh_nibp(self, t: float) -> None:
@@ -468,24 +491,37 @@ class MonitorWindow(QMainWindow):
         _set_text(self.dose_label, view.dose)
         for channel, label in self.link_labels.items():
             link = link_view(
-                channel, self.pipeline.link_states.get(channel), self._has_data(channel)
+                channel,
+                self.pipeline.link_states.get(channel),
+                self._has_data(channel),
+                self._answering(channel),
             )
             colour = theme.OK_COLOUR if link.ok else theme.PROBLEM_COLOUR
             _set_text(label, link.text, f"color: {colour};")
         if self.replay is not None:
             _set_text(self.sound_label, "Replay: sound off", f"color: {theme.DIM_TEXT};")
-        elif self.sound.sink.ok:
-            _set_text(self.sound_label, "Sound: on", f"color: {theme.OK_COLOUR};")
+        elif self.sound.sink.ok and self.sound.sink.audible:
+            _set_text(self.sound_label, "Sound ✓", f"color: {theme.OK_COLOUR};")
+        elif self.sound.sink.ok:  # silent on purpose (VITALMON_AUDIO=silent)
+            _set_text(self.sound_label, "Sound: silent", f"color: {theme.DIM_TEXT};")
         else:
+            self.sound_label.setToolTip(f"{self.sound.sink.problem}: alarms are visual only")
             _set_text(
                 self.sound_label,
-                f"Sound FAILED ({self.sound.sink.problem}): visual alarms only",
+                "Sound FAILED",
                 f"color: {theme.FAILED_COLOUR}; font-weight: bold;",
             )
         if self.problem_text:
             self.statusBar().showMessage(self.problem_text, 8000)
             self.problem_text = ""
         _set_text(self.clock_label, clock_text(self.pipeline.wall_start, t))
+
+    def _answering(self, channel: str) -> bool | None:
+        """Command/response devices (NIBP): does the module answer? None for streams."""
+        status = getattr(self.pipeline.channels.get(channel), "status", None)
+        if not isinstance(status, NibpStatus):
+            return None
+        return status is not NibpStatus.NOT_RESPONDING
 
     def _has_data(self, channel: str) -> bool:
         obj = self.pipeline.channels.get(channel)

@@ -9,14 +9,14 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from monitor.replay_view import REPLAY_SPEEDS, TimelineMark, position_text, speed_label
+from monitor.replay_view import REPLAY_SPEEDS, MarkView, position_text, speed_label
 from monitor.ui import theme
 
 
 class Timeline(QWidget):
     """A track with coloured ticks (alarm onsets, events) and the play head; click to seek."""
 
-    def __init__(self, duration_s: float, marks: list[TimelineMark], seek: Callable[[float], None]):
+    def __init__(self, duration_s: float, marks: list[MarkView], seek: Callable[[float], None]):
         super().__init__()
         self.duration_s = max(1.0, duration_s)
         self.marks = marks
@@ -54,7 +54,7 @@ class Timeline(QWidget):
 class ReplayBar(QFrame):
     """Space plays/pauses, [ and ] change the speed; the timeline seeks."""
 
-    def __init__(self, controller, marks: list[TimelineMark]) -> None:
+    def __init__(self, controller, marks: list[MarkView]) -> None:
         super().__init__()
         self.controller = controller
         self.setObjectName("replaybar")

@@ -27,6 +27,7 @@ AUDIO_FAILED_ID = "ALARM_AUDIO_FAILED"
 
 class AlarmSink(Protocol):
     ok: bool  # False once the sound path is known to be broken
+    audible: bool  # False for the silent sink chosen on purpose
     problem: str  # why, in words
 
     def play(self, priority: str, pcm: bytes) -> None: ...
@@ -36,6 +37,8 @@ class AlarmSink(Protocol):
 
 class SilentSink:
     """Plays nothing on purpose (tests, CI); remembers what it was asked to play."""
+
+    audible = False
 
     def __init__(self) -> None:
         self.ok = True
@@ -60,6 +63,8 @@ class FailedSink(SilentSink):
 
 class QtToneSink(QObject):
     """16-bit mono PCM to the default audio output; a new pattern cuts the one playing."""
+
+    audible = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -138,9 +143,11 @@ class AlarmSound:
     def check(self) -> None:
         if not self.sink.ok and not self.reported:
             self.reported = True
-            message = f"Alarm sound failed: {self.sink.problem} — alarms are visual only"
-            log.error(message)
-            self._report("technical_alarm", id=AUDIO_FAILED_ID, active=True, message=message)
+            log.error("alarm sound failed: %s; alarms are visual only", self.sink.problem)
+            # the engine shows its own words for the alarm, followed by this detail
+            self._report(
+                "technical_alarm", id=AUDIO_FAILED_ID, active=True, message=self.sink.problem
+            )
 
     def step(
         self, audio_priority: str | None, alarms: Iterable[AlarmLike], now_s: float

@@ -39,6 +39,7 @@ class TrendsWindow(QWidget):
         self.graphics.setBackground(theme.BACKGROUND)
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.no_data: dict[str, pg.TextItem] = {}
         self.event_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self.limit_items: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._limits_key: tuple | None = None
@@ -49,6 +50,7 @@ class TrendsWindow(QWidget):
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
             plot.setLabel("left", spec.title, units=None, color=spec.series[0][1])
             plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.getAxis("left").setWidth(64)  # equal widths keep every time axis aligned
             plot.setYRange(*spec.y_range, padding=0.05)
             plot.setMouseEnabled(x=True, y=False)
             plot.setDownsampling(auto=True, mode="peak")
@@ -71,6 +73,10 @@ class TrendsWindow(QWidget):
                     item = plot.plot(pen=pg.mkPen(colour, width=2), connect="finite")
                 self.curves[f"{spec.key}.{series}"] = item
             self.plots[spec.key] = plot
+            note = pg.TextItem("no data from this source", color=theme.DIM_TEXT, anchor=(0.5, 0.5))
+            note.setParentItem(plot.getViewBox())
+            note.setPos(400, 40)  # pixels in the view box: near its middle at any window size
+            self.no_data[spec.key] = note
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
         self.first = first
 
@@ -104,11 +110,15 @@ class TrendsWindow(QWidget):
         store = self.pipeline.trends
         rows = store.numerics()
         nibp = store.nibp()
+        has_data: dict[str, bool] = dict.fromkeys(self.plots, False)
         for name, item in self.curves.items():
             key, series = name.split(".")
             source = nibp if key == "nibp" else rows
             if series in source:
                 item.setData(source["t"] + self.origin, source[series], connect="finite")
+                has_data[key] |= bool(np.isfinite(source[series]).any())
+        for key, note in self.no_data.items():
+            note.setVisible(not has_data[key])
         self._draw_limits()
         self._draw_events(store.events())
         if self.follow:
