@@ -122,8 +122,9 @@ def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> 
 
 def source_meta(args: argparse.Namespace) -> dict[str, object]:
     """What the session file says about where its data came from."""
-    if args.oximeter or args.nibp:
-        ports = {"oximeter": args.oximeter, "nibp": args.nibp, "resp": args.resp}
+    nibp, resp = getattr(args, "nibp", None), getattr(args, "resp", None)
+    if args.oximeter or nibp:
+        ports = {"oximeter": args.oximeter, "nibp": nibp, "resp": resp}
         return {"kind": "serial", **{k: v for k, v in ports.items() if v}}
     if args.sim and args.sim.startswith("wfdb:"):
         return {"kind": "wfdb", "record": args.sim[len("wfdb:") :], "speed": _speed_meta(args)}
