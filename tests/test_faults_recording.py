@@ -61,8 +61,9 @@ def test_disk_full_raises_recording_failed_and_monitoring_goes_on(tmp_path: Path
         kept = reader.records("numerics")
     assert 0 < len(kept) < 120
     assert [strip_wall(r) for r in kept] == [strip_wall(r) for r in numerics[: len(kept)]]
-    # The alarm came within the seconds still queued when the write failed.
-    assert kept[-1]["t"] <= onset[0]["t"] <= kept[-1]["t"] + 15
+    # The alarm comes with the failed commit: at 20x a commit holds about 10 s of data
+    # (0.5 s of wall time); a loaded machine may stretch that, hence the margin.
+    assert kept[-1]["t"] <= onset[0]["t"] <= kept[-1]["t"] + 30
     print(f"\ndisk full: last second on file {kept[-1]['t']}, RECORDING_FAILED at {onset[0]['t']}")
 
 
