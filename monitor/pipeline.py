@@ -58,7 +58,7 @@ class AcquisitionPipeline:
         # Session and alarms see every record after the listeners, so what they
         # emit in answer follows its cause in the output.
         preset = preset or load_preset()
-        self.session = SessionModel(self.emit, self.commands, preset.discharge)
+        self.session = SessionModel(self.emit, self.commands, preset.discharge, preset.baseline)
         self.alarms = AlarmEngine(preset, self.emit, self.commands, self.session.reference_sys)
         self._consumers: list[Listener] = [self.session.on_record, self.alarms.on_record]
         for name, protocol in protocols.items():

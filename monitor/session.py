@@ -9,11 +9,11 @@ the report reads them. Baseline-relative alarm limits (NIBP_SYS_RISE) read
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
 
 Record = dict[str, object]
@@ -53,6 +53,7 @@ class DischargeAssessment:
     aldrete_ok: bool | None
     bp_ok: bool | None
     spo2_ok: bool | None
+    recovery_s: float = 0.0  # time spent in recovery so far (about 60 min is usual; shown)
 
     @property
     def ready(self) -> bool:
@@ -63,6 +64,7 @@ class DischargeAssessment:
             "aldrete_ok": self.aldrete_ok,
             "bp_ok": self.bp_ok,
             "spo2_ok": self.spo2_ok,
+            "recovery_s": round(self.recovery_s, 1),
             "ready": self.ready,
         }
 
@@ -76,17 +78,11 @@ class Baseline:
     map: float | None
     pr: float | None
     readings: int
+    complete: bool  # enough readings, far enough apart (CLINICAL.md: two, 5 min apart)
 
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def _number(value: object) -> float | None:
-    """A real, finite number, else None (JSON allows NaN and Infinity)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
 
 
 class SessionModel:
@@ -97,9 +93,11 @@ class SessionModel:
         emit: Emit,
         commands: CommandBus | None = None,
         discharge: Mapping[str, float] | None = None,
+        baseline_rules: Mapping[str, float] | None = None,
     ) -> None:
         self._emit = emit
         self._discharge = dict(discharge or {})
+        self._baseline_rules = dict(baseline_rules or {})
         self.last_spo2: float | None = None  # latest valid SpO2
         self.last_sys: float | None = None  # latest valid NIBP systolic
         self._lock = threading.RLock()
@@ -132,7 +130,8 @@ class SessionModel:
             return out
 
     def reference_sys(self) -> float | None:
-        """Baseline systolic for baseline-relative limits, once the baseline is complete."""
+        """Baseline systolic for baseline-relative limits: from the infusion on, not while
+        the baseline is still being taken."""
         if self.phase == "pre-infusion" or self.baseline is None:
             return None
         return self.baseline.sys
@@ -143,17 +142,17 @@ class SessionModel:
         kind = record.get("type")
         if kind == "numerics":
             self.t = max(self.t, float(record["t"]))  # type: ignore[arg-type]
-            spo2 = _number(record.get("spo2"))
+            spo2 = finite_number(record.get("spo2"))
             if spo2 is not None and record.get("spo2_state", "valid") == "valid":
                 self.last_spo2 = spo2
         elif kind == "nibp":
-            sys = _number(record.get("sys"))
+            sys = finite_number(record.get("sys"))
             if sys is not None and record.get("status", "ok") in OK_STATUS:
                 self.last_sys = sys
             if self.phase == "pre-infusion":
                 self._baseline_reading(record)
 
-    def discharge_assessment(self) -> DischargeAssessment:
+    def discharge_assessment(self, t: float | None = None) -> DischargeAssessment:
         """Aldrete >= 9, systolic within 20 % of baseline, SpO2 > 92 % (numbers from the preset)."""
         rules = self._discharge
         aldrete = spo2 = bp = None
@@ -165,24 +164,28 @@ class SessionModel:
             bp = abs(self.last_sys - self.baseline.sys) <= (
                 self.baseline.sys * rules["bp_within_percent"] / 100.0
             )
-        return DischargeAssessment(aldrete, bp, spo2)
+        return DischargeAssessment(aldrete, bp, spo2, self.phase_durations(t)["recovery"])
 
     def _baseline_reading(self, record: Mapping[str, object]) -> None:
-        sys, dia = _number(record.get("sys")), _number(record.get("dia"))
+        sys, dia = finite_number(record.get("sys")), finite_number(record.get("dia"))
         if sys is None or dia is None or record.get("status", "ok") not in OK_STATUS:
             return
         with self._lock:
             self._readings.append(record)
             col = {
-                k: [v for r in self._readings if (v := _number(r.get(k))) is not None]
+                k: [v for r in self._readings if (v := finite_number(r.get(k))) is not None]
                 for k in ("sys", "dia", "map", "pr")
             }
+            times = [float(r["t"]) for r in self._readings]  # type: ignore[arg-type]
+            needed = int(self._baseline_rules.get("readings", 1))
+            apart = self._baseline_rules.get("apart_s", 0.0)
             self.baseline = Baseline(
                 sys=_mean(col["sys"]) or sys,
                 dia=_mean(col["dia"]) or dia,
                 map=_mean(col["map"]),
                 pr=_mean(col["pr"]),
                 readings=len(self._readings),
+                complete=len(times) >= needed and max(times) - min(times) >= apart,
             )
 
     # ----- commands -----------------------------------------------------------
@@ -206,14 +209,14 @@ class SessionModel:
         for key, value in fields.items():
             if key not in required + optional:
                 raise CommandError(f"mark_event {kind}: unknown field '{key}'")
-            if key in NUMBER_FIELDS and (_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
+            if key in NUMBER_FIELDS and (finite_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
                 raise CommandError(f"mark_event {kind}: '{key}' must be a number >= 0")
             if key in TEXT_FIELDS and not isinstance(value, str):
                 raise CommandError(f"mark_event {kind}: '{key}' must be text")
         if kind == "adverse_effect" and fields["effect"] not in ADVERSE_EFFECTS:
             raise CommandError(f"mark_event: effect must be one of {', '.join(ADVERSE_EFFECTS)}")
         if kind == "aldrete":
-            score = _number(fields["score"])
+            score = finite_number(fields["score"])
             if score is None or not score.is_integer() or not 0 <= score <= 10:
                 raise CommandError("mark_event aldrete: score must be a whole number 0-10")
             fields["score"] = int(score)
@@ -224,16 +227,16 @@ class SessionModel:
     def _apply_event(self, kind: str, fields: dict[str, object], t: float) -> None:
         if kind == "infusion_start":
             dose = fields.get("dose_mg_per_kg_h", self.planned_dose_mg_per_kg_h)
-            self.dose_mg_per_kg_h = _number(dose)
+            self.dose_mg_per_kg_h = finite_number(dose)
             fields = {**fields, "dose_mg_per_kg_h": self.dose_mg_per_kg_h}
         elif kind == "rate_change":
-            self.dose_mg_per_kg_h = _number(fields["dose_mg_per_kg_h"])
+            self.dose_mg_per_kg_h = finite_number(fields["dose_mg_per_kg_h"])
         elif kind == "infusion_stop":
             self.dose_mg_per_kg_h = None
         elif kind == "aldrete":
             self.last_aldrete = int(fields["score"])  # type: ignore[call-overload]
         elif kind == "sign_off":
-            fields = {**fields, "discharge": self.discharge_assessment().to_json()}
+            fields = {**fields, "discharge": self.discharge_assessment(t).to_json()}
         self._event(t, kind, **fields)
         next_phase = {"infusion_start": "infusion", "infusion_stop": "recovery"}.get(kind)
         if kind == "sign_off":
@@ -260,9 +263,9 @@ class SessionModel:
         numbers: dict[str, float | None] = {}
         for key in ("weight_kg", "planned_dose_mg_per_kg_h"):
             value = args.get(key, getattr(self, key))
-            if value is not None and (_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
+            if value is not None and (finite_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
                 raise CommandError(f"session_setup: {key} must be a number above 0")
-            numbers[key] = _number(value)
+            numbers[key] = finite_number(value)
         with self._lock:
             self.patient_id = patient
             self.weight_kg = numbers["weight_kg"]

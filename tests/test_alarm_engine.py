@@ -153,6 +153,16 @@ def test_nibp_stale_after_one_hour() -> None:
     assert (3710.0, "NIBP_STALE", "end") in bench.states()
 
 
+def test_a_stale_reading_no_longer_holds_its_pressure_alarm() -> None:
+    bench = Bench()
+    bench.nibp(100, 165, 80, 105)
+    bench.numerics(3699)
+    assert "NIBP_SYS_HIGH" in bench.shown()
+    bench.numerics(3700)
+    assert (3700.0, "NIBP_SYS_HIGH", "end") in bench.states()
+    assert bench.shown() == ["NIBP_STALE"]
+
+
 def test_nibp_comm_lost_from_link_and_from_a_silent_module() -> None:
     bench = Bench()
     bench.event(5, kind="link", channel="nibp", state="down", detail="")
@@ -361,6 +371,9 @@ def test_bad_pause_arguments() -> None:
         bench.command(1, "pause_audio", duration_s=0)
     with pytest.raises(VitalmonError, match="unknown argument 'minutes'"):
         bench.command(1, "pause_alarms", minutes=2)
+    with pytest.raises(VitalmonError, match="off must be true or false"):
+        bench.command(1, "pause_alarms", off="yes")
+    assert bench.engine.inactivation == "none"
 
 
 def test_hysteresis_holds_an_alarm_until_the_value_clears_the_limit() -> None:
@@ -384,3 +397,28 @@ def test_a_value_hovering_at_the_limit_does_not_restart_the_delay() -> None:
     for t in range(1, 20):
         sat.numerics(t, spo2=89 if t % 2 else 90)
     assert sat.onsets() == [(16.0, "SPO2_LOW")]  # 15 s after the first 89
+
+
+def test_a_latched_alarm_whose_condition_returns_is_a_new_onset() -> None:
+    bench = Bench()
+    bench.numerics(1, spo2=84)
+    bench.numerics(2)
+    bench.numerics(3, spo2=84)
+    assert bench.states("SPO2_LOW_CRITICAL") == [
+        (1.0, "SPO2_LOW_CRITICAL", "onset"),
+        (2.0, "SPO2_LOW_CRITICAL", "end"),
+        (3.0, "SPO2_LOW_CRITICAL", "onset"),
+    ]
+    (alarm,) = [a for a in bench.engine.display_state(3).alarms if a.id == "SPO2_LOW_CRITICAL"]
+    assert (alarm.onset_t, alarm.condition_active) == (3.0, True)
+
+
+def test_acknowledge_during_an_alarm_pause_leaves_hidden_alarms_alone() -> None:
+    bench = Bench()
+    bench.seconds(1, 12, pr=125)
+    bench.command(11, "pause_alarms")
+    bench.command(12, "acknowledge")
+    assert [s for _, _, s in bench.states("PR_HIGH")] == ["onset", "paused"]
+    bench.command(13, "pause_alarms", resume=True)
+    (alarm,) = bench.engine.display_state(13).alarms
+    assert (alarm.id, alarm.acknowledged, alarm.sounding) == ("PR_HIGH", False, True)

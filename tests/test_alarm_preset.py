@@ -73,6 +73,7 @@ def test_default_preset_timing_numbers() -> None:
     assert preset.satseconds.setting == 25
     assert preset.satseconds.choices == (10, 25, 50, 100)
     assert (preset.satseconds.crossings, preset.satseconds.crossing_window_s) == (3, 60)
+    assert preset.baseline == {"readings": 2, "apart_s": 300}
     assert preset.discharge == {
         "aldrete_min": 9,
         "bp_within_percent": 20,

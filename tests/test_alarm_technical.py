@@ -113,6 +113,9 @@ def test_technical_alarm_command(alarm_id: str, priority: str) -> None:
     assert alarm.message.endswith(": disk full")
     bench.command(9, "technical_alarm", id=alarm_id, active=False)
     assert bench.states(alarm_id) == [(5.0, alarm_id, "onset"), (9.0, alarm_id, "end")]
+    bench.command(12, "technical_alarm", id=alarm_id, active=True)
+    (alarm,) = bench.engine.display_state(12).alarms
+    assert "disk full" not in alarm.message
 
 
 @pytest.mark.parametrize(
@@ -125,3 +128,13 @@ def test_technical_alarm_command(alarm_id: str, priority: str) -> None:
 def test_technical_alarm_command_refuses_bad_args(args: dict, needle: str) -> None:
     with pytest.raises(VitalmonError, match=needle):
         Bench().command(1, "technical_alarm", **args)
+
+
+def test_escalation_breaks_through_an_audio_pause() -> None:
+    bench = Bench()
+    bench.seconds(1, 5, oximeter_status=["sensor_off"])
+    bench.command(4, "pause_audio")
+    assert bench.engine.display_state(4).audio_priority is None
+    bench.seconds(5, 32, oximeter_status=["sensor_off"])
+    state = bench.engine.display_state(31)
+    assert (state.inactivation, state.audio_priority) == ("audio_paused", "high")

@@ -62,7 +62,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(name=st.sampled_from(NAMES), args=st.dictionaries(KEYS, JSON, max_size=4))
 def test_any_arguments_are_applied_or_refused_cleanly(name: str, args: dict) -> None:
     pipeline = AcquisitionPipeline({"oximeter": "nonin2"})

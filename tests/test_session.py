@@ -10,12 +10,13 @@ from monitor.pipeline import AcquisitionPipeline
 from monitor.session import PHASES, SessionModel
 
 DISCHARGE = {"aldrete_min": 9, "bp_within_percent": 20, "spo2_above": 92}
+BASELINE = {"readings": 2, "apart_s": 300}
 
 
 def make_session() -> tuple[SessionModel, CommandBus, list[dict]]:
     records: list[dict] = []
     bus = CommandBus()
-    return SessionModel(records.append, bus, DISCHARGE), bus, records
+    return SessionModel(records.append, bus, DISCHARGE, BASELINE), bus, records
 
 
 def nibp(t: float, sys: int, dia: int, status: str = "ok") -> dict:
@@ -129,13 +130,17 @@ def test_bad_phase_and_setup() -> None:
 def test_baseline_is_the_mean_of_pre_infusion_readings_only() -> None:
     session, bus, _ = make_session()
     session.on_record(nibp(60, 120, 80))
-    session.on_record(nibp(360, 130, 70))
+    assert session.baseline is not None and not session.baseline.complete
+    session.on_record(nibp(359, 130, 70))  # 4 min 59 s after the first
+    assert not session.baseline.complete
     session.on_record(nibp(400, 90, 50, status="failed"))
+    session.on_record(nibp(420, 125, 75))  # two good readings 5 min apart: complete
+    assert session.baseline.complete
     assert session.reference_sys() is None  # not before the infusion starts
     bus.apply(Command("mark_event", {"kind": "infusion_start", "dose_mg_per_kg_h": 0.5}), 600)
     session.on_record(nibp(900, 170, 100))
     assert session.baseline is not None
-    assert (session.baseline.sys, session.baseline.dia, session.baseline.readings) == (125, 75, 2)
+    assert (session.baseline.sys, session.baseline.dia, session.baseline.readings) == (125, 75, 3)
     assert session.reference_sys() == 125
 
 
@@ -151,12 +156,15 @@ def test_discharge_assessment() -> None:
         "aldrete_ok": True,
         "bp_ok": False,
         "spo2_ok": True,
+        "recovery_s": 0.0,
         "ready": False,
     }
     session.on_record(nibp(1000, 135, 80))
     assert session.discharge_assessment().ready
+    bus.apply(Command("mark_event", {"kind": "infusion_stop"}), 1050)
     bus.apply(Command("mark_event", {"kind": "sign_off"}), 1100)
     assert records[-2]["discharge"]["ready"] is True
+    assert records[-2]["discharge"]["recovery_s"] == 50
 
 
 def test_pipeline_wires_baseline_into_nibp_sys_rise() -> None:

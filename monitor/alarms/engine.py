@@ -8,11 +8,11 @@ change it makes is an `alarm` record emitted through the pipeline and kept in
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from monitor.alarms.limits import changed_limit, fmt, limit_changes, limits_from
 from monitor.alarms.preset import (
     NIBP_MEASURES,
     NUMERIC_MEASURES,
@@ -21,7 +21,14 @@ from monitor.alarms.preset import (
     load_preset,
     priority_rank,
 )
-from monitor.alarms.rules import SatSeconds, apnea_seconds, compare, nibp_ok, nibp_value
+from monitor.alarms.rules import (
+    SatSeconds,
+    apnea_seconds,
+    compare,
+    finite_number,
+    nibp_ok,
+    nibp_value,
+)
 from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
 from monitor.alarms.technical import NibpWatch, OximeterWatch
@@ -44,34 +51,6 @@ class _Alarm:
     acknowledged: bool = False
     breaks_through: bool = False
     escalated: bool = False
-
-
-def _limits_from(preset: Preset) -> dict[str, LimitSetting]:
-    sat = preset.satseconds
-    return {
-        spec.id: LimitSetting(
-            threshold=spec.threshold,
-            unit=spec.unit,
-            priority=spec.priority,
-            delay_s=spec.delay_s,
-            enabled=spec.enabled,
-            satseconds=sat.setting if spec.id == "SPO2_LOW" and sat.mode == "satseconds" else None,
-        )
-        for spec in preset.alarms.values()
-    }
-
-
-def _finite(value: object) -> float | None:
-    """A real, finite number from a command argument (JSON allows NaN and Infinity)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 class AlarmEngine:
@@ -101,8 +80,10 @@ class AlarmEngine:
 
     def _load(self, preset: Preset) -> None:
         self.preset = preset
-        self._limits = _limits_from(preset)
+        self._limits = limits_from(preset)
         specs = preset.alarms
+        self._numeric_specs = [s for s in specs.values() if s.measure in NUMERIC_MEASURES]
+        self._nibp_specs = [s for s in specs.values() if s.measure in NIBP_MEASURES]
         silence_s = (
             specs["OXIMETER_COMM_LOST"].number("silence_s")
             if "OXIMETER_COMM_LOST" in specs
@@ -186,11 +167,9 @@ class AlarmEngine:
             self._set_inactivation("none", self._pause_until, None, reason="timeout")
 
     def _on_numerics(self, record: Mapping[str, object], t: float) -> None:
-        for spec in self.preset.alarms.values():
-            if spec.measure not in NUMERIC_MEASURES:
-                continue
+        for spec in self._numeric_specs:
             threshold = self._limits[spec.id].threshold
-            assert threshold is not None
+            assert threshold is not None and spec.measure is not None
             value = numerics_field(record, spec.measure)
             if spec.id == "SPO2_LOW" and self._satseconds_on():
                 active = self._satseconds.update(value, threshold, t)
@@ -204,6 +183,9 @@ class AlarmEngine:
             self._condition(alarm_id, active, t)
         for alarm_id, active in self._nibp.on_tick(t).items():
             self._condition(alarm_id, active, t)
+        if self._nibp.stale(t):  # a reading past its validity can no longer hold an alarm
+            for spec in self._nibp_specs:
+                self._condition(spec.id, False, t)
         self._escalate(t)
 
     def _on_nibp(self, record: Mapping[str, object], t: float) -> None:
@@ -220,12 +202,11 @@ class AlarmEngine:
         if not nibp_ok(record):
             return  # a failed reading says nothing about the pressure
         baseline = self._baseline_sys()
-        for spec in self.preset.alarms.values():
-            if spec.measure in NIBP_MEASURES:
-                threshold = self._limits[spec.id].threshold
-                assert threshold is not None
-                value = nibp_value(record, spec.measure, baseline)
-                self._condition(spec.id, compare(spec, threshold, value), t)
+        for spec in self._nibp_specs:
+            threshold = self._limits[spec.id].threshold
+            assert threshold is not None and spec.measure is not None
+            value = nibp_value(record, spec.measure, baseline)
+            self._condition(spec.id, compare(spec, threshold, value), t)
 
     def _on_event(self, record: Mapping[str, object], t: float) -> None:
         channel = str(record.get("channel", ""))
@@ -357,7 +338,7 @@ class AlarmEngine:
                 if silenced and not alarm.acknowledged:
                     self._record(alarm, t, "resound")
             return
-        timed = f" for {_fmt(duration_s)} s" if until is not None else ""
+        timed = f" for {fmt(duration_s)} s" if until is not None else ""
         self._system(t, state, f"{state.replace('_', ' ')}{timed}", duration_s=duration_s or None)
         for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
             if state.startswith("audio") or alarm.kind == "physiological":
@@ -435,8 +416,11 @@ class AlarmEngine:
         unknown = set(args) - {"duration_s", "off", "resume"}
         if unknown:
             raise CommandError(f"pause_{what}: unknown argument '{sorted(unknown)[0]}'")
+        for flag in ("off", "resume"):
+            if flag in args and not isinstance(args[flag], bool):
+                raise CommandError(f"pause_{what}: {flag} must be true or false")
         duration = args.get("duration_s", default_s)
-        if _finite(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
+        if finite_number(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
             raise CommandError(f"pause_{what}: duration_s must be a number of seconds above 0")
         with self._lock:
             self._advance(t)
@@ -460,53 +444,19 @@ class AlarmEngine:
                 raise CommandError(f"set_limit: unknown alarm_id {alarm_id!r}")
             self._advance(t)
             old = self._limits[alarm_id]
-            new = self._changed_limit(alarm_id, old, args)
+            new = changed_limit(alarm_id, old, args, self.preset.satseconds.choices)
             self._apply_limit(alarm_id, old, new, t)
-
-    def _changed_limit(
-        self, alarm_id: str, old: LimitSetting, args: Mapping[str, object]
-    ) -> LimitSetting:
-        new = old
-        if "threshold" in args:
-            value = args["threshold"]
-            if old.threshold is None:
-                raise CommandError(f"set_limit: {alarm_id} has no threshold")
-            if _finite(value) is None:
-                raise CommandError("set_limit: threshold must be a number")
-            new = replace(new, threshold=float(value))
-        if "enabled" in args:
-            if not isinstance(args["enabled"], bool):
-                raise CommandError("set_limit: enabled must be true or false")
-            new = replace(new, enabled=args["enabled"])
-        if "delay_s" in args:
-            value = args["delay_s"]
-            if _finite(value) is None or float(value) < 0:  # type: ignore[arg-type]
-                raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
-            new = replace(new, delay_s=float(value))
-        if "satseconds" in args:
-            value = args["satseconds"]
-            choices = self.preset.satseconds.choices
-            if alarm_id != "SPO2_LOW":
-                raise CommandError("set_limit: satseconds applies to SPO2_LOW only")
-            if value is not None and value not in choices:
-                listed = ", ".join(_fmt(c) for c in choices)
-                raise CommandError(f"set_limit: satseconds must be one of {listed} or null")
-            new = replace(new, satseconds=None if value is None else float(value))  # type: ignore[arg-type]
-        return new
 
     def _apply_limit(self, alarm_id: str, old: LimitSetting, new: LimitSetting, t: float) -> None:
         if new == old:
             return
         self._limits[alarm_id] = new
-        changes = {
-            key: {"from": getattr(old, key), "to": getattr(new, key)}
-            for key in ("threshold", "enabled", "delay_s", "satseconds")
-            if getattr(old, key) != getattr(new, key)
-        }
-        text = ", ".join(f"{k} {_fmt(v['from'])} -> {_fmt(v['to'])}" for k, v in changes.items())
+        changes = limit_changes(old, new)
+        text = ", ".join(f"{k} {fmt(v['from'])} -> {fmt(v['to'])}" for k, v in changes.items())
         spec = self.preset.alarms[alarm_id]
         if new.satseconds != old.satseconds:
-            self._satseconds = SatSeconds(self.preset.satseconds, new.satseconds or 25.0)
+            setting = new.satseconds or self.preset.satseconds.setting
+            self._satseconds = SatSeconds(self.preset.satseconds, setting)
         probe = _Alarm(alarm_id, new.priority, spec.kind, spec.message, t)
         state = "limit_changed"
         if new.enabled != old.enabled:
@@ -555,6 +505,8 @@ class AlarmEngine:
                 raise CommandError("technical_alarm: active must be true or false")
             self._advance(t)
             message = args.get("message")
-            if isinstance(message, str) and message:
-                self._messages[spec.id] = f"{spec.message}: {message}"
+            if active and spec.id not in self._alarms:  # a new onset: its own message only
+                self._messages.pop(spec.id, None)
+                if isinstance(message, str) and message:
+                    self._messages[spec.id] = f"{spec.message}: {message}"
             self._condition(spec.id, active, t)

@@ -92,6 +92,7 @@ class Preset:
     satseconds: SatSecondsSpec
     behaviour: Behaviour
     discharge: dict[str, float]
+    baseline: dict[str, float] = field(default_factory=dict)
     source: str = ""
     text: str = ""  # the TOML it was read from: a recording keeps it, replay reloads it
 
@@ -248,8 +249,12 @@ def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
         k: _num(f"{source}: [discharge]", k, v)
         for k, v in _section(doc, "discharge", source).items()
     }
+    baseline = {
+        k: _num(f"{source}: [baseline]", k, v) for k, v in _section(doc, "baseline", source).items()
+    }
     return Preset(
         name=name,
+        baseline=baseline,
         description=str(doc.get("description", "")),
         alarms=alarms,
         satseconds=satseconds,

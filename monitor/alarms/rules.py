@@ -6,6 +6,7 @@ cannot raise (or hold) a physiological alarm; its technical alarm takes over.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -23,15 +24,17 @@ STATE_KEYS = {"spo2": "spo2_state", "pr": "pr_state", "rr": "rr_state"}
 NIBP_FIELDS = {"nibp_sys": "sys", "nibp_dia": "dia", "nibp_map": "map"}
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+def finite_number(value: object) -> float | None:
+    """A real, finite number, else None: records and command arguments are JSON, and
+    JSON brings booleans, strings, NaN and Infinity where a number belongs."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
 
 
 def numeric_value(record: Mapping[str, object], measure: str) -> float | None:
     """A numerics field if present, not null and `valid` (absent state = valid)."""
-    value = _number(record.get(measure))
+    value = finite_number(record.get(measure))
     state = record.get(STATE_KEYS.get(measure, ""), "valid")
     return value if state == "valid" else None
 
@@ -39,7 +42,7 @@ def numeric_value(record: Mapping[str, object], measure: str) -> float | None:
 def nibp_ok(record: Mapping[str, object]) -> bool:
     """An NIBP record that carries a finished, valid reading."""
     status = str(record.get("status", "ok"))
-    return status in ("ok", "done", "valid") and _number(record.get("sys")) is not None
+    return status in ("ok", "done", "valid") and finite_number(record.get("sys")) is not None
 
 
 def nibp_value(
@@ -48,11 +51,11 @@ def nibp_value(
     if not nibp_ok(record):
         return None
     if measure == "nibp_sys_rise":
-        sys = _number(record.get("sys"))
+        sys = finite_number(record.get("sys"))
         if sys is None or not baseline_sys:
             return None
         return (sys - baseline_sys) / baseline_sys * 100.0
-    return _number(record.get(NIBP_FIELDS[measure]))
+    return finite_number(record.get(NIBP_FIELDS[measure]))
 
 
 def compare(spec: AlarmSpec, threshold: float, value: float | None, holding: bool = False) -> bool:
@@ -68,11 +71,11 @@ def compare(spec: AlarmSpec, threshold: float, value: float | None, holding: boo
 
 def apnea_seconds(record: Mapping[str, object]) -> float | None:
     """Seconds since the last breath, from `apnea_s` or `last_breath_t`; None if unknown."""
-    apnea = _number(record.get("apnea_s"))
+    apnea = finite_number(record.get("apnea_s"))
     if apnea is not None:
         return apnea
-    last = _number(record.get("last_breath_t"))
-    t = _number(record.get("t"))
+    last = finite_number(record.get("last_breath_t"))
+    t = finite_number(record.get("t"))
     return None if last is None or t is None else t - last
 
 

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.alarms.rules import nibp_ok
+from monitor.alarms.rules import finite_number, nibp_ok
 
 Record = Mapping[str, object]
 LINK_LOST = ("down", "reconnecting")
 NO_SIGNAL_FLAGS = frozenset(
     ("searching", "out_of_track", "sensor_alarm", "no_signal", "defective_sensor")
 )
-
-
-def _num(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 class OximeterWatch:
@@ -40,7 +36,7 @@ class OximeterWatch:
             return {}  # no oximeter in this session
         if self._first_t is None:
             self._first_t = t
-        last_frame = _num(record.get("oximeter_last_frame_t"))
+        last_frame = finite_number(record.get("oximeter_last_frame_t"))
         silent = False
         if "oximeter_last_frame_t" in record:
             since = last_frame if last_frame is not None else self._first_t
@@ -90,11 +86,12 @@ class NibpWatch:
         return {
             "NIBP_FAILED": not ok,
             "NIBP_COMM_LOST": self._link_lost or self._not_responding,
-            "NIBP_STALE": False if ok else self._stale(t),
+            "NIBP_STALE": False if ok else self.stale(t),
         }
 
     def on_tick(self, t: float) -> dict[str, bool]:
-        return {"NIBP_STALE": self._stale(t)}
+        return {"NIBP_STALE": self.stale(t)}
 
-    def _stale(self, t: float) -> bool:
+    def stale(self, t: float) -> bool:
+        """The last good reading is past its validity (IEC 80601-2-30: 1 hour)."""
         return self.last_ok_t is not None and t - self.last_ok_t >= self.stale_s

@@ -7,7 +7,7 @@ import sys
 
 from drivers.errors import VitalmonError
 from drivers.registry import parse_port_spec
-from monitor.alarms import load_preset
+from monitor.alarms import DEFAULT_PRESET, builtin_presets, load_preset
 from monitor.cli.common import UsageError, drive, positive_seconds, speed_arg
 from monitor.command_input import read_commands, start_reader
 from monitor.commands import Command
@@ -43,7 +43,10 @@ def register(commands) -> argparse.ArgumentParser:
     run.add_argument("--speed", type=speed_arg, default=1.0, metavar="N|max")
     run.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
     run.add_argument(
-        "--preset", metavar="NAME|FILE", default="ketamine-adult", help="alarm preset (TOML)"
+        "--preset",
+        metavar="NAME|FILE",
+        default=DEFAULT_PRESET,
+        help=f"alarm preset, built in or a .toml file (built in: {', '.join(builtin_presets())})",
     )
     run.add_argument(
         "--commands",
