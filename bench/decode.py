@@ -69,7 +69,8 @@ def throughput(protocol: str, stream: bytes, chunk: int, repeat: int) -> tuple[f
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("protocols", nargs="*", default=sorted(PROTOCOLS))
+    oximeters = sorted(p for p, info in PROTOCOLS.items() if info.kind == "oximeter")
+    parser.add_argument("protocols", nargs="*", default=oximeters)
     parser.add_argument("--mb", type=float, default=8.0, help="stream size per protocol")
     parser.add_argument("--chunk", type=int, default=4096, help="bytes per feed() call")
     parser.add_argument("--repeat", type=int, default=3, help="runs per protocol; best counts")

@@ -7,7 +7,16 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["simulate.py", "replay.py", "decode.py", "suntech_decode.py", "alarms.py", "gui.py"]
+SCRIPTS = [
+    "simulate.py",
+    "decode.py",
+    "suntech_decode.py",
+    "replay.py",
+    "alarms.py",
+    "gui.py",
+    "killrecorder.py",
+    "soak.py",
+]
 
 
 def main() -> int:

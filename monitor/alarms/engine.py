@@ -214,7 +214,7 @@ class AlarmEngine:
         state = str(record.get("state", record.get("status", "")))
         if kind == "link":
             if channel == "oximeter":
-                changes = self._oximeter.on_link(state)
+                changes = self._oximeter.on_link(state, t)
             elif channel == "nibp":
                 changes = self._nibp.on_link(state)
             else:

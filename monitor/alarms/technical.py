@@ -25,8 +25,10 @@ class OximeterWatch:
         self.link_lost = False
         self._first_t: float | None = None
 
-    def on_link(self, state: str) -> dict[str, bool]:
+    def on_link(self, state: str, t: float | None = None) -> dict[str, bool]:
         self.link_lost = state in LINK_LOST
+        if state == "up" and t is not None and self._first_t is None:
+            self._first_t = t  # "no valid frame for 10 s" counts from the port opening
         return {"OXIMETER_COMM_LOST": self.link_lost} if self.link_lost else {}
 
     def on_numerics(self, record: Record, t: float) -> dict[str, bool]:
@@ -76,13 +78,14 @@ class NibpWatch:
         return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
 
     def on_reading(self, record: Record, t: float) -> dict[str, bool]:
-        self._not_responding = False
         ok = nibp_ok(record)
+        if ok or record.get("error_code") is not None:
+            self._not_responding = False  # the module answered (with a reading or a code)
         if ok:
             self.last_ok_t = t
         return {
             "NIBP_FAILED": not ok,
-            "NIBP_COMM_LOST": self._link_lost,
+            "NIBP_COMM_LOST": self._link_lost or self._not_responding,
             "NIBP_STALE": False if ok else self.stale(t),
         }
 

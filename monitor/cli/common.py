@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import threading
 from collections.abc import Callable
@@ -35,6 +36,8 @@ def speed_arg(text: str) -> float | None:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number or 'max'") from None
     if not value > 0:
         raise argparse.ArgumentTypeError("speed must be above 0")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("speed must be finite (use 'max' for flat out)")
     return value
 
 
@@ -45,6 +48,8 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError("duration must be above 0 seconds")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("duration must be finite (leave it out to run on)")
     return value
 
 

@@ -84,6 +84,8 @@ def make_source(args: argparse.Namespace) -> Source:
         if args.nibp:
             ports["nibp"] = parse_port_spec(args.nibp, "nibp")
         if args.resp:
+            if not args.oximeter:
+                raise UsageError("--resp goes with --oximeter (a simulated source brings its own)")
             ports["resp"] = parse_port_spec(args.resp, "resp")
         return SerialSource(ports)
     if args.resp:
@@ -135,16 +137,24 @@ def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> 
 
 def source_meta(args: argparse.Namespace) -> dict[str, object]:
     """What the session file says about where its data came from."""
-    if args.oximeter:
-        return {"kind": "serial", "oximeter": args.oximeter}
+    nibp, resp = getattr(args, "nibp", None), getattr(args, "resp", None)
+    if args.oximeter or nibp:
+        ports = {"oximeter": args.oximeter, "nibp": nibp, "resp": resp}
+        return {"kind": "serial", **{k: v for k, v in ports.items() if v}}
+    if args.sim and args.sim.startswith("wfdb:"):
+        return {"kind": "wfdb", "record": args.sim[len("wfdb:") :], "speed": _speed_meta(args)}
     scenario = load_scenario(args.sim or "steady")
     return {
         "kind": "simulator",
         "scenario": scenario.name,
         "scenario_file": scenario.source,
         "seed": args.seed,
-        "speed": "max" if args.speed is None else args.speed,
+        "speed": _speed_meta(args),
     }
+
+
+def _speed_meta(args: argparse.Namespace) -> object:
+    return "max" if args.speed is None else args.speed
 
 
 def start_recorder(

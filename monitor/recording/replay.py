@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from monitor.commands import CommandBus, CommandError
+from monitor.commands import Command, CommandBus, CommandError
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.store import SessionFileError, SessionReader
 from monitor.sources import Chunk
@@ -69,6 +69,7 @@ class ReplaySource:
         self.duration_s = self.reader.duration_s()
         self._commands_by_chunk = self.reader.commands_by_chunk()
         self._bus: CommandBus | None = None
+        self._pipeline: AcquisitionPipeline | None = None
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._speed = speed
@@ -81,6 +82,7 @@ class ReplaySource:
     def attach(self, pipeline: AcquisitionPipeline) -> None:
         """Recorded commands go to this pipeline's command bus (call before running)."""
         self._bus = pipeline.commands
+        self._pipeline = pipeline
         known = set(pipeline.commands.names())
         unknown = sorted(
             {str(c["name"]) for cs in self._commands_by_chunk.values() for c in cs} - known
@@ -128,8 +130,11 @@ class ReplaySource:
     # -- Source ----------------------------------------------------------------------------
 
     def chunks(self) -> Iterator[Chunk]:
-        for record in self._commands_by_chunk.get(-1, ()):  # applied before any chunk
-            self._submit(record)
+        if self._pipeline is not None:
+            # Commands applied live before the first chunk (`--nibp-interval`): again so.
+            for record in self._commands_by_chunk.get(-1, ()):
+                args = record.get("args") or {}
+                self._pipeline.apply_command(Command(str(record["name"]), dict(args)))  # type: ignore[call-overload]
         for seq, chunk in self.reader.chunks():
             if not self._wait_until_due(chunk.t):
                 return
