@@ -153,8 +153,11 @@ def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int,
             return []
         first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
         return [(math.floor(first), math.floor(last) + 1)]
+    # Chunk times may sit a hair before the second (sources.SAME_STEP_EPS_S keeps the
+    # chunks of one step in order), so snap to whole seconds within half a sample.
+    tol = 0.5 / blocks[0].rate_hz
     return [
-        (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
+        (math.floor(a + tol), max(math.ceil(b - tol), math.floor(a + tol) + 1)) for a, b in spans
     ]
 
 
