@@ -161,6 +161,9 @@ def _count_beyond(use: LimitUse, numerics: list[Record], nibp: list[Record]) -> 
 
 def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
     open_: dict[str, AlarmEpisode] = {}
+    # A high-priority physiological alarm that ends unacknowledged stays latched on the
+    # screen until acknowledged: its `acknowledged` record comes after its `end`.
+    latched: dict[str, AlarmEpisode] = {}
     out: list[AlarmEpisode] = []
     for r in alarms:
         alarm_id, state, t = str(r.get("id")), r.get("state"), float(r["t"])  # type: ignore[arg-type]
@@ -173,14 +176,19 @@ def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
                 t,
             )
             open_[alarm_id] = episode
+            latched.pop(alarm_id, None)
             out.append(episode)
             continue
         episode = open_.get(alarm_id)
+        if episode is None and state == "acknowledged":
+            episode = latched.pop(alarm_id, None)
         if episode is None:
             continue
         if state == "end":
             episode.end_t = t
             del open_[alarm_id]
+            if r.get("latched") is True:
+                latched[alarm_id] = episode
         elif state in ("acknowledged", "paused") and episode.response_t is None:
             episode.response = state
             episode.response_t = t
