@@ -198,15 +198,20 @@ def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
 def _phases(
     commands: list[Record], events: list[Record], duration_s: float
 ) -> list[tuple[str, float, float]]:
+    """(phase, start, end) from the session model's `phase` events, which report every
+    change (`set_phase`, and the ones `infusion_start`, `infusion_stop` and `sign_off`
+    make); from `set_phase` commands only for a session recorded without one."""
     marks: list[tuple[float, str]] = []
-    for c in commands:
-        if c.get("name") == "set_phase":
-            marks.append((float(c["t"]), str(dict(c.get("args") or {}).get("phase"))))  # type: ignore[arg-type, call-overload]
-    if not marks:  # a session model may report phases as events instead
-        for e in events:
-            if e.get("type") == "event" and e.get("kind") == "phase" and "phase" in e:
-                marks.append((float(e["t"]), str(e["phase"])))  # type: ignore[arg-type]
-    marks.sort()
+    for e in events:
+        if e.get("type") == "event" and e.get("kind") == "phase" and "phase" in e:
+            if not marks and e.get("previous") and float(e["t"]) > 0:  # type: ignore[arg-type]
+                marks.append((0.0, str(e["previous"])))  # the phase the session began in
+            marks.append((float(e["t"]), str(e["phase"])))  # type: ignore[arg-type]
+    if not marks:
+        for c in commands:
+            if c.get("name") == "set_phase":
+                marks.append((float(c["t"]), str(dict(c.get("args") or {}).get("phase"))))  # type: ignore[arg-type, call-overload]
+    marks.sort(key=lambda m: m[0])
     out = []
     for i, (t, phase) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else duration_s
