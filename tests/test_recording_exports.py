@@ -172,9 +172,7 @@ def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
     # An annotation sits on the pleth sample of its data time: sample k is at k/75 s.
     i = notes.aux_note.index("ALARM PR_HIGH onset")
     assert notes.sample[i] == round(onset["PR_HIGH"] * 75)
-    assert record.p_signal[notes.sample[i], 0] == pytest.approx(
-        wave[notes.sample[i] - 1], abs=0.01
-    )
+    assert record.p_signal[notes.sample[i], 0] == pytest.approx(wave[notes.sample[i] - 1], abs=0.01)
 
 
 def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:
