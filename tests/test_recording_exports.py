@@ -21,14 +21,25 @@ from simulator.scenario import load_scenario
 # wfdb's reader calls pandas in a way pandas now warns about; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 
+# What the rec_report scenario makes the real alarm engine raise (tests/data/rec_report.toml).
 ALARM_IDS = {
     "SPO2_LOW",
+    "SPO2_LOW_CRITICAL",
     "NIBP_SYS_HIGH",
     "NIBP_SYS_RISE",
     "PR_HIGH",
     "OXIMETER_COMM_LOST",
     "NIBP_FAILED",
 }
+
+
+def _onsets(emitted) -> dict[str, float]:
+    """Alarm id -> data time of its first onset, as the engine emitted it."""
+    out: dict[str, float] = {}
+    for r in emitted:
+        if r["type"] == "alarm" and r["state"] == "onset":
+            out.setdefault(r["id"], r["t"])
+    return out
 
 
 def _export(session, fmt: str, out) -> None:
@@ -45,40 +56,61 @@ def test_csv_numerics_read_back(report_session, tmp_path, capsys) -> None:
     assert len(rows) == len(numerics) == 900
     for row, record in zip(rows, numerics, strict=True):
         assert float(row["t"]) == record["t"]
-        assert int(row["spo2"]) == record["spo2"]
+        assert row["spo2"] == ("" if record["spo2"] is None else str(record["spo2"]))
         assert row["pi"] == ("" if record["pi"] is None else str(record["pi"]))
         assert row["wall"] == record["wall"]
 
 
 def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
     path, emitted = report_session
+    assert set(_onsets(emitted)) == ALARM_IDS  # the scenario did raise them all
     _export(path, "edf", tmp_path / "s.edf")
-    edf = pyedflib.EdfReader(str(tmp_path / "s.edf"))
-    try:
-        labels = edf.getSignalLabels()
-        assert labels[:3] == ["Pleth", "spo2", "pr"]
-        assert edf.getSampleFrequency(0) == 75 and edf.getSampleFrequency(1) == 1
-        assert edf.getStartdatetime() == datetime(2026, 3, 2, 9, 0, 0)
-        assert edf.getPatientCode() == "P-0042"
-        assert edf.getNSamples()[0] == 900 * 75
-        spo2 = edf.readSignal(1)
-        numerics = {r["t"]: r for r in emitted if r["type"] == "numerics"}
-        for second in (1, 300, 420, 899):
-            assert spo2[second] == pytest.approx(numerics[float(second)]["spo2"], abs=0.01)
-        with SessionReader(path) as reader:
-            wave = np.concatenate([b.samples for b in reader.wave_blocks()])
-        pleth = edf.readSignal(0)
-        np.testing.assert_allclose(pleth, wave, atol=0.01)
-        onsets, _, texts = edf.readAnnotations()
-        joined = "\n".join(texts)
-        for alarm_id in ALARM_IDS:
-            assert f"ALARM {alarm_id} onset" in joined
-        assert "NIBP 165/96 (119) ok" in joined
-        assert "EVENT sign_off by=RN Smith" in joined
-        i = list(texts).index("ALARM SPO2_LOW onset")
-        assert onsets[i] == pytest.approx(412.0)
-    finally:
-        edf.close()
+    # The oximeter falls silent at 725-740 s: EDF+C cannot hold a gap, so two files.
+    parts = capsys.readouterr().out.split()
+    assert parts == [str(tmp_path / "s_part1.edf"), str(tmp_path / "s_part2.edf")]
+    with SessionReader(path) as reader:
+        wave = np.concatenate([b.samples for b in reader.wave_blocks()])
+    numerics = {r["t"]: r for r in emitted if r["type"] == "numerics"}
+    onsets, texts, pleth, starts = [], [], [], []
+    for name in parts:
+        edf = pyedflib.EdfReader(name)
+        try:
+            labels = edf.getSignalLabels()
+            assert labels[:3] == ["Pleth", "spo2", "pr"]
+            assert edf.getSampleFrequency(0) == 75 and edf.getSampleFrequency(1) == 1
+            assert edf.getPatientCode() == "P-0042"
+            start = edf.getStartdatetime()
+            starts.append(start)
+            s0 = round((start - datetime(2026, 3, 2, 9, 0, 0)).total_seconds())
+            assert edf.getNSamples()[0] == 75 * edf.getFileDuration()
+            spo2 = edf.readSignal(1)
+            for i in (1, len(spo2) // 2, len(spo2) - 1):  # the numerics record at s0 + i
+                want = numerics[float(s0 + i)]["spo2"]
+                assert want is not None and spo2[i] == pytest.approx(want, abs=0.01)
+            part = edf.readSignal(0)
+            np.testing.assert_allclose(part, wave[s0 * 75 : s0 * 75 + len(part)], atol=0.01)
+            pleth.append((s0, len(part)))
+            o, _, t = edf.readAnnotations()
+            onsets += [s0 + x for x in o]
+            texts += list(t)
+        finally:
+            edf.close()
+    assert starts[0] == datetime(2026, 3, 2, 9, 0, 0)
+    silent = np.flatnonzero(np.isnan(wave))  # the pipeline's mark for the silence
+    assert pleth[0] == (0, silent[0] - silent[0] % 75)  # whole seconds up to the gap
+    assert pleth[1][0] * 75 > silent[-1] and sum(n for _, n in pleth) + len(silent) <= len(wave)
+    assert pleth[1][0] + pleth[1][1] // 75 == 900
+    # Every alarm, reading and event is annotated once at its data time, the ones in
+    # the gap too (OXIMETER_COMM_LOST explains the gap: it must not be lost).
+    for alarm_id, t in _onsets(emitted).items():
+        assert onsets[texts.index(f"ALARM {alarm_id} onset")] == pytest.approx(t)
+    assert sum(text.startswith("ALARM ") for text in texts) == sum(
+        r["type"] == "alarm" for r in emitted
+    )
+    top = max((r for r in emitted if r["type"] == "nibp"), key=lambda r: r["sys"] or 0)
+    assert f"NIBP {top['sys']}/{top['dia']} ({top['map']}) ok" in texts
+    assert "NIBP None/None (None) failed" in texts
+    assert any(text.startswith("EVENT sign_off by=RN Smith") for text in texts)
 
 
 def _record_with_gap(path, gap: tuple[float, float], seconds: float) -> None:
@@ -126,14 +158,21 @@ def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
     numerics = wfdb.rdrecord(str(tmp_path / "w" / "sessn"))
     assert numerics.fs == 1 and numerics.sig_name[:2] == ["spo2", "pr"]
     by_t = {r["t"]: r for r in emitted if r["type"] == "numerics"}
-    for second in (1, 420, 665):
-        assert numerics.p_signal[second, 1] == pytest.approx(by_t[float(second)]["pr"], abs=0.01)
+    onset = _onsets(emitted)
+    for t in (1.0, onset["SPO2_LOW"], onset["PR_HIGH"], 900.0):
+        second = round(t)
+        assert numerics.p_signal[second, 1] == pytest.approx(by_t[t]["pr"], abs=0.01)
+        assert numerics.p_signal[second, 0] == pytest.approx(by_t[t]["spo2"], abs=0.01)
+    silent = [t for t, r in by_t.items() if r["spo2"] is None]
+    assert silent and all(np.isnan(numerics.p_signal[round(t), 0]) for t in silent)
     notes = wfdb.rdann(str(tmp_path / "w" / "sess"), "event")
     joined = "\n".join(notes.aux_note)
     for alarm_id in ALARM_IDS:
         assert f"ALARM {alarm_id} onset" in joined
+    # An annotation sits on the pleth sample of its data time: sample k is at k/75 s.
     i = notes.aux_note.index("ALARM PR_HIGH onset")
-    assert notes.sample[i] == 660 * 75
+    assert notes.sample[i] == round(onset["PR_HIGH"] * 75)
+    assert record.p_signal[notes.sample[i], 0] == pytest.approx(wave[notes.sample[i] - 1], abs=0.01)
 
 
 def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:

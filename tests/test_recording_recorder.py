@@ -27,6 +27,17 @@ from simulator.scenario import load_scenario
 from tests.conftest import REPO, vitalmon_cmd
 
 
+def _run_until(pipeline: AcquisitionPipeline, chunks, t: float) -> None:
+    """Feed the source's chunks (every device's, several a second) up to data time t."""
+    while pipeline.t < t:
+        pipeline.process(next(chunks))
+
+
+def _recording_failed(records: list[dict]) -> list[dict]:
+    """The real alarm engine's RECORDING_FAILED records (raised by the recorder's command)."""
+    return [r for r in records if r["type"] == "alarm" and r["id"] == "RECORDING_FAILED"]
+
+
 @pytest.mark.slow
 def test_kill_9_loses_at_most_the_last_second(tmp_path) -> None:
     path = tmp_path / "s.vitalmon"
@@ -76,10 +87,10 @@ DISK_FULL_SCRIPT = textwrap.dedent(
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full disk: writes fail with EFBIG
     resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
-    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    # Paced (30 min of data in 2 s), so the recorder's first commit, 0.5 s in, finds
+    # the disk full while monitoring is still going: flat out, the run could be over.
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=900.0)
     pipeline = AcquisitionPipeline(source.protocols)
-    if "technical_alarm" not in pipeline.commands.names():  # no alarm engine on this branch
-        pipeline.commands.register("technical_alarm", lambda args, t: None, "test stand-in")
     pipeline.subscribe(JsonLinesWriter(sys.stdout))
     recorder = SessionRecorder(sys.argv[1], pipeline, live=True)
     PipelineRunner(source, pipeline, duration_s=1800).run()
@@ -109,6 +120,8 @@ def test_full_disk_raises_recording_failed_and_monitoring_goes_on(tmp_path) -> N
     numerics = [r["t"] for r in records if r["type"] == "numerics"]
     assert numerics == [float(t) for t in range(1, 1801)]  # monitoring went on to the end
     assert failed[0]["t"] < 1800
+    raised = [r for r in records if r["type"] == "alarm" and r["id"] == "RECORDING_FAILED"]
+    assert raised[0]["state"] == "onset" and raised[0]["priority"] == "high"
     assert "recording to" in result.stderr and "failed" in result.stderr
     with SessionReader(path) as reader:  # the file still opens, with what was committed
         kept = [r["t"] for r in reader.records("numerics")]
@@ -120,28 +133,26 @@ def test_vanished_directory_raises_recording_failed(tmp_path) -> None:
     folder.mkdir()
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
     pipeline = AcquisitionPipeline(source.protocols)
-    if "technical_alarm" not in pipeline.commands.names():
-        pipeline.commands.register("technical_alarm", lambda args, t: None, "test stand-in")
     records: list[dict] = []
     pipeline.subscribe(records.append)
     warnings: list[str] = []
     recorder = SessionRecorder(folder / "s.vitalmon", pipeline, live=True, warn=warnings.append)
     chunks = source.chunks()
-    for _ in range(5):
-        pipeline.process(next(chunks))
+    _run_until(pipeline, chunks, 5.0)
     time.sleep(0.7)  # one commit
     shutil.rmtree(folder)
-    for _ in range(5):
-        pipeline.process(next(chunks))
+    _run_until(pipeline, chunks, 10.0)
     deadline = time.monotonic() + 5
     while recorder.failed is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert recorder.failed is not None and "vanished" in recorder.failed
-    for _ in range(5):
-        pipeline.process(next(chunks))  # the alarm command is applied at the next chunk
+    assert not _recording_failed(records)
+    _run_until(pipeline, chunks, 15.0)  # the alarm command is applied at the next chunk
     recorder.close()
     alarm = [r for r in records if r["type"] == "command" and r["name"] == "technical_alarm"]
     assert alarm and alarm[0]["args"]["id"] == "RECORDING_FAILED"
+    (onset,) = _recording_failed(records)
+    assert onset["state"] == "onset" and 10.0 <= onset["t"] <= 15.0
     assert warnings and "vanished" in warnings[0]
     assert [r["t"] for r in records if r["type"] == "numerics"] == [float(t) for t in range(1, 16)]
 
@@ -210,8 +221,6 @@ def test_gui_default_recording_that_cannot_start_raises_the_alarm_and_goes_on(
     monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
     pipeline = AcquisitionPipeline(source.protocols)
-    if "technical_alarm" not in pipeline.commands.names():
-        pipeline.commands.register("technical_alarm", lambda args, t: None, "test stand-in")
     records: list[dict] = []
     pipeline.subscribe(records.append)
     args = argparse.Namespace(
@@ -219,10 +228,11 @@ def test_gui_default_recording_that_cannot_start_raises_the_alarm_and_goes_on(
     )
     assert start_recorder(args, source, pipeline) is None
     assert "cannot record this session" in capsys.readouterr().err
-    pipeline.process(next(source.chunks()))  # monitoring goes on; the alarm is applied
+    _run_until(pipeline, source.chunks(), 2.0)  # monitoring goes on; the alarm is applied
     (alarm,) = [r for r in records if r["type"] == "command"]
     assert alarm["args"]["id"] == "RECORDING_FAILED"
-    assert any(r["type"] == "numerics" for r in records)
+    assert [r["state"] for r in _recording_failed(records)] == ["onset"]
+    assert [r["t"] for r in records if r["type"] == "numerics"] == [1.0, 2.0]
 
 
 def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
@@ -231,14 +241,12 @@ def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
     path = tmp_path / "s.vitalmon"
     recorder = SessionRecorder(path, pipeline, live=True)
     chunks = source.chunks()
-    for _ in range(20):
-        pipeline.process(next(chunks))
+    _run_until(pipeline, chunks, 20.0)
     time.sleep(0.8)  # a commit
     with SessionReader(path) as reader:
         seen = [r["t"] for r in reader.records("numerics")]
     assert seen == [float(t) for t in range(1, 21)]
-    for _ in range(10):
-        pipeline.process(next(chunks))
+    _run_until(pipeline, chunks, 30.0)
     recorder.close()
     with SessionReader(path) as reader:
         assert len(reader.records("numerics")) == 30

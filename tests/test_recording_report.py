@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import timedelta
 
 import pytest
 
 from monitor.cli import main
 from monitor.recording.store import SessionReader
 from monitor.recording.summary import summarize
+from tests.recording_helpers import WALL_START
+
+
+def _clock(t: float) -> str:
+    return (WALL_START + timedelta(seconds=t)).strftime("%H:%M:%S")
+
+
+def _mmss(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def _first(emitted, **fields) -> dict:
+    return next(r for r in emitted if all(r.get(k) == v for k, v in fields.items()))
 
 
 def test_summary_figures(report_session) -> None:
@@ -19,21 +33,47 @@ def test_summary_figures(report_session) -> None:
         s = summarize(reader)
     spo2 = [r["spo2"] for r in emitted if r["type"] == "numerics" and r["spo2"] is not None]
     assert s.extremes["min SpO2"][0] == min(spo2) < 90
-    assert s.extremes["max systolic"] == (165.0, 600.0)
-    assert [p for p, _, _ in s.phases] == ["pre-infusion", "infusion", "recovery", "discharge"]
-    assert s.phases[1][1:] == (360.0, 780.0)
+    readings = [r for r in emitted if r["type"] == "nibp" and r["status"] == "ok"]
+    top = max(readings, key=lambda r: r["sys"])
+    assert s.extremes["max systolic"] == (top["sys"], top["t"]) and top["sys"] >= 160
+    # Phases as the session model changed them: mark_event infusion_start/stop,
+    # set_phase discharge, sign_off (tests/data/rec_report.toml [[actions]]).
+    assert s.phases == [
+        ("pre-infusion", 0.0, 360.0),
+        ("infusion", 360.0, 780.0),
+        ("recovery", 780.0, 890.0),
+        ("discharge", 890.0, 895.0),
+        ("signed-off", 895.0, 900.0),
+    ]
     low = next(u for u in s.limits if u.rule.alarm_id == "SPO2_LOW")
     assert low.beyond == sum(v < 90 for v in spo2) > 0 and low.of == len(spo2)
-    episodes = {(e.alarm_id, e.onset_t): e for e in s.episodes}
-    assert episodes["SPO2_LOW", 412.0].duration_s == 43.0
-    assert episodes["SPO2_LOW", 412.0].response == "acknowledged"
-    assert episodes["SPO2_LOW", 412.0].response_t == 425.0
-    assert episodes["NIBP_SYS_RISE", 600.0].end_t is None
+    pr_high = next(u for u in s.limits if u.rule.alarm_id == "PR_HIGH")
+    assert pr_high.steps == [(0.0, 120.0, True), (700.0, 130.0, True)]  # set_limit at 700 s
+    episodes = {e.alarm_id: e for e in s.episodes}
+    onsets = [r for r in emitted if r["type"] == "alarm" and r["state"] == "onset"]
+    assert [(e.alarm_id, e.onset_t) for e in s.episodes] == [(r["id"], r["t"]) for r in onsets]
+    for alarm_id, e in episodes.items():
+        end = _first(emitted, type="alarm", id=alarm_id, state="end")
+        assert e.duration_s == end["duration_s"] > 0
+    # The critical desaturation latched: it ended before the nurse acknowledged it at
+    # 470 s, and that acknowledgement is its response all the same.
+    critical = episodes["SPO2_LOW_CRITICAL"]
+    end = _first(emitted, type="alarm", id="SPO2_LOW_CRITICAL", state="end")
+    assert end["latched"] is True and critical.end_t < 470.0
+    assert (critical.response, critical.response_t) == ("acknowledged", 470.0)
+    assert (episodes["SPO2_LOW"].response, episodes["SPO2_LOW"].response_t) == (
+        "acknowledged",
+        470.0,
+    )
+    assert (episodes["PR_HIGH"].response, episodes["PR_HIGH"].response_t) == ("paused", 670.0)
+    assert episodes["OXIMETER_COMM_LOST"].response == "none"
     assert [v for _, _, v in s.discharge] == ["met", "met", "met"]
     assert s.setup["patient_id"] == "P-0042"
-    assert [text for _, text in s.doses][:2] == [
+    assert [text for _, text in s.doses] == [
         "planned dose 0.5 mg/kg/h",
         "infusion_start: dose_mg_per_kg_h=0.5",
+        "rate_change: dose_mg_per_kg_h=0.75",
+        "infusion_stop",
     ]
 
 
@@ -46,19 +86,27 @@ def test_report_pdf_names_every_alarm_and_reading(report_session, tmp_path, caps
     text = subprocess.run(
         ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
     ).stdout
-    for record in emitted:
-        if record["type"] == "alarm":
-            assert record["id"] in text
+    onsets = [r for r in emitted if r["type"] == "alarm" and r["state"] == "onset"]
+    assert len({r["id"] for r in onsets}) >= 6
+    for record in onsets:
+        assert record["id"] in text
+    first = min(onsets, key=lambda r: r["t"])
+    critical = _first(emitted, type="alarm", id="SPO2_LOW_CRITICAL", state="onset")
+    pr_high = _first(emitted, type="alarm", id="PR_HIGH", state="onset")
+    top = max((r for r in emitted if r["type"] == "nibp"), key=lambda r: r["sys"] or 0)
     for needle in (
+        _clock(first["t"]),
+        f"acknowledged after {_mmss(470.0 - critical['t'])}",
+        f"paused after {_mmss(670.0 - pr_high['t'])}",
+        str(top["sys"]),
+        str(top["dia"]),
+        str(top["map"]),
+        "failed",
+        "pause_audio",
+        "set_limit",
         "P-0042",
         "pre-infusion",
         "recovery",
-        "09:06:52",
-        "acknowledged after 0:13",
-        "paused after 0:10",
-        "165",
-        "96",
-        "119",
         "min SpO2",
         "max systolic",
         "max pulse rate",

@@ -153,8 +153,11 @@ def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int,
             return []
         first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
         return [(math.floor(first), math.floor(last) + 1)]
+    # Chunk times may sit a hair before the second (sources.SAME_STEP_EPS_S keeps the
+    # chunks of one step in order), so snap to whole seconds within half a sample.
+    tol = 0.5 / blocks[0].rate_hz
     return [
-        (math.floor(a + 1e-6), max(math.ceil(b - 1e-6), math.floor(a + 1e-6) + 1)) for a, b in spans
+        (math.floor(a + tol), max(math.ceil(b - tol), math.floor(a + tol) + 1)) for a, b in spans
     ]
 
 
@@ -223,11 +226,18 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
             writer.setSignalHeaders(headers)
             writer.writeSamples(signals)
             for note in notes:
-                if s0 <= note.t < s1:
+                if _part_of(note.t, spans) == (s0, s1):
                     writer.writeAnnotation(note.t - s0, -1, note.text[:60])
         finally:
             writer.close()
     return paths
+
+
+def _part_of(t: float, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """The file an annotation goes in: the last one starting at or before it. One in a
+    gap (the OXIMETER_COMM_LOST that explains the gap) or after the last pleth goes in
+    the file before it, past that file's end (EDF+ allows it), so no annotation is lost."""
+    return next((span for span in reversed(spans) if span[0] <= t), spans[0])
 
 
 def _range(column: np.ndarray) -> tuple[float, float]:

@@ -161,6 +161,9 @@ def _count_beyond(use: LimitUse, numerics: list[Record], nibp: list[Record]) -> 
 
 def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
     open_: dict[str, AlarmEpisode] = {}
+    # A high-priority physiological alarm that ends unacknowledged stays latched on the
+    # screen until acknowledged: its `acknowledged` record comes after its `end`.
+    latched: dict[str, AlarmEpisode] = {}
     out: list[AlarmEpisode] = []
     for r in alarms:
         alarm_id, state, t = str(r.get("id")), r.get("state"), float(r["t"])  # type: ignore[arg-type]
@@ -173,14 +176,19 @@ def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
                 t,
             )
             open_[alarm_id] = episode
+            latched.pop(alarm_id, None)
             out.append(episode)
             continue
         episode = open_.get(alarm_id)
+        if episode is None and state == "acknowledged":
+            episode = latched.pop(alarm_id, None)
         if episode is None:
             continue
         if state == "end":
             episode.end_t = t
             del open_[alarm_id]
+            if r.get("latched") is True:
+                latched[alarm_id] = episode
         elif state in ("acknowledged", "paused") and episode.response_t is None:
             episode.response = state
             episode.response_t = t
@@ -190,15 +198,20 @@ def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
 def _phases(
     commands: list[Record], events: list[Record], duration_s: float
 ) -> list[tuple[str, float, float]]:
+    """(phase, start, end) from the session model's `phase` events, which report every
+    change (`set_phase`, and the ones `infusion_start`, `infusion_stop` and `sign_off`
+    make); from `set_phase` commands only for a session recorded without one."""
     marks: list[tuple[float, str]] = []
-    for c in commands:
-        if c.get("name") == "set_phase":
-            marks.append((float(c["t"]), str(dict(c.get("args") or {}).get("phase"))))  # type: ignore[arg-type, call-overload]
-    if not marks:  # a session model may report phases as events instead
-        for e in events:
-            if e.get("type") == "event" and e.get("kind") == "phase" and "phase" in e:
-                marks.append((float(e["t"]), str(e["phase"])))  # type: ignore[arg-type]
-    marks.sort()
+    for e in events:
+        if e.get("type") == "event" and e.get("kind") == "phase" and "phase" in e:
+            if not marks and e.get("previous") and float(e["t"]) > 0:  # type: ignore[arg-type]
+                marks.append((0.0, str(e["previous"])))  # the phase the session began in
+            marks.append((float(e["t"]), str(e["phase"])))  # type: ignore[arg-type]
+    if not marks:
+        for c in commands:
+            if c.get("name") == "set_phase":
+                marks.append((float(c["t"]), str(dict(c.get("args") or {}).get("phase"))))  # type: ignore[arg-type, call-overload]
+    marks.sort(key=lambda m: m[0])
     out = []
     for i, (t, phase) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else duration_s
