@@ -120,3 +120,21 @@ def test_report_pdf_names_every_alarm_and_reading(report_session, tmp_path, caps
         "NIBP (mmHg)",
     ):
         assert needle in text, needle
+
+
+def test_trends_plot_measurements_not_bookkeeping() -> None:
+    from monitor.recording.export import numeric_keys
+
+    records = [
+        {
+            "type": "numerics",
+            "t": 1.0,
+            "spo2": 97,
+            "pr": 72,
+            "oximeter_last_frame_t": 0.99,
+            "nibp_age_s": 30.0,
+            "apnea_s": 1.5,
+            "spo2_state": "valid",
+        },
+    ]
+    assert numeric_keys(records) == ["spo2", "pr", "apnea_s"]

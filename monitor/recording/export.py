@@ -45,12 +45,19 @@ class Annotation:
     text: str
 
 
+# Numbers in the numerics record that are bookkeeping, not measurements of the patient:
+# data-time stamps (`*_t`) and the age of the last NIBP reading.
+BOOKKEEPING_KEYS = frozenset({"nibp_age_s"})
+
+
 def numeric_keys(numerics: list[Record]) -> list[str]:
-    """Fields that carry numbers (not the time, not state strings), in first-seen order."""
+    """Measured fields (numbers; not times, ages or state strings), in first-seen order."""
     keys: dict[str, None] = {}
     for record in numerics:
         for key, value in record.items():
-            if key == "t" or isinstance(value, bool):
+            if key == "t" or key.endswith("_t") or key in BOOKKEEPING_KEYS:
+                continue
+            if isinstance(value, bool):
                 continue
             if isinstance(value, int | float):
                 keys.setdefault(key, None)

@@ -36,6 +36,7 @@ LABELS = {
     "pr": "Pulse rate (/min)",
     "pi": "Perfusion index (%)",
     "rr": "Respiration rate (/min)",
+    "apnea_s": "Time since the last breath began (s)",
 }
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}
 PLOT_W_CM, PLOT_H_CM = 17.0, 4.6
