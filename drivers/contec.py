@@ -25,6 +25,13 @@ SPO2_MAX = 100
 PR_INVALID = 0xFF
 SPO2_INVALID = 0x7F
 
+# The 5-byte stream has no checksum: bit 7 on byte 1 only is its whole framing, and
+# random bytes (a wrong baud rate, line noise) match it once in 32 positions. A frame's
+# values are trusted only from the CONFIRM_FRAMES-th frame of a back-to-back run on:
+# noise forms such a run about once in 32**8 positions (never, in practice), while a
+# real device needs 8 frames (133 ms at 60/s) to be believed after each break.
+CONFIRM_FRAMES = 8
+
 CONTEC_RATE_HZ = 60.0
 BERRY_RATE_HZ = 100.0
 CONTEC_LINE = LineSettings(baudrate=4800, parity="O")
@@ -91,11 +98,21 @@ class ContecDecoder:
         self._scanner = FixedFrameScanner(FRAME_LEN, five_byte_frames, self.counters)
         self._flags0 = _flag_table(self.status_bits, 0)
         self._flags2 = _flag_table(self.status_bits, 2)
-        self._prev_end = -1
+        self.reset()
 
     def reset(self) -> None:
         self._scanner.reset()
         self._prev_end = -1
+        self._run = 0  # back-to-back frames so far, ending with the last one decoded
+
+    def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:
+        """Length of the back-to-back run each frame ends, counting across feeds."""
+        idx = np.arange(len(contiguous), dtype=np.int64)
+        last_break = np.where(~contiguous, idx, -1)
+        np.maximum.accumulate(last_break, out=last_break)
+        runs = np.where(last_break >= 0, idx - last_break + 1, self._run + idx + 1)
+        self._run = int(runs[-1])
+        return runs
 
     def feed(self, data: bytes) -> OximeterBatch:
         scan = self._scanner.scan(data)
@@ -105,8 +122,9 @@ class ContecDecoder:
             return OximeterBatch.empty(self.sample_rate_hz)
         self.counters.frames += k
         global_starts = starts + scan.buf_start
-        count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
+        contiguous = count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
         self._prev_end = int(global_starts[-1]) + FRAME_LEN
+        unconfirmed = self._run_lengths(contiguous) < CONFIRM_FRAMES
         b0, b1, b2, b3, b4 = (buf[starts + i] for i in range(FRAME_LEN))
         pleth = b1.astype(np.float32)
         if self.pleth_zero_invalid:  # BerryMed: 0 = invalid, and 1-100 is the whole range
@@ -116,17 +134,23 @@ class ContecDecoder:
         pr[pr_raw == PR_INVALID] = np.nan
         spo2 = b4.astype(np.float32)
         spo2[b4 > SPO2_MAX] = np.nan
+        flags = self._flags0[b0] | self._flags2[b2]
+        extras = {
+            "signal_strength": (b0 & 0x0F).astype(np.float32),
+            "bar_graph": (b2 & 0x0F).astype(np.float32),
+        }
+        if unconfirmed.any():  # not yet believed: nothing of these frames is shown
+            for column in (pleth, spo2, pr, *extras.values()):
+                column[unconfirmed] = np.nan
+            flags[unconfirmed] = 0
         return OximeterBatch(
             self.sample_rate_hz,
             pleth,
             spo2,
             pr,
             np.full(k, np.nan, dtype=np.float32),
-            self._flags0[b0] | self._flags2[b2],
-            {
-                "signal_strength": (b0 & 0x0F).astype(np.float32),
-                "bar_graph": (b2 & 0x0F).astype(np.float32),
-            },
+            flags,
+            extras,
         )
 
 

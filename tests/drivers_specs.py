@@ -30,6 +30,8 @@ class ProtocolSpec:
     frame_len: int = 0
     frame_test: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None
     garbage_excludes: bytes = b""  # bytes garbage may not contain (text protocols)
+    # Frames of a back-to-back run before values are believed (no-checksum protocols).
+    confirm_frames: int = 1
 
     def garbage_forms_frame(self, garbage: bytes, following: bytes) -> bool:
         """Would a valid frame start inside `garbage` (given the bytes after it)?"""
@@ -64,14 +66,14 @@ SPECS: dict[str, ProtocolSpec] = {
             (), 4, nonin8.find_frames,
         ),
         ProtocolSpec(
-            "contec", 1, 254, (0, 127), None,
+            "contec", contec.CONFIRM_FRAMES, 254, (0, 127), None,
             (F.SEARCHING, F.SPO2_DROPPING, F.PULSE_BEAT, F.SENSOR_OFF), (), 5,
-            contec.five_byte_frames,
+            contec.five_byte_frames, confirm_frames=contec.CONFIRM_FRAMES,
         ),
         ProtocolSpec(
-            "berry", 1, 254, (1, 100), None,
+            "berry", contec.CONFIRM_FRAMES, 254, (1, 100), None,
             (F.NO_SIGNAL, F.SENSOR_OFF, F.PULSE_BEAT, F.SEARCHING), (), 5,
-            contec.five_byte_frames,
+            contec.five_byte_frames, confirm_frames=contec.CONFIRM_FRAMES,
         ),
         ProtocolSpec(
             "contec7", 1, 254, (0, 127), 100.0,

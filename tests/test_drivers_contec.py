@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.contec import (
+    CONFIRM_FRAMES,
     KEEPALIVE,
     START_REALTIME,
     BerryDecoder,
@@ -24,24 +25,40 @@ def frame5(pr: int, spo2: int, pleth: int = 50, b0_bits: int = 0, b2_bits: int =
     )
 
 
+def shown(decoder: ContecDecoder, frame: bytes) -> OximeterBatch:
+    """A frame as the monitor shows it: the last of a run long enough to be believed."""
+    return decoder.feed(frame * CONFIRM_FRAMES)[CONFIRM_FRAMES - 1 :]
+
+
 @pytest.mark.parametrize(
     ("pr", "expected"), [(0, 0), (127, 127), (128, 128), (254, 254), (255, None)]
 )
 def test_contec_pulse_rate_edges(pr: int, expected: int | None) -> None:
-    out = ContecDecoder().feed(frame5(pr, 97))
+    out = shown(ContecDecoder(), frame5(pr, 97))
     assert out[0].pulse_rate_bpm == expected and out[0].spo2_percent == 97
 
 
 def test_contec_spo2_missing_and_pleth() -> None:
-    out = ContecDecoder().feed(frame5(80, 0x7F, pleth=127))
+    out = shown(ContecDecoder(), frame5(80, 0x7F, pleth=127))
     assert out[0].spo2_percent is None and out[0].pleth == 127
     assert out.extras["signal_strength"][0] == 5 and out.extras["bar_graph"][0] == 3
 
 
 def test_contec_heart_rate_300_cannot_be_sent() -> None:
     # 8 bits of PR: the encoder sends "invalid" rather than a wrong number.
-    raw = ContecEncoder().encode(OximeterBatch.constant(60, [10], 97, 300))
-    assert ContecDecoder().feed(raw)[0].pulse_rate_bpm is None
+    raw = ContecEncoder().encode(OximeterBatch.constant(60, [10] * CONFIRM_FRAMES, 97, 300))
+    assert ContecDecoder().feed(raw)[CONFIRM_FRAMES - 1].pulse_rate_bpm is None
+
+
+def test_contec_values_are_believed_only_after_a_run_of_frames() -> None:
+    # No checksum: a lone frame-shaped 5 bytes is as likely noise as a device.
+    decoder = ContecDecoder()
+    first = decoder.feed(frame5(70, 97) * (CONFIRM_FRAMES - 1))
+    assert all(f.pulse_rate_bpm is None and f.pleth is None and not f.flags for f in first)
+    assert decoder.feed(frame5(70, 97))[0].pulse_rate_bpm == 70  # the run is long enough
+    assert decoder.feed(frame5(71, 97))[0].pulse_rate_bpm == 71  # and stays believed
+    after_garbage = decoder.feed(b"\x01" + frame5(72, 97))  # a break: confirm again
+    assert after_garbage[0].pulse_rate_bpm is None
 
 
 @pytest.mark.parametrize(
@@ -55,7 +72,7 @@ def test_contec_heart_rate_300_cannot_be_sent() -> None:
     ],
 )
 def test_contec_status_bits(b0_bits: int, b2_bits: int, flag: OximeterFlag) -> None:
-    assert ContecDecoder().feed(frame5(70, 97, b0_bits=b0_bits, b2_bits=b2_bits))[0].flags == flag
+    assert shown(ContecDecoder(), frame5(70, 97, b0_bits=b0_bits, b2_bits=b2_bits))[0].flags == flag
 
 
 @pytest.mark.parametrize(
@@ -69,21 +86,25 @@ def test_contec_status_bits(b0_bits: int, b2_bits: int, flag: OximeterFlag) -> N
     ],
 )
 def test_berry_status_bits(b0_bits: int, b2_bits: int, flag: OximeterFlag) -> None:
-    assert BerryDecoder().feed(frame5(70, 97, b0_bits=b0_bits, b2_bits=b2_bits))[0].flags == flag
+    assert shown(BerryDecoder(), frame5(70, 97, b0_bits=b0_bits, b2_bits=b2_bits))[0].flags == flag
 
 
 def test_berry_pleth_zero_is_invalid_and_rate_is_100() -> None:
     decoder = BerryDecoder()
-    out = decoder.feed(frame5(70, 97, pleth=0) + frame5(70, 97, pleth=100))
-    assert out[0].pleth is None and out[1].pleth == 100
+    out = shown(decoder, frame5(70, 97, pleth=100))
+    out2 = decoder.feed(frame5(70, 97, pleth=0))
+    assert out2[0].pleth is None and out[0].pleth == 100
     assert decoder.sample_rate_hz == 100.0
 
 
 def test_contec_resyncs_after_garbage_split_anywhere() -> None:
-    stream = frame5(60, 95) + b"\x81\x02" + frame5(61, 96) + b"\xff" + frame5(62, 97)
+    runs = [frame5(pr, 95) * CONFIRM_FRAMES for pr in (60, 61, 62)]
+    stream = runs[0] + b"\x81\x02" + runs[1] + b"\xff" + runs[2]
     decoder = ContecDecoder()
     out = OximeterBatch.concat([decoder.feed(stream[i : i + 3]) for i in range(0, len(stream), 3)])
-    assert [f.pulse_rate_bpm for f in out] == [60, 61, 62]
+    shown_prs = [f.pulse_rate_bpm for f in out if f.pulse_rate_bpm is not None]
+    assert shown_prs == [60, 61, 62]  # the last frame of each run confirms it
+    assert len(out) == 3 * CONFIRM_FRAMES
     assert decoder.counters.bytes_dropped == 3 and decoder.counters.resyncs == 2
 
 

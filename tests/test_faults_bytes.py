@@ -100,7 +100,6 @@ def test_wrong_baud_rate_bytes_that_never_frame(protocol: str) -> None:
     assert not alarms(records, "OXIMETER_COMM_LOST", "end")
 
 
-@pytest.mark.xfail(strict=True, reason="Contec frames have no checksum: docs/reliability.md")
 def test_contec_random_noise_invents_no_value() -> None:
     rng = random.Random(3)
     noise = [(round(0.05 * i, 6), rng.randbytes(48)) for i in range(1, 201)]
