@@ -40,6 +40,10 @@ from drivers.types import NibpReading, NibpStatus
 CUFF_POLL_S = 0.5
 BP_POLL_S = 2.0
 RESPONSE_TIMEOUT_S = 5.0
+# An answer within this long of its command is stamped with the command's send time, so
+# a simulator stepping whole seconds and one stepping 40 ms give the same records; a
+# later answer carries its own arrival time, so records never go back in data time.
+SAME_STEP_S = 1.0
 # Adult: the measurement over (the module reports only after it has dumped the
 # cuff below 15 mmHg) within this, or it is aborted.
 MAX_MEASUREMENT_S = 180.0
@@ -265,7 +269,7 @@ class SuntechNibpDriver:
             self.unexpected_responses += 1
             return []
         self._outstanding = None
-        stamp = request.sent_t
+        stamp = request.sent_t if t - request.sent_t <= SAME_STEP_S + 1e-9 else t
         self._clock = max(self._clock, stamp)
         events: list[DriverEvent] = []
         if not self.responding:

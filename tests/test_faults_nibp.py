@@ -137,14 +137,19 @@ def test_module_answering_after_5_s_is_not_responding(tmp_path: Path) -> None:
     assert failed and failed[0]["error"] == "NIBP not responding"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: the SunTech driver stamps an answer with its command's send time and "
-    "takes a late answer for the next command's (docs/reliability.md)",
-)
-def test_answers_after_5_s_keep_data_time_in_order_and_the_alarm_on() -> None:
+def test_answers_after_5_s_keep_data_time_in_order() -> None:
     bedside = LateModule(SimulatedBedside(load_scenario("steady"), seed=0), delay_s=7.0)
     records = run(bedside, 20)
     times = [r["t"] for r in records]
     assert times == sorted(times)  # no record stamped before one already emitted
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: SunTech answers carry no sequence number, so a module that is always "
+    "7 s late has its answer to one command taken for the next one's (docs/reliability.md)",
+)
+def test_a_chronically_late_module_keeps_the_alarm_on() -> None:
+    bedside = LateModule(SimulatedBedside(load_scenario("steady"), seed=0), delay_s=7.0)
+    records = run(bedside, 20)
     assert not alarm_ts(records, "NIBP_COMM_LOST", "end")  # still answering 7 s late
