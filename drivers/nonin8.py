@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner
+from drivers.columns import FixedFrameScanner, count_resyncs
 from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
@@ -85,9 +85,7 @@ class Nonin8Decoder:
             return OximeterBatch.empty(SAMPLE_RATE_HZ)
         self.counters.frames += k
         global_starts = starts + scan.buf_start
-        if self._prev_end >= 0:
-            self.counters.resyncs += int(global_starts[0] != self._prev_end)
-        self.counters.resyncs += int(np.count_nonzero(np.diff(global_starts) != FRAME_LEN))
+        count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
         self._prev_end = int(global_starts[-1]) + FRAME_LEN
         status, hr_lsb, spo2_raw, stat2 = (buf[starts + i] for i in range(FRAME_LEN))
         hr = hr_value(hr_from_pair(status.astype(np.int64), hr_lsb.astype(np.int64)))
