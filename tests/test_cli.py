@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import json_lines, run_vitalmon
@@ -57,3 +59,22 @@ def test_malformed_scenario_file_names_the_line(tmp_path) -> None:
     assert result.returncode == 1
     assert "line 3" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["run", "--sim", "steady"], ["replay", "x.vitalmon"], []])
+def test_no_display_is_one_clear_line_not_a_qt_abort(args: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    result = run_vitalmon(*args, timeout=20, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "vitalmon: no display for the monitor window (set DISPLAY, or add --headless)"
+    )
+
+
+def test_replay_of_a_missing_file_fails_before_any_window(tmp_path) -> None:
+    result = run_vitalmon("replay", str(tmp_path / "missing.vitalmon"), timeout=20)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"vitalmon: '{tmp_path / 'missing.vitalmon'}': no such file"
+    ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import NoReturn
@@ -51,6 +53,14 @@ def positive_seconds(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError("duration must be finite (leave it out to run on)")
     return value
+
+
+def require_display() -> None:
+    """The window needs a screen: say so plainly instead of letting Qt abort."""
+    if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise UsageError("no display for the monitor window (set DISPLAY, or add --headless)")
 
 
 def stop_on_sigterm(stop: Callable[[], object]) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from monitor.cli.common import drive, speed_arg
+from monitor.cli.common import drive, require_display, speed_arg
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import PipelineRunner
 from monitor.recording.replay import ReplaySource, pipeline_for
+from monitor.recording.store import SessionReader
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -21,6 +22,9 @@ def register(commands) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     if not args.headless:  # the bedside screen with replay controls (play, speed, seek)
+        require_display()
+        with SessionReader(args.file):  # a bad file is one line, before any window or Qt
+            pass
         from monitor.ui.app import run_replay_gui
 
         return run_replay_gui(args.file, args.speed)

@@ -8,7 +8,7 @@ import sys
 from drivers.errors import VitalmonError
 from drivers.registry import parse_port_spec
 from monitor.alarms import DEFAULT_PRESET, builtin_presets, load_preset
-from monitor.cli.common import UsageError, drive, positive_seconds, speed_arg
+from monitor.cli.common import UsageError, drive, positive_seconds, require_display, speed_arg
 from monitor.command_input import read_commands, start_reader
 from monitor.commands import Command, CommandError
 from monitor.headless import JsonLinesWriter
@@ -180,6 +180,8 @@ def start_recorder(
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        require_display()
     preset = load_preset(args.preset)
     source = make_source(args)
     pipeline = AcquisitionPipeline(source.protocols, preset=preset)

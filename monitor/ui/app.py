@@ -41,11 +41,12 @@ def run_replay_gui(path: str, speed: float | None) -> int:
     """The same screen over a recording, with play/pause, speed and a seeking timeline."""
     from monitor.recording.replay import ReplayController
 
-    app = make_app()
     window: MonitorWindow | None = None
+    # Open (and so check) the session file before any window: a bad file is one line.
     controller = ReplayController(
         path, speed=speed, on_new_pipeline=lambda p: window.rebind(p) if window else None
     )
+    app = make_app()
     window = MonitorWindow(controller.pipeline, replay=controller)
     window.setWindowTitle(f"vitalmon — replay of {path}")
     fit_to_screen(window)
