@@ -180,3 +180,11 @@ def count_resyncs(
     breaks = ~contiguous if prev_end >= 0 else ~contiguous[1:]
     counters.resyncs += int(np.count_nonzero(breaks))
     return contiguous
+
+
+def last_index_where(mask: np.ndarray) -> np.ndarray:
+    """For each row, the index of the latest row at or before it where `mask` holds (-1: none):
+    where the current packet or run began, in one pass."""
+    last = np.where(mask, np.arange(len(mask), dtype=np.int64), -1)
+    np.maximum.accumulate(last, out=last)
+    return last

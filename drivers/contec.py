@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, count_resyncs
+from drivers.columns import FixedFrameScanner, count_resyncs, last_index_where
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
@@ -108,8 +108,7 @@ class ContecDecoder:
     def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:
         """Length of the back-to-back run each frame ends, counting across feeds."""
         idx = np.arange(len(contiguous), dtype=np.int64)
-        last_break = np.where(~contiguous, idx, -1)
-        np.maximum.accumulate(last_break, out=last_break)
+        last_break = last_index_where(~contiguous)
         runs = np.where(last_break >= 0, idx - last_break + 1, self._run + idx + 1)
         self._run = int(runs[-1])
         return runs

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, HeldValue, count_resyncs
+from drivers.columns import FixedFrameScanner, HeldValue, count_resyncs, last_index_where
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
@@ -256,9 +256,7 @@ class Nonin2Decoder:
         """Packet position of every frame (0 = SYNC frame), -1 where it is unknown."""
         k = len(sync)
         idx = np.arange(k, dtype=np.int64)
-        breaks = sync | ~contiguous
-        last_break = np.where(breaks, idx, -1)
-        np.maximum.accumulate(last_break, out=last_break)
+        last_break = last_index_where(sync | ~contiguous)
         positions = np.full(k, -1, dtype=np.int64)
         in_segment = last_break >= 0
         seg_sync = np.zeros(k, dtype=bool)
