@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -137,18 +138,55 @@ class FixedFrameScanner:
         self._stream_offset = 0
 
     def scan(self, data: bytes) -> FrameScan:
-        self.counters.bytes_in += len(data)
-        buf_start = self._stream_offset - len(self._pending)
         raw = self._pending + bytes(data) if self._pending else bytes(data)
         buf = np.frombuffer(raw, dtype=np.uint8)
-        self._stream_offset += len(data)
-        n = len(buf)
+        if len(buf) < self.frame_len:
+            return self._commit(raw, buf, len(data), None)
+        return self._commit(raw, buf, len(data), self._test(buf, len(buf) - self.frame_len + 1))
+
+    def scan_run(self, datas: Sequence[bytes]) -> tuple[FrameScan, np.ndarray] | None:
+        """Several feeds in one scan, and how many frames each would have completed fed
+        alone; None (and nothing consumed) where that could have chosen other frames.
+
+        Fed one by one, a frame comes out of the feed that brings its last byte, and
+        each feed chooses among the frames it can see: the same ones as a single scan
+        unless candidates overlap (garbage that looks like a frame), so only then may
+        the two differ. This is what lets a replay decode a second of chunks at once.
+        """
+        data = b"".join(datas)
+        raw = self._pending + data if self._pending else data
+        buf = np.frombuffer(raw, dtype=np.uint8)
         frame_len = self.frame_len
-        if n < frame_len:
+        tested = None
+        starts = np.empty(0, dtype=np.int64)
+        if len(buf) >= frame_len:
+            tested = self._test(buf, len(buf) - frame_len + 1)
+            starts = np.flatnonzero(tested[1])
+            if len(starts) > 1 and int(np.diff(starts).min()) < frame_len:
+                return None
+        ends = len(self._pending) + np.cumsum([len(d) for d in datas], dtype=np.int64)
+        completed_by = np.searchsorted(ends, starts + frame_len, side="left")
+        counts = np.bincount(completed_by, minlength=len(datas))
+        return self._commit(raw, buf, len(data), tested), counts
+
+    def _commit(
+        self,
+        raw: bytes,
+        buf: np.ndarray,
+        n_new: int,
+        tested: tuple[np.ndarray, np.ndarray] | None,
+    ) -> FrameScan:
+        """Choose the frames of `buf` (pending + `n_new` new bytes), keep what may still
+        begin one, and count what is dropped."""
+        self.counters.bytes_in += n_new
+        buf_start = self._stream_offset - len(self._pending)
+        self._stream_offset += n_new
+        frame_len = self.frame_len
+        if tested is None:
             self._pending = raw
             return FrameScan(buf, np.empty(0, dtype=np.int64), buf_start)
-        m = n - frame_len + 1
-        header, valid = self._test(buf, m)
+        m = len(buf) - frame_len + 1
+        header, valid = tested
         starts = select_frames(np.flatnonzero(valid), frame_len)
 
         last_end = int(starts[-1]) + frame_len if len(starts) else 0
@@ -188,3 +226,38 @@ def last_index_where(mask: np.ndarray) -> np.ndarray:
     last = np.where(mask, np.arange(len(mask), dtype=np.int64), -1)
     np.maximum.accumulate(last, out=last)
     return last
+
+
+class ScannedDecoder:
+    """A decoder on a `FixedFrameScanner`: its `_decode` turns a scan into a batch, and a
+    run of feeds can be decoded in one pass (`feed_run`)."""
+
+    _scanner: FixedFrameScanner
+
+    def _decode(self, scan: FrameScan) -> Any:
+        raise NotImplementedError
+
+    def feed(self, data: bytes) -> Any:
+        return self._decode(self._scanner.scan(data))
+
+    def feed_run(self, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
+        """The same as `feed` on each of `datas` in turn: (their batches joined, the frame
+        count of each), in one pass unless overlapping candidates forbid it."""
+        found = self._scanner.scan_run(datas)
+        if found is None:
+            return sequential_run(self, datas)
+        scan, counts = found
+        return self._decode(scan), counts
+
+
+def sequential_run(decoder: Any, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
+    """`feed_run` the plain way: one feed at a time (any decoder)."""
+    batches = [decoder.feed(data) for data in datas]
+    counts = np.fromiter((len(b) for b in batches), dtype=np.int64, count=len(batches))
+    return batches[0].concat(batches), counts
+
+
+def feed_run(decoder: Any, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
+    """Decode a run of feeds with the decoder's own one-pass method where it has one."""
+    run = getattr(decoder, "feed_run", None)
+    return run(datas) if run is not None else sequential_run(decoder, datas)

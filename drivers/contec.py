@@ -17,7 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, count_resyncs, last_index_where
+from drivers.columns import (
+    FixedFrameScanner,
+    FrameScan,
+    ScannedDecoder,
+    count_resyncs,
+    last_index_where,
+)
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
@@ -85,7 +91,7 @@ def _whole(values: np.ndarray, invalid: int, top: int) -> np.ndarray:
     return out
 
 
-class ContecDecoder:
+class ContecDecoder(ScannedDecoder):
     """Incremental decoder for the Contec 5-byte stream, one row per frame."""
 
     sample_rate_hz = CONTEC_RATE_HZ
@@ -113,8 +119,7 @@ class ContecDecoder:
         self._run = int(runs[-1])
         return runs
 
-    def feed(self, data: bytes) -> OximeterBatch:
-        scan = self._scanner.scan(data)
+    def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
         k = len(starts)
         if k == 0:
@@ -239,7 +244,7 @@ def v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return header, header & (body_high == PACKET_LEN - 1)
 
 
-class Contec7Decoder:
+class Contec7Decoder(ScannedDecoder):
     """Incremental decoder for Contec V7.0 real-time packets; other packet types are skipped."""
 
     sample_rate_hz = CONTEC7_RATE_HZ
@@ -265,8 +270,7 @@ class Contec7Decoder:
         self._scanner.reset()
         self._prev_end = -1
 
-    def feed(self, data: bytes) -> OximeterBatch:
-        scan = self._scanner.scan(data)
+    def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
         k = len(starts)
         if k == 0:

@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, HeldValue, count_resyncs, last_index_where
+from drivers.columns import (
+    FixedFrameScanner,
+    FrameScan,
+    HeldValue,
+    ScannedDecoder,
+    count_resyncs,
+    last_index_where,
+)
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
@@ -121,7 +128,7 @@ def format7_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return valid, valid
 
 
-class Nonin2Decoder:
+class Nonin2Decoder(ScannedDecoder):
     """Incremental decoder for Nonin format 2."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
@@ -158,11 +165,8 @@ class Nonin2Decoder:
         self._stat2 = HeldValue(age)
         self._timer = HeldValue(age)
 
-    def feed(self, data: bytes) -> OximeterBatch:
-        scan = self._scanner.scan(data)
-        return self._decode_frames(scan.buf, scan.starts, scan.buf_start)
-
-    def _decode_frames(self, buf: np.ndarray, starts: np.ndarray, buf_start: int) -> OximeterBatch:
+    def _decode(self, scan: FrameScan) -> OximeterBatch:
+        buf, starts, buf_start = scan.buf, scan.starts, scan.buf_start
         k = len(starts)
         if k == 0:
             return OximeterBatch.empty(SAMPLE_RATE_HZ)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, count_resyncs
+from drivers.columns import FixedFrameScanner, FrameScan, ScannedDecoder, count_resyncs
 from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
@@ -58,7 +58,7 @@ def find_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return header, header & ~(high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3])
 
 
-class Nonin8Decoder:
+class Nonin8Decoder(ScannedDecoder):
     """Incremental decoder for Nonin format 8: one row per 1-second frame."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
@@ -77,8 +77,7 @@ class Nonin8Decoder:
         self._scanner.reset()
         self._prev_end = -1
 
-    def feed(self, data: bytes) -> OximeterBatch:
-        scan = self._scanner.scan(data)
+    def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
         k = len(starts)
         if k == 0:

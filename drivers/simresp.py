@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import select_frames
+from drivers.columns import FixedFrameScanner, FrameScan, ScannedDecoder
 from drivers.types import DecoderCounters, RespBatch, RespFlag
 
 FRAME_LEN = 8
@@ -42,61 +42,33 @@ STATUS_RESERVED = 0xFC
 NO_SIGNAL = int(RespFlag.NO_SIGNAL)
 
 
-class SimRespDecoder:
+def resp_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where a whole frame starts: the start byte, zero status bits and the checksum hold
+    (no checksum failures are counted: a start byte is an ordinary data value too)."""
+    wide = buf.astype(np.uint16)
+    total = np.zeros(m, dtype=np.uint16)
+    for i in range(FRAME_LEN):
+        total += wide[i : i + m]
+    ok = (buf[:m] == START) & ((total & 0xFF) == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
+    return ok, ok
+
+
+class SimRespDecoder(ScannedDecoder):
     """Incremental decoder for `simresp`: bytes in any split, never raises."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
 
     def __init__(self) -> None:
         self.counters = DecoderCounters()
+        self._scanner = FixedFrameScanner(FRAME_LEN, resp_frames, self.counters)
         self.reset()
 
     def reset(self) -> None:
-        self._pending = b""
+        self._scanner.reset()
         self._next_seq = -1
 
-    def feed(self, data: bytes) -> RespBatch:
-        self.counters.bytes_in += len(data)
-        buf = np.frombuffer(self._pending + bytes(data), dtype=np.uint8)
-        n = len(buf)
-        if n < FRAME_LEN:
-            self._pending = buf.tobytes()
-            return RespBatch.empty(SAMPLE_RATE_HZ)
-        frames = self._clean_run(buf)
-        if frames is not None:  # the usual case: whole valid frames back to back
-            self._pending = b""
-            return self._decode(frames)
-        m = n - FRAME_LEN + 1
-        wide = buf.astype(np.uint16)
-        total = np.zeros(m, dtype=np.uint16)
-        for i in range(FRAME_LEN):
-            total += wide[i : i + m]
-        ok = (buf[:m] == START) & ((total & 0xFF) == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
-        starts = select_frames(np.flatnonzero(ok), FRAME_LEN)
-        last_end = int(starts[-1]) + FRAME_LEN if len(starts) else 0
-        keep_from = max(last_end, m)
-        covered = np.zeros(n, dtype=bool)
-        if len(starts):
-            covered[(starts[:, None] + np.arange(FRAME_LEN)).ravel()] = True
-        self.counters.bytes_dropped += int(np.count_nonzero(~covered[:keep_from]))
-        self._pending = buf[keep_from:].tobytes()
-        return self._decode(buf[starts[:, None] + np.arange(FRAME_LEN)])
-
-    @staticmethod
-    def _clean_run(buf: np.ndarray) -> np.ndarray | None:
-        """The buffer as (k, 8) frames when it is nothing but whole, valid frames."""
-        if len(buf) % FRAME_LEN:
-            return None
-        frames = buf.reshape(-1, FRAME_LEN)
-        if (
-            np.all(frames[:, 0] == START)
-            and not np.any(frames[:, 5] & STATUS_RESERVED)
-            and not np.any(frames.sum(axis=1, dtype=np.uint32) & 0xFF)
-        ):
-            return frames
-        return None
-
-    def _decode(self, frames: np.ndarray) -> RespBatch:
+    def _decode(self, scan: FrameScan) -> RespBatch:
+        frames = scan.buf[scan.starts[:, None] + np.arange(FRAME_LEN)]
         k = len(frames)
         if k == 0:
             return RespBatch.empty(SAMPLE_RATE_HZ)

@@ -275,3 +275,24 @@ class RespBatch:
     def empty(cls, sample_rate_hz: float) -> RespBatch:
         nothing = np.empty(0, dtype=np.float32)
         return cls(sample_rate_hz, nothing, nothing, nothing, np.empty(0, dtype=np.uint8))
+
+    def __getitem__(self, index: slice) -> RespBatch:
+        return RespBatch(
+            self.sample_rate_hz,
+            self.wave[index],
+            self.rr_bpm[index],
+            self.since_breath_s[index],
+            self.flags[index],
+        )
+
+    @staticmethod
+    def concat(batches: Sequence[RespBatch]) -> RespBatch:
+        if not batches:
+            raise ValueError("concat needs at least one batch")
+        return RespBatch(
+            batches[0].sample_rate_hz,
+            np.concatenate([b.wave for b in batches]),
+            np.concatenate([b.rr_bpm for b in batches]),
+            np.concatenate([b.since_breath_s for b in batches]),
+            np.concatenate([b.flags for b in batches]),
+        )
