@@ -29,7 +29,9 @@ BUDGET_8H_S = 30.0
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 
-def record(path: Path, scenario: str, hours: float, step_s: float | None) -> tuple[float, int]:
+def record(
+    path: Path, scenario: str, hours: float, step_s: float | None
+) -> tuple[float, list[dict]]:
     source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
     if step_s is not None:  # chunk as a real-time run does (40 ms), not a second at a time
         source.step_s = step_s
@@ -40,19 +42,19 @@ def record(path: Path, scenario: str, hours: float, step_s: float | None) -> tup
     recorder = SessionRecorder(path, pipeline, {"kind": "bench", "scenario": scenario}, live=False)
     PipelineRunner(source, pipeline, duration_s=hours * 3600).run()
     recorder.close()
-    return time.perf_counter() - start, len(records)
+    return time.perf_counter() - start, records
 
 
-def replay(path: Path) -> tuple[float, int]:
+def replay(path: Path) -> tuple[float, list[dict]]:
     start = time.perf_counter()
     source = ReplaySource(path, speed=None)
     pipeline = pipeline_for(source.reader)
     source.attach(pipeline)
-    count = [0]
-    pipeline.subscribe(lambda r: count.__setitem__(0, count[0] + 1))
+    records: list[dict] = []
+    pipeline.subscribe(records.append)
     PipelineRunner(source, pipeline).run()
     source.release()
-    return time.perf_counter() - start, count[0]
+    return time.perf_counter() - start, records
 
 
 def append_row(row: str) -> None:
@@ -97,11 +99,13 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(
         f"record {args.scenario} {args.hours:g} h at max speed, {chunking}: {rec_s:.1f} s wall, "
-        f"file {size_mb:.1f} MB, {live_records} records"
+        f"file {size_mb:.1f} MB, {len(live_records)} records"
     )
+    alarms = [r for r in live_records if r["type"] == "alarm"]
+    same = "identical to live" if replay_records == live_records else "DIFFERENT FROM LIVE"
     print(
-        f"replay at max speed: {rep_s:.1f} s wall, {replay_records} records "
-        f"({'same count' if replay_records == live_records else 'COUNT DIFFERS'}), "
+        f"replay at max speed: {rep_s:.1f} s wall, {len(replay_records)} records {same} "
+        f"(alarm log of {len(alarms)} records included), "
         f"peak RSS {peak_rss_mb():.0f} MB; budget {budget:.1f} s -> {verdict(rep_s, budget)}"
     )
     if not args.no_append:

@@ -8,6 +8,8 @@ threads and a replay reaches the very same verdicts as the live run.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drivers.types import LinkState
@@ -56,15 +58,46 @@ class LinkQuality:
     def check(self, t: float) -> list[tuple[LinkState, str]]:
         if self.state is None:
             return []
-        quiet = t - self._last_byte_t
-        frameless = t - self._last_frame_t
-        if quiet >= self.silent_after_s:
-            new, detail = LinkState.SILENT, f"no bytes for {quiet:.1f} s"
-        elif frameless >= self.garbage_after_s:
-            new, detail = LinkState.GARBAGE, f"bytes but no valid frame for {frameless:.1f} s"
-        else:
-            new, detail = LinkState.UP, "valid frames again"
+        new, detail = self._verdict(t)
         if new is self.state:
             return []
         self.state = new
         return [(new, detail)]
+
+    def _verdict(self, t: float) -> tuple[LinkState, str]:
+        quiet = t - self._last_byte_t
+        frameless = t - self._last_frame_t
+        if quiet >= self.silent_after_s:
+            return LinkState.SILENT, f"no bytes for {quiet:.1f} s"
+        if frameless >= self.garbage_after_s:
+            return LinkState.GARBAGE, f"bytes but no valid frame for {frameless:.1f} s"
+        return LinkState.UP, "valid frames again"
+
+    def steady_through(
+        self, byte_times: Sequence[float], frame_times: Sequence[float], t_end: float
+    ) -> bool:
+        """Would bytes at `byte_times` (frames at `frame_times`) and checks up to `t_end`
+        leave the verdict as it is? Pure: a replay asks before taking a run in one step."""
+        if self.state is None:
+            return not byte_times  # not watching; bytes would start the watch
+        if not byte_times:
+            # With no news the verdict only worsens as time passes (up, garbage,
+            # silent), so it holds throughout if it holds at the end.
+            return self._verdict(t_end)[0] is self.state
+        return (
+            self.state is LinkState.UP
+            and longest_gap([self._last_byte_t, *byte_times, t_end]) < self.silent_after_s
+            and longest_gap([self._last_frame_t, *frame_times, t_end]) < self.garbage_after_s
+        )
+
+    def absorb(self, byte_times: Sequence[float], frame_times: Sequence[float]) -> None:
+        """What `observe` of each would leave, once `steady_through` said nothing changes."""
+        if byte_times:
+            self._last_byte_t = byte_times[-1]
+        if frame_times:
+            self._last_frame_t = frame_times[-1]
+
+
+def longest_gap(times: Sequence[float]) -> float:
+    """The longest step between consecutive times (0 for fewer than two)."""
+    return max((b - a for a, b in itertools.pairwise(times)), default=0.0)

@@ -188,6 +188,16 @@ class SuntechNibpDriver:
             self._clock = max(self._clock, stamp)
             events += action(stamp)
 
+    def next_action_t(self) -> float:
+        """The data time from which `poll` has something to do (-inf: at once)."""
+        if self._outstanding is None and self._queue:
+            return -math.inf
+        due = self._next_due()
+        at = math.inf if due is None else due[0]
+        if self._partial_since is not None:
+            at = min(at, self._partial_since + PARTIAL_FRAME_EXPIRY_S)
+        return at
+
     # ------------------------------------------------------------ internals
 
     def _next_due(self) -> tuple[float, Callable[[float], list[DriverEvent]]] | None:

@@ -78,6 +78,12 @@ class CommandBus:
                 out.append((at, command))
         return out
 
+    def idle_through(self, t: float) -> bool:
+        """Nothing queued, and nothing scheduled by data time `t`."""
+        with self._lock:
+            scheduled = bool(self._scheduled) and self._scheduled[0][0] <= t
+        return not scheduled and self._queue.empty()
+
     def pending(self) -> list[Command]:
         out = []
         while True:

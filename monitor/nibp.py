@@ -156,6 +156,20 @@ class NibpSchedule:
         self.next_due_t = slot + every_s
         return slot
 
+    def quiet_through(self, t0: float, t1: float, phase: tuple[str, float] | None) -> bool:
+        """Would `due` at any time from `t0` to `t1` change nothing and return None?"""
+        if self.mode == "stat":
+            return self.stat_until_t is None or t1 < self.stat_until_t
+        if self.mode == "program":
+            name, started = phase if phase is not None else (DEFAULT_PHASE, self._program_started_t)
+            wanted = self.settings.program_interval_min(name, max(0.0, t0 - started))
+            if wanted != self.interval_min:
+                return False
+            for step in self.settings.program.get(normalise_phase(name), ()):
+                if step.until_min is not None and t0 < started + step.until_min * 60.0 <= t1:
+                    return False
+        return self.next_due_t is None or self.interval_min is None or t1 < self.next_due_t
+
     def _follow_program(self, t: float, phase: tuple[str, float] | None) -> None:
         name, started = phase if phase is not None else (DEFAULT_PHASE, self._program_started_t)
         minutes = self.settings.program_interval_min(name, max(0.0, t - started))

@@ -91,6 +91,25 @@ class OximeterNumerics:
         else:
             self._untrusted_since = None
 
+    def update_run(self, batch: OximeterBatch, counts: list[int], times: list[float]) -> None:
+        """`update` with each feed of a run in turn (feed i: `counts[i]` rows of `batch`,
+        arrived at `times[i]`), in one step."""
+        ends = np.cumsum(counts)
+        fed = [i for i, n in enumerate(counts) if n]
+        if not fed:
+            return
+        last_flags = batch.flags[ends[fed] - 1]
+        untrusted = (last_flags & INVALIDATING_FLAGS) != 0
+        trusted_at = np.flatnonzero(~untrusted)
+        since = self._untrusted_since
+        if len(trusted_at):
+            after = int(trusted_at[-1]) + 1
+            since = times[fed[after]] if after < len(fed) else None
+        elif since is None:
+            since = times[fed[0]]
+        self.update(batch, times[fed[-1]])
+        self._untrusted_since = since
+
     def reset(self) -> None:
         """The link went down: nothing held survives it."""
         self.__init__()

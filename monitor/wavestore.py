@@ -6,8 +6,11 @@ line. Every channel with a waveform (pleth, respiration) keeps one of these.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from drivers.linkquality import longest_gap
 from monitor.ringbuffer import RingBuffer
 
 # A pause in samples longer than this is drawn as a gap.
@@ -41,6 +44,23 @@ class GappedWave:
         count = min(round(silence * self.rate_hz), self.ring.capacity)
         self.ring.extend(np.full(count, np.nan, dtype=np.float32))
         self._last_t = until_t
+
+    def steady_through(
+        self, frame_times: Sequence[float], t_end: float, tick_tolerance_s: float = GAP_TOLERANCE_S
+    ) -> bool:
+        """Would samples arriving at `frame_times`, and padding up to `t_end` with
+        `tick_tolerance_s`, add no NaN? (Then `append_run` leaves the same ring.)"""
+        points = [*([] if self._last_t is None else [self._last_t]), *frame_times]
+        if not points:
+            return True
+        return longest_gap(points) <= GAP_TOLERANCE_S and t_end - points[-1] <= tick_tolerance_s
+
+    def append_run(self, samples: np.ndarray, last_t: float) -> None:
+        """Samples of several feeds at once, the last arriving at `last_t`, where
+        `steady_through` vouched that no gap falls among them."""
+        if len(samples):
+            self.ring.extend(samples)
+            self._last_t = last_t
 
     def forget(self) -> None:
         """The link went down: the next samples start afresh."""

@@ -161,6 +161,11 @@ class AlarmEngine:
         with self._lock:
             self._advance(t)
 
+    def idle_through(self, t: float) -> bool:
+        """Would `tick` up to data time `t` do nothing but move the clock?"""
+        with self._lock:
+            return self._pause_until is None or t + EPS < self._pause_until
+
     def _advance(self, t: float) -> None:
         self.t = max(self.t, t)
         if self._pause_until is not None and self.t + EPS >= self._pause_until:

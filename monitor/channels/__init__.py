@@ -7,8 +7,10 @@ a device (NIBP, respiration) is a new module here plus one line in the table.
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
@@ -25,6 +27,26 @@ CHANNEL_CLASSES: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class RunShare:
+    """A channel's bytes of a run of chunks, decoded in one pass: every frame of the run
+    (`batch`), how many each chunk completed, and each chunk's size and arrival time."""
+
+    batch: Any
+    counts: list[int]
+    n_bytes: list[int]
+    times: list[float]
+
+    def per_feed(self) -> list[Any]:
+        """The batch each chunk alone would have decoded to."""
+        ends = list(itertools.accumulate(self.counts))
+        return [self.batch[end - n : end] for n, end in zip(self.counts, ends, strict=True)]
+
+    def frame_times(self) -> list[float]:
+        """Arrival times of the chunks that completed at least one frame."""
+        return [t for t, n in zip(self.times, self.counts, strict=True) if n]
+
+
 class Channel(Protocol):
     name: str
 
@@ -39,6 +61,13 @@ class Channel(Protocol):
 
     def numerics_json(self, t: float) -> Record:
         """This channel's part of the once-a-second numerics record."""
+
+    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
+        """Would feeding `share` and ticking up to `t_end`, one chunk at a time, emit no
+        record and leave the state `absorb` leaves? (Pure: changes nothing.)"""
+
+    def absorb(self, share: RunShare | None, t_end: float) -> None:
+        """Take a run in one step (only after `can_absorb` said yes)."""
 
 
 def make_channel(

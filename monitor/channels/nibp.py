@@ -14,7 +14,7 @@ from typing import Any
 from drivers.registry import get_protocol
 from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
 from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
-from monitor.channels import Emit, Record, Write
+from monitor.channels import Emit, Record, RunShare, Write
 from monitor.commands import CommandBus, CommandError
 from monitor.nibp import NibpSchedule, load_settings
 
@@ -107,6 +107,17 @@ class NibpChannel:
         self._t = max(self._t, t)
         self._handle(self.driver.poll(t))
         self._run_schedule(t)
+
+    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
+        """Only ticks, and no poll, timeout or scheduled reading due by `t_end`."""
+        return (
+            share is None
+            and self.driver.next_action_t() > t_end
+            and self.schedule.quiet_through(self._t, t_end, self._phase())
+        )
+
+    def absorb(self, share: RunShare | None, t_end: float) -> None:
+        self._t = max(self._t, t_end)
 
     def numerics_json(self, t: float) -> Record:
         age, state = self.age_state(t)

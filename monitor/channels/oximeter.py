@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from drivers.linkquality import LinkQuality
 from drivers.registry import make_decoder
-from drivers.types import LinkEvent, LinkState
-from monitor.channels import Emit, Record, Write
+from drivers.types import LinkEvent, LinkState, OximeterBatch
+from monitor.channels import Emit, Record, RunShare, Write
 from monitor.commands import CommandBus
 from monitor.numerics import OximeterNumerics, OximeterSnapshot
 from monitor.wavestore import GappedWave
@@ -35,13 +35,34 @@ class OximeterChannel:
         self._keepalive_due_t: float | None = None
 
     def feed(self, data: bytes, t: float) -> None:
-        batch = self.decoder.feed(data)
+        self.apply(self.decoder.feed(data), len(data), t)
+
+    def apply(self, batch: OximeterBatch, n_bytes: int, t: float) -> None:
+        """What `n_bytes` arriving at `t` decoded to."""
         n = len(batch)
-        self._report_quality(self.quality.observe(len(data), n, t), t)
+        self._report_quality(self.quality.observe(n_bytes, n, t), t)
         if n == 0:
             return
         self._pleth.append(batch.pleth, t)
         self.numerics.update(batch, t)
+
+    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
+        if self._keepalive_due_t is not None and t_end >= self._keepalive_due_t:
+            return False
+        times = share.times if share else []
+        frame_times = share.frame_times() if share else []
+        return self.quality.steady_through(times, frame_times, t_end) and (
+            self._pleth.steady_through(frame_times, t_end)
+        )
+
+    def absorb(self, share: RunShare | None, t_end: float) -> None:
+        if share is None:
+            return
+        frame_times = share.frame_times()
+        self.quality.absorb(share.times, frame_times)
+        if frame_times:
+            self._pleth.append_run(share.batch.pleth, frame_times[-1])
+            self.numerics.update_run(share.batch, share.counts, share.times)
 
     def on_link(self, event: LinkEvent, t: float) -> None:
         if event.state is not LinkState.UP:

@@ -8,13 +8,15 @@ a value with no valid source is dashes (`null`), never its last number.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 
 import numpy as np
 
 from drivers.registry import make_decoder
-from drivers.types import LinkEvent, LinkState, RespFlag
-from monitor.channels import Emit, Record, Write
+from drivers.types import LinkEvent, LinkState, RespBatch, RespFlag
+from monitor.channels import Emit, Record, RunShare, Write
 from monitor.commands import CommandBus
 from monitor.numerics import QUIET_LINE_S, STALE_HOLD_S, ValueState
 from monitor.wavestore import GappedWave
@@ -50,7 +52,43 @@ class RespChannel:
         self._device_since_breath_s: float | None = None
 
     def feed(self, data: bytes, t: float) -> None:
-        batch = self.decoder.feed(data)
+        self.apply(self.decoder.feed(data), len(data), t)
+
+    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
+        frame_times = share.frame_times() if share else []
+        if not self._wave.steady_through(frame_times, t_end, QUIET_PAD_S):
+            return False
+        if share is None or not frame_times:
+            return True
+        ends = np.cumsum(share.counts)
+        last_rows = ends[np.flatnonzero(share.counts)] - 1
+        return not np.any(share.batch.flags[last_rows] & NO_SIGNAL)  # no signal: one by one
+
+    def absorb(self, share: RunShare | None, t_end: float) -> None:
+        """`apply` of each feed in turn, where none reports a lost signal."""
+        if share is None or not share.frame_times():
+            return
+        batch, counts, times = share.batch, share.counts, share.times
+        fed = [i for i, n in enumerate(counts) if n]
+        starts = [0, *itertools.accumulate(counts)]
+        dt = 1.0 / self.wave_rate_hz
+
+        def first_t(i: int) -> float:
+            return times[i] - (counts[i] - 1) * dt
+
+        self._wave.append_run(batch.wave, times[fed[-1]])
+        self._last_frame_t = times[fed[-1]]
+        if self._signal_since is None:
+            self._signal_since = first_t(fed[0])
+        breaths = np.flatnonzero(batch.flags & BREATH)
+        if len(breaths):
+            row = int(breaths[-1])
+            i = bisect.bisect_right(starts, row) - 1
+            self.last_breath_t = first_t(i) + (row - starts[i]) * dt
+        self._take_values(batch)
+
+    def apply(self, batch: RespBatch, n_bytes: int, t: float) -> None:
+        """What `n_bytes` arriving at `t` decoded to."""
         n = len(batch)
         if n == 0:
             return
@@ -69,6 +107,10 @@ class RespChannel:
         breaths = np.flatnonzero(batch.flags & BREATH)
         if len(breaths):
             self.last_breath_t = first_t + int(breaths[-1]) * dt
+        self._take_values(batch)
+
+    def _take_values(self, batch: RespBatch) -> None:
+        """The rate and seconds since the last breath, as the last row has them."""
         rr = float(batch.rr_bpm[-1])
         self._rr = None if math.isnan(rr) else rr
         since = float(batch.since_breath_s[-1])

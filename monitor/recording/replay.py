@@ -22,6 +22,10 @@ from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.store import SessionFileError, SessionReader
 from monitor.sources import Chunk
 
+# Chunks a run may gather before the pipeline takes it (a bound on memory and on how
+# long a pause or a seek waits for the run under way).
+RUN_CHUNKS = 2000
+
 
 def pipeline_for(reader: SessionReader) -> AcquisitionPipeline:
     """A pipeline like the recorded one: same channels, same wall clock start."""
@@ -129,19 +133,48 @@ class ReplaySource:
 
     # -- Source ----------------------------------------------------------------------------
 
-    def chunks(self) -> Iterator[Chunk]:
+    def runs(self) -> Iterator[list[Chunk]]:
+        """The chunks in runs for `AcquisitionPipeline.process_run`: as many as come flat
+        out (no speed, or seeking) at a time, else one by one, each when due. A chunk
+        that carried commands begins a run, its commands scheduled just before it, so
+        they wait for the chunks before it as they did live."""
         if self._pipeline is not None:
             # Commands applied live before the first chunk (`--nibp-interval`): again so.
             for record in self._commands_by_chunk.get(-1, ()):
                 args = record.get("args") or {}
                 self._pipeline.apply_command(Command(str(record["name"]), dict(args)))  # type: ignore[call-overload]
+        run: list[Chunk] = []
         for seq, chunk in self.reader.chunks():
-            if not self._wait_until_due(chunk.t):
+            if self._closed:
                 return
+            if not self._flat_out(chunk.t):
+                if run:
+                    yield run
+                    run = []
+                if not self._wait_until_due(chunk.t):
+                    return
             self.t = chunk.t
-            for record in self._commands_by_chunk.get(seq, ()):
-                self._submit(record)
-            yield chunk
+            commands = self._commands_by_chunk.get(seq, ())
+            if commands or len(run) >= RUN_CHUNKS:
+                if run:
+                    yield run
+                    run = []
+                for record in commands:
+                    self._submit(record)
+            run.append(chunk)
+        if run:
+            yield run
+
+    def chunks(self) -> Iterator[Chunk]:
+        for run in self.runs():
+            yield from run
+
+    def _flat_out(self, t: float) -> bool:
+        """No waiting for chunk time `t`: seeking past it, or no speed and not paused."""
+        if t <= self._fast_until:
+            self._anchor = None  # pacing starts afresh where the seek ends
+            return True
+        return self._speed is None and not self._paused
 
     def _submit(self, record: dict[str, object]) -> None:
         if self._bus is None:

@@ -1,0 +1,130 @@
+"""`process_run` must make exactly the records `process` makes of each chunk in turn.
+
+Replay hands the pipeline a data second of chunks at a time; this is what makes an
+8-hour session recorded at real time replay in seconds. The chunks here come from
+live runs of the fault scenarios (a line going quiet, a probe off, breathing
+stopping, NIBP polls, failures and schedules), chunked as a real-time run chunks
+them, and are then taken again by fresh pipelines, whole seconds at a time and in
+random groups (which may cross seconds, commands and link events).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from monitor.cli.run import schedule_scenario_actions
+from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.sources import Chunk, SimulatorSource
+from simulator.devices import SimulatedBedside
+from simulator.scenario import load_scenario
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+# scenario -> data seconds that take in its faults and recoveries
+CASES = {
+    "comm-loss": 200,
+    "probe-off": 290,
+    "apnea": 250,
+    "nibp-fail": 200,
+    "artifact": 260,
+    "infusion": 420,
+}
+
+
+def live(scenario: str, seconds: float, step_s: float) -> tuple[list[Chunk], list[dict]]:
+    source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None, step_s=step_s)
+    pipeline = AcquisitionPipeline(source.protocols, wall_start=START)
+    schedule_scenario_actions(source, pipeline)
+    chunks: list[Chunk] = []
+    records: list[dict] = []
+    pipeline.subscribe_chunks(chunks.append)
+    pipeline.subscribe(records.append)
+    PipelineRunner(source, pipeline, duration_s=seconds).run()
+    return chunks, records
+
+
+def by_second(chunks: Sequence[Chunk]) -> Iterator[list[Chunk]]:
+    """Runs as a replay forms them: the chunks of one data second."""
+    run: list[Chunk] = []
+    for chunk in chunks:
+        if run and math.ceil(chunk.t) != math.ceil(run[0].t):
+            yield run
+            run = []
+        run.append(chunk)
+    if run:
+        yield run
+
+
+def at_random(chunks: Sequence[Chunk], seed: int, longest: int) -> Iterator[list[Chunk]]:
+    rng = random.Random(seed)
+    at = 0
+    while at < len(chunks):
+        size = rng.randint(1, longest)
+        yield list(chunks[at : at + size])
+        at += size
+
+
+def again(
+    protocols: dict[str, str], records: list[dict], runs: Iterator[list[Chunk]]
+) -> tuple[list[dict], AcquisitionPipeline]:
+    """A fresh pipeline given the recorded chunks in runs, and the commands at their times."""
+    pipeline = AcquisitionPipeline(protocols, wall_start=START)
+    for record in records:
+        if record["type"] == "command":
+            pipeline.commands.schedule(record["t"], record["name"], **record["args"])
+    out: list[dict] = []
+    pipeline.subscribe(out.append)
+    for run in runs:
+        pipeline.process_run(run)
+    return out, pipeline
+
+
+def waves(pipeline: AcquisitionPipeline) -> list[np.ndarray]:
+    return [
+        ring.snapshot()[0]
+        for channel in pipeline.channels.values()
+        for ring in (getattr(channel, "pleth", None), getattr(channel, "wave", None))
+        if ring is not None
+    ]
+
+
+def first_difference(a: list[dict], b: list[dict]) -> str:
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return f"record {i}: {x} != {y}"
+    return f"lengths {len(a)} != {len(b)}"
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def recorded(request) -> tuple[str, list[Chunk], list[dict], dict[str, str]]:
+    scenario = request.param
+    # 40 ms as a real-time run; 70 ms elsewhere, so faults that begin on a whole second
+    # begin inside a chunk's step, not on its edge.
+    step = 0.04 if scenario == "infusion" else 0.07
+    chunks, records = live(scenario, CASES[scenario], step)
+    protocols = dict(SimulatedBedside(load_scenario(scenario)).protocols)
+    return scenario, chunks, records, protocols
+
+
+def test_whole_seconds_at_a_time_give_the_live_records(recorded) -> None:
+    scenario, chunks, records, protocols = recorded
+    assert len(chunks) > 4 * CASES[scenario]  # several chunks to a second, as live
+    out, pipeline = again(protocols, records, by_second(chunks))
+    assert out == records, first_difference(out, records)
+    one_by_one, reference = again(protocols, records, ([c] for c in chunks))
+    assert one_by_one == records
+    for merged, single in zip(waves(pipeline), waves(reference), strict=True):
+        np.testing.assert_array_equal(merged, single)
+
+
+def test_random_groups_give_the_live_records(recorded) -> None:
+    _, chunks, records, protocols = recorded
+    for seed, longest in ((1, 12), (2, 400)):
+        out, _ = again(protocols, records, at_random(chunks, seed, longest))
+        assert out == records, f"seed {seed}: {first_difference(out, records)}"
