@@ -393,3 +393,31 @@ def test_bytes_queued_before_open_are_not_stamped_as_new() -> None:
         transport.close()
         endpoint.close()
     assert all(f.pulse_rate_bpm != 55 for _, f in collector.frames)
+
+
+def test_a_trickling_line_is_handed_on_in_gathered_pieces_with_nothing_lost() -> None:
+    """A real 9600-baud device delivers a byte or so per read; each hand-over becomes a
+    chunk the pipeline and the recording carry, so the transport gathers ~20 ms."""
+    endpoint = open_pty("oximeter", "nonin2")
+    pieces: list[tuple[bytes, float]] = []
+    transport = SerialTransport(
+        endpoint.path, PROTOCOLS["nonin2"].line, lambda d, t: pieces.append((d, t)), lambda e: None
+    )
+    transport.start()
+    sent = bytes(range(256)) * 2
+    try:
+        start = time.monotonic()
+        for i in range(0, len(sent), 2):  # two bytes a millisecond, as 9600 baud would
+            endpoint.send(sent[i : i + 2])
+            time.sleep(0.001)
+        took = time.monotonic() - start
+        deadline = time.monotonic() + 2
+        while sum(len(d) for d, _ in pieces) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        transport.close()
+        endpoint.close()
+    assert b"".join(d for d, _ in pieces) == sent
+    assert len(pieces) <= took / 0.02 + 3, (len(pieces), took)
+    times = [t for _, t in pieces]
+    assert times == sorted(times)
