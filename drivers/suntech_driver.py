@@ -10,7 +10,11 @@ the events independent of how coarsely the caller steps time.
 One request is outstanding at a time; the next goes out when it is answered.
 No answer within 5 s (counted to the next whole second) means the module is
 not responding; while it stays silent a harmless probe goes out on whole
-seconds so its return is noticed. A measurement that
+seconds so its return is noticed. Answers carry no sequence number, so after an
+unanswered command the next few seconds' answers may be its late answer: they
+are dropped, and no command but an abort goes out until that window is over
+(else a module always 7 s late would have each answer taken for the next
+command's and pass for responding). A measurement that
 has not finished 180 s after its start is aborted (IEC 80601-2-30: the cuff
 must be below 15 mmHg by then; the module deflates before it reports).
 """
@@ -50,6 +54,10 @@ MAX_MEASUREMENT_S = 180.0
 # Bytes of a frame that never completes (garbage that looked like a start) are given
 # up after this long; a whole frame takes under 70 ms at 9600 baud.
 PARTIAL_FRAME_EXPIRY_S = 0.5
+# After an unanswered command, answers are taken for its late one and dropped, and
+# commands other than an abort wait, for this long: so a module up to ~9 s late (the
+# deadline is rounded up to a whole second) is never taken for a responding one.
+LATE_ANSWER_WINDOW_S = 4.0
 
 _EXPECTED: dict[CommandKind, type] = {
     CommandKind.START_ADULT: AckResponse,
@@ -115,6 +123,7 @@ class SuntechNibpDriver:
         self._partial_since: float | None = None
         self._next_cuff_t = 0.0
         self._next_bp_t = 0.0
+        self._stale_until = -math.inf  # answers before this may answer a timed-out command
 
     # ------------------------------------------------------------ requests from the owner
 
@@ -178,7 +187,7 @@ class SuntechNibpDriver:
             for response in self.decoder.flush():
                 events += self._on_response(response, t)
         while True:
-            if self._outstanding is None and self._queue:
+            if self._outstanding is None and self._queue and self._may_send(t):
                 self._send(self._queue.popleft())
                 continue
             due = self._next_due()
@@ -191,7 +200,7 @@ class SuntechNibpDriver:
     def next_action_t(self) -> float:
         """The data time from which `poll` has something to do (-inf: at once)."""
         if self._outstanding is None and self._queue:
-            return -math.inf
+            return -math.inf if self._may_send(-math.inf) else self._stale_until
         due = self._next_due()
         at = math.inf if due is None else due[0]
         if self._partial_since is not None:
@@ -215,8 +224,14 @@ class SuntechNibpDriver:
         stamp, _, action = min(candidates, key=lambda c: (c[0], c[1]))
         return stamp, action
 
+    def _may_send(self, t: float) -> bool:
+        """The next request may go out at `t`: an abort always, others after the window."""
+        return self._queue[0].kind is CommandKind.ABORT or t >= self._stale_until
+
     def _send(self, request: _Request) -> None:
         request.sent_t = max(request.due_t, self._clock)
+        if request.kind is not CommandKind.ABORT:
+            request.sent_t = max(request.sent_t, self._stale_until)
         self._clock = request.sent_t
         self._outstanding = request
         self._write(encode_command(request.kind))
@@ -244,6 +259,7 @@ class SuntechNibpDriver:
     def _timeout(self, stamp: float) -> list[DriverEvent]:
         request = self._outstanding
         self._outstanding = None
+        self._stale_until = stamp + LATE_ANSWER_WINDOW_S
         events: list[DriverEvent] = []
         if self.responding:
             self.responding = False
@@ -273,6 +289,9 @@ class SuntechNibpDriver:
         return events
 
     def _on_response(self, response: SuntechResponse, t: float) -> list[DriverEvent]:
+        if t < self._stale_until:  # may be the late answer to the command that timed out
+            self.unexpected_responses += 1
+            return []
         request = self._outstanding
         busy = isinstance(response, AckResponse) and response.ack in (Ack.BUSY, Ack.SLEEP)
         if request is None or not (busy or isinstance(response, _EXPECTED[request.kind])):

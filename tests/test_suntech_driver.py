@@ -23,6 +23,7 @@ from drivers.suntech import (
     encode_return_code,
 )
 from drivers.suntech_driver import (
+    LATE_ANSWER_WINDOW_S,
     MAX_MEASUREMENT_S,
     RESPONSE_TIMEOUT_S,
     DriverEvent,
@@ -251,3 +252,29 @@ def test_garbage_before_an_answer_is_given_up_in_time() -> None:
     events = driver.poll(0.7)
     assert [e.kind for e in events] == [DriverEventKind.STARTED]
     assert driver.responding
+
+
+def test_after_a_timeout_late_answers_are_dropped_and_only_an_abort_goes_out() -> None:
+    """No sequence numbers: the late answer to a timed-out command must not pass for the
+    answer to the next one, so the next one waits out the window (an abort does not)."""
+    sent: list[bytes] = []
+    driver = SuntechNibpDriver(sent.append)
+    decoder = SuntechCommandDecoder()
+    assert driver.start(0.0)
+    driver.poll(0.0)
+    events = driver.poll(RESPONSE_TIMEOUT_S)
+    assert DriverEventKind.NOT_RESPONDING in [e.kind for e in events]
+    kinds = [c.kind for c in decoder.feed(b"".join(sent))]
+    assert kinds == [CommandKind.START_ADULT, CommandKind.ABORT]  # the abort at once
+    # The start's ack, 7 s late: dropped, though the abort is out and takes an ack.
+    assert driver.feed(encode_ack(Ack.OK), 7.0) == []
+    assert not driver.responding and driver.unexpected_responses == 1
+    sent.clear()
+    abort_timed_out = 2 * RESPONSE_TIMEOUT_S  # the abort went out at 5 s
+    driver.poll(abort_timed_out + LATE_ANSWER_WINDOW_S - 0.5)
+    assert sent == []  # the probe waits out the window after that timeout
+    window_over = abort_timed_out + LATE_ANSWER_WINDOW_S
+    driver.poll(window_over)
+    assert [c.kind for c in decoder.feed(b"".join(sent))] == [CommandKind.GET_RETURN_CODE]
+    answered = driver.feed(encode_return_code(0), window_over + 0.2)
+    assert [e.kind for e in answered] == [DriverEventKind.RESPONDING]
