@@ -6,8 +6,8 @@ resp, NIBP in interval mode) on ptys from its own process and this process reads
 real serial ports, as at the bedside; `--in-process` puts the simulator in this process.
 
 Frame time = the window's refresh plus the event processing that paints what changed.
-Latency = from a chunk's arrival at the pipeline to the end of the first frame that drew
-its samples (pleth sweep).
+Latency = from a chunk's arrival at the serial port (at the pipeline, in-process) to the
+end of the first frame that drew its samples (pleth sweep).
 
 Usage: QT_QPA_PLATFORM=offscreen python bench/gui.py [--seconds 20] [--scenario steady]
 """
@@ -79,9 +79,16 @@ def measure(source: Source, seconds: float, width: int, height: int) -> dict[str
     oximeter = pipeline.oximeter
     assert oximeter is not None
 
+    # Serial ports stamp each chunk with the arrival of its bytes at the port (monotonic
+    # clock): latency counts from there, so the transport's gathering is included.
+    port_clock_start = getattr(source, "started_monotonic", None)
+
     def on_chunk(chunk) -> None:
         if chunk.channel == "oximeter" and chunk.data:
-            arrivals.append((time.perf_counter(), oximeter.pleth.total_written))
+            now = time.perf_counter()
+            if port_clock_start is not None:
+                now -= time.monotonic() - (port_clock_start + chunk.t)
+            arrivals.append((now, oximeter.pleth.total_written))
 
     pipeline.subscribe_chunks(on_chunk)
     window = MonitorWindow(pipeline, sink=SilentSink())

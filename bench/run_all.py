@@ -8,22 +8,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
-    "simulate.py",
-    "decode.py",
-    "suntech_decode.py",
-    "replay.py",
-    "alarms.py",
-    "gui.py",
-    "killrecorder.py",
-    "soak.py",
+    ["simulate.py", "--scenario", "infusion"],
+    ["decode.py"],
+    ["suntech_decode.py"],
+    ["replay.py", "--scenario", "infusion"],
+    # A session recorded at real time (40 ms chunks), as QA gets them: ~7 min to record.
+    ["replay.py", "--scenario", "infusion", "--live-steps"],
+    ["alarms.py"],
+    ["gui.py"],
+    ["killrecorder.py"],
+    ["soak.py"],
 ]
 
 
 def main() -> int:
     failed = 0
-    for script in SCRIPTS:
-        print(f"== {script}", flush=True)
-        failed |= subprocess.call([sys.executable, str(HERE / script)])
+    for script, *args in SCRIPTS:
+        print(f"== {script} {' '.join(args)}", flush=True)
+        failed |= subprocess.call([sys.executable, str(HERE / script), *args])
     return failed
 
 

@@ -119,19 +119,21 @@ class AcquisitionPipeline:
         and the alarm engine confirm that no link verdict, gap, poll or timeout falls
         due, only the end state matters, and each channel reaches it from its decoded
         share in one step. Anything else goes through one by one."""
+        takes_runs = {name for name, ch in self.channels.items() if hasattr(ch, "apply")}
         segment: list[Chunk] = []
+        second = 0
         for chunk in chunks:
-            if segment and math.ceil(chunk.t) != math.ceil(segment[0].t):
-                self._merge(segment)
-                segment = []
-            if chunk.link is not None or (
-                chunk.data and not hasattr(self.channels.get(chunk.channel), "apply")
-            ):
-                self._merge(segment)
-                segment = []
-                self.process(chunk)  # a link event, or a device without a one-step path
-            else:
+            if chunk.link is None and (not chunk.data or chunk.channel in takes_runs):
+                closes = math.ceil(chunk.t)  # the numerics second this chunk belongs to
+                if closes != second and segment:
+                    self._merge(segment)
+                    segment = []
+                second = closes
                 segment.append(chunk)
+            else:  # a link event, or a device without a one-step path
+                self._merge(segment)
+                segment = []
+                self.process(chunk)
         self._merge(segment)
 
     def _merge(self, chunks: Sequence[Chunk]) -> None:
@@ -143,7 +145,7 @@ class AcquisitionPipeline:
         shares = self._decode_shares(chunks)
         end = ticks[-1]
         if not self.alarms.idle_through(end) or not all(
-            channel.can_absorb(shares.get(name), end) for name, channel in self.channels.items()
+            channel.can_absorb(shares.get(name), ticks) for name, channel in self.channels.items()
         ):
             self._process_decoded(chunks, shares)
             return
@@ -153,7 +155,7 @@ class AcquisitionPipeline:
         self._emit_seconds(chunks[0].t, inclusive=False)
         self.t = end
         for name, channel in self.channels.items():
-            channel.absorb(shares.get(name), end)
+            channel.absorb(shares.get(name), ticks)
         self.alarms.tick(end)
         self._emit_seconds(end, inclusive=True)
 

@@ -130,7 +130,7 @@ class SerialSource:
     def __init__(self, ports: dict[str, PortSpec]) -> None:
         self.protocols = {ch: spec.protocol.name for ch, spec in ports.items()}
         self._queue: queue.Queue[Chunk] = queue.Queue()
-        self._start = time.monotonic()
+        self.started_monotonic = time.monotonic()  # chunk t = host arrival - this
         self._closed = threading.Event()
         self._transports: dict[str, SerialTransport] = {}
         for channel, spec in ports.items():
@@ -138,10 +138,10 @@ class SerialSource:
                 spec.url,
                 spec.line,
                 on_data=lambda data, host_t, ch=channel: self._queue.put(
-                    Chunk(host_t - self._start, ch, data)
+                    Chunk(host_t - self.started_monotonic, ch, data)
                 ),
                 on_link=lambda event, ch=channel: self._queue.put(
-                    Chunk(event.host_time_s - self._start, ch, link=event)
+                    Chunk(event.host_time_s - self.started_monotonic, ch, link=event)
                 ),
             )
             self._transports[channel] = transport
@@ -159,7 +159,7 @@ class SerialSource:
             try:
                 chunk = self._queue.get(timeout=TICK_S)
             except queue.Empty:
-                chunk = Chunk(time.monotonic() - self._start)
+                chunk = Chunk(time.monotonic() - self.started_monotonic)
             yield chunk
 
     def write(self, channel: str, data: bytes) -> bool:

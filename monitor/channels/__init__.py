@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -62,12 +62,13 @@ class Channel(Protocol):
     def numerics_json(self, t: float) -> Record:
         """This channel's part of the once-a-second numerics record."""
 
-    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
-        """Would feeding `share` and ticking up to `t_end`, one chunk at a time, emit no
-        record and leave the state `absorb` leaves? (Pure: changes nothing.)"""
+    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+        """Can `absorb` take this run (its bytes `share`, a tick at each of `ticks`) and
+        leave what `feed` and `tick` one chunk at a time would: the same records, in
+        the same order, and the same state? (Pure: changes nothing.)"""
 
-    def absorb(self, share: RunShare | None, t_end: float) -> None:
-        """Take a run in one step (only after `can_absorb` said yes)."""
+    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+        """Take a run at once (only after `can_absorb` said yes)."""
 
 
 def make_channel(

@@ -9,6 +9,7 @@ attributes (`last_reading`, `cuff_pressure_mmhg`, `status`, `mode`, ...).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drivers.registry import get_protocol
@@ -108,16 +109,22 @@ class NibpChannel:
         self._handle(self.driver.poll(t))
         self._run_schedule(t)
 
-    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
-        """Only ticks, and no poll, timeout or scheduled reading due by `t_end`."""
-        return (
-            share is None
-            and self.driver.next_action_t() > t_end
-            and self.schedule.quiet_through(self._t, t_end, self._phase())
-        )
+    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+        """Runs without NIBP bytes: the ticks are taken as they come (below)."""
+        return share is None
 
-    def absorb(self, share: RunShare | None, t_end: float) -> None:
-        self._t = max(self._t, t_end)
+    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+        """Every tick, where a poll, timeout or scheduled reading falls due in the run
+        (the other channels of a run emit nothing, so its records keep their order);
+        else only the clock moves."""
+        end = ticks[-1]
+        if self.driver.next_action_t() > end and self.schedule.quiet_through(
+            self._t, end, self._phase()
+        ):
+            self._t = max(self._t, end)
+            return
+        for t in ticks:
+            self.tick(t)
 
     def numerics_json(self, t: float) -> Record:
         age, state = self.age_state(t)

@@ -7,6 +7,8 @@ the start command on every (re)open and a keep-alive every `keepalive_interval_s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from drivers.linkquality import LinkQuality
 from drivers.registry import make_decoder
 from drivers.types import LinkEvent, LinkState, OximeterBatch
@@ -46,7 +48,9 @@ class OximeterChannel:
         self._pleth.append(batch.pleth, t)
         self.numerics.update(batch, t)
 
-    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
+    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+        """Only where no link verdict, pleth gap or keep-alive falls due in the run."""
+        t_end = ticks[-1]
         if self._keepalive_due_t is not None and t_end >= self._keepalive_due_t:
             return False
         times = share.times if share else []
@@ -55,7 +59,7 @@ class OximeterChannel:
             self._pleth.steady_through(frame_times, t_end)
         )
 
-    def absorb(self, share: RunShare | None, t_end: float) -> None:
+    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
         if share is None:
             return
         frame_times = share.frame_times()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -54,9 +55,10 @@ class RespChannel:
     def feed(self, data: bytes, t: float) -> None:
         self.apply(self.decoder.feed(data), len(data), t)
 
-    def can_absorb(self, share: RunShare | None, t_end: float) -> bool:
+    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+        """Only where no wave gap falls due and no feed reports a lost signal."""
         frame_times = share.frame_times() if share else []
-        if not self._wave.steady_through(frame_times, t_end, QUIET_PAD_S):
+        if not self._wave.steady_through(frame_times, ticks[-1], QUIET_PAD_S):
             return False
         if share is None or not frame_times:
             return True
@@ -64,8 +66,7 @@ class RespChannel:
         last_rows = ends[np.flatnonzero(share.counts)] - 1
         return not np.any(share.batch.flags[last_rows] & NO_SIGNAL)  # no signal: one by one
 
-    def absorb(self, share: RunShare | None, t_end: float) -> None:
-        """`apply` of each feed in turn, where none reports a lost signal."""
+    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
         if share is None or not share.frame_times():
             return
         batch, counts, times = share.batch, share.counts, share.times

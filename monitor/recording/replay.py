@@ -147,7 +147,7 @@ class ReplaySource:
         for seq, chunk in self.reader.chunks():
             if self._closed:
                 return
-            if not self._flat_out(chunk.t):
+            if not ((self._speed is None and not self._paused) or self._seeking(chunk.t)):
                 if run:
                     yield run
                     run = []
@@ -169,12 +169,12 @@ class ReplaySource:
         for run in self.runs():
             yield from run
 
-    def _flat_out(self, t: float) -> bool:
-        """No waiting for chunk time `t`: seeking past it, or no speed and not paused."""
+    def _seeking(self, t: float) -> bool:
+        """Chunk time `t` is before the end of a seek: no waiting for it."""
         if t <= self._fast_until:
             self._anchor = None  # pacing starts afresh where the seek ends
             return True
-        return self._speed is None and not self._paused
+        return False
 
     def _submit(self, record: dict[str, object]) -> None:
         if self._bus is None:
