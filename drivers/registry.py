@@ -173,7 +173,15 @@ def parse_port_spec(spec: str, expected_kind: DeviceKind | None = None) -> PortS
     url, _, query = port.partition("?")
     options = dict(parse_qsl(query, keep_blank_values=True))
     line_options = {k: v for k, v in options.items() if k in LINE_OPTION_KEYS}
-    rest = "&".join(f"{k}={v}" if v else k for k, v in options.items() if k not in LINE_OPTION_KEYS)
+    others = [k for k in options if k not in LINE_OPTION_KEYS]
+    if others and "://" not in url:
+        # A device path takes only line options; a URL (socket://, rfc2217://) also its
+        # own, which pyserial checks when it opens it.
+        raise PortSpecError(
+            f"unknown port option {', '.join(repr(k) for k in others)} in '{spec}' "
+            f"(line options: {', '.join(sorted(LINE_OPTION_KEYS))})"
+        )
+    rest = "&".join(f"{k}={options[k]}" if options[k] else k for k in others)
     if rest:
         url = f"{url}?{rest}"
     return PortSpec(info, url, info.line.override(line_options))

@@ -32,6 +32,7 @@ CASES: list[tuple[str, str]] = [
     ("run --oximeter nonin2:/dev/null?baud=abc --headless", "bad line setting"),
     ("run --oximeter nonin2:/dev/null?baud=-5 --headless", "baudrate"),
     ("run --oximeter nonin2:/dev/null?parity=Q --headless", "parity"),
+    ("run --oximeter nonin2:/dev/null?bogus=1 --headless", "unknown port option 'bogus'"),
     ("run --oximeter nonin2:/dev/null --speed max --headless", "--speed"),
     ("run --oximeter nonin2:/dev/null --resp nonin2:/dev/null --headless", "not resp"),
     ("run --resp simresp:/dev/null --headless", "--resp goes with --oximeter"),

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from drivers.contec import KEEPALIVE, START_REALTIME, Contec7Decoder
+from drivers.errors import PortSpecError
 from drivers.linkquality import LinkQuality
 from drivers.registry import PROTOCOLS, make_decoder, make_encoder, parse_port_spec
 from drivers.transport import SerialTransport
@@ -140,6 +141,14 @@ def test_port_spec_line_defaults_and_overrides(spec: str, baud: int, parity: str
     parsed = parse_port_spec(spec, "oximeter")
     assert parsed.line.baudrate == baud and parsed.line.parity == parity
     assert "baud" not in parsed.url and "parity" not in parsed.url
+
+
+def test_a_url_keeps_its_own_options_and_a_device_path_refuses_unknown_ones() -> None:
+    parsed = parse_port_spec("nonin2:socket://127.0.0.1:7000?logging=debug&baud=4800")
+    assert parsed.url == "socket://127.0.0.1:7000?logging=debug"
+    assert parsed.line.baudrate == 4800
+    with pytest.raises(PortSpecError, match="unknown port option 'bogus'"):
+        parse_port_spec("nonin2:/dev/ttyUSB0?bogus=1")
 
 
 # --- real ports ---------------------------------------------------------------
