@@ -49,10 +49,8 @@ class OximeterChannel:
         self.numerics.update(batch, t)
 
     def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
-        """Only where no link verdict, pleth gap or keep-alive falls due in the run."""
+        """Only where no link verdict or pleth gap falls due in the run."""
         t_end = ticks[-1]
-        if self._keepalive_due_t is not None and t_end >= self._keepalive_due_t:
-            return False
         times = share.times if share else []
         frame_times = share.frame_times() if share else []
         return self.quality.steady_through(times, frame_times, t_end) and (
@@ -60,6 +58,7 @@ class OximeterChannel:
         )
 
     def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+        self._keep_alive(ticks)
         if share is None:
             return
         frame_times = share.frame_times()
@@ -81,9 +80,19 @@ class OximeterChannel:
     def tick(self, t: float) -> None:
         self._pleth.pad_until(t)
         self._report_quality(self.quality.check(t), t)
-        if self._keepalive_due_t is not None and t >= self._keepalive_due_t:
-            self._write(self.decoder.keepalive_bytes())
-            self._keepalive_due_t = t + self.decoder.keepalive_interval_s
+        self._keep_alive((t,))
+
+    def _keep_alive(self, ticks: Sequence[float]) -> None:
+        """A two-way device's keep-alive on the first tick it is due at (bytes out only:
+        nothing for the records, so a run's ticks may all be taken at once)."""
+        due = self._keepalive_due_t
+        if due is None or ticks[-1] < due:
+            return
+        for t in ticks:
+            if t >= due:
+                self._write(self.decoder.keepalive_bytes())
+                due = t + self.decoder.keepalive_interval_s
+        self._keepalive_due_t = due
 
     def _send_startup(self, t: float) -> None:
         """Two-way devices stream only when asked, and stop unless kept alive."""
