@@ -232,7 +232,28 @@ class ScannedDecoder:
     """A decoder on a `FixedFrameScanner`: its `_decode` turns a scan into a batch, and a
     run of feeds can be decoded in one pass (`feed_run`)."""
 
-    _scanner: FixedFrameScanner
+    def __init__(self, frame_len: int, test: FrameTest) -> None:
+        self.counters = DecoderCounters()
+        self._scanner = FixedFrameScanner(frame_len, test, self.counters)
+        self._prev_end = -1  # stream offset just past the last accepted frame
+
+    def reset(self) -> None:
+        """Forget everything in flight (after a reconnect)."""
+        self._scanner.reset()
+        self._prev_end = -1
+
+    def _take_frames(self, scan: FrameScan) -> np.ndarray | None:
+        """Count the scan's frames and their resyncs; which of them follow the previous
+        frame back to back (None: the scan holds no frame)."""
+        k = len(scan.starts)
+        if k == 0:
+            return None
+        self.counters.frames += k
+        global_starts = scan.starts + scan.buf_start
+        frame_len = self._scanner.frame_len
+        contiguous = count_resyncs(self.counters, global_starts, frame_len, self._prev_end)
+        self._prev_end = int(global_starts[-1]) + frame_len
+        return contiguous
 
     def _decode(self, scan: FrameScan) -> Any:
         raise NotImplementedError

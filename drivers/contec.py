@@ -18,13 +18,11 @@ import numpy as np
 
 from drivers.base import LineSettings
 from drivers.columns import (
-    FixedFrameScanner,
     FrameScan,
     ScannedDecoder,
-    count_resyncs,
     last_index_where,
 )
-from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
+from drivers.types import OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
 SPO2_MAX = 100
@@ -100,15 +98,13 @@ class ContecDecoder(ScannedDecoder):
     pleth_zero_invalid = False
 
     def __init__(self) -> None:
-        self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(FRAME_LEN, five_byte_frames, self.counters)
+        super().__init__(FRAME_LEN, five_byte_frames)
         self._flags0 = _flag_table(self.status_bits, 0)
         self._flags2 = _flag_table(self.status_bits, 2)
         self.reset()
 
     def reset(self) -> None:
-        self._scanner.reset()
-        self._prev_end = -1
+        super().reset()
         self._run = 0  # back-to-back frames so far, ending with the last one decoded
 
     def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:
@@ -121,13 +117,10 @@ class ContecDecoder(ScannedDecoder):
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
-        k = len(starts)
-        if k == 0:
+        contiguous = self._take_frames(scan)
+        if contiguous is None:
             return OximeterBatch.empty(self.sample_rate_hz)
-        self.counters.frames += k
-        global_starts = starts + scan.buf_start
-        contiguous = count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
-        self._prev_end = int(global_starts[-1]) + FRAME_LEN
+        k = len(starts)
         unconfirmed = self._run_lengths(contiguous) < CONFIRM_FRAMES
         b0, b1, b2, b3, b4 = (buf[starts + i] for i in range(FRAME_LEN))
         pleth = b1.astype(np.float32)
@@ -252,11 +245,9 @@ class Contec7Decoder(ScannedDecoder):
     keepalive_interval_s = KEEPALIVE_INTERVAL_S
 
     def __init__(self) -> None:
-        self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(PACKET_LEN, v7_packets, self.counters)
+        super().__init__(PACKET_LEN, v7_packets)
         self._flags0 = _flag_table(CONTEC7_BITS, 0)
         self._flags1 = _flag_table(CONTEC7_BITS, 1)
-        self._prev_end = -1
 
     def startup_bytes(self) -> bytes:
         """Sent on every (re)open: the device streams nothing until asked."""
@@ -266,19 +257,10 @@ class Contec7Decoder(ScannedDecoder):
         """Sent every `keepalive_interval_s` while the link is up."""
         return KEEPALIVE
 
-    def reset(self) -> None:
-        self._scanner.reset()
-        self._prev_end = -1
-
     def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
-        k = len(starts)
-        if k == 0:
+        if self._take_frames(scan) is None:
             return OximeterBatch.empty(CONTEC7_RATE_HZ)
-        self.counters.frames += k
-        global_starts = starts + scan.buf_start
-        count_resyncs(self.counters, global_starts, PACKET_LEN, self._prev_end)
-        self._prev_end = int(global_starts[-1]) + PACKET_LEN
         hi = buf[starts + 1].astype(np.int64)
         d = [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in range(7)]
         pr = d[3].astype(np.float32)

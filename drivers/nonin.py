@@ -15,14 +15,12 @@ import numpy as np
 
 from drivers.base import LineSettings
 from drivers.columns import (
-    FixedFrameScanner,
     FrameScan,
     HeldValue,
     ScannedDecoder,
-    count_resyncs,
     last_index_where,
 )
-from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
+from drivers.types import OximeterBatch, OximeterFlag
 
 FRAME_LEN = 5
 FRAMES_PER_PACKET = 25
@@ -137,8 +135,7 @@ class Nonin2Decoder(ScannedDecoder):
     _frame_test = staticmethod(format2_frames)
 
     def __init__(self) -> None:
-        self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(FRAME_LEN, self._frame_test, self.counters)
+        super().__init__(FRAME_LEN, self._frame_test)
         self.reset()
 
     def startup_bytes(self) -> bytes:
@@ -153,8 +150,7 @@ class Nonin2Decoder(ScannedDecoder):
 
     def reset(self) -> None:
         """Forget everything in flight (after a reconnect): no value survives it."""
-        self._scanner.reset()
-        self._prev_end = -1  # global offset just past the last accepted frame
+        super().reset()
         self._prev_pos = -1  # packet position of that frame, -1 = unknown
         self._prev_float = 0
         age = VALUE_MAX_AGE_FRAMES
@@ -166,17 +162,13 @@ class Nonin2Decoder(ScannedDecoder):
         self._timer = HeldValue(age)
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
-        buf, starts, buf_start = scan.buf, scan.starts, scan.buf_start
-        k = len(starts)
-        if k == 0:
+        contiguous = self._take_frames(scan)
+        if contiguous is None:
             return OximeterBatch.empty(SAMPLE_RATE_HZ)
-        self.counters.frames += k
-        status, pleth, float_bytes = self._frame_fields(buf, starts)
+        k = len(contiguous)
+        status, pleth, float_bytes = self._frame_fields(scan.buf, scan.starts)
         floats = float_bytes.astype(np.int64)
         sync = (status & 0x01).astype(bool)
-
-        global_starts = starts + buf_start
-        contiguous = count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
 
         start = self._steady_start(sync, contiguous)
         if start is not None:
@@ -198,7 +190,6 @@ class Nonin2Decoder(ScannedDecoder):
                 return np.flatnonzero(at)
 
         float_ext = np.concatenate(([self._prev_float], floats))
-        self._prev_end = int(global_starts[-1]) + FRAME_LEN
         self._prev_pos = int(positions[-1])
         self._prev_float = int(floats[-1])
 

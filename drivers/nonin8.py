@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, FrameScan, ScannedDecoder, count_resyncs
+from drivers.columns import FrameScan, ScannedDecoder
 from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
-from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
+from drivers.types import OximeterBatch, OximeterFlag
 
 FRAME_LEN = 4
 SAMPLE_RATE_HZ = 1.0
@@ -65,27 +65,17 @@ class Nonin8Decoder(ScannedDecoder):
     pleth_max = 0
 
     def __init__(self) -> None:
-        self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(FRAME_LEN, find_frames, self.counters)
-        self._prev_end = -1
+        super().__init__(FRAME_LEN, find_frames)
 
     def startup_bytes(self) -> bytes:
         """Sent on every (re)open: select format 8 (PROTOCOLS.md)."""
         return select_format_command(8)
 
-    def reset(self) -> None:
-        self._scanner.reset()
-        self._prev_end = -1
-
     def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
-        k = len(starts)
-        if k == 0:
+        if self._take_frames(scan) is None:
             return OximeterBatch.empty(SAMPLE_RATE_HZ)
-        self.counters.frames += k
-        global_starts = starts + scan.buf_start
-        count_resyncs(self.counters, global_starts, FRAME_LEN, self._prev_end)
-        self._prev_end = int(global_starts[-1]) + FRAME_LEN
+        k = len(starts)
         status, hr_lsb, spo2_raw, stat2 = (buf[starts + i] for i in range(FRAME_LEN))
         hr = hr_value(hr_from_pair(status.astype(np.int64), hr_lsb.astype(np.int64)))
         flags = STATUS_TO_FLAGS[status] | STAT2_TO_FLAGS[stat2]

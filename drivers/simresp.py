@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FixedFrameScanner, FrameScan, ScannedDecoder
-from drivers.types import DecoderCounters, RespBatch, RespFlag
+from drivers.columns import FrameScan, ScannedDecoder
+from drivers.types import RespBatch, RespFlag
 
 FRAME_LEN = 8
 START = 0xA5
@@ -59,13 +59,12 @@ class SimRespDecoder(ScannedDecoder):
     sample_rate_hz = SAMPLE_RATE_HZ
 
     def __init__(self) -> None:
-        self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(FRAME_LEN, resp_frames, self.counters)
+        super().__init__(FRAME_LEN, resp_frames)
         self.reset()
 
     def reset(self) -> None:
-        self._scanner.reset()
-        self._next_seq = -1
+        super().reset()
+        self._next_seq = -1  # resyncs are counted by sequence number here
 
     def _decode(self, scan: FrameScan) -> RespBatch:
         frames = scan.buf[scan.starts[:, None] + np.arange(FRAME_LEN)]
