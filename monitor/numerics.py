@@ -91,23 +91,20 @@ class OximeterNumerics:
         else:
             self._untrusted_since = None
 
-    def update_run(self, batch: OximeterBatch, counts: list[int], times: list[float]) -> None:
-        """`update` with each feed of a run in turn (feed i: `counts[i]` rows of `batch`,
-        arrived at `times[i]`), in one step."""
-        ends = np.cumsum(counts)
-        fed = [i for i, n in enumerate(counts) if n]
-        if not fed:
+    def update_run(self, batch: OximeterBatch, last_rows: np.ndarray, times: list[float]) -> None:
+        """`update` with each feed of a run in turn, in one step: feed i ended at row
+        `last_rows[i]` of `batch` and arrived at `times[i]` (feeds without a frame left out)."""
+        if not times:
             return
-        last_flags = batch.flags[ends[fed] - 1]
-        untrusted = (last_flags & INVALIDATING_FLAGS) != 0
+        untrusted = (batch.flags[last_rows] & INVALIDATING_FLAGS) != 0
         trusted_at = np.flatnonzero(~untrusted)
         since = self._untrusted_since
         if len(trusted_at):
             after = int(trusted_at[-1]) + 1
-            since = times[fed[after]] if after < len(fed) else None
+            since = times[after] if after < len(times) else None
         elif since is None:
-            since = times[fed[0]]
-        self.update(batch, times[fed[-1]])
+            since = times[0]
+        self.update(batch, times[-1])
         self._untrusted_since = since
 
     def reset(self) -> None:

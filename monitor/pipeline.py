@@ -176,9 +176,7 @@ class AcquisitionPipeline:
         for name, own in mine.items():
             decoder = self.channels[name].decoder  # type: ignore[attr-defined]
             batch, counts = feed_run(decoder, [c.data for c in own])
-            shares[name] = RunShare(
-                batch, counts.tolist(), [len(c.data) for c in own], [c.t for c in own]
-            )
+            shares[name] = RunShare(batch, counts.tolist(), [c.t for c in own])
         return shares
 
     def _process_decoded(self, chunks: Sequence[Chunk], shares: dict[str, RunShare]) -> None:

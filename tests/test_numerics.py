@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drivers.types import OximeterBatch, OximeterFlag
+from monitor.channels import RunShare
 from monitor.numerics import OximeterNumerics, ValueState
 
 
@@ -64,7 +65,8 @@ def test_a_run_in_one_step_leaves_what_its_feeds_one_by_one_leave(
         parts.append(part)
         counts.append(len(flags))
         times.append(t)
-    in_one_step.update_run(OximeterBatch.concat(parts), counts, times)
+    share = RunShare(OximeterBatch.concat(parts), counts, times)
+    in_one_step.update_run(share.batch, share.last_rows(), share.frame_times())
     for later in (0.0, 0.3, 2.5, 9.9, 10.2, 12.0):
         assert in_one_step.snapshot(t + later) == one_by_one.snapshot(t + later)
     for at in times:  # a time inside the run tells when the untrusting began

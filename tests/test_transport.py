@@ -127,7 +127,7 @@ def test_a_run_sends_the_keepalives_that_one_chunk_at_a_time_sends() -> None:
         run = chunks[at : at + 25]
         batch, counts = feed_run(in_runs.decoder, [data for _, data in run])
         times = [t for t, _ in run]
-        share = RunShare(batch, counts.tolist(), [len(d) for _, d in run], times)
+        share = RunShare(batch, counts.tolist(), times)
         assert in_runs.can_absorb(share, times)
         in_runs.absorb(share, times)
     assert len(sent_singly) > 3 and sent_in_runs == sent_singly

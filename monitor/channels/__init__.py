@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
 
@@ -30,11 +32,10 @@ CHANNEL_CLASSES: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class RunShare:
     """A channel's bytes of a run of chunks, decoded in one pass: every frame of the run
-    (`batch`), how many each chunk completed, and each chunk's size and arrival time."""
+    (`batch`), how many each chunk completed, and each chunk's arrival time."""
 
     batch: Any
     counts: list[int]
-    n_bytes: list[int]
     times: list[float]
 
     def per_feed(self) -> list[Any]:
@@ -42,9 +43,17 @@ class RunShare:
         ends = list(itertools.accumulate(self.counts))
         return [self.batch[end - n : end] for n, end in zip(self.counts, ends, strict=True)]
 
+    def fed(self) -> list[int]:
+        """Which chunks completed at least one frame."""
+        return [i for i, n in enumerate(self.counts) if n]
+
     def frame_times(self) -> list[float]:
         """Arrival times of the chunks that completed at least one frame."""
-        return [t for t, n in zip(self.times, self.counts, strict=True) if n]
+        return [self.times[i] for i in self.fed()]
+
+    def last_rows(self) -> np.ndarray:
+        """The batch row of the last frame each of those chunks completed."""
+        return np.cumsum(self.counts)[self.fed()] - 1
 
 
 class Channel(Protocol):

@@ -65,7 +65,7 @@ class OximeterChannel:
         self.quality.absorb(share.times, frame_times)
         if frame_times:
             self._pleth.append_run(share.batch.pleth, frame_times[-1])
-            self.numerics.update_run(share.batch, share.counts, share.times)
+            self.numerics.update_run(share.batch, share.last_rows(), frame_times)
 
     def on_link(self, event: LinkEvent, t: float) -> None:
         if event.state is not LinkState.UP:

@@ -62,15 +62,14 @@ class RespChannel:
             return False
         if share is None or not frame_times:
             return True
-        ends = np.cumsum(share.counts)
-        last_rows = ends[np.flatnonzero(share.counts)] - 1
-        return not np.any(share.batch.flags[last_rows] & NO_SIGNAL)  # no signal: one by one
+        last_flags = share.batch.flags[share.last_rows()]
+        return not np.any(last_flags & NO_SIGNAL)  # a lost signal: one by one
 
     def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
         if share is None or not share.frame_times():
             return
         batch, counts, times = share.batch, share.counts, share.times
-        fed = [i for i, n in enumerate(counts) if n]
+        fed = share.fed()
         starts = [0, *itertools.accumulate(counts)]
         dt = 1.0 / self.wave_rate_hz
 
