@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from importlib import resources
 
 from bench.common import machine, peak_rss_mb, verdict
+from bench.replay import replay
 from drivers.types import LinkEvent, LinkState
 from monitor.commands import Command
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.recorder import SessionRecorder
-from monitor.recording.replay import ReplaySource, pipeline_for
 from monitor.recording.store import SessionReader
 from monitor.sources import Chunk, SimulatorSource
 from simulator.devices import SimulatedBedside
@@ -202,15 +202,8 @@ def record_session(path: Path, scenario: Path, hours: float) -> tuple[float, Wat
 
 
 def replay_alarms(path: Path) -> tuple[float, list[dict]]:
-    start = time.perf_counter()
-    source = ReplaySource(path, speed=None)
-    pipeline = pipeline_for(source.reader)
-    source.attach(pipeline)
-    alarms: list[dict] = []
-    pipeline.subscribe(lambda r: alarms.append(r) if r["type"] == "alarm" else None)
-    PipelineRunner(source, pipeline).run()
-    source.release()
-    return time.perf_counter() - start, alarms
+    seconds, records = replay(path)
+    return seconds, [r for r in records if r["type"] == "alarm"]
 
 
 def onsets(alarms: list[dict], alarm_id: str) -> list[float]:
