@@ -187,7 +187,11 @@ class SuntechNibpDriver:
             for response in self.decoder.flush():
                 events += self._on_response(response, t)
         while True:
-            if self._outstanding is None and self._queue and self._may_send(t):
+            if (
+                self._outstanding is None
+                and self._queue
+                and t >= self._earliest_send(self._queue[0])
+            ):
                 self._send(self._queue.popleft())
                 continue
             due = self._next_due()
@@ -200,7 +204,7 @@ class SuntechNibpDriver:
     def next_action_t(self) -> float:
         """The data time from which `poll` has something to do (-inf: at once)."""
         if self._outstanding is None and self._queue:
-            return -math.inf if self._may_send(-math.inf) else self._stale_until
+            return self._earliest_send(self._queue[0])
         due = self._next_due()
         at = math.inf if due is None else due[0]
         if self._partial_since is not None:
@@ -224,14 +228,12 @@ class SuntechNibpDriver:
         stamp, _, action = min(candidates, key=lambda c: (c[0], c[1]))
         return stamp, action
 
-    def _may_send(self, t: float) -> bool:
-        """The next request may go out at `t`: an abort always, others after the window."""
-        return self._queue[0].kind is CommandKind.ABORT or t >= self._stale_until
+    def _earliest_send(self, request: _Request) -> float:
+        """An abort may go out at once; anything else waits out the late-answer window."""
+        return -math.inf if request.kind is CommandKind.ABORT else self._stale_until
 
     def _send(self, request: _Request) -> None:
-        request.sent_t = max(request.due_t, self._clock)
-        if request.kind is not CommandKind.ABORT:
-            request.sent_t = max(request.sent_t, self._stale_until)
+        request.sent_t = max(request.due_t, self._clock, self._earliest_send(request))
         self._clock = request.sent_t
         self._outstanding = request
         self._write(encode_command(request.kind))

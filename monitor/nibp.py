@@ -161,18 +161,25 @@ class NibpSchedule:
         if self.mode == "stat":
             return self.stat_until_t is None or t1 < self.stat_until_t
         if self.mode == "program":
-            name, started = phase if phase is not None else (DEFAULT_PHASE, self._program_started_t)
-            wanted = self.settings.program_interval_min(name, max(0.0, t0 - started))
-            if wanted != self.interval_min:
+            if self._program_minutes(t0, phase) != self.interval_min:
                 return False
+            name, started = self._program_phase(phase)
             for step in self.settings.program.get(normalise_phase(name), ()):
                 if step.until_min is not None and t0 < started + step.until_min * 60.0 <= t1:
                     return False
         return self.next_due_t is None or self.interval_min is None or t1 < self.next_due_t
 
+    def _program_phase(self, phase: tuple[str, float] | None) -> tuple[str, float]:
+        """(phase, its start) the program follows: the session's, else the default."""
+        return phase if phase is not None else (DEFAULT_PHASE, self._program_started_t)
+
+    def _program_minutes(self, t: float, phase: tuple[str, float] | None) -> int | None:
+        """Minutes between readings the program wants at `t`."""
+        name, started = self._program_phase(phase)
+        return self.settings.program_interval_min(name, max(0.0, t - started))
+
     def _follow_program(self, t: float, phase: tuple[str, float] | None) -> None:
-        name, started = phase if phase is not None else (DEFAULT_PHASE, self._program_started_t)
-        minutes = self.settings.program_interval_min(name, max(0.0, t - started))
+        minutes = self._program_minutes(t, phase)
         if minutes == self.interval_min:
             return
         self.interval_min = minutes
