@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import (
+from drivers.fixedframe import (
     FrameScan,
     ScannedDecoder,
     last_index_where,

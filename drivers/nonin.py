@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import (
+from drivers.fixedframe import (
     FrameScan,
     HeldValue,
     ScannedDecoder,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FrameScan, ScannedDecoder
+from drivers.fixedframe import FrameScan, ScannedDecoder
 from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
 from drivers.types import OximeterBatch, OximeterFlag
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.columns import FrameScan, ScannedDecoder
+from drivers.fixedframe import FrameScan, ScannedDecoder
 from drivers.types import RespBatch, RespFlag
 
 FRAME_LEN = 8

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from drivers.columns import feed_run
 from drivers.errors import VitalmonError
+from drivers.fixedframe import feed_run
 from drivers.registry import get_protocol
 from drivers.types import LinkEvent
 from monitor.alarms import AlarmEngine, Preset, load_preset

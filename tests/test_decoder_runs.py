@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers import nonin
-from drivers.columns import FixedFrameScanner, feed_run
+from drivers.fixedframe import FixedFrameScanner, feed_run
 from drivers.registry import make_decoder, make_encoder
 from drivers.types import DecoderCounters, OximeterBatch, RespBatch
 from tests.drivers_specs import SPECS

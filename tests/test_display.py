@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.display import (
+from monitor.numerics import NumericReading, ValueState
+from monitor.present.display import (
     DASHES,
     format_reading,
     reading_from_record,
     sweep_layout,
     sweep_scale,
 )
-from monitor.numerics import NumericReading, ValueState
 
 
 def test_sweep_places_samples_by_absolute_index_with_erase_bar() -> None:

@@ -8,7 +8,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QMenu
 
-from monitor.actions import EVENT_CHOICES
+from monitor.present.actions import EVENT_CHOICES
 from monitor.ui.dialogs import EventDialog, LimitsDialog, SessionSetupDialog
 from tests.gui_helpers import Bedside
 

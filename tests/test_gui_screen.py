@@ -6,7 +6,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 
-from monitor.alarm_signals import load_alarm_signals
+from monitor.alarms.signals.priorities import load_alarm_signals
 from monitor.numerics import ValueState
 from monitor.ui import theme
 from monitor.ui.sound import FailedSink, SilentSink
@@ -164,7 +164,7 @@ def test_trend_view_shows_the_whole_session(qtbot) -> None:
 
 
 def _limits(trends):
-    from monitor.trend_view import limit_lines
+    from monitor.present.trend_view import limit_lines
 
     return limit_lines(trends.pipeline.alarms.limits())
 

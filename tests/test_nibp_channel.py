@@ -10,8 +10,8 @@ import pytest
 
 from drivers.types import NibpStatus
 from monitor.channels.nibp import NibpChannel
+from monitor.channels.nibp_schedule import NibpSchedule, load_settings, next_slot
 from monitor.commands import Command, CommandError
-from monitor.nibp import NibpSchedule, load_settings, next_slot
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import Chunk, SimulatorSource
 from simulator.devices import SimulatedBedside

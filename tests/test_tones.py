@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from monitor.alarm_audio import AlarmAudioPolicy
-from monitor.alarm_signals import load_alarm_signals
-from monitor.tones import pattern, pulse, to_pcm16
+from monitor.alarms.signals.audio_policy import AlarmAudioPolicy
+from monitor.alarms.signals.priorities import load_alarm_signals
+from monitor.alarms.signals.tones import pattern, pulse, to_pcm16
 
 SIGNALS = load_alarm_signals()
 RATE = SIGNALS.sample_rate_hz

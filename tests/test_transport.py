@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drivers.columns import feed_run
 from drivers.contec import KEEPALIVE, START_REALTIME, Contec7Decoder
 from drivers.errors import PortSpecError
+from drivers.fixedframe import feed_run
 from drivers.linkquality import LinkQuality
 from drivers.registry import PROTOCOLS, make_decoder, make_encoder, parse_port_spec
 from drivers.transport import SerialTransport

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from drivers.types import NibpReading, NibpStatus
-from monitor.actions import (
+from monitor.alarms.signals.priorities import load_alarm_signals
+from monitor.present.actions import (
     ACTIONS,
     EVENT_CHOICES,
     LimitEdit,
@@ -18,8 +19,7 @@ from monitor.actions import (
     next_phase,
     nibp_start_stop_command,
 )
-from monitor.alarm_signals import load_alarm_signals
-from monitor.alarm_view import (
+from monitor.present.alarm_view import (
     alarm_bar_view,
     alarm_list_lines,
     countdown,
@@ -27,9 +27,9 @@ from monitor.alarm_view import (
     tile_alarm,
     tile_alarm_view,
 )
-from monitor.display import font_sizes
-from monitor.nibp_view import NibpAge, nibp_tile_view
-from monitor.session_view import link_view, session_strip_view
+from monitor.present.display import font_sizes
+from monitor.present.nibp_view import NibpAge, nibp_tile_view
+from monitor.present.session_view import link_view, session_strip_view
 
 VISUAL = load_alarm_signals().visual
 

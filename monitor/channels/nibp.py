@@ -16,8 +16,8 @@ from drivers.registry import get_protocol
 from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
 from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
 from monitor.channels import Emit, Record, RunShare, Write
+from monitor.channels.nibp_schedule import NibpSchedule, load_settings
 from monitor.commands import CommandBus, CommandError
-from monitor.nibp import NibpSchedule, load_settings
 
 
 def _flag(args: dict[str, object], key: str, default: bool) -> bool:

@@ -1,6 +1,6 @@
 """The alarm bar across the top: the highest-priority alarm in its colour, flashing as
 IEC 60601-1-8 asks, the count of the others, and the inactivation state with its icon
-and countdown. It paints an `AlarmBarView`; every rule is in monitor.alarm_view.
+and countdown. It paints an `AlarmBarView`; every rule is in monitor.present.alarm_view.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from PyQt6.QtCore import QPointF, QRectF, QSize
 from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from monitor.alarm_view import NO_ALARM_TEXT, AlarmBarView
-from monitor.display import FontSizes
+from monitor.present.alarm_view import NO_ALARM_TEXT, AlarmBarView
+from monitor.present.display import FontSizes
 from monitor.ui import theme
 
 

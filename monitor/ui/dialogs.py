@@ -1,6 +1,6 @@
 """The nurse's dialogs: alarm limits, one-tap events, session setup. Each sends commands
 through the `send` callable it is given (the window's, which goes to the command bus);
-what to send is decided by monitor.actions.
+what to send is decided by monitor.present.actions.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
 )
 
-from monitor.actions import EVENT_CHOICES, EventChoice, LimitEdit, event_args, limit_changes
+from monitor.present.actions import EVENT_CHOICES, EventChoice, LimitEdit, event_args, limit_changes
 from monitor.ui import theme
 
 Send = Callable[..., None]

@@ -28,8 +28,17 @@ from PyQt6.QtWidgets import (
 )
 
 from drivers.types import NibpStatus, OximeterFlag
-from monitor.actions import ACTIONS, NIBP_INTERVALS, PHASES, next_phase, nibp_start_stop_command
-from monitor.alarm_view import (
+from monitor.commands import CommandError
+from monitor.numerics import NumericReading, ValueState
+from monitor.pipeline import AcquisitionPipeline
+from monitor.present.actions import (
+    ACTIONS,
+    NIBP_INTERVALS,
+    PHASES,
+    next_phase,
+    nibp_start_stop_command,
+)
+from monitor.present.alarm_view import (
     alarm_bar_view,
     alarm_list_lines,
     countdown,
@@ -37,13 +46,10 @@ from monitor.alarm_view import (
     tile_alarm,
     tile_alarm_view,
 )
-from monitor.commands import CommandError
-from monitor.display import FontSizes, font_sizes, format_reading, reading_from_record
-from monitor.nibp_view import nibp_tile_view
-from monitor.numerics import NumericReading, ValueState
-from monitor.pipeline import AcquisitionPipeline
-from monitor.replay_view import mark_views
-from monitor.session_view import clock_text, link_view, phase_label, session_strip_view
+from monitor.present.display import FontSizes, font_sizes, format_reading, reading_from_record
+from monitor.present.nibp_view import nibp_tile_view
+from monitor.present.replay_view import mark_views
+from monitor.present.session_view import clock_text, link_view, phase_label, session_strip_view
 from monitor.ui import theme
 from monitor.ui.alarm_bar import AlarmBar
 from monitor.ui.dialogs import EventDialog, LimitsDialog, SessionSetupDialog

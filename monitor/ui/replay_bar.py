@@ -9,7 +9,7 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from monitor.replay_view import REPLAY_SPEEDS, MarkView, position_text, speed_label
+from monitor.present.replay_view import REPLAY_SPEEDS, MarkView, position_text, speed_label
 from monitor.ui import theme
 
 

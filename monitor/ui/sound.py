@@ -1,6 +1,6 @@
 """Alarm sound through QtMultimedia, behind one small interface (`AlarmSink`).
 
-`QtToneSink` plays the PCM of monitor.tones on the default output; `SilentSink`
+`QtToneSink` plays the PCM of monitor.alarms.signals.tones on the default output; `SilentSink`
 plays nothing (tests and CI choose it with VITALMON_AUDIO=silent); `FailedSink`
 stands in when there is no device or the device fails. A failed sound path is a
 technical alarm (ALARM_AUDIO_FAILED) sent through the command bus, shown on
@@ -17,9 +17,9 @@ from typing import Protocol
 from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QObject
 from PyQt6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
 
-from monitor.alarm_audio import AlarmAudioPolicy, AlarmLike
-from monitor.alarm_signals import PRIORITIES, load_alarm_signals
-from monitor.tones import pattern, to_pcm16
+from monitor.alarms.signals.audio_policy import AlarmAudioPolicy, AlarmLike
+from monitor.alarms.signals.priorities import PRIORITIES, load_alarm_signals
+from monitor.alarms.signals.tones import pattern, to_pcm16
 
 log = logging.getLogger("vitalmon.sound")
 AUDIO_FAILED_ID = "ALARM_AUDIO_FAILED"

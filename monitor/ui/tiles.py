@@ -1,7 +1,7 @@
 """Numeric tiles: label, value, unit, alarm limits in small type; greyed when stale,
 dashed when missing, and in the alarm's colour (flashing) while their value is in alarm.
 
-Tiles only paint what monitor.display / monitor.alarm_view / monitor.nibp_view decide.
+Tiles only paint what the `monitor.present` modules (display, alarm_view, nibp_view) decide.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
-from monitor.alarm_view import TileAlarmView
-from monitor.display import DASHES, FontSizes, TileText
-from monitor.nibp_view import NibpAge, NibpTileView
 from monitor.numerics import ValueState
+from monitor.present.alarm_view import TileAlarmView
+from monitor.present.display import DASHES, FontSizes, TileText
+from monitor.present.nibp_view import NibpAge, NibpTileView
 from monitor.ui import theme
 
 

@@ -11,7 +11,7 @@ from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from monitor.pipeline import AcquisitionPipeline
-from monitor.trend_view import (
+from monitor.present.trend_view import (
     TREND_PLOTS,
     event_label,
     label_row,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from monitor.display import ERASE_BAR_S, sweep_layout, sweep_scale
+from monitor.present.display import ERASE_BAR_S, sweep_layout, sweep_scale
 from monitor.ringbuffer import RingBuffer
 from monitor.ui import theme
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from monitor.alarm_signals import PRIORITY_RANK, AlarmSignals, load_alarm_signals
+from monitor.alarms.signals.priorities import PRIORITY_RANK, AlarmSignals, load_alarm_signals
 
 
 class AlarmLike(Protocol):

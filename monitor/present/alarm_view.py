@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.alarm_signals import load_alarm_signals
+from monitor.alarms.signals.priorities import load_alarm_signals
 
 
 class ActiveAlarmLike(Protocol):

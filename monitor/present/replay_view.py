@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.alarm_signals import load_alarm_signals
-from monitor.session_view import running_time
+from monitor.alarms.signals.priorities import load_alarm_signals
+from monitor.present.session_view import running_time
 
 # Replay speeds offered (None = as fast as the machine goes).
 REPLAY_SPEEDS: tuple[float | None, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, None)

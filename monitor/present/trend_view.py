@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from monitor.alarm_signals import load_alarm_signals
+from monitor.alarms.signals.priorities import load_alarm_signals
 
 
 @dataclass(frozen=True, slots=True)

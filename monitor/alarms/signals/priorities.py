@@ -1,4 +1,4 @@
-"""How each alarm priority looks and sounds, loaded from `monitor/data/alarm_signals.toml`.
+"""How each alarm priority looks and sounds, loaded from `alarm_signals.toml` beside this.
 
 The numbers are IEC 60601-1-8's (colours, flash rates, pulse patterns); keeping
 them in one data file lets a test hold each against the standard's range.
@@ -58,7 +58,7 @@ class AlarmSignals:
 
 @cache
 def load_alarm_signals() -> AlarmSignals:
-    text = resources.files("monitor").joinpath("data/alarm_signals.toml").read_text()
+    text = resources.files("monitor").joinpath("alarms/signals/alarm_signals.toml").read_text()
     data = tomllib.loads(text)
     audio = data["audio"]
     return AlarmSignals(

@@ -2,7 +2,7 @@
 
 Pure data-time logic with no device in it, so it is tested on its own and the
 channel only asks it "is a measurement due now, and at which stamp?". The
-clinical numbers live in `nibp.toml` (CLINICAL.md asks for a data file).
+clinical numbers live in `nibp_schedule.toml` (CLINICAL.md asks for a data file).
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def normalise_phase(phase: str) -> str:
 def load_settings(text: str | None = None) -> NibpSettings:
     """The bundled `nibp.toml`, or `text` in its format (tests)."""
     if text is None:
-        text = (resources.files("monitor") / "nibp.toml").read_text(encoding="utf-8")
+        path = resources.files("monitor") / "channels" / "nibp_schedule.toml"
+        text = path.read_text(encoding="utf-8")
     doc = tomllib.loads(text)
     low, high = doc["interval_minutes"]
     program = {

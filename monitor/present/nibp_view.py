@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drivers.types import NibpReading, NibpStatus
-from monitor.display import DASHES
+from monitor.present.display import DASHES
 
 STALE_AFTER_S = 15 * 60
 INVALID_AFTER_S = 60 * 60

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.alarm_signals import AlarmSignals, AudioSignal, load_alarm_signals
+from monitor.alarms.signals.priorities import AlarmSignals, AudioSignal, load_alarm_signals
 
 
 def pulse(signal: AudioSignal, rate_hz: int, ramp_fraction: float) -> np.ndarray:
