@@ -1,6 +1,6 @@
 """The alarm engine's cost per record: an 8-hour session of numerics with alarms coming and going.
 
-Budget (DESIGN.md): an alarm shown < 250 ms after its condition delay has passed.
+Budget (docs/architecture.md): an alarm shown < 250 ms after its condition delay has passed.
 The engine decides on the record that completes the delay, so its worst time per
 record is the engine's share of that latency; the 8-hour total is its share of
 the 30 s replay budget.

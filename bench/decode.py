@@ -1,6 +1,6 @@
 """Decode throughput per protocol on one core: a realistic stream, fed in serial-sized reads.
 
-Budget (DESIGN.md): >= 20 MB/s for every protocol (a 9600-baud line carries under 1 kB/s).
+Budget (docs/architecture.md): >= 20 MB/s for every protocol (9600 baud is under 1 kB/s).
 The stream is the protocol's own encoder output with 8 bytes of garbage spliced in
 every 3000 frames (about every 15 kB: far more often than a real line, whose 15 kB
 take 15 s at 9600 baud), so framing and resync run too; it is fed in 4 kB reads.

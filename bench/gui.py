@@ -1,6 +1,6 @@
 """The bedside window live at 30 fps: frame time, CPU of the process, sample-to-screen latency.
 
-Budgets (DESIGN.md): under 15 % of one core, each frame under 10 ms, latency under 100 ms,
+Budgets (docs/architecture.md): < 15 % of one core, each frame < 10 ms, latency < 100 ms,
 with every waveform and tile live. By default the simulator serves its devices (pleth,
 resp, NIBP in interval mode) on ptys from its own process and this process reads them as
 real serial ports, as at the bedside; `--in-process` puts the simulator in this process.

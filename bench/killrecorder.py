@@ -1,6 +1,6 @@
 """Seconds of data lost to a `kill -9` of a recording run.
 
-Budget (DESIGN.md): a `kill -9` loses at most the last second, and the file opens.
+Budget (docs/architecture.md): a `kill -9` loses at most the last second, and the file opens.
 Runs `vitalmon run --sim steady --headless --record FILE` in real time, kills it with
 SIGKILL at a different point of a second each round, and compares the data time at
 the moment of the kill (the last numerics line printed, plus the wall time since it

@@ -1,6 +1,6 @@
 """Record simulated hours at max speed, then replay the file at max speed, headless.
 
-Budget (DESIGN.md): replay/simulate an 8-hour session through the whole pipeline in
+Budget (docs/architecture.md): replay/simulate an 8-hour session through the whole pipeline in
 under 30 s. Prints both wall times, the file size and the machine line, and appends a
 row to docs/performance.md.
 Usage: python bench/replay.py [--hours 8] [--scenario steady] [--no-append]

@@ -1,6 +1,6 @@
 """Simulated hours through the whole pipeline, headless, as fast as the CPU allows.
 
-Budget (DESIGN.md): 8 simulated hours in under 30 s; memory flat.
+Budget (docs/architecture.md): 8 simulated hours in under 30 s; memory flat.
 Usage: python bench/simulate.py [--hours 8] [--scenario steady]
 """
 

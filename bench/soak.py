@@ -50,14 +50,14 @@ from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 
 MEMORY_GROWTH_BUDGET_MB = 10.0
-WALL_BUDGET_8H_S = 30.0  # DESIGN.md, for the plain pipeline; the soak adds recording
+WALL_BUDGET_8H_S = 30.0  # docs/architecture.md, for the plain pipeline; the soak adds recording
 PULL_EVERY_S, PULL_AT_S, PULL_FOR_S = 1800, 900, 20
 SILENCE_EVERY_S, SILENCE_AT_S, SILENCE_FOR_S = 1800, 1500, 15
 GARBAGE_EVERY_S, GARBAGE_AT_S, GARBAGE_BYTES = 300, 150, 256
 NIBP_SILENT_EVERY_S, NIBP_SILENT_AT_S, NIBP_SILENT_FOR_S = 7200, 5400, 120
 NIBP_ERRORS = ((10800, 2), (21600, 85))  # (at s, SunTech code) for 15 min each
 NIBP_ERROR_FOR_S = 900
-COMM_LOST_PULL_S = 2.0  # CLINICAL.md: port vanished -> within 2 s
+COMM_LOST_PULL_S = 2.0  # docs/clinical.md: port vanished -> within 2 s
 COMM_LOST_SILENT_S = 10.0  # no valid frame for 10 s
 STATES = {"valid": 1, "stale": 2, "missing": 3}
 
@@ -286,7 +286,7 @@ def main() -> int:
         if live.state[t] != STATES["missing"]
     ]
     checks.check(
-        not late_missing, f"dashes after 10 s of a silent line (CLINICAL.md) {late_missing[:5]}"
+        not late_missing, f"dashes 10 s into a silent line (docs/clinical.md) {late_missing[:5]}"
     )
 
     # Technical alarms in time.

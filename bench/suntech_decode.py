@@ -1,4 +1,4 @@
-"""SunTech response decode throughput on one core (DESIGN.md budget: >= 20 MB/s).
+"""SunTech response decode throughput on one core (docs/architecture.md budget: >= 20 MB/s).
 
 A realistic mix of what a module sends during measurements (cuff pressure,
 BP data, acks), fed in 4 kB reads as a serial port would deliver it.

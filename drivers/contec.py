@@ -1,6 +1,6 @@
 """Contec CMS50 family: the 5-byte stream (`contec`), BerryMed BM1000 (`berry`), V7.0 (`contec7`).
 
-5-byte stream (PROTOCOLS.md): bit 7 is set on byte 1 only, which is the whole
+5-byte stream (docs/protocols.md): bit 7 is set on byte 1 only, which is the whole
 framing (no checksum). Byte 1: signal strength and status; byte 2: pleth;
 byte 3: bar graph, status, pulse-rate bit 7; byte 4: pulse rate bits 0-6;
 byte 5: SpO2. Invalid: PR 0xFF, SpO2 0x7F. BerryMed sends the same layout with
@@ -206,7 +206,7 @@ PACKET_LEN = 9
 TYPE_REALTIME = 0x01
 TYPE_DISCONNECT = 0x0D
 PI_INVALID = 0xFFFF
-PI_SCALE_PERCENT = 0.01  # raw units per percent: not verified against a device (PROTOCOLS.md)
+PI_SCALE_PERCENT = 0.01  # raw units per percent: not verified against a device (docs/protocols.md)
 PI_MAX_PERCENT = 100.0
 
 

@@ -1,6 +1,6 @@
 """Masimo ASCII 1 (`masimo`): one text line a second of KEY=VALUE tokens.
 
-Per PROTOCOLS.md the fields and their widths vary by model, so a line is parsed
+Per docs/protocols.md the fields and their widths vary by model, so a line is parsed
 as tokens, not by column: `SPO2=098%`, `BPM=072`, `PI=03.10`, `EXC=000C00`.
 Dashes mean no value. EXC is a hex word of exception bits. A line with none of
 the fields we read is not a frame (its bytes are counted as dropped).
@@ -24,7 +24,7 @@ SPO2_MAX = 100.0
 PR_MAX = 300.0  # Masimo's displayed range ends at 240 bpm; beyond any device is garbage
 PI_MAX = 20.0  # Masimo's PI range is 0.02-20 %
 
-# EXC bit -> flag (PROTOCOLS.md). 0x800 "full SET mode" is a mode, not a fault.
+# EXC bit -> flag (docs/protocols.md). 0x800 "full SET mode" is a mode, not a fault.
 EXC_BITS: tuple[tuple[int, OximeterFlag], ...] = (
     (0x001, OximeterFlag.NO_SENSOR),
     (0x002, OximeterFlag.DEFECTIVE_SENSOR),

@@ -1,6 +1,6 @@
 """Nonin serial data formats 2 and 7 (`nonin2`, `nonin7`): 5-byte frames, 25 to a packet, 75/s.
 
-Format 2 per PROTOCOLS.md: 0x01, status (bit 7 set), pleth, "float" byte,
+Format 2 per docs/protocols.md: 0x01, status (bit 7 set), pleth, "float" byte,
 checksum (sum of the first four mod 256). Format 7: status, pleth MSB, pleth
 LSB, float byte, checksum (same rule), i.e. a 16-bit pleth and no lead byte.
 The float byte's meaning depends on the frame's place in the packet, which only
@@ -139,7 +139,7 @@ class Nonin2Decoder(ScannedDecoder):
         self.reset()
 
     def startup_bytes(self) -> bytes:
-        """Sent on every (re)open: select this data format (PROTOCOLS.md)."""
+        """Sent on every (re)open: select this data format (docs/protocols.md)."""
         return select_format_command(self.data_format)
 
     def _frame_fields(

@@ -1,6 +1,6 @@
 """Nonin serial data format 8 (`nonin8`): 4 bytes once a second, numerics only, no checksum.
 
-Per PROTOCOLS.md: byte 1 has bit 7 set (bit 5 OOT, 4 low perfusion, 3 marginal
+Per docs/protocols.md: byte 1 has bit 7 set (bit 5 OOT, 4 low perfusion, 3 marginal
 perfusion, 2 ARTF, 1-0 = HR bits 8-7); byte 2 = HR-D bits 6-0; byte 3 = SpO2-D;
 byte 4 = STAT2 (bit 5 SmartPoint, bit 3 SNSA, bit 0 low battery). Bytes 2-4
 carry 7-bit values, so only byte 1 has bit 7 set: that is the only framing a
@@ -68,7 +68,7 @@ class Nonin8Decoder(ScannedDecoder):
         super().__init__(FRAME_LEN, find_frames)
 
     def startup_bytes(self) -> bytes:
-        """Sent on every (re)open: select format 8 (PROTOCOLS.md)."""
+        """Sent on every (re)open: select format 8 (docs/protocols.md)."""
         return select_format_command(8)
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:

@@ -1,6 +1,6 @@
 """SunTech Advantage OEM NIBP module (`suntech`): command frames out, response frames back.
 
-Per PROTOCOLS.md. Host to module: ':' (0x3A), command, data, checksum. Module to
+Per docs/protocols.md. Host to module: ':' (0x3A), command, data, checksum. Module to
 host: '>' (0x3E), LEN (the whole frame's length), data, checksum. The checksum
 makes every frame's bytes sum to 0 mod 256. The module sends nothing unasked.
 
@@ -69,7 +69,7 @@ class CommandKind(enum.Enum):
 # Command byte -> number of data bytes that follow it.
 COMMAND_DATA_LEN: dict[int, int] = {0x20: 0, 0x87: 0, 0x28: 0, 0x00: 0, 0x79: 2, 0x17: 2, 0x04: 1}
 
-# Fixed command bodies (without the checksum), as the table in PROTOCOLS.md lists them.
+# Fixed command bodies (without the checksum), as the table in docs/protocols.md lists them.
 FIXED_COMMANDS: dict[CommandKind, bytes] = {
     CommandKind.START_ADULT: b"\x3a\x20",
     CommandKind.START_PEDIATRIC: b"\x3a\x87",

@@ -1,6 +1,6 @@
 """Current oximeter numerics and whether each can be trusted: valid, stale or missing.
 
-CLINICAL.md: a value with no valid source is dashes, never its last number; while
+docs/clinical.md: a value with no valid source is dashes, never its last number; while
 the device says the sensor is off (or the line is quiet) a held value may stay
 at most 10 s, greyed, then dashes.
 """

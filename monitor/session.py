@@ -1,6 +1,6 @@
 """The infusion session: patient, phases, events, and the pre-infusion baseline.
 
-Phases follow CLINICAL.md: pre-infusion -> infusion -> recovery -> discharge ->
+Phases follow docs/clinical.md: pre-infusion -> infusion -> recovery -> discharge ->
 signed-off. The nurse's marks arrive as commands (`mark_event`, `set_phase`,
 `session_setup`) and leave as `event` records, so a recording replays them and
 the report reads them. Baseline-relative alarm limits (NIBP_SYS_RISE) read
@@ -48,7 +48,7 @@ TEXT_FIELDS = ("text", "drug", "by", "effect")
 
 @dataclass(frozen=True, slots=True)
 class DischargeAssessment:
-    """CLINICAL.md discharge criteria, each None while its value is unknown."""
+    """docs/clinical.md discharge criteria, each None while its value is unknown."""
 
     aldrete_ok: bool | None
     bp_ok: bool | None
@@ -78,7 +78,7 @@ class Baseline:
     map: float | None
     pr: float | None
     readings: int
-    complete: bool  # enough readings, far enough apart (CLINICAL.md: two, 5 min apart)
+    complete: bool  # enough readings, far enough apart (docs/clinical.md: two, 5 min apart)
 
 
 def _mean(values: list[float]) -> float | None:

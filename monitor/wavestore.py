@@ -1,6 +1,6 @@
 """A waveform's ring buffer in data time, where silence becomes a gap.
 
-CLINICAL.md: a gap in a waveform is drawn as a gap (NaN), never as a straight
+docs/clinical.md: a gap in a waveform is drawn as a gap (NaN), never as a straight
 line. Every channel with a waveform (pleth, respiration) keeps one of these.
 """
 

@@ -1,6 +1,6 @@
 """Play a PhysioNet (WFDB) record as bedside devices (`--sim wfdb:RECORD`).
 
-The record's signals become what the devices would send (DESIGN.md):
+The record's signals become what the devices would send (docs/architecture.md):
 - PLETH -> the oximeter's waveform, resampled to the protocol's rate; the pulse
   rate by beat detection on that pleth; SpO2 from the record if it has one,
   else a steady default. A record without PLETH but with ABP uses the arterial

@@ -1,4 +1,4 @@
-"""The default preset holds CLINICAL.md's table; presets are validated like user input."""
+"""The default preset holds docs/clinical.md's table; presets are validated like user input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from monitor.alarms import PresetError, builtin_presets, load_preset, load_preset_text
 
-# id: (kind, priority, delay_s, compare, threshold) as CLINICAL.md states them
+# id: (kind, priority, delay_s, compare, threshold) as docs/clinical.md states them
 CLINICAL = {
     "SPO2_LOW": ("physiological", "medium", 15, "<", 90),
     "SPO2_LOW_CRITICAL": ("physiological", "high", 0, "<=", 85),

@@ -1,4 +1,4 @@
-"""Contec 5-byte, BerryMed and Contec V7.0: frames built by hand from PROTOCOLS.md."""
+"""Contec 5-byte, BerryMed and Contec V7.0: frames built by hand from docs/protocols.md."""
 
 from __future__ import annotations
 

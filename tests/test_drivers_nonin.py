@@ -1,4 +1,4 @@
-"""Nonin formats 7 and 8: frames built by hand from the PROTOCOLS.md tables."""
+"""Nonin formats 7 and 8: frames built by hand from the docs/protocols.md tables."""
 
 from __future__ import annotations
 

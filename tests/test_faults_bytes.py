@@ -1,7 +1,7 @@
 """Faults on the byte stream, in data time through the real pipeline: garbage bursts, one
 byte at a time, a backlog arriving in one burst, the wrong baud rate (bytes that never
 frame), a line that goes silent. Each: the monitor goes on (a numerics record every
-second), the right technical alarm at the time CLINICAL.md gives, and no value that
+second), the right technical alarm at the time docs/clinical.md gives, and no value that
 the device did not send (a held value greyed at most 10 s, then dashes)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def only_device_values(records: list[dict], pr: set[int]) -> None:
 
 
 def held_at_most_10_s_after(records: list[dict], last_frame_t: float) -> None:
-    """CLINICAL.md: a frozen value greyed at most 10 s, then dashes."""
+    """docs/clinical.md: a frozen value greyed at most 10 s, then dashes."""
     for r in numerics(records):
         age = r["t"] - last_frame_t
         if 2.0 < age <= 10.0:

@@ -2,7 +2,7 @@
 subprocess against a wire the test controls: a pty behind a symlink (a USB serial
 adapter: the device file vanishes, and comes back as a NEW pty under the same name)
 and a TCP device (`socket://`) that drops and returns. Each: the monitor keeps
-running, OXIMETER_COMM_LOST within 2 s of the loss (CLINICAL.md), dashes while there
+running, OXIMETER_COMM_LOST within 2 s of the loss (docs/clinical.md), dashes while there
 is no source, the alarm ends when frames return, and the recording holds every
 numerics record it printed."""
 

@@ -1,4 +1,4 @@
-"""The NIBP module silent, answering with errors, answering late: the alarms CLINICAL.md
+"""The NIBP module silent, answering with errors, answering late: the alarms docs/clinical.md
 asks for (NIBP_COMM_LOST when a command has no answer within 5 s, NIBP_FAILED on an
 error code), the oximeter going on, and no reading the module did not give.
 

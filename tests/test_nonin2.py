@@ -1,4 +1,4 @@
-"""Nonin format 2: frames built by hand from PROTOCOLS.md decode to what was put in."""
+"""Nonin format 2: frames built by hand from docs/protocols.md decode to what was put in."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def packet(
     stat2: int = 0,
     pleth_base: int = 100,
 ) -> bytes:
-    """One 25-frame packet, float bytes placed per PROTOCOLS.md (frame numbers 1-based)."""
+    """One 25-frame packet, float bytes placed per docs/protocols.md (frame numbers 1-based)."""
     hr = hr_d if hr is None else hr
     spo2 = spo2_d if spo2 is None else spo2
     floats = [0] * 25

@@ -1,4 +1,4 @@
-"""SunTech codec: frames built by hand from PROTOCOLS.md, both directions, and fuzzing."""
+"""SunTech codec: frames built by hand from docs/protocols.md, both directions, and fuzzing."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def hexbytes(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
-# Every command as the table in PROTOCOLS.md lists it, byte for byte.
+# Every command as the table in docs/protocols.md lists it, byte for byte.
 COMMAND_TABLE = [
     (CommandKind.START_ADULT, None, "3A 20 A6"),
     (CommandKind.START_PEDIATRIC, None, "3A 87 3F"),
@@ -109,7 +109,7 @@ def test_return_code_is_byte_four() -> None:
 
 
 def bp_frame(sys: int, dia: int, hr: int, map_: int, status: int, error: int) -> bytes:
-    """A BP data block laid out by the offsets of PROTOCOLS.md, independently of the encoder."""
+    """A BP data block built from the offsets of docs/protocols.md, independently of the encoder."""
     frame = bytearray(0x18)
     frame[0], frame[1] = 0x3E, 0x18
     frame[2:4] = sys.to_bytes(2, "little")

@@ -1,6 +1,6 @@
 """Alarm presets: every id, threshold, priority and delay in one TOML file a test loads.
 
-CLINICAL.md keeps clinical numbers out of the code; a preset file is the one
+docs/clinical.md keeps clinical numbers out of the code; a preset file is the one
 place they live. A preset may name a `base` preset and override parts of it.
 """
 

@@ -1,6 +1,6 @@
 """The NIBP channel: the SunTech driver, the measurement schedule, and their records.
 
-Records it emits (DESIGN.md): `{"type": "nibp", "t", "sys", "dia", "map", "pr",
+Records it emits (docs/architecture.md): `{"type": "nibp", "t", "sys", "dia", "map", "pr",
 "status": "ok"|"failed", "error_code", "error"}` per finished measurement, and
 `{"type": "event", "t", "kind": "nibp", "state", "message", ...}` for
 started / aborted / failed / not_responding / responding. The GUI reads the

@@ -2,7 +2,7 @@
 
 Pure data-time logic with no device in it, so it is tested on its own and the
 channel only asks it "is a measurement due now, and at which stamp?". The
-clinical numbers live in `nibp_schedule.toml` (CLINICAL.md asks for a data file).
+clinical numbers live in `nibp_schedule.toml` (docs/clinical.md asks for a data file).
 """
 
 from __future__ import annotations

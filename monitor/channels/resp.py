@@ -2,7 +2,7 @@
 the time since the last breath, so the alarm engine can tell apnea (no breath for 30 s)
 from a slow rate.
 
-CLINICAL.md: respiration rate is shown and alarmed only where a source gives it;
+docs/clinical.md: respiration rate is shown and alarmed only where a source gives it;
 a value with no valid source is dashes (`null`), never its last number.
 """
 
@@ -125,7 +125,7 @@ class RespChannel:
         self._wave.pad_until(t, QUIET_PAD_S)
 
     def rr_reading(self, t: float) -> tuple[float | None, ValueState]:
-        """The rate as the screen should show it (CLINICAL.md stale/missing rules)."""
+        """The rate as the screen should show it (docs/clinical.md stale/missing rules)."""
         if self._rr is None or self._last_frame_t is None:
             return None, ValueState.MISSING
         quiet = t - self._last_frame_t

@@ -1,4 +1,4 @@
-"""The `vitalmon` command line: the contract QA scripts and the tests rely on (DESIGN.md).
+"""The `vitalmon` command line: the contract QA scripts and tests rely on (docs/architecture.md).
 
 Each subcommand is a module here with `register(commands)` and `run(args)`.
 Every user mistake ends in one line on stderr and a non-zero exit, never a traceback.

@@ -1,4 +1,4 @@
-"""`vitalmon report FILE --out report.pdf`: the end-of-session report (CLINICAL.md)."""
+"""`vitalmon report FILE --out report.pdf`: the end-of-session report (docs/clinical.md)."""
 
 from __future__ import annotations
 

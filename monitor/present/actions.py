@@ -39,7 +39,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 ACTIONS_BY_NAME: dict[str, Action] = {a.name: a for a in ACTIONS}
 
-# Automatic NIBP intervals offered (minutes; None = off, manual only). CLINICAL.md: 1-120.
+# Automatic NIBP intervals offered (minutes; None = off, manual only). docs/clinical.md: 1-120.
 NIBP_INTERVALS: tuple[int | None, ...] = (None, 1, 2, 3, 5, 10, 15, 20, 30, 60, 120)
 
 

@@ -1,5 +1,5 @@
 """What the NIBP tile shows (no Qt): the reading with its clock time and age, its
-validity (CLINICAL.md: grey after 15 min, invalid after 1 h), the cuff pressure
+validity (docs/clinical.md: grey after 15 min, invalid after 1 h), the cuff pressure
 while inflating, and the measuring mode.
 """
 

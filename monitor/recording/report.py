@@ -1,4 +1,4 @@
-"""The end-of-session report (CLINICAL.md) as a PDF: reportlab lays the pages out,
+"""The end-of-session report (docs/clinical.md) as a PDF: reportlab lays the pages out,
 matplotlib (Agg, no GUI) draws the trend plots as images.
 
 The numbers come from `summary.summarize`; this module only arranges them.

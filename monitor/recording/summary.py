@@ -26,7 +26,7 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
 }
 DOSE_EVENT_WORDS = ("infusion", "rate", "bolus", "dose", "rescue")
-BP_BASELINE_BAND = 0.20  # discharge: BP within 20 % of baseline (CLINICAL.md)
+BP_BASELINE_BAND = 0.20  # discharge: BP within 20 % of baseline (docs/clinical.md)
 DISCHARGE_SPO2_ABOVE = 92.0
 DISCHARGE_ALDRETE_MIN = 9
 
