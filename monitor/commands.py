@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from drivers.errors import VitalmonError
@@ -25,8 +26,12 @@ class CommandError(VitalmonError):
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """One command; `refused` set means it was refused before it could be queued (a bad
+    `at`): applying it only makes its `error` record, at the data time it comes up."""
+
     name: str
     args: dict[str, object] = field(default_factory=dict)
+    refused: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,7 @@ class CommandSpec:
     name: str
     handler: Handler
     help: str
+    accepts: frozenset[str] | None = None  # None: the handler checks its own arguments
 
 
 class CommandBus:
@@ -44,26 +50,39 @@ class CommandBus:
         self._order = itertools.count()
         self._lock = threading.Lock()
 
-    def register(self, name: str, handler: Handler, help: str) -> None:
+    def register(
+        self, name: str, handler: Handler, help: str, accepts: Iterable[str] | None = None
+    ) -> None:
+        """`accepts`: the argument names the command takes; any other is refused by name."""
         if name in self._specs:
             raise ValueError(f"command '{name}' registered twice")
-        self._specs[name] = CommandSpec(name, handler, help)
+        allowed = None if accepts is None else frozenset(accepts)
+        self._specs[name] = CommandSpec(name, handler, help, allowed)
 
     def names(self) -> list[str]:
         return sorted(self._specs)
 
-    def submit(self, name: str, **args: object) -> None:
-        """Queue a command (any thread). Unknown names are refused at once."""
+    def _known(self, name: str) -> None:
         if name not in self._specs:
             known = ", ".join(self.names())
             raise CommandError(f"unknown command '{name}' (known: {known})")
+
+    # `self`, `name` and `at` are positional-only, so an argument of any name (a preset's
+    # `name`, even `self`) lands in **args instead of colliding with them.
+    def submit(self, name: str, /, **args: object) -> None:
+        """Queue a command (any thread). Unknown names are refused at once."""
+        self._known(name)
         self._queue.put(Command(name, dict(args)))
 
-    def schedule(self, at: float, name: str, **args: object) -> None:
+    def refuse(self, name: str, reason: str) -> None:
+        """Queue the `error` record of a command refused before it could be queued."""
+        self._queue.put(Command(name, {}, refused=reason))
+
+    def schedule(self, at: float, name: str, /, **args: object) -> None:
         """Queue a command for data time `at` (scripted runs: the same result at any speed)."""
-        if name not in self._specs:
-            known = ", ".join(self.names())
-            raise CommandError(f"unknown command '{name}' (known: {known})")
+        self._known(name)
+        if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+            raise CommandError(f"'{name}': at must be a finite data time in seconds, not {at!r}")
         with self._lock:
             heapq.heappush(
                 self._scheduled, (float(at), next(self._order), Command(name, dict(args)))
@@ -94,7 +113,13 @@ class CommandBus:
 
     def apply(self, command: Command, t: float) -> None:
         """Run one command now (pipeline thread, or replay)."""
+        if command.refused is not None:
+            raise CommandError(command.refused)
         spec = self._specs.get(command.name)
         if spec is None:
             raise CommandError(f"unknown command '{command.name}'")
+        if spec.accepts is not None:
+            unknown = sorted(set(command.args) - spec.accepts)
+            if unknown:
+                raise CommandError(f"{command.name}: unknown argument '{unknown[0]}'")
         spec.handler(command.args, t)

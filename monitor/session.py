@@ -192,7 +192,7 @@ class SessionModel:
 
     def register_commands(self, bus: CommandBus) -> None:
         bus.register("mark_event", self.mark_event, "{kind, ...} an event of the session")
-        bus.register("set_phase", self.set_phase, "{phase}")
+        bus.register("set_phase", self.set_phase, "{phase}", ("phase",))
         bus.register(
             "session_setup", self.session_setup, "{patient_id, weight_kg, planned_dose_mg_per_kg_h}"
         )

@@ -386,14 +386,19 @@ class AlarmEngine:
     # ----- commands ----------------------------------------------------------
 
     def register_commands(self, bus: CommandBus) -> None:
-        bus.register("acknowledge", self.acknowledge, "acknowledge alarms {id?}")
+        bus.register("acknowledge", self.acknowledge, "acknowledge alarms {id?}", ("id",))
         bus.register("pause_audio", self.pause_audio, "audio pause {duration_s?, off?, resume?}")
         bus.register("pause_alarms", self.pause_alarms, "alarm pause {duration_s?, off?, resume?}")
         bus.register(
             "set_limit", self.set_limit, "{alarm_id, threshold?, enabled?, delay_s?, satseconds?}"
         )
-        bus.register("restore_preset", self.restore_preset, "restore the preset {name?}")
-        bus.register("technical_alarm", self.technical_alarm, "{id, active, message?}")
+        bus.register("restore_preset", self.restore_preset, "restore the preset {name?}", ("name",))
+        bus.register(
+            "technical_alarm",
+            self.technical_alarm,
+            "{id, active, message?}",
+            ("id", "active", "message"),
+        )
 
     def acknowledge(self, args: Mapping[str, object], t: float) -> None:
         wanted = args.get("id")
@@ -425,8 +430,12 @@ class AlarmEngine:
             if flag in args and not isinstance(args[flag], bool):
                 raise CommandError(f"pause_{what}: {flag} must be true or false")
         duration = args.get("duration_s", default_s)
-        if finite_number(duration) is None or float(duration) <= 0:  # type: ignore[arg-type]
-            raise CommandError(f"pause_{what}: duration_s must be a number of seconds above 0")
+        longest = self.preset.behaviour.max_pause_s
+        if finite_number(duration) is None or not 0 < float(duration) <= longest:  # type: ignore[arg-type]
+            raise CommandError(
+                f"pause_{what}: duration_s must be a number of seconds above 0 and at most "
+                f"{fmt(longest)} (the preset's max_pause_s; 'off' pauses without a limit)"
+            )
         with self._lock:
             self._advance(t)
             if args.get("resume"):

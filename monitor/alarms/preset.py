@@ -82,6 +82,7 @@ class Behaviour:
     audio_pause_s: float
     alarm_pause_s: float
     break_through_idle: str
+    max_pause_s: float  # the longest timed pause a command may ask for ("off" is untimed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +245,7 @@ def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
         break_through_idle=_one_of(
             where, "break_through_idle", beh.get("break_through_idle"), PRIORITIES
         ),
+        max_pause_s=_num(where, "max_pause_s", beh.get("max_pause_s")),
     )
     discharge = {
         k: _num(f"{source}: [discharge]", k, v)

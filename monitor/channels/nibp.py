@@ -48,13 +48,22 @@ class NibpChannel:
         self._emit = emit
         self._pipeline: Any = None
         self._t = 0.0
-        commands.register("nibp_start", self._cmd_start, "measure NIBP now")
-        commands.register("nibp_stop", self._cmd_stop, "cancel the measurement (and STAT)")
+        commands.register("nibp_start", self._cmd_start, "measure NIBP now", accepts=())
         commands.register(
-            "nibp_interval", self._cmd_interval, "{minutes: 1-120|null, start_now?}: auto interval"
+            "nibp_stop", self._cmd_stop, "cancel the measurement (and STAT)", accepts=()
         )
-        commands.register("nibp_stat", self._cmd_stat, "readings back to back for 5 minutes")
-        commands.register("nibp_program", self._cmd_program, "{on}: the infusion program")
+        commands.register(
+            "nibp_interval",
+            self._cmd_interval,
+            "{minutes: 1-120|null, start_now?}: auto interval",
+            accepts=("minutes", "start_now"),
+        )
+        commands.register(
+            "nibp_stat", self._cmd_stat, "readings back to back for 5 minutes", accepts=()
+        )
+        commands.register(
+            "nibp_program", self._cmd_program, "{on}: the infusion program", accepts=("on",)
+        )
 
     # ------------------------------------------------------------ what the GUI reads
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from drivers.errors import VitalmonError
+from drivers.files import open_regular
 from drivers.registry import parse_port_spec
 from monitor.alarms import DEFAULT_PRESET, builtin_presets, load_preset
 from monitor.cli.common import UsageError, drive, positive_seconds, require_display, speed_arg
-from monitor.command_input import read_commands, start_reader
+from monitor.command_input import describe, read_commands, start_reader
 from monitor.commands import Command, CommandError
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
@@ -113,26 +115,43 @@ def _command_error(message: str) -> None:
     print(f"vitalmon: {message}", file=sys.stderr, flush=True)
 
 
-def attach_commands(args: argparse.Namespace, pipeline: AcquisitionPipeline) -> None:
+class CommandReader:
     """`--commands`: a file, or stdin. At --speed max (or from a file) every line is read
-    before the run starts, so `at` times hold exactly; a live run reads as lines come."""
-    if not args.commands:
-        return
-    if args.commands == "-":
-        stream = sys.stdin
-    else:
-        try:
-            stream = open(args.commands, encoding="utf-8")  # noqa: SIM115 - closed by the reader
-        except OSError as exc:
-            message = f"cannot read commands file '{args.commands}': {exc.strerror}"
-            raise UsageError(message) from exc
-    if stream is not sys.stdin:
-        with stream:
-            read_commands(stream, pipeline.commands, _command_error)
-    elif args.speed is None:
-        read_commands(stream, pipeline.commands, _command_error)
-    else:
-        start_reader(stream, pipeline.commands, _command_error)
+    before the run starts, so `at` times hold exactly; a live run reads as lines come.
+    A stdin that cannot be read any more stops the run, which then ends non-zero."""
+
+    def __init__(self) -> None:
+        self.failed: str | None = None
+        self._stop: Callable[[], object] | None = None
+
+    def attach(self, args: argparse.Namespace, pipeline: AcquisitionPipeline) -> None:
+        if not args.commands:
+            return
+        if args.commands != "-":
+            try:
+                with open_regular(args.commands, "commands file") as stream:
+                    read_commands(stream, pipeline.commands, _command_error)
+            except OSError as exc:
+                message = f"cannot read commands file '{args.commands}': {describe(exc)}"
+                raise UsageError(message) from exc
+        elif args.speed is None:
+            try:
+                read_commands(sys.stdin, pipeline.commands, _command_error)
+            except OSError as exc:
+                raise UsageError(f"cannot read commands from stdin: {describe(exc)}") from exc
+        else:
+            start_reader(sys.stdin, pipeline.commands, _command_error, self._fatal)
+
+    def stop_with(self, stop: Callable[[], object]) -> None:
+        self._stop = stop
+        if self.failed is not None:
+            stop()
+
+    def _fatal(self, message: str) -> None:
+        _command_error(f"{message}; stopping the run")
+        self.failed = message
+        if self._stop is not None:
+            self._stop()
 
 
 def source_meta(args: argparse.Namespace) -> dict[str, object]:
@@ -186,8 +205,14 @@ def run(args: argparse.Namespace) -> int:
     source = make_source(args)
     pipeline = AcquisitionPipeline(source.protocols, preset=preset)
     schedule_scenario_actions(source, pipeline)
-    attach_commands(args, pipeline)
+    commands = CommandReader()
+    try:
+        commands.attach(args, pipeline)
+    except BaseException:
+        source.close()
+        raise
     runner = PipelineRunner(source, pipeline, duration_s=args.duration)
+    commands.stop_with(runner.stop)
     if args.nibp_interval is not None and "nibp" not in pipeline.channels:
         source.close()
         raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
@@ -205,7 +230,8 @@ def run(args: argparse.Namespace) -> int:
             Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
         )
     try:
-        return drive(runner, args.headless)
+        status = drive(runner, args.headless)
     finally:
         if recorder is not None:
             recorder.close()
+    return 1 if commands.failed is not None else status
