@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tomllib
 from typing import BinaryIO
 
 _KINDS = (
@@ -53,3 +54,27 @@ def read_regular(
         if limit is not None and os.fstat(f.fileno()).st_size > limit:
             raise NotARegularFile(errno.EFBIG, f"larger than {limit} bytes; not a {what}")
         return f.read()
+
+
+MAX_TEXT_BYTES = 1 << 20  # a preset or a scenario is a few kB; a bigger "one" is a mistake
+
+
+def read_text_file(path: str | os.PathLike[str], what: str) -> str:
+    """A regular, UTF-8 text file of at most MAX_TEXT_BYTES; OSError (with `strerror`)
+    or UnicodeError (with `reason`) says what is wrong."""
+    data = read_regular(path, what, MAX_TEXT_BYTES)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        exc.reason = f"not UTF-8 text (byte {exc.start}); not a {what}"
+        raise
+
+
+def parse_toml(text: str, source: str) -> dict:
+    """tomllib, but nesting too deep for the parser is a ValueError like any other error."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{source}: nested too deep") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from drivers.base import LineSettings
 from drivers.errors import PortSpecError, UnknownProtocolError
@@ -158,6 +158,24 @@ class PortSpec:
         return f"{self.protocol.name}:{self.url}"
 
 
+NETWORK_SCHEMES = ("socket", "rfc2217")
+
+
+def _check_network_address(spec: str, url: str) -> None:
+    """`socket://HOST:PORT`: pyserial would report a bad port number as a complaint about
+    its logging levels; say what is wrong instead."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme.lower() not in NETWORK_SCHEMES:
+        return
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname or port is None or not 1 <= port <= 65535:
+        raise PortSpecError(f"'{spec}': a network port is {scheme}://HOST:PORT, PORT 1-65535")
+
+
 def parse_port_spec(spec: str, expected_kind: DeviceKind | None = None) -> PortSpec:
     """Split at the first colon; line options in the query string override the defaults."""
     proto, sep, port = spec.partition(":")
@@ -171,6 +189,7 @@ def parse_port_spec(spec: str, expected_kind: DeviceKind | None = None) -> PortS
             f"protocol '{info.name}' is a {info.kind} protocol, not {expected_kind}"
         )
     url, _, query = port.partition("?")
+    _check_network_address(spec, url)
     options = dict(parse_qsl(query, keep_blank_values=True))
     line_options = {k: v for k, v in options.items() if k in LINE_OPTION_KEYS}
     others = [k for k in options if k not in LINE_OPTION_KEYS]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from drivers.errors import VitalmonError
+from drivers.files import parse_toml, read_text_file
+from drivers.registry import get_protocol
+from drivers.suntech import ERROR_TEXTS
 
 VITAL_KEYS = (
     "hr_bpm",
@@ -107,23 +110,31 @@ def builtin_scenarios() -> list[Scenario]:
 
 def load_scenario(name_or_path: str) -> Scenario:
     """A bundled scenario by name, or a user's TOML file by path."""
+    if not name_or_path:
+        raise ScenarioError("empty scenario name (leave --sim out for 'steady')")
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_text_file(path, "scenario file")
         except OSError as exc:
             raise ScenarioError(f"cannot read scenario file '{path}': {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(f"cannot read scenario file '{path}': {exc.reason}") from None
         return _parse(text, str(path))
+    names = [entry.name[:-5] for entry in _scenario_dir().iterdir()]
+    if name_or_path not in names:
+        known = ", ".join(s.name for s in builtin_scenarios())
+        shown = name_or_path if len(name_or_path) <= 40 else name_or_path[:40] + "..."
+        raise ScenarioError(f"unknown scenario '{shown}' (built in: {known})")
     entry = _scenario_dir() / f"{name_or_path}.toml"
-    if not entry.is_file():
-        names = ", ".join(s.name for s in builtin_scenarios())
-        raise ScenarioError(f"unknown scenario '{name_or_path}' (built in: {names})")
     return _parse(entry.read_text(encoding="utf-8"), entry.name)
 
 
 def _number(where: str, key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"{where}: '{key}' must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where}: '{key}' must be a finite number, not {value!r}")
     return float(value)
 
 
@@ -135,6 +146,9 @@ def _device_value(where: str, key: str, value: object) -> object:
         return value
     if type(value) is not type(default):
         raise ScenarioError(f"{where}: '{key}' must be a {type(default).__name__}")
+    if key == "nibp_error" and value != 0 and value not in ERROR_TEXTS:
+        codes = ", ".join(str(c) for c in sorted(ERROR_TEXTS))
+        raise ScenarioError(f"{where}: 'nibp_error' must be 0 or a SunTech code ({codes})")
     return value
 
 
@@ -233,6 +247,15 @@ def _devices(source: str, raw: object) -> dict[str, str]:
             value = ""
         if not isinstance(value, str):
             raise ScenarioError(f"{source}: [devices] '{key}' must be a protocol name or false")
+        if value:
+            try:
+                kind = get_protocol(value).kind
+            except VitalmonError as exc:
+                raise ScenarioError(f"{source}: [devices] '{key}': {exc}") from None
+            if kind != key:
+                raise ScenarioError(
+                    f"{source}: [devices] '{key}' = '{value}' is a {kind} protocol, not {key}"
+                )
         out[key] = value
     if not out["oximeter"]:
         raise ScenarioError(f"{source}: [devices] 'oximeter' cannot be switched off")
@@ -241,9 +264,9 @@ def _devices(source: str, raw: object) -> dict[str, str]:
 
 def _parse(text: str, source: str) -> Scenario:
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: {exc}") from exc
+        doc = parse_toml(text, source)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
     name = doc.get("name")
     if not isinstance(name, str) or not name:
         raise ScenarioError(f"{source}: missing 'name' (a string)")

@@ -53,7 +53,7 @@ CASES: list[tuple[str, str]] = [
     ("run --speed 0 --headless", "above 0"),
     ("run --speed -1 --headless", "above 0"),
     ("run --speed inf --headless", "finite"),
-    ("run --seed abc --headless", "invalid int value"),
+    ("run --seed abc --headless", "not a whole number"),
     # run: the files
     ("run --preset no-such --headless", "unknown alarm preset"),
     ("run --preset {tmp}/bad.toml --headless", "line 3"),
@@ -65,7 +65,7 @@ CASES: list[tuple[str, str]] = [
     ("sim no-such --pty", "unknown scenario 'no-such'"),
     ("sim steady --speed 0 --pty", "above 0"),
     ("sim steady --speed fast --pty", "not a number or 'max'"),
-    ("sim steady --seed abc --pty", "invalid int value"),
+    ("sim steady --seed abc --pty", "not a whole number"),
     ("sim --wfdb {tmp}/norecord --pty", "cannot read WFDB record"),
     ("scenarios --bogus", "unrecognized arguments"),
     ("decode nosuch {tmp}/bad.hex", "unknown protocol 'nosuch'"),

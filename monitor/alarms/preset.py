@@ -6,12 +6,13 @@ place they live. A preset may name a `base` preset and override parts of it.
 
 from __future__ import annotations
 
-import tomllib
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from drivers.errors import VitalmonError
+from drivers.files import parse_toml, read_text_file
 
 DEFAULT_PRESET = "ketamine-adult"
 PRIORITIES = ("low", "medium", "high")
@@ -110,24 +111,27 @@ def _read(name_or_path: str) -> tuple[dict, str, str]:
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_text_file(path, "preset file")
         except OSError as exc:
             raise PresetError(f"cannot read preset file '{path}': {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise PresetError(f"cannot read preset file '{path}': {exc.reason}") from None
         source = str(path)
     else:
-        entry = _presets_dir() / f"{name_or_path}.toml"
-        if not entry.is_file():
+        if name_or_path not in builtin_presets():
             names = ", ".join(builtin_presets())
-            raise PresetError(f"unknown alarm preset '{name_or_path}' (built in: {names})")
+            shown = name_or_path if len(name_or_path) <= 40 else name_or_path[:40] + "..."
+            raise PresetError(f"unknown alarm preset '{shown}' (built in: {names})")
+        entry = _presets_dir() / f"{name_or_path}.toml"
         text, source = entry.read_text(encoding="utf-8"), entry.name
     return _toml(text, source), source, text
 
 
 def _toml(text: str, source: str) -> dict:
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PresetError(f"{source}: {exc}") from exc
+        return parse_toml(text, source)
+    except ValueError as exc:
+        raise PresetError(str(exc)) from None
 
 
 def _merged(doc: dict, source: str, depth: int = 0) -> dict:
@@ -147,17 +151,36 @@ def _merged(doc: dict, source: str, depth: int = 0) -> dict:
             out[key] = {**out[key], **value}
         else:
             out[key] = value
-    alarms = {a.get("id"): dict(a) for a in base.get("alarm", [])}
-    for raw in doc.get("alarm", []):
+    alarms = {a.get("id"): dict(a) for a in _alarm_tables(base, base_source)}
+    for raw in _alarm_tables(doc, source):
         alarms[raw.get("id")] = {**alarms.get(raw.get("id"), {}), **raw}
     out["alarm"] = list(alarms.values())
     return out
 
 
+def _alarm_tables(doc: dict, source: str) -> list[dict]:
+    """`[[alarm]]`: an array of tables (`alarm = 5` is one line, not a traceback)."""
+    tables = doc.get("alarm", [])
+    if not isinstance(tables, list):
+        raise PresetError(f"{source}: 'alarm' must be an array of [[alarm]] tables")
+    for i, raw in enumerate(tables, start=1):
+        if not isinstance(raw, dict):
+            raise PresetError(f"{source}: [[alarm]] #{i} must be a table, not {raw!r}")
+    return tables
+
+
 def _num(where: str, key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PresetError(f"{where}: '{key}' must be a number, not {value!r}")
+    if not math.isfinite(value):
+        raise PresetError(f"{where}: '{key}' must be a finite number, not {value!r}")
     return float(value)
+
+
+def _flag(where: str, key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise PresetError(f"{where}: '{key}' must be true or false, not {value!r}")
+    return value
 
 
 def _one_of(where: str, key: str, value: object, allowed: tuple[str, ...]) -> str:
@@ -200,7 +223,7 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
         compare=compare,
         threshold=threshold,
         unit=str(raw.get("unit", "")),
-        enabled=bool(raw.get("enabled", True)),
+        enabled=_flag(where, "enabled", raw.get("enabled", True)),
         extra=extra,
     )
 
@@ -218,7 +241,7 @@ def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
     if not isinstance(name, str) or not name:
         raise PresetError(f"{source}: missing 'name' (a string)")
     alarms: dict[str, AlarmSpec] = {}
-    for i, raw in enumerate(doc.get("alarm", []), start=1):
+    for i, raw in enumerate(_alarm_tables(doc, source), start=1):
         spec = _alarm(raw, f"{source}: [[alarm]] #{i}")
         if spec.id in alarms:
             raise PresetError(f"{source}: alarm '{spec.id}' defined twice")
@@ -227,7 +250,10 @@ def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
         raise PresetError(f"{source}: no [[alarm]] entries")
     sat = _section(doc, "satseconds", source)
     where = f"{source}: [satseconds]"
-    choices = tuple(_num(where, "choices", c) for c in sat.get("choices", []))
+    raw_choices = sat.get("choices", [])
+    if not isinstance(raw_choices, list):
+        raise PresetError(f"{where}: 'choices' must be an array of numbers")
+    choices = tuple(_num(where, "choices", c) for c in raw_choices)
     satseconds = SatSecondsSpec(
         mode=_one_of(where, "mode", sat.get("mode"), ("delay", "satseconds")),
         setting=_num(where, "setting", sat.get("setting")),

@@ -43,6 +43,17 @@ def speed_arg(text: str) -> float | None:
     return value
 
 
+def seed_arg(text: str) -> int:
+    """A simulator seed: a whole number 0 .. 2**32-1 (numpy refuses a negative one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"the seed must be 0 to {2**32 - 1}, not {value}")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     try:
         value = float(text)

@@ -13,9 +13,9 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 from drivers.errors import VitalmonError
+from drivers.files import open_regular
 from drivers.registry import get_protocol, make_decoder
 from drivers.types import OximeterBatch, OximeterFlag
 
@@ -38,18 +38,47 @@ def register(commands) -> argparse.ArgumentParser:
     return decode
 
 
-def read_capture(path: str, as_hex: bool) -> bytes:
+def capture_chunks(path: str, as_hex: bool) -> Iterator[bytes]:
+    """The capture's bytes, READ_BYTES at a time: memory stays bounded for any size
+    (`/dev/zero` is refused as a device; a huge regular file streams)."""
     try:
-        raw = Path(path).read_bytes()
+        stream = open_regular(path, "capture file")
     except OSError as exc:
         raise CaptureError(f"cannot read capture '{path}': {exc.strerror or exc}") from None
-    if not as_hex:
-        return raw
-    text = _HEX_NOISE.sub("", raw.decode("ascii", errors="replace"))
-    try:
-        return bytes.fromhex(text)
-    except ValueError as exc:
-        raise CaptureError(f"'{path}' is not hex text: {exc}") from None
+    with stream:
+        carry = ""
+        while True:
+            try:
+                raw = stream.read(READ_BYTES)
+            except OSError as exc:
+                raise CaptureError(f"cannot read capture '{path}': {exc.strerror}") from None
+            if not as_hex:
+                if not raw:
+                    return
+                yield raw
+                continue
+            text, carry = _hex_piece(carry + raw.decode("ascii", errors="replace"), bool(raw))
+            try:
+                data = bytes.fromhex(text)
+            except ValueError as exc:
+                raise CaptureError(f"'{path}' is not hex text: {exc}") from None
+            if data:
+                yield data
+            if not raw:
+                return
+
+
+def _hex_piece(text: str, more: bool) -> tuple[str, str]:
+    """(hex digits to decode now, text to carry on): a token cut by the read, or the odd
+    digit of a pair, waits for the next read."""
+    if not more:
+        return _HEX_NOISE.sub("", text), ""
+    cut = max(text.rfind(c) for c in " \t\r\n,:;-")
+    text, tail = (text[: cut + 1], text[cut + 1 :]) if cut >= 0 else (text, "")
+    digits = _HEX_NOISE.sub("", text)
+    if len(digits) % 2:
+        digits, tail = digits[:-1], digits[-1] + tail
+    return digits, tail
 
 
 def _number(value: float | None) -> float | int | None:
@@ -81,11 +110,10 @@ def run(args: argparse.Namespace) -> int:
     info = get_protocol(args.protocol)
     if info.kind != "oximeter":
         raise CaptureError(f"decode supports oximeter protocols; '{info.name}' is {info.kind}")
-    data = read_capture(args.file, args.hex)
     decoder = make_decoder(info.name)
     out = sys.stdout
-    for offset in range(0, len(data), READ_BYTES):
-        batch = decoder.feed(data[offset : offset + READ_BYTES])
+    for data in capture_chunks(args.file, args.hex):
+        batch = decoder.feed(data)
         if not args.summary:
             out.writelines(json.dumps(r) + "\n" for r in frame_records(batch))
     if args.summary:

@@ -10,7 +10,14 @@ from drivers.errors import VitalmonError
 from drivers.files import open_regular
 from drivers.registry import parse_port_spec
 from monitor.alarms import DEFAULT_PRESET, builtin_presets, load_preset
-from monitor.cli.common import UsageError, drive, positive_seconds, require_display, speed_arg
+from monitor.cli.common import (
+    UsageError,
+    drive,
+    positive_seconds,
+    require_display,
+    seed_arg,
+    speed_arg,
+)
 from monitor.command_input import describe, read_commands, start_reader
 from monitor.commands import Command, CommandError
 from monitor.headless import JsonLinesWriter
@@ -44,7 +51,7 @@ def register(commands) -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true", help="no window; JSON lines on stdout")
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
     run.add_argument("--speed", type=speed_arg, default=1.0, metavar="N|max")
-    run.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    run.add_argument("--seed", type=seed_arg, default=0, help="simulator seed (default 0)")
     run.add_argument(
         "--preset",
         metavar="NAME|FILE",
@@ -96,7 +103,7 @@ def make_source(args: argparse.Namespace) -> Source:
         from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec  # scipy: load on demand
 
         return SimulatorSource(WfdbBedside(parse_wfdb_spec(args.sim)), speed=args.speed)
-    scenario = load_scenario(args.sim or "steady")
+    scenario = load_scenario("steady" if args.sim is None else args.sim)
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
 
@@ -162,7 +169,7 @@ def source_meta(args: argparse.Namespace) -> dict[str, object]:
         return {"kind": "serial", **{k: v for k, v in ports.items() if v}}
     if args.sim and args.sim.startswith("wfdb:"):
         return {"kind": "wfdb", "record": args.sim[len("wfdb:") :], "speed": _speed_meta(args)}
-    scenario = load_scenario(args.sim or "steady")
+    scenario = load_scenario("steady" if args.sim is None else args.sim)
     return {
         "kind": "simulator",
         "scenario": scenario.name,

@@ -6,7 +6,7 @@ import argparse
 import json
 import threading
 
-from monitor.cli.common import UsageError, speed_arg, stop_on_sigterm
+from monitor.cli.common import UsageError, seed_arg, speed_arg, stop_on_sigterm
 from simulator.devices import Bedside, SimulatedBedside
 from simulator.scenario import load_scenario
 
@@ -18,7 +18,7 @@ def register(commands) -> argparse.ArgumentParser:
         "--wfdb", metavar="RECORD", help="play a PhysioNet record (path, no extension)"
     )
     sim.add_argument("--pty", action="store_true", required=True, help="serve on pty pairs")
-    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--seed", type=seed_arg, default=0)
     sim.add_argument("--speed", type=speed_arg, default=1.0, metavar="N")
     return sim
 
@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
         bedside: Bedside = WfdbBedside(args.wfdb)
     else:
-        bedside = SimulatedBedside(load_scenario(args.scenario or "steady"), seed=args.seed)
+        bedside = SimulatedBedside(
+            load_scenario("steady" if args.scenario is None else args.scenario), seed=args.seed
+        )
     stop = threading.Event()
     stop_on_sigterm(stop.set)
 

@@ -279,7 +279,7 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
     import wfdb
 
     name, folder = out.name, out.parent
-    if not name or not name.replace("_", "").replace("-", "").isalnum():
+    if not name.isascii() or not name.replace("_", "").replace("-", "").isalnum():
         raise ExportError(f"WFDB record names are letters, digits, - and _: '{name}'")
     blocks = reader.wave_blocks()
     numerics = reader.records("numerics")

@@ -27,6 +27,7 @@ from typing import TypeVar
 import numpy as np
 
 from drivers.errors import VitalmonError
+from drivers.files import NotARegularFile, open_regular
 from drivers.types import LinkEvent, LinkState
 from monitor.recording.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES
 from monitor.sources import Chunk
@@ -228,12 +229,12 @@ class SessionReader:
     def _open(self) -> sqlite3.Connection:
         where = f"'{self.path}'"
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path, "session file") as f:
                 header = f.read(100)
         except FileNotFoundError:
             raise SessionFileError(f"{where}: no such file") from None
-        except IsADirectoryError:
-            raise SessionFileError(f"{where} is a directory, not a session file") from None
+        except (IsADirectoryError, NotARegularFile) as exc:
+            raise SessionFileError(f"{where} is {exc.strerror}") from None
         except OSError as exc:
             raise SessionFileError(f"cannot read {where}: {exc.strerror}") from None
         if not header:
