@@ -7,6 +7,7 @@ Every user mistake ends in one line on stderr and a non-zero exit, never a trace
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader of stdout went away (`| head`): nothing more to say, and nothing for
+        # the interpreter's own flush at exit to complain about.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 

@@ -1,11 +1,16 @@
-"""`vitalmon export FILE --format csv|edf|wfdb --out PATH`: a session for other tools."""
+"""`vitalmon export FILE --format csv|edf|wfdb --out PATH|-`: a session for other tools.
+
+All or nothing: written beside the target and renamed into place when complete
+(monitor/recording/output.py); an existing file is kept unless `--force`; `-` is stdout.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from monitor.recording.export import EXPORTERS
+from monitor.recording.export import CHECKS, EXPORTERS, MAKES_FOLDERS
+from monitor.recording.output import STDOUT, staged_output
 from monitor.recording.store import reading_to_write
 
 
@@ -16,16 +21,21 @@ def register(commands) -> argparse.ArgumentParser:
     export.add_argument(
         "--out",
         required=True,
-        metavar="PATH",
-        help="file (csv, edf; EDF+ split at gaps adds _partN) or WFDB record path",
+        metavar="PATH|-",
+        help="file (csv, edf; EDF+ split at gaps adds _partN), WFDB record path, or - (stdout)",
     )
+    export.add_argument("--force", action="store_true", help="replace an existing file")
     return export
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Path(args.out)
-    with reading_to_write(args.file, out) as reader:
-        written = EXPORTERS[args.format](reader, out)
-    for path in written:
-        print(path)
+    with (
+        reading_to_write(args.file, Path(args.out)) as reader,
+        staged_output(args.out, args.force, args.format in MAKES_FOLDERS) as stage,
+    ):
+        EXPORTERS[args.format](reader, stage.target)
+        written = stage.finish(CHECKS.get(args.format))
+    if args.out != STDOUT:
+        for path in written:
+            print(path)
     return 0

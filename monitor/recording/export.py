@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -240,6 +241,25 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     return paths
 
 
+def check_edf(path: Path) -> None:
+    """EDF's C writer does not report a failed write: read the header back and make sure
+    the file holds every data record it announces (ValueError says what is missing)."""
+    with open(path, "rb") as f:
+        head = f.read(256)
+        try:
+            ns = int(head[252:256])
+            header_bytes, records = int(head[184:192]), int(head[236:244])
+            f.seek(256 + ns * 216)
+            per_record = sum(int(f.read(8)) for _ in range(ns))
+        except ValueError:
+            raise ExportError(
+                f"cannot write '{path.name}': the EDF header did not reach the disk"
+            ) from None
+        size = os.fstat(f.fileno()).st_size
+    if records < 1 or size != header_bytes + 2 * per_record * records:
+        raise ExportError(f"cannot write '{path.name}': the EDF file is incomplete (disk full?)")
+
+
 def _part_of(t: float, spans: list[tuple[int, int]]) -> tuple[int, int]:
     """The file an annotation goes in: the last one starting at or before it. One in a
     gap (the OXIMETER_COMM_LOST that explains the gap) or after the last pleth goes in
@@ -343,3 +363,7 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
 
 
 EXPORTERS = {"csv": export_csv, "edf": export_edf, "wfdb": export_wfdb}
+# Read-back checks for formats whose writer may lose a write error (monitor/recording/output.py).
+CHECKS = {"edf": check_edf}
+# Formats that write a folder of files and may create it.
+MAKES_FOLDERS = frozenset({"wfdb"})

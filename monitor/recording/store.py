@@ -399,7 +399,7 @@ def table_counts(reader: SessionReader) -> dict[str, int]:
 
 def _is_sqlite(path: Path) -> bool:
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # never blocks on a FIFO given as --out
             return f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     except OSError:
         return False
@@ -410,7 +410,7 @@ def reading_to_write(session: str | os.PathLike[str], out: Path) -> Iterator[Ses
     """Open a session to write something from it (export, report): never onto the session
     itself, and a file that cannot be written is one line."""
     with SessionReader(session) as reader:
-        if out.resolve() == reader.path.resolve():
+        if str(out) != "-" and out.resolve() == reader.path.resolve():
             raise SessionFileError("--out names the session file itself")
         if _is_sqlite(out):
             raise SessionFileError(f"'{out}' is an SQLite file (a recording?); not overwriting it")
