@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_vitalmon
+from tests.conftest import json_lines, run_vitalmon
 
 
 @contextlib.contextmanager
@@ -108,3 +108,42 @@ def test_out_dash_writes_the_csv_to_stdout(session, tmp_path) -> None:
     several = run_vitalmon("export", str(session), "--format", "wfdb", "--out", "-")
     _one_line_failure(several, "give --out a path, not -")
     assert several.stdout == ""
+
+
+def test_a_recording_onto_a_filesystem_that_fills_keeps_what_it_committed() -> None:
+    """The real `vitalmon run --record` on a 400 KiB tmpfs: RECORDING_FAILED, monitoring
+    goes on, and the rows committed before the disk filled are readable, a gap-free
+    prefix of what was printed (the log is checkpointed often, so more of them fit)."""
+    with tmpfs("400k") as disk:
+        path = disk / "r.vitalmon"
+        out = run_vitalmon(
+            "run",
+            "--headless",
+            "--duration",
+            "60",
+            "--speed",
+            "4",
+            "--record",
+            str(path),
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        printed = [r for r in json_lines(out.stdout) if r["type"] == "numerics"]
+        assert len(printed) == 60  # monitoring went on to the end
+        failed = [r for r in json_lines(out.stdout) if r.get("id") == "RECORDING_FAILED"]
+        assert failed and failed[0]["state"] == "onset"
+        log = run_vitalmon("log", str(path), "--numerics")
+        assert log.returncode == 0, log.stderr
+        kept = json_lines(log.stdout)
+        assert len(kept) >= 30, len(kept)  # 12 with SQLite's default checkpointing
+        assert [r["t"] for r in kept] == [float(t) for t in range(1, len(kept) + 1)]
+        assert [r["spo2"] for r in kept] == [r["spo2"] for r in printed[: len(kept)]]
+
+
+def test_a_disk_too_full_for_the_empty_session_is_one_line_and_no_file() -> None:
+    with tmpfs("100k") as disk:
+        out = run_vitalmon(
+            "run", "--headless", "--duration", "2", "--record", str(disk / "r.vitalmon")
+        )
+        _one_line_failure(out, "cannot create")
+        assert os.listdir(disk) == []
