@@ -20,7 +20,6 @@ from drivers.base import LineSettings
 from drivers.fixedframe import (
     FrameScan,
     ScannedDecoder,
-    last_index_where,
 )
 from drivers.types import OximeterBatch, OximeterFlag
 
@@ -30,11 +29,19 @@ PR_INVALID = 0xFF
 SPO2_INVALID = 0x7F
 
 # The 5-byte stream has no checksum: bit 7 on byte 1 only is its whole framing, and
-# random bytes (a wrong baud rate, line noise) match it once in 32 positions. A frame's
-# values are trusted only from the CONFIRM_FRAMES-th frame of a back-to-back run on:
-# noise forms such a run about once in 32**8 positions (never, in practice), while a
-# real device needs 8 frames (133 ms at 60/s) to be believed after each break.
+# random bytes (a wrong baud rate, line noise) match it once in 32 positions. A frame is
+# believed only from the CONFIRM_FRAMES-th frame of a back-to-back run on: noise forms
+# such a run about once in 32**8 positions (never, in practice), while a real device
+# needs 8 frames (133 ms at 60/s) to be believed after each break.
 CONFIRM_FRAMES = 8
+# V7.0 packets: type 0x01 and eight bytes with bit 7 set, once in 65 536 positions of
+# noise; three back to back (50 ms of a real stream) almost never.
+CONTEC7_CONFIRM_FRAMES = 3
+# A frame continues a run only if its SpO2 and pulse rate are within these of the
+# frame before (a 60-100/s stream repeats its values and moves them in small steps);
+# a bigger jump starts a new run, believed from its CONFIRM_FRAMES-th frame.
+FOLLOW_SPO2_PERCENT = 2
+FOLLOW_PR_BPM = 5
 
 CONTEC_RATE_HZ = 60.0
 BERRY_RATE_HZ = 100.0
@@ -80,7 +87,13 @@ def five_byte_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     high = buf >= 0x80
     header = high[:m]
     tail = high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3] | high[4 : m + 4]
-    return header, header & ~tail
+    return header, header & ~tail & sendable_spo2(buf[4 : m + 4])
+
+
+def sendable_spo2(raw: np.ndarray) -> np.ndarray:
+    """A SpO2 byte a device can send: 0-100 %, or the "no value" code. Anything else
+    (101-126) marks the frame as noise that happens to have the right shape."""
+    return (raw <= SPO2_MAX) | (raw == SPO2_INVALID)
 
 
 def _whole(values: np.ndarray, invalid: int, top: int) -> np.ndarray:
@@ -96,32 +109,24 @@ class ContecDecoder(ScannedDecoder):
     pleth_max = 127
     status_bits = CONTEC_BITS
     pleth_zero_invalid = False
+    confirm_frames = CONFIRM_FRAMES
+    follow = ((SPO2_INVALID, FOLLOW_SPO2_PERCENT), (PR_INVALID, FOLLOW_PR_BPM))
 
     def __init__(self) -> None:
         super().__init__(FRAME_LEN, five_byte_frames)
         self._flags0 = _flag_table(self.status_bits, 0)
         self._flags2 = _flag_table(self.status_bits, 2)
-        self.reset()
 
-    def reset(self) -> None:
-        super().reset()
-        self._run = 0  # back-to-back frames so far, ending with the last one decoded
-
-    def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:
-        """Length of the back-to-back run each frame ends, counting across feeds."""
-        idx = np.arange(len(contiguous), dtype=np.int64)
-        last_break = last_index_where(~contiguous)
-        runs = np.where(last_break >= 0, idx - last_break + 1, self._run + idx + 1)
-        self._run = int(runs[-1])
-        return runs
+    def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
+        starts, buf = scan.starts, scan.buf
+        pr = ((buf[starts + 2].astype(np.int64) & 0x40) << 1) | buf[starts + 3]
+        return [buf[starts + 4].astype(np.int64), pr]
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
         starts, buf = scan.starts, scan.buf
-        contiguous = self._take_frames(scan)
-        if contiguous is None:
+        if self._take_frames(scan) is None:
             return OximeterBatch.empty(self.sample_rate_hz)
         k = len(starts)
-        unconfirmed = self._run_lengths(contiguous) < CONFIRM_FRAMES
         b0, b1, b2, b3, b4 = (buf[starts + i] for i in range(FRAME_LEN))
         pleth = b1.astype(np.float32)
         if self.pleth_zero_invalid:  # BerryMed: 0 = invalid, and 1-100 is the whole range
@@ -136,10 +141,6 @@ class ContecDecoder(ScannedDecoder):
             "signal_strength": (b0 & 0x0F).astype(np.float32),
             "bar_graph": (b2 & 0x0F).astype(np.float32),
         }
-        if unconfirmed.any():  # not yet believed: nothing of these frames is shown
-            for column in (pleth, spo2, pr, *extras.values()):
-                column[unconfirmed] = np.nan
-            flags[unconfirmed] = 0
         return OximeterBatch(
             self.sample_rate_hz,
             pleth,
@@ -234,7 +235,9 @@ def v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     header = buf[:m] == TYPE_REALTIME
     highs = np.concatenate(([0], np.cumsum(high)))
     body_high = highs[PACKET_LEN : m + PACKET_LEN] - highs[1 : m + 1]
-    return header, header & (body_high == PACKET_LEN - 1)
+    # d4 (SpO2) is byte 6 with its bit 7 from bit 4 of the high byte.
+    spo2 = (buf[6 : m + 6] & 0x7F) | (((buf[1 : m + 1] >> 4) & 1) << 7)
+    return header, header & (body_high == PACKET_LEN - 1) & sendable_spo2(spo2)
 
 
 class Contec7Decoder(ScannedDecoder):
@@ -243,6 +246,8 @@ class Contec7Decoder(ScannedDecoder):
     sample_rate_hz = CONTEC7_RATE_HZ
     pleth_max = 127
     keepalive_interval_s = KEEPALIVE_INTERVAL_S
+    confirm_frames = CONTEC7_CONFIRM_FRAMES
+    follow = ((SPO2_INVALID, FOLLOW_SPO2_PERCENT), (PR_INVALID, FOLLOW_PR_BPM))
 
     def __init__(self) -> None:
         super().__init__(PACKET_LEN, v7_packets)
@@ -257,12 +262,21 @@ class Contec7Decoder(ScannedDecoder):
         """Sent every `keepalive_interval_s` while the link is up."""
         return KEEPALIVE
 
-    def _decode(self, scan: FrameScan) -> OximeterBatch:
+    def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
+        d = self._data_bytes(scan)
+        return [d[4], d[3]]
+
+    @staticmethod
+    def _data_bytes(scan: FrameScan) -> list[np.ndarray]:
+        """d0-d6 with their bit 7 restored from the high byte."""
         starts, buf = scan.starts, scan.buf
+        hi = buf[starts + 1].astype(np.int64)
+        return [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in range(7)]
+
+    def _decode(self, scan: FrameScan) -> OximeterBatch:
         if self._take_frames(scan) is None:
             return OximeterBatch.empty(CONTEC7_RATE_HZ)
-        hi = buf[starts + 1].astype(np.int64)
-        d = [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in range(7)]
+        d = self._data_bytes(scan)
         pr = d[3].astype(np.float32)
         pr[d[3] == PR_INVALID] = np.nan
         spo2 = d[4].astype(np.float32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -145,8 +145,9 @@ class FixedFrameScanner:
         return self._commit(raw, buf, len(data), self._test(buf, len(buf) - self.frame_len + 1))
 
     def scan_run(self, datas: Sequence[bytes]) -> tuple[FrameScan, np.ndarray] | None:
-        """Several feeds in one scan, and how many frames each would have completed fed
-        alone; None (and nothing consumed) where that could have chosen other frames.
+        """Several feeds in one scan, and which feed completes each of its frames (the
+        index into `datas`); None (and nothing consumed) where that could have chosen
+        other frames.
 
         Fed one by one, a frame comes out of the feed that brings its last byte, and
         each feed chooses among the frames it can see: the same ones as a single scan
@@ -166,8 +167,7 @@ class FixedFrameScanner:
                 return None
         ends = len(self._pending) + np.cumsum([len(d) for d in datas], dtype=np.int64)
         completed_by = np.searchsorted(ends, starts + frame_len, side="left")
-        counts = np.bincount(completed_by, minlength=len(datas))
-        return self._commit(raw, buf, len(data), tested), counts
+        return self._commit(raw, buf, len(data), tested), completed_by
 
     def _commit(
         self,
@@ -230,36 +230,98 @@ def last_index_where(mask: np.ndarray) -> np.ndarray:
 
 class ScannedDecoder:
     """A decoder on a `FixedFrameScanner`: its `_decode` turns a scan into a batch, and a
-    run of feeds can be decoded in one pass (`feed_run`)."""
+    run of feeds can be decoded in one pass (`feed_run`).
+
+    A frame is believed only from the `confirm_frames`-th frame of a back-to-back run
+    on (docs/protocols.md, "What every decoder promises"): where the framing is weak
+    (no checksum, or a one-byte one), random bytes form well-shaped frames now and
+    then, but almost never several in a row. Frames not yet believed are left out of
+    the batch altogether, so no value, no pleth sample and no "valid frame" for the
+    link watch comes of them; they are counted as `unconfirmed`. `_decode` still sees
+    every frame, so a protocol whose values span frames (a Nonin packet) keeps its
+    place in the stream.
+    """
+
+    confirm_frames: ClassVar[int] = 1
+    # Where the framing is weak, a frame also belongs to the run before it only if its
+    # values follow that frame's as a device's can: `follow` lists, per value the frame
+    # carries (`_follow_values`), its "no value" code and how far it may move from one
+    # frame to the next. Bytes of noise right after a real frame can have a frame's
+    # shape; this keeps them from continuing (and so inheriting) a believed run.
+    follow: ClassVar[tuple[tuple[int, int], ...]] = ()
 
     def __init__(self, frame_len: int, test: FrameTest) -> None:
         self.counters = DecoderCounters()
         self._scanner = FixedFrameScanner(frame_len, test, self.counters)
         self._prev_end = -1  # stream offset just past the last accepted frame
+        self._run = 0  # length of the back-to-back run the last frame ended
+        self._believed: np.ndarray | None = None  # of the last scan's frames; None = all
+        self._last_values: list[int] = [missing for missing, _ in self.follow]
 
     def reset(self) -> None:
         """Forget everything in flight (after a reconnect)."""
         self._scanner.reset()
         self._prev_end = -1
+        self._run = 0
+        self._last_values = [missing for missing, _ in self.follow]
 
     def _take_frames(self, scan: FrameScan) -> np.ndarray | None:
         """Count the scan's frames and their resyncs; which of them follow the previous
-        frame back to back (None: the scan holds no frame)."""
+        frame back to back (None: the scan holds no frame). Notes which are believed."""
+        self._believed = None
         k = len(scan.starts)
         if k == 0:
             return None
-        self.counters.frames += k
         global_starts = scan.starts + scan.buf_start
         frame_len = self._scanner.frame_len
         contiguous = count_resyncs(self.counters, global_starts, frame_len, self._prev_end)
+        contiguous &= self._follows(scan, contiguous)
         self._prev_end = int(global_starts[-1]) + frame_len
+        runs = self._run_lengths(contiguous)
+        if self.confirm_frames > 1 and int(runs.min()) < self.confirm_frames:
+            self._believed = runs >= self.confirm_frames
+            believed = int(np.count_nonzero(self._believed))
+            self.counters.unconfirmed += k - believed
+            self.counters.bytes_dropped += (k - believed) * frame_len
+            self.counters.frames += believed
+        else:
+            self.counters.frames += k
         return contiguous
+
+    def _follows(self, scan: FrameScan, contiguous: np.ndarray) -> np.ndarray | bool:
+        """Do each frame's values follow the frame before it (see `follow`)?"""
+        if not self.follow:
+            return True
+        agree = np.ones(len(scan.starts), dtype=bool)
+        columns = self._follow_values(scan)
+        for i, ((missing, step), values) in enumerate(zip(self.follow, columns, strict=True)):
+            previous = np.concatenate(([self._last_values[i]], values[:-1]))
+            self._last_values[i] = int(values[-1])
+            both = (values != missing) & (previous != missing)
+            agree &= ~both | (np.abs(values - previous) <= step)
+        return agree
+
+    def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
+        """The raw values `follow` checks, one int64 column each (protocols that use it)."""
+        raise NotImplementedError
+
+    def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:
+        """Length of the back-to-back run each frame ends, counting across feeds."""
+        idx = np.arange(len(contiguous), dtype=np.int64)
+        last_break = last_index_where(~contiguous)
+        runs = np.where(last_break >= 0, idx - last_break + 1, self._run + idx + 1)
+        self._run = int(runs[-1])
+        return runs
 
     def _decode(self, scan: FrameScan) -> Any:
         raise NotImplementedError
 
+    def _believed_only(self, batch: Any) -> Any:
+        believed, self._believed = self._believed, None
+        return batch if believed is None else batch[believed]
+
     def feed(self, data: bytes) -> Any:
-        return self._decode(self._scanner.scan(data))
+        return self._believed_only(self._decode(self._scanner.scan(data)))
 
     def feed_run(self, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
         """The same as `feed` on each of `datas` in turn: (their batches joined, the frame
@@ -267,8 +329,11 @@ class ScannedDecoder:
         found = self._scanner.scan_run(datas)
         if found is None:
             return sequential_run(self, datas)
-        scan, counts = found
-        return self._decode(scan), counts
+        scan, completed_by = found
+        batch = self._decode(scan)
+        if self._believed is not None:
+            completed_by = completed_by[self._believed]
+        return self._believed_only(batch), np.bincount(completed_by, minlength=len(datas))
 
 
 def sequential_run(decoder: Any, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:

@@ -53,6 +53,12 @@ STAT2_SMARTPOINT = 0x20
 
 # Values are re-sent every packet; three packets without one (1 s) and it is gone.
 VALUE_MAX_AGE_FRAMES = 3 * FRAMES_PER_PACKET
+# Frames of a back-to-back run before any is believed (docs/protocols.md). A format-2
+# frame's shape (0x01, status bit 7, checksum) turns up in noise once in ~130 000
+# positions, so 3 in a row (40 ms of a real stream) practically never; format 7 has no
+# lead byte (once in 512), so it waits for 4 (53 ms).
+CONFIRM_FRAMES_FORMAT2 = 3
+CONFIRM_FRAMES_FORMAT7 = 4
 
 
 def _status_table() -> np.ndarray:
@@ -132,6 +138,7 @@ class Nonin2Decoder(ScannedDecoder):
     sample_rate_hz = SAMPLE_RATE_HZ
     pleth_max = PLETH_MAX_FORMAT2
     data_format = 2
+    confirm_frames = CONFIRM_FRAMES_FORMAT2
     _frame_test = staticmethod(format2_frames)
 
     def __init__(self) -> None:
@@ -355,6 +362,7 @@ class Nonin7Decoder(Nonin2Decoder):
 
     pleth_max = PLETH_MAX_FORMAT7
     data_format = 7
+    confirm_frames = CONFIRM_FRAMES_FORMAT7
     _frame_test = staticmethod(format7_frames)
 
     def _frame_fields(

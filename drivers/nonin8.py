@@ -52,10 +52,22 @@ STATUS_TO_FLAGS = _table(_STATUS_BITS)
 STAT2_TO_FLAGS = _table(_STAT2_BITS)
 
 
+# No checksum, and bit 7 of byte 1 is the only framing: one random 4-byte window in 16
+# has that shape. A frame is believed only from the 4th of a
+# back-to-back run in which each frame's display values follow the one before as a
+# device's can (they are averaged and change slowly); noise forms such a run about
+# once in 10**10 positions. A real device is believed 4 s after each break.
+CONFIRM_FRAMES = 4
+FOLLOW_SPO2_PERCENT = 10  # display SpO2 moves less than this in a second ...
+FOLLOW_HR_BPM = 40  # ... and display pulse rate less than this
+
+
 def find_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     high = buf >= 0x80
     header = high[:m]
-    return header, header & ~(high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3])
+    shaped = header & ~(high[1 : m + 1] | high[2 : m + 2] | high[3 : m + 3])
+    spo2 = buf[2 : m + 2]
+    return header, shaped & ((spo2 <= 100) | (spo2 == SPO2_MISSING))
 
 
 class Nonin8Decoder(ScannedDecoder):
@@ -63,9 +75,17 @@ class Nonin8Decoder(ScannedDecoder):
 
     sample_rate_hz = SAMPLE_RATE_HZ
     pleth_max = 0
+    confirm_frames = CONFIRM_FRAMES
+
+    follow = ((SPO2_MISSING, FOLLOW_SPO2_PERCENT), (HR_MISSING, FOLLOW_HR_BPM))
 
     def __init__(self) -> None:
         super().__init__(FRAME_LEN, find_frames)
+
+    def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
+        starts, buf = scan.starts, scan.buf
+        hr = hr_from_pair(buf[starts].astype(np.int64), buf[starts + 1].astype(np.int64))
+        return [buf[starts + 2].astype(np.int64), hr]
 
     def startup_bytes(self) -> bytes:
         """Sent on every (re)open: select format 8 (docs/protocols.md)."""

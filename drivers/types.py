@@ -133,7 +133,7 @@ class OximeterBatch(Sequence[OximeterFrame]):
         return len(self.pleth)
 
     def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
+        if isinstance(index, slice | np.ndarray):  # a slice, or a row mask / index array
             return OximeterBatch(
                 self.sample_rate_hz,
                 self.pleth[index],
@@ -182,6 +182,9 @@ class DecoderCounters:
     frames: int = 0
     resyncs: int = 0
     checksum_failures: int = 0
+    # Well-formed frames not believed: their run broke before it could confirm itself
+    # (protocols without a checksum; docs/protocols.md, "What every decoder promises").
+    unconfirmed: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -190,6 +193,7 @@ class DecoderCounters:
             "frames": self.frames,
             "resyncs": self.resyncs,
             "checksum_failures": self.checksum_failures,
+            "unconfirmed": self.unconfirmed,
         }
 
 

@@ -30,8 +30,11 @@ class ProtocolSpec:
     frame_len: int = 0
     frame_test: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]] | None = None
     garbage_excludes: bytes = b""  # bytes garbage may not contain (text protocols)
-    # Frames of a back-to-back run before values are believed (no-checksum protocols).
+    # Frames of a back-to-back run before any is believed (the decoder's confirm_frames).
     confirm_frames: int = 1
+    # (SpO2 %, PR /min): how far display values may move from one frame to the next
+    # and still belong to one run (nonin8); None = no such check.
+    follow_limits: tuple[int, int] | None = None
 
     def garbage_forms_frame(self, garbage: bytes, following: bytes) -> bool:
         """Would a valid frame start inside `garbage` (given the bytes after it)?"""
@@ -45,6 +48,7 @@ class ProtocolSpec:
         return bool(valid[: len(garbage)].any())
 
 
+CONTEC_FOLLOW = (contec.FOLLOW_SPO2_PERCENT, contec.FOLLOW_PR_BPM)
 NONIN_FLAGS = (F.SENSOR_OFF, F.ARTIFACT, F.OUT_OF_TRACK, F.SENSOR_ALARM, F.LOW_BATTERY)
 NONIN_PERFUSION = (F.PULSE_BEAT, F.MARGINAL_PERFUSION, F.LOW_PERFUSION)
 
@@ -53,32 +57,36 @@ SPECS: dict[str, ProtocolSpec] = {
     for s in (
         ProtocolSpec(
             "nonin2", 25, 510, (0, 255), None, NONIN_FLAGS, NONIN_PERFUSION, 5,
-            nonin.format2_frames,
+            nonin.format2_frames, confirm_frames=nonin.CONFIRM_FRAMES_FORMAT2,
         ),
         ProtocolSpec(
             "nonin7", 25, 510, (0, 65535), None, NONIN_FLAGS, NONIN_PERFUSION, 5,
-            nonin.format7_frames,
+            nonin.format7_frames, confirm_frames=nonin.CONFIRM_FRAMES_FORMAT7,
         ),
         ProtocolSpec(
-            "nonin8", 1, 510, None, None,
+            "nonin8", nonin8.CONFIRM_FRAMES, 510, None, None,
             (F.OUT_OF_TRACK, F.LOW_PERFUSION, F.MARGINAL_PERFUSION, F.ARTIFACT,
              F.SENSOR_ALARM, F.LOW_BATTERY),
-            (), 4, nonin8.find_frames,
+            (), 4, nonin8.find_frames, confirm_frames=nonin8.CONFIRM_FRAMES,
+            follow_limits=(nonin8.FOLLOW_SPO2_PERCENT, nonin8.FOLLOW_HR_BPM),
         ),
         ProtocolSpec(
             "contec", contec.CONFIRM_FRAMES, 254, (0, 127), None,
             (F.SEARCHING, F.SPO2_DROPPING, F.PULSE_BEAT, F.SENSOR_OFF), (), 5,
             contec.five_byte_frames, confirm_frames=contec.CONFIRM_FRAMES,
+            follow_limits=CONTEC_FOLLOW,
         ),
         ProtocolSpec(
             "berry", contec.CONFIRM_FRAMES, 254, (1, 100), None,
             (F.NO_SIGNAL, F.SENSOR_OFF, F.PULSE_BEAT, F.SEARCHING), (), 5,
             contec.five_byte_frames, confirm_frames=contec.CONFIRM_FRAMES,
+            follow_limits=CONTEC_FOLLOW,
         ),
         ProtocolSpec(
-            "contec7", 1, 254, (0, 127), 100.0,
+            "contec7", contec.CONTEC7_CONFIRM_FRAMES, 254, (0, 127), 100.0,
             (F.SEARCHING, F.SPO2_DROPPING, F.PULSE_BEAT, F.SENSOR_OFF), (), 9,
-            contec.v7_packets,
+            contec.v7_packets, confirm_frames=contec.CONTEC7_CONFIRM_FRAMES,
+            follow_limits=CONTEC_FOLLOW,
         ),
         ProtocolSpec(
             "masimo", 1, 300, None, 20.0,

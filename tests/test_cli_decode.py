@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.registry import make_encoder
+from drivers.registry import make_decoder, make_encoder
 from drivers.types import OximeterBatch, OximeterFlag
 from tests.conftest import json_lines, run_vitalmon
 
 
+def lead_in(protocol: str) -> int:
+    """Frames a run needs before the decoder believes one (docs/protocols.md)."""
+    return make_decoder(protocol).confirm_frames - 1
+
+
 def capture(protocol: str) -> bytes:
+    """Two stray bytes, then a run whose last three frames (pleth 10, 11, 12) are believed."""
     encoder = make_encoder(protocol)
+    pleth = list(range(10 - lead_in(protocol), 13))
     batch = OximeterBatch.constant(
-        encoder.sample_rate_hz, [10, 11, 12], 97, None, 2.5, OximeterFlag.PULSE_BEAT
+        encoder.sample_rate_hz, pleth, 97, None, 2.5, OximeterFlag.PULSE_BEAT
     )
     return b"\x00\x7f" + encoder.encode(batch)
 
@@ -34,8 +41,10 @@ def test_hex_capture_and_summary(tmp_path) -> None:
     result = run_vitalmon("decode", "contec", str(path), "--hex", "--summary")
     assert result.returncode == 0, result.stderr
     [summary] = json_lines(result.stdout)
-    assert summary["frames"] == 3 and summary["bytes_dropped"] == 2
-    assert summary["bytes_in"] == 17 and summary["resyncs"] == 0
+    unbelieved = lead_in("contec")
+    assert summary["frames"] == 3 and summary["unconfirmed"] == unbelieved
+    assert summary["bytes_dropped"] == 2 + 5 * unbelieved
+    assert summary["bytes_in"] == 2 + 5 * (unbelieved + 3) and summary["resyncs"] == 0
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import pytest
 
 from drivers.contec import (
     CONFIRM_FRAMES,
+    CONTEC7_CONFIRM_FRAMES,
     KEEPALIVE,
     START_REALTIME,
     BerryDecoder,
@@ -25,9 +26,12 @@ def frame5(pr: int, spo2: int, pleth: int = 50, b0_bits: int = 0, b2_bits: int =
     )
 
 
-def shown(decoder: ContecDecoder, frame: bytes) -> OximeterBatch:
-    """A frame as the monitor shows it: the last of a run long enough to be believed."""
-    return decoder.feed(frame * CONFIRM_FRAMES)[CONFIRM_FRAMES - 1 :]
+def shown(decoder: ContecDecoder | Contec7Decoder, frame: bytes) -> OximeterBatch:
+    """A frame as the monitor shows it: the last of a run just long enough to be believed
+    (the frames before it are not believed, so they are not in the batch)."""
+    out = decoder.feed(frame * decoder.confirm_frames)
+    assert len(out) == 1
+    return out
 
 
 @pytest.mark.parametrize(
@@ -47,18 +51,17 @@ def test_contec_spo2_missing_and_pleth() -> None:
 def test_contec_heart_rate_300_cannot_be_sent() -> None:
     # 8 bits of PR: the encoder sends "invalid" rather than a wrong number.
     raw = ContecEncoder().encode(OximeterBatch.constant(60, [10] * CONFIRM_FRAMES, 97, 300))
-    assert ContecDecoder().feed(raw)[CONFIRM_FRAMES - 1].pulse_rate_bpm is None
+    assert ContecDecoder().feed(raw)[0].pulse_rate_bpm is None
 
 
 def test_contec_values_are_believed_only_after_a_run_of_frames() -> None:
     # No checksum: a lone frame-shaped 5 bytes is as likely noise as a device.
     decoder = ContecDecoder()
-    first = decoder.feed(frame5(70, 97) * (CONFIRM_FRAMES - 1))
-    assert all(f.pulse_rate_bpm is None and f.pleth is None and not f.flags for f in first)
+    assert len(decoder.feed(frame5(70, 97) * (CONFIRM_FRAMES - 1))) == 0  # not a frame yet
+    assert decoder.counters.unconfirmed == CONFIRM_FRAMES - 1 and decoder.counters.frames == 0
     assert decoder.feed(frame5(70, 97))[0].pulse_rate_bpm == 70  # the run is long enough
     assert decoder.feed(frame5(71, 97))[0].pulse_rate_bpm == 71  # and stays believed
-    after_garbage = decoder.feed(b"\x01" + frame5(72, 97))  # a break: confirm again
-    assert after_garbage[0].pulse_rate_bpm is None
+    assert len(decoder.feed(b"\x01" + frame5(72, 97))) == 0  # a break: confirm again
 
 
 @pytest.mark.parametrize(
@@ -92,7 +95,7 @@ def test_berry_status_bits(b0_bits: int, b2_bits: int, flag: OximeterFlag) -> No
 def test_berry_pleth_zero_is_invalid_and_rate_is_100() -> None:
     decoder = BerryDecoder()
     out = shown(decoder, frame5(70, 97, pleth=100))
-    out2 = decoder.feed(frame5(70, 97, pleth=0))
+    out2 = decoder.feed(frame5(70, 97, pleth=0))  # the run goes on: believed at once
     assert out2[0].pleth is None and out[0].pleth == 100
     assert decoder.sample_rate_hz == 100.0
 
@@ -104,8 +107,10 @@ def test_contec_resyncs_after_garbage_split_anywhere() -> None:
     out = OximeterBatch.concat([decoder.feed(stream[i : i + 3]) for i in range(0, len(stream), 3)])
     shown_prs = [f.pulse_rate_bpm for f in out if f.pulse_rate_bpm is not None]
     assert shown_prs == [60, 61, 62]  # the last frame of each run confirms it
-    assert len(out) == 3 * CONFIRM_FRAMES
-    assert decoder.counters.bytes_dropped == 3 and decoder.counters.resyncs == 2
+    assert len(out) == 3  # the frames before it are not believed
+    assert decoder.counters.unconfirmed == 3 * (CONFIRM_FRAMES - 1)
+    assert decoder.counters.bytes_dropped == 3 + 3 * (CONFIRM_FRAMES - 1) * 5
+    assert decoder.counters.resyncs == 2
 
 
 def packet7(d: list[int], packet_type: int = 0x01) -> bytes:
@@ -132,14 +137,18 @@ def realtime(
     ("pr", "expected"), [(0, 0), (127, 127), (128, 128), (254, 254), (0xFF, None)]
 )
 def test_contec7_pulse_rate_edges(pr: int, expected: int | None) -> None:
-    out = Contec7Decoder().feed(realtime(pr=pr))
+    out = shown(Contec7Decoder(), realtime(pr=pr))
     assert out[0].pulse_rate_bpm == expected
 
 
 def test_contec7_values_pi_and_missing() -> None:
     decoder = Contec7Decoder()
+    lead_in = realtime() * (CONTEC7_CONFIRM_FRAMES - 1)
     out = decoder.feed(
-        realtime(pi_raw=250) + realtime(spo2=0x7F, pi_raw=0xFFFF) + realtime(d2=0x03, pi_raw=300)
+        lead_in
+        + realtime(pi_raw=250)
+        + realtime(spo2=0x7F, pi_raw=0xFFFF)
+        + realtime(d2=0x03, pi_raw=300)
     )
     assert out[0].spo2_percent == 97 and out[0].pleth == 64
     assert out[0].perfusion_index_percent == pytest.approx(2.5)
@@ -159,16 +168,27 @@ def test_contec7_values_pi_and_missing() -> None:
     ],
 )
 def test_contec7_status_bits(d0: int, d1_bits: int, flag: OximeterFlag) -> None:
-    assert Contec7Decoder().feed(realtime(d0=d0, d1_bits=d1_bits))[0].flags == flag
+    assert shown(Contec7Decoder(), realtime(d0=d0, d1_bits=d1_bits))[0].flags == flag
 
 
 def test_contec7_skips_other_packets_and_garbage() -> None:
     other = packet7([1, 2, 3], packet_type=0x05) + packet7([], packet_type=0x0D)
-    stream = realtime(pr=60) + other + b"\x01\x80\x90" + realtime(pr=61)
+    run = CONTEC7_CONFIRM_FRAMES
+    stream = realtime(pr=60) * run + other + b"\x01\x80\x90" + realtime(pr=61) * run
     decoder = Contec7Decoder()
     out = OximeterBatch.concat([decoder.feed(stream[i : i + 1]) for i in range(len(stream))])
-    assert [f.pulse_rate_bpm for f in out] == [60, 61]
-    assert decoder.counters.bytes_dropped == len(other) + 3
+    assert [f.pulse_rate_bpm for f in out] == [60, 61]  # each run believed from its 3rd
+    assert decoder.counters.bytes_dropped == len(other) + 3 + 2 * (run - 1) * len(realtime())
+
+
+def test_contec7_noise_shaped_like_a_packet_is_not_a_value() -> None:
+    # Type 0x01 and eight bytes with bit 7 set: noise matches that once in 65 536
+    # positions (15 per MB of random bytes), so a lone packet is never believed, and a
+    # SpO2 of 101-126, which no device sends, is no packet at all.
+    decoder = Contec7Decoder()
+    assert len(decoder.feed(realtime(pr=237, spo2=17) + b"\x00" + realtime(pr=7))) == 0
+    assert len(decoder.feed(realtime(spo2=110) * 5)) == 0
+    assert decoder.counters.frames == 0
 
 
 def test_contec7_host_commands() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drivers.nonin import Nonin2Decoder, Nonin2Encoder, hr_from_pair
+from drivers.nonin import CONFIRM_FRAMES_FORMAT2, Nonin2Decoder, Nonin2Encoder, hr_from_pair
 from drivers.types import OximeterBatch, OximeterFlag
 
 
@@ -40,8 +40,13 @@ def packet(
     return out
 
 
+# Frames that open the run before a test's packet, so its own frames are believed from
+# the first (docs/protocols.md: a run confirms itself before any frame is believed).
+LEAD_IN = frame(0x80, 0, 0) * (CONFIRM_FRAMES_FORMAT2 - 1)
+
+
 def decode(data: bytes) -> OximeterBatch:
-    return Nonin2Decoder().feed(data)
+    return Nonin2Decoder().feed(LEAD_IN + data)
 
 
 @pytest.mark.parametrize("hr", [0, 72, 127, 128, 200, 300, 510])
@@ -115,11 +120,13 @@ def test_encode_decode_round_trip_split_anywhere() -> None:
     decoder = Nonin2Decoder()
     parts = [decoder.feed(raw[i : i + 7]) for i in range(0, len(raw), 7)]
     out = OximeterBatch.concat(parts)
-    assert np.array_equal(out.pleth, source.pleth)
+    unconfirmed = CONFIRM_FRAMES_FORMAT2 - 1  # the run's first frames are not believed
+    assert np.array_equal(out.pleth, source.pleth[unconfirmed:])
     assert out[len(out) - 1].pulse_rate_bpm == 133
     assert out[len(out) - 1].spo2_percent == 94
-    assert decoder.counters.bytes_dropped == 0
-    assert decoder.counters.frames == 250
+    assert decoder.counters.bytes_dropped == unconfirmed * 5
+    assert decoder.counters.frames == 250 - unconfirmed
+    assert decoder.counters.unconfirmed == unconfirmed
 
 
 def test_garbage_before_inside_and_after_packets_invents_nothing() -> None:
@@ -133,8 +140,12 @@ def test_garbage_before_inside_and_after_packets_invents_nothing() -> None:
     assert {f.pulse_rate_bpm for f in out} <= {None, 88}
     assert {f.spo2_percent for f in out} <= {None, 97}
     assert out[len(out) - 1].pulse_rate_bpm == 88
-    # The last four bytes stay pending: they could still begin a frame.
-    assert decoder.counters.bytes_dropped == 3 * len(garbage) - 4
+    # Each of the two runs confirms itself before its frames are believed; the last
+    # four bytes stay pending: they could still begin a frame.
+    assert decoder.counters.unconfirmed == 2 * (CONFIRM_FRAMES_FORMAT2 - 1)
+    assert decoder.counters.bytes_dropped == 3 * len(garbage) - 4 + 5 * 2 * (
+        CONFIRM_FRAMES_FORMAT2 - 1
+    )
 
 
 def test_values_expire_when_packets_stop_arriving() -> None:
