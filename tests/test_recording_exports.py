@@ -10,8 +10,10 @@ import numpy as np
 import pyedflib
 import pytest
 
+from drivers.registry import make_decoder
 from monitor.cli import main
 from monitor.pipeline import AcquisitionPipeline
+from monitor.recording.export import pleth_array
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.store import SessionReader
 from monitor.sources import Chunk, SimulatorSource
@@ -20,6 +22,9 @@ from simulator.scenario import load_scenario
 
 # wfdb's reader calls pandas in a way pandas now warns about; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
+# Frames a nonin2 run's start leaves unbelieved (docs/reliability.md, "Noise").
+UNCONFIRMED = make_decoder("nonin2").confirm_frames - 1
 
 # What the rec_report scenario makes the real alarm engine raise (tests/data/rec_report.toml).
 ALARM_IDS = {
@@ -69,7 +74,10 @@ def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
     parts = capsys.readouterr().out.split()
     assert parts == [str(tmp_path / "s_part1.edf"), str(tmp_path / "s_part2.edf")]
     with SessionReader(path) as reader:
-        wave = np.concatenate([b.samples for b in reader.wave_blocks()])
+        blocks = reader.wave_blocks()
+    # EDF's grid (second s holds (s, s+1]), NaN where nothing was recorded: a run's first
+    # frames, not believed until it confirms itself, and the silence.
+    wave = pleth_array(blocks, 1 / 75, 900 * 75, 75)
     numerics = {r["t"]: r for r in emitted if r["type"] == "numerics"}
     onsets, texts, pleth, starts = [], [], [], []
     for name in parts:
@@ -88,7 +96,10 @@ def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
                 want = numerics[float(s0 + i)]["spo2"]
                 assert want is not None and spo2[i] == pytest.approx(want, abs=0.01)
             part = edf.readSignal(0)
-            np.testing.assert_allclose(part, wave[s0 * 75 : s0 * 75 + len(part)], atol=0.01)
+            want = wave[s0 * 75 : s0 * 75 + len(part)]
+            known = np.isfinite(want)
+            assert known.sum() >= len(part) - UNCONFIRMED
+            np.testing.assert_allclose(part[known], want[known], atol=0.01)
             pleth.append((s0, len(part)))
             o, _, t = edf.readAnnotations()
             onsets += [s0 + x for x in o]
@@ -96,7 +107,8 @@ def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
         finally:
             edf.close()
     assert starts[0] == datetime(2026, 3, 2, 9, 0, 0)
-    silent = np.flatnonzero(np.isnan(wave))  # the pipeline's mark for the silence
+    silent = np.flatnonzero(np.isnan(wave))
+    silent = silent[silent >= UNCONFIRMED]  # the pipeline's mark for the silence
     assert pleth[0] == (0, silent[0] - silent[0] % 75)  # whole seconds up to the gap
     assert pleth[1][0] * 75 > silent[-1] and sum(n for _, n in pleth) + len(silent) <= len(wave)
     assert pleth[1][0] + pleth[1][1] // 75 == 900
@@ -153,8 +165,10 @@ def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
     assert "patient P-0042" in record.comments
     with SessionReader(path) as reader:
         wave = np.concatenate([b.samples for b in reader.wave_blocks()])
-    assert np.isnan(record.p_signal[0, 0])  # the first sample comes at 1/75 s
-    np.testing.assert_allclose(record.p_signal[1 : 1 + len(wave), 0], wave, atol=0.01)
+    # The first believed frame is the run's UNCONFIRMED+1-th; sample k is at k/75 s.
+    first = 1 + UNCONFIRMED
+    assert np.all(np.isnan(record.p_signal[:first, 0]))
+    np.testing.assert_allclose(record.p_signal[first : first + len(wave), 0], wave, atol=0.01)
     numerics = wfdb.rdrecord(str(tmp_path / "w" / "sessn"))
     assert numerics.fs == 1 and numerics.sig_name[:2] == ["spo2", "pr"]
     by_t = {r["t"]: r for r in emitted if r["type"] == "numerics"}
@@ -172,7 +186,9 @@ def test_wfdb_read_back_by_wfdb(report_session, tmp_path, capsys) -> None:
     # An annotation sits on the pleth sample of its data time: sample k is at k/75 s.
     i = notes.aux_note.index("ALARM PR_HIGH onset")
     assert notes.sample[i] == round(onset["PR_HIGH"] * 75)
-    assert record.p_signal[notes.sample[i], 0] == pytest.approx(wave[notes.sample[i] - 1], abs=0.01)
+    assert record.p_signal[notes.sample[i], 0] == pytest.approx(
+        wave[notes.sample[i] - first], abs=0.01
+    )
 
 
 def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:
@@ -183,7 +199,8 @@ def test_wfdb_keeps_a_gap_as_nan(tmp_path, capsys) -> None:
     _export(path, "wfdb", tmp_path / "gap")
     pleth = wfdb.rdrecord(str(tmp_path / "gap")).p_signal[:, 0]
     assert np.all(np.isnan(pleth[21 * 75 : 30 * 75]))
-    assert np.all(np.isfinite(pleth[1 : 20 * 75])) and np.all(np.isfinite(pleth[31 * 75 :]))
+    first = 1 + UNCONFIRMED
+    assert np.all(np.isfinite(pleth[first : 20 * 75])) and np.all(np.isfinite(pleth[31 * 75 :]))
 
 
 def test_a_session_with_no_data_exports_nothing_and_says_so(tmp_path, capsys) -> None:
