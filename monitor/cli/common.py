@@ -1,4 +1,4 @@
-"""Pieces every subcommand shares: the one-line parser, argument types, SIGTERM."""
+"""Pieces every subcommand shares: the one-line parser, argument types, SIGTERM and SIGINT."""
 
 from __future__ import annotations
 
@@ -74,19 +74,29 @@ def require_display() -> None:
         raise UsageError("no display for the monitor window (set DISPLAY, or add --headless)")
 
 
-def stop_on_sigterm(stop: Callable[[], object]) -> None:
-    """SIGTERM ends a run as Ctrl-C would: cleanly, with everything flushed."""
+def stop_on_signals(stop: Callable[[], object]) -> list[int]:
+    """SIGTERM and SIGINT both stop the run cleanly (the recording is closed: no -wal
+    file left); returns a list that gets the signal numbers received."""
+    received: list[int] = []
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop())
+
+        def handler(signum: int, _frame: object) -> None:
+            received.append(signum)
+            stop()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, handler)
+    return received
 
 
 def drive(runner: PipelineRunner, headless: bool) -> int:
     """Run to the end, headless (the caller has subscribed its JSON-lines writer before
-    any command at t=0 was applied) or in the GUI."""
+    any command at t=0 was applied) or in the GUI. Ctrl-C ends with 130, as a shell
+    expects; SIGTERM (a desktop shutting down, a service manager) with 0."""
     if headless:
-        stop_on_sigterm(runner.stop)
+        received = stop_on_signals(runner.stop)
         runner.run()
-        return 0
+        return 130 if signal.SIGINT in received else 0
     from monitor.ui.app import run_gui
 
     return run_gui(runner)

@@ -6,7 +6,7 @@ import argparse
 import json
 import threading
 
-from monitor.cli.common import UsageError, seed_arg, speed_arg, stop_on_sigterm
+from monitor.cli.common import UsageError, seed_arg, speed_arg, stop_on_signals
 from simulator.devices import Bedside, SimulatedBedside
 from simulator.scenario import load_scenario
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             load_scenario("steady" if args.scenario is None else args.scenario), seed=args.seed
         )
     stop = threading.Event()
-    stop_on_sigterm(stop.set)
+    stop_on_signals(stop.set)
 
     def announce(ports: dict[str, dict[str, str]]) -> None:
         print(json.dumps(ports), flush=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
+from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
 from monitor.pipeline import PipelineRunner
@@ -25,16 +27,37 @@ def fit_to_screen(window: MonitorWindow) -> None:
         window.resize(min(window.width(), area.width()), min(window.height(), area.height()))
 
 
+def quit_on_signals(app: QApplication) -> list[int]:
+    """SIGTERM (a desktop shutting down) and SIGINT close the window as its close button
+    would, so the caller closes the recording cleanly (was: exit 143, a -wal file left).
+    Python runs a signal handler only between bytecodes, so a timer wakes it while Qt
+    waits; returns the list of signals received."""
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+        app.quit()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    return received
+
+
 def run_gui(runner: PipelineRunner) -> int:
     app = make_app()
     window = MonitorWindow(runner.pipeline)
     fit_to_screen(window)
+    received = quit_on_signals(app)
     runner.start()
     window.show()
     try:
-        return app.exec()
+        status = app.exec()
     finally:
         runner.stop()
+    return 130 if signal.SIGINT in received else status
 
 
 def run_replay_gui(path: str, speed: float | None) -> int:
