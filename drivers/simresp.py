@@ -40,6 +40,7 @@ MAX_RR_BPM = 150
 LINE = LineSettings(baudrate=9600)
 STATUS_RESERVED = 0xFC
 NO_SIGNAL = int(RespFlag.NO_SIGNAL)
+CONFIRM_FRAMES = 2  # frames of a back-to-back run before any is believed
 
 
 def resp_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,9 +55,14 @@ def resp_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class SimRespDecoder(ScannedDecoder):
-    """Incremental decoder for `simresp`: bytes in any split, never raises."""
+    """Incremental decoder for `simresp`: bytes in any split, never raises.
+
+    Random bytes pass the start byte, status bits and checksum about once per 4 MB, so a
+    frame is believed only as the second of a back-to-back pair whose sequence numbers
+    follow (docs/reliability.md, "Noise"); a lost frame costs the one after it too."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
+    confirm_frames = CONFIRM_FRAMES
 
     def __init__(self) -> None:
         super().__init__(FRAME_LEN, resp_frames)
@@ -64,21 +70,23 @@ class SimRespDecoder(ScannedDecoder):
 
     def reset(self) -> None:
         super().reset()
-        self._next_seq = -1  # resyncs are counted by sequence number here
+        self._last_seq = -2  # no frame yet: the first one starts a run
+
+    def _follows(self, scan: FrameScan, contiguous: np.ndarray) -> np.ndarray:
+        """A frame follows the one before if its sequence number is the next; frames lost
+        on a line that stayed in step are counted as a resync here (a byte gap already
+        was, by the scanner)."""
+        seq = scan.buf[scan.starts + 1].astype(np.int64)
+        previous = np.concatenate(([self._last_seq], seq[:-1]))
+        self._last_seq = int(seq[-1])
+        follows = ((previous + 1) & 0xFF) == seq
+        self.counters.resyncs += int(np.count_nonzero(contiguous & ~follows))
+        return follows
 
     def _decode(self, scan: FrameScan) -> RespBatch:
-        frames = scan.buf[scan.starts[:, None] + np.arange(FRAME_LEN)]
-        k = len(frames)
-        if k == 0:
+        if self._take_frames(scan) is None:
             return RespBatch.empty(SAMPLE_RATE_HZ)
-        self.counters.frames += k
-        seq = frames[:, 1]
-        steps = np.diff(seq) != 1  # uint8 arithmetic wraps 255 -> 0 as a step of 1
-        gaps = int(np.count_nonzero(steps))
-        if self._next_seq >= 0 and seq[0] != self._next_seq:
-            gaps += 1
-        self.counters.resyncs += gaps
-        self._next_seq = (int(seq[-1]) + 1) & 0xFF
+        frames = scan.buf[scan.starts[:, None] + np.arange(FRAME_LEN)]
         wave = np.ascontiguousarray(frames[:, 2:4]).view("<i2")[:, 0]
         rr = frames[:, 4].astype(np.float32)
         since = frames[:, 6].astype(np.float32)

@@ -3,6 +3,7 @@ reading, the phases, the key figures and the discharge assessment."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from datetime import timedelta
@@ -138,3 +139,31 @@ def test_trends_plot_measurements_not_bookkeeping() -> None:
         },
     ]
     assert numeric_keys(records) == ["spo2", "pr", "apnea_s"]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_a_note_of_any_length_and_any_characters_fits_the_report(tmp_path) -> None:
+    """A 7000-character note holding '<', '&' and a 300-letter word: wrapped, split across
+    pages, printed as written (it was a LayoutError, and markup a traceback)."""
+    sentence = "Vivid dreams & <colours>; calm again."
+    long_word = "x" * 300
+    text = " ".join([sentence] * 190) + f" <b>{long_word} END-OF-NOTE"
+    commands = tmp_path / "cmds.jsonl"
+    commands.write_text(
+        json.dumps({"cmd": "mark_event", "kind": "note", "text": text, "at": 5})
+        + "\n"
+        + json.dumps({"cmd": "mark_event", "kind": "note", "text": "after it", "at": 6})
+        + "\n"
+    )
+    session, out = tmp_path / "s.vitalmon", tmp_path / "r.pdf"
+    argv = ["run", "--sim", "steady", "--headless", "--speed", "max", "--duration", "20"]
+    assert main([*argv, "--record", str(session), "--commands", str(commands)]) == 0
+    assert main(["report", str(session), "--out", str(out)]) == 0
+    pages = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = "".join(pages.split())
+    for word in sentence.split():  # every word of it, none lost (a page break may fall
+        assert flat.count(word) == 190, word  # inside a sentence, with the page footer)
+    assert f"<b>{long_word}END-OF-NOTE" in flat and "afterit" in flat
+    assert pages.count("\f") >= 3  # the note ran over more than one page

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivers.simresp import SimRespEncoder
+from drivers.simresp import CONFIRM_FRAMES, SimRespEncoder
 from drivers.types import LinkEvent, LinkState, RespBatch, RespFlag
 from monitor.channels import make_channel
 from monitor.channels.resp import RespChannel
 from monitor.commands import CommandBus
+
+# A stream's first frames only confirm it (docs/reliability.md, "Noise"): no sample.
+UNCONFIRMED = CONFIRM_FRAMES - 1
 
 
 def second_of(encoder: SimRespEncoder, rr: float, breath: bool) -> bytes:
@@ -40,7 +43,7 @@ def test_rate_valid_then_stale_then_missing_when_the_line_goes_quiet() -> None:
     assert ch.numerics_json(10.0)["rr_state"] == "stale"
     gone = ch.numerics_json(20.0)
     assert gone["rr"] is None and gone["rr_state"] == "missing" and gone["apnea_s"] is None
-    assert ch.wave_rate_hz == 25.0 and len(ch.wave) == 125
+    assert ch.wave_rate_hz == 25.0 and len(ch.wave) == 125 - UNCONFIRMED
 
 
 def test_apnea_seconds_count_from_the_last_breath() -> None:
@@ -67,7 +70,7 @@ def test_whole_second_chunks_leave_no_gap_even_after_another_channels_tick() -> 
         ch.feed(second_of(enc, 14, breath=False), float(t))
         ch.tick(float(t))
     wave, _ = ch.wave.snapshot()
-    assert len(wave) == 250 and not np.isnan(wave).any()
+    assert len(wave) == 250 - UNCONFIRMED and not np.isnan(wave).any()
     ch.tick(14.0)  # a real silence is still drawn as a gap
     ch.feed(second_of(enc, 14, breath=False), 15.0)
     wave, _ = ch.wave.snapshot()

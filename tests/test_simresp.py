@@ -35,7 +35,9 @@ def test_registered_as_a_resp_protocol() -> None:
 
 
 def test_hand_built_frames_decode() -> None:
-    data = frame(0, 1000, 14, 0x01, 0) + frame(1, -2000, 14, 0, 3) + frame(2, 0, 0xFF, 0, 0xFF)
+    # The first frame of a run only confirms the next one (CONFIRM_FRAMES = 2): no value.
+    data = frame(255, 7, 9, 0, 0) + frame(0, 1000, 14, 0x01, 0) + frame(1, -2000, 14, 0, 3)
+    data += frame(2, 0, 0xFF, 0, 0xFF)
     out = SimRespDecoder().feed(data)
     assert out.wave.tolist() == [0.5, -1.0, 0.0]
     assert out.rr_bpm[:2].tolist() == [14, 14] and np.isnan(out.rr_bpm[2])
@@ -44,8 +46,8 @@ def test_hand_built_frames_decode() -> None:
 
 
 def test_no_signal_means_no_rate() -> None:
-    out = SimRespDecoder().feed(frame(0, 0, 14, 0x02, 5))
-    assert np.isnan(out.rr_bpm[0]) and np.isnan(out.since_breath_s[0])
+    out = SimRespDecoder().feed(frame(0, 0, 14, 0, 5) + frame(1, 0, 14, 0x02, 5))
+    assert len(out) == 1 and np.isnan(out.rr_bpm[0]) and np.isnan(out.since_breath_s[0])
 
 
 def test_round_trip_split_anywhere_and_garbage_between() -> None:
@@ -57,17 +59,32 @@ def test_round_trip_split_anywhere_and_garbage_between() -> None:
     decoder = SimRespDecoder()
     parts = [decoder.feed(noisy[i : i + 7]) for i in range(0, len(noisy), 7)]
     wave_out = np.concatenate([p.wave for p in parts])
-    assert len(wave_out) == 100
-    assert np.allclose(wave_out, wave, atol=1 / 2000)
-    assert np.concatenate([p.flags for p in parts]).tolist() == flags.tolist()
-    assert decoder.counters.frames == 100 and decoder.counters.bytes_dropped >= 12
+    # Each run confirms itself on its first frame: the stream's first, and the first
+    # after the garbage (frame 42), give no sample.
+    kept = np.ones(100, dtype=bool)
+    kept[[0, 42]] = False
+    assert len(wave_out) == 98
+    assert np.allclose(wave_out, wave[kept], atol=1 / 2000)
+    assert np.concatenate([p.flags for p in parts]).tolist() == flags[kept].tolist()
+    assert decoder.counters.frames == 98 and decoder.counters.unconfirmed == 2
 
 
 def test_sequence_gap_counts_as_a_resync() -> None:
     data = SimRespEncoder().encode(batch(np.zeros(10), 12, 1, np.zeros(10)))
     decoder = SimRespDecoder()
     out = decoder.feed(data[:16] + data[32:])
-    assert len(out) == 8 and decoder.counters.resyncs == 1
+    # Frames 0, 1, then 4-9: each run's first frame only confirms it.
+    assert len(out) == 6 and decoder.counters.resyncs == 1
+
+
+def test_noise_never_gives_a_breath_or_a_rate() -> None:
+    """Single frame-shaped windows in noise (start byte, status bits, checksum all hold)
+    are never believed: a lone valid frame between random bytes gives nothing."""
+    rng = np.random.default_rng(5)
+    decoder = SimRespDecoder()
+    lone = frame(9, 1500, 30, 0x01, 0)
+    out = [decoder.feed(rng.bytes(997) + lone) for _ in range(50)]
+    assert sum(len(o) for o in out) == 0 and decoder.counters.unconfirmed >= 50
 
 
 @given(st.binary(max_size=400))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -67,8 +68,10 @@ def _dash(value: object) -> object:
 
 
 def _table(rows: list[list[object]], widths: list[float] | None = None) -> Table:
-    cells = [[Paragraph(str(c), SMALL) for c in row] for row in rows]
-    table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    """Cells are plain text (a nurse's note may hold '<' or '&'); a row taller than a
+    page, a note of thousands of characters, is split across pages (splitInRow)."""
+    cells = [[Paragraph(escape(str(c)), SMALL) for c in row] for row in rows]
+    table = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
     table.setStyle(
         TableStyle(
             [
@@ -84,7 +87,7 @@ def _table(rows: list[list[object]], widths: list[float] | None = None) -> Table
 
 
 def _none(text: str) -> Paragraph:
-    return Paragraph(f"<i>{text}</i>", BODY)
+    return Paragraph(f"<i>{escape(text)}</i>", BODY)
 
 
 # -- plots ---------------------------------------------------------------------------------
