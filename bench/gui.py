@@ -32,7 +32,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench.common import machine, verdict
 from drivers.registry import parse_port_spec
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SerialSource, SimulatorSource, Source
 from monitor.ui.app import make_app
 from monitor.ui.main_window import DISPLAY_RATE_HZ, MonitorWindow
@@ -72,7 +73,7 @@ def pty_devices(scenario: str) -> Iterator[Source]:
 
 def measure(source: Source, seconds: float, width: int, height: int) -> dict[str, object]:
     app = make_app()  # as `vitalmon` starts it
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     pipeline.commands.submit("nibp_interval", minutes=1)  # the cuff and NIBP tile live too
     pipeline.commands.submit("nibp_start")
     arrivals: list[tuple[float, int]] = []  # (arrival, pleth samples written before it)

@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, peak_rss_mb, verdict
-from monitor.cli.run import schedule_scenario_actions
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline, nurse_commands
+from monitor.pipeline import PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.replay import ReplaySource, pipeline_for
 from monitor.sources import SimulatorSource
@@ -36,8 +36,9 @@ def record(
     source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
     if step_s is not None:  # chunk as a real-time run does (40 ms), not a second at a time
         source.step_s = step_s
-    pipeline = AcquisitionPipeline(source.protocols)
-    schedule_scenario_actions(source, pipeline)  # the nurse's scripted actions, as `run` does
+    pipeline = build_pipeline(
+        PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside))
+    )  # the nurse's scripted actions, as `run` does
     records = []
     pipeline.subscribe(records.append)
     start = time.perf_counter()

@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, peak_rss_mb, verdict
-from monitor.cli.run import schedule_scenario_actions
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline, nurse_commands
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -25,8 +25,9 @@ BUDGET_8H_S = 30.0
 
 def simulate(scenario: str, hours: float) -> tuple[float, float, int, float]:
     source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
-    schedule_scenario_actions(source, pipeline)  # the nurse's scripted actions, as `run` does
+    pipeline = build_pipeline(
+        PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside))
+    )  # the nurse's scripted actions, as `run` does
     seconds = []
     pipeline.subscribe(lambda r: seconds.append(1) if r["type"] == "numerics" else None)
     start, cpu_start = time.perf_counter(), time.process_time()

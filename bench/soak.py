@@ -42,7 +42,8 @@ from bench.common import machine, peak_rss_mb, verdict
 from bench.replay import replay
 from drivers.types import LinkEvent, LinkState
 from monitor.commands import Command
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.store import SessionReader
 from monitor.sources import Chunk, SimulatorSource
@@ -187,7 +188,7 @@ class Watcher:
 def record_session(path: Path, scenario: Path, hours: float) -> tuple[float, Watcher, FaultySource]:
     inner = SimulatorSource(SimulatedBedside(load_scenario(str(scenario)), seed=0), speed=None)
     source = FaultySource(inner, hours)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     watcher = Watcher(hours)
     pipeline.subscribe(watcher)
     meta = {"kind": "bench", "scenario": "infusion-soak"}

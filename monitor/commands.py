@@ -62,7 +62,7 @@ class CommandBus:
     def names(self) -> list[str]:
         return sorted(self._specs)
 
-    def _known(self, name: str) -> None:
+    def require_known(self, name: str) -> None:
         if name not in self._specs:
             known = ", ".join(self.names())
             raise CommandError(f"unknown command '{name}' (known: {known})")
@@ -71,7 +71,7 @@ class CommandBus:
     # `name`, even `self`) lands in **args instead of colliding with them.
     def submit(self, name: str, /, **args: object) -> None:
         """Queue a command (any thread). Unknown names are refused at once."""
-        self._known(name)
+        self.require_known(name)
         self._queue.put(Command(name, dict(args)))
 
     def refuse(self, name: str, reason: str) -> None:
@@ -80,7 +80,7 @@ class CommandBus:
 
     def schedule(self, at: float, name: str, /, **args: object) -> None:
         """Queue a command for data time `at` (scripted runs: the same result at any speed)."""
-        self._known(name)
+        self.require_known(name)
         if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
             raise CommandError(f"'{name}': at must be a finite data time in seconds, not {at!r}")
         with self._lock:

@@ -33,7 +33,8 @@ ChunkListener = Callable[[Chunk], None]
 Writer = Callable[[str, bytes], bool]
 
 
-def _no_writer(channel: str, data: bytes) -> bool:
+def no_writer(channel: str, data: bytes) -> bool:
+    """Commands to devices go nowhere (replay, tests)."""
     return False
 
 
@@ -44,7 +45,7 @@ class AcquisitionPipeline:
         self,
         protocols: dict[str, str],
         wall_start: datetime | None = None,
-        writer: Writer = _no_writer,
+        writer: Writer = no_writer,
         preset: Preset | None = None,
     ) -> None:
         self.wall_start = wall_start or datetime.now(UTC)
@@ -53,6 +54,7 @@ class AcquisitionPipeline:
         self._next_second = 1
         self._listeners: list[Listener] = []
         self._chunk_listeners: list[ChunkListener] = []
+        self._at_start: list[Command] = []
         self.link_states: dict[str, str] = {}
         self.commands = CommandBus()
         self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
@@ -106,6 +108,18 @@ class AcquisitionPipeline:
             listener(record)
         for consumer in self._consumers:
             consumer(record)
+
+    def at_start(self, command: Command) -> None:
+        """Apply `command` at data time 0, before the first chunk (see `start`), so its
+        answer comes before the first step at every speed (`--nibp-interval`)."""
+        self.commands.require_known(command.name)
+        self._at_start.append(command)
+
+    def start(self) -> None:
+        """Before the first chunk, once every listener has subscribed."""
+        commands, self._at_start = self._at_start, []
+        for command in commands:
+            self.apply_command(command)
 
     def process(self, chunk: Chunk) -> None:
         self._process(chunk, None)
@@ -279,6 +293,7 @@ class PipelineRunner:
         runs = getattr(self.source, "runs", None)  # a source that can hand chunks over in runs
         batches = runs() if runs is not None else ([c] for c in self.source.chunks())
         try:
+            self.pipeline.start()
             for batch in batches:
                 if len(batch) == 1:
                     self.pipeline.process(batch[0])

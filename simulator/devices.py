@@ -19,7 +19,7 @@ from drivers.registry import get_protocol, make_encoder
 from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
 from simulator.nibp_device import VirtualNibpModule
 from simulator.physiology import DeviceState, PatientModel, VitalSigns
-from simulator.scenario import Scenario
+from simulator.scenario import NurseAction, Scenario
 from simulator.waveforms import (
     NoiseTable,
     just_started,
@@ -310,6 +310,10 @@ class Bedside:
     def oximeter(self) -> VirtualOximeter:
         return self.devices["oximeter"]  # type: ignore[return-value]
 
+    def nurse_actions(self) -> tuple[NurseAction, ...]:
+        """The scripted nurse actions of this patient's story (none for a real record)."""
+        return ()
+
     @property
     def nibp(self) -> VirtualNibpModule:
         return self.devices["nibp"]  # type: ignore[return-value]
@@ -337,3 +341,6 @@ class SimulatedBedside(Bedside):
             self.devices["nibp"] = VirtualNibpModule(model, seed)
         if scenario.resp_protocol:
             self.devices["resp"] = VirtualRespSensor(model, scenario.resp_protocol, seed=seed)
+
+    def nurse_actions(self) -> tuple[NurseAction, ...]:
+        return tuple(self.scenario.actions)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from drivers.registry import make_encoder
 from drivers.types import LinkEvent, LinkState, OximeterBatch
-from monitor.pipeline import AcquisitionPipeline
+from monitor.config import PipelineConfig, build_pipeline
 from monitor.sources import Chunk
 from tests.conftest import REPO, vitalmon_cmd
 
@@ -183,7 +183,7 @@ def feed_oximeter(
 ) -> list[Record]:
     """A serial-like run in data time: the port opens at t=0, each (t, bytes) arrives at
     t, clock ticks every `tick_s` up to `end_t`. Returns every record the pipeline made."""
-    pipeline = AcquisitionPipeline({"oximeter": protocol})
+    pipeline = build_pipeline(PipelineConfig.of({"oximeter": protocol}))
     records: list[Record] = []
     pipeline.subscribe(records.append)
     pipeline.process(Chunk(0.0, "oximeter", link=LinkEvent("test", LinkState.UP, "opened", 0.0)))

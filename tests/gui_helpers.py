@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from monitor.pipeline import AcquisitionPipeline
+from monitor.config import PipelineConfig, build_pipeline
 from monitor.sources import Chunk, SimulatorSource
 from monitor.ui.main_window import MonitorWindow
 from monitor.ui.sound import AlarmSink, SilentSink
@@ -27,7 +27,7 @@ class Bedside:
 
     def __init__(self, scenario: str, speed: float | None = None) -> None:
         self.source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=speed)
-        self.pipeline = AcquisitionPipeline(self.source.protocols)
+        self.pipeline = build_pipeline(PipelineConfig.of(self.source.protocols))
         self.pipeline.set_writer(self.source.write)  # the NIBP module hears the monitor
         self.records: list[dict] = []
         self.pipeline.subscribe(self.records.append)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.cli.run import schedule_scenario_actions
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline, nurse_commands
+from monitor.pipeline import PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
@@ -29,14 +29,16 @@ def record_session(
     source = SimulatorSource(
         SimulatedBedside(load_scenario(str(DATA / f"{scenario}.toml")), seed=3), speed=None
     )
-    pipeline = AcquisitionPipeline(source.protocols, wall_start=WALL_START)
+    actions = nurse_commands(source.bedside) if clinical else ()
+    config = PipelineConfig.of(
+        source.protocols,
+        commands=actions,
+        source={"kind": "simulator", "scenario": scenario, "seed": 3},
+    )
+    pipeline = build_pipeline(config, wall_start=WALL_START)
     emitted: list[dict[str, object]] = []
     pipeline.subscribe(emitted.append)
-    recorder = SessionRecorder(
-        path, pipeline, {"kind": "simulator", "scenario": scenario, "seed": 3}, live=False
-    )
-    if clinical:
-        schedule_scenario_actions(source, pipeline)
+    recorder = SessionRecorder(path, pipeline, live=False, config=config)
     PipelineRunner(source, pipeline, duration_s=seconds).run()
     recorder.close()
     return emitted

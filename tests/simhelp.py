@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SimulatorSource
 from simulator.devices import Bedside, SimulatedBedside
 from simulator.scenario import load_scenario
@@ -10,7 +11,7 @@ from simulator.scenario import load_scenario
 
 def run_bedside(bedside: Bedside, seconds: float) -> list[dict]:
     source = SimulatorSource(bedside, speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     records: list[dict] = []
     pipeline.subscribe(records.append)
     PipelineRunner(source, pipeline, duration_s=seconds).run()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from monitor.alarms import PresetError, builtin_presets, load_preset, load_preset_text
+from monitor.alarms import PresetError, builtin_presets, load_preset, parse_preset
 
 # id: (kind, priority, delay_s, compare, threshold) as docs/clinical.md states them
 CLINICAL = {
@@ -138,11 +140,13 @@ def test_unknown_builtin_preset() -> None:
         load_preset("nope")
 
 
-def test_a_preset_reloads_from_its_own_text() -> None:
-    """A recording keeps `Preset.text`; replay gets the very same preset back."""
+def test_a_preset_reloads_from_its_resolved_document() -> None:
+    """A recording keeps `Preset.doc` (base chain resolved, through JSON); replay gets
+    the very same preset back without reading any file."""
     for name in builtin_presets():
         preset = load_preset(name)
-        again = load_preset_text(preset.text)
+        again = parse_preset(json.loads(json.dumps(preset.doc)), "recorded")
+        assert "base" not in again.doc
         assert (again.name, again.alarms, again.satseconds) == (
             preset.name,
             preset.alarms,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from drivers.errors import VitalmonError
 from monitor.commands import Command
-from monitor.pipeline import AcquisitionPipeline
+from monitor.config import PipelineConfig, build_pipeline
 
 NAMES = [
     "acknowledge",
@@ -65,7 +65,7 @@ JSON = st.recursive(
 @settings(max_examples=200, deadline=None)
 @given(name=st.sampled_from(NAMES), args=st.dictionaries(KEYS, JSON, max_size=4))
 def test_any_arguments_are_applied_or_refused_cleanly(name: str, args: dict) -> None:
-    pipeline = AcquisitionPipeline({"oximeter": "nonin2"})
+    pipeline = build_pipeline(PipelineConfig.of({"oximeter": "nonin2"}))
     records: list[dict] = []
     pipeline.subscribe(records.append)
     pipeline.apply_command(Command(name, args))  # raises only on a bug
@@ -73,7 +73,7 @@ def test_any_arguments_are_applied_or_refused_cleanly(name: str, args: dict) -> 
 
 
 def test_a_refused_command_is_an_error_record() -> None:
-    pipeline = AcquisitionPipeline({"oximeter": "nonin2"})
+    pipeline = build_pipeline(PipelineConfig.of({"oximeter": "nonin2"}))
     records: list[dict] = []
     pipeline.subscribe(records.append)
     pipeline.apply_command(Command("set_phase", {"phase": "lunch"}))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from monitor.commands import Command
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -46,7 +47,7 @@ class LateModule:
 
 def run(bedside, seconds: float, step_s: float = 0.04) -> list[dict]:
     source = SimulatorSource(bedside, speed=None, step_s=step_s)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     pipeline.set_writer(source.write)
     records: list[dict] = []
     pipeline.subscribe(records.append)

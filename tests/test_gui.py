@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SimulatorSource
 from monitor.ui.main_window import MonitorWindow
 from monitor.ui.sound import SilentSink
@@ -12,7 +13,7 @@ from simulator.scenario import load_scenario
 
 def test_window_shows_simulated_spo2_pr_and_pleth(qtbot) -> None:
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=4.0)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     runner = PipelineRunner(source, pipeline)
     window = MonitorWindow(pipeline, sink=SilentSink())
     qtbot.addWidget(window)

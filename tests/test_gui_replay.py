@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PyQt6.QtCore import QPoint, Qt
 
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.replay import ReplayController
 from monitor.sources import SimulatorSource
@@ -21,7 +22,7 @@ from simulator.scenario import load_scenario
 def recording(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("replay") / "tachy.vitalmon"
     source = SimulatorSource(SimulatedBedside(load_scenario("tachycardia")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     pipeline.commands.schedule(30, "mark_event", kind="note", text="anxious")
     recorder = SessionRecorder(path, pipeline, {"kind": "simulator"}, live=False)
     PipelineRunner(source, pipeline, duration_s=120).run()

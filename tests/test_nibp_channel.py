@@ -12,7 +12,8 @@ from drivers.types import NibpStatus
 from monitor.channels.nibp import NibpChannel
 from monitor.channels.nibp_schedule import NibpSchedule, load_settings, next_slot
 from monitor.commands import Command, CommandError
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import Chunk, SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
@@ -26,7 +27,7 @@ class Run:
     def __init__(self, scenario: str = "steady", step_s: float = 1.0, session=None) -> None:
         self.bedside = SimulatedBedside(load_scenario(scenario), seed=0)
         self.source = SimulatorSource(self.bedside, speed=None, step_s=step_s)
-        self.pipeline = AcquisitionPipeline(self.source.protocols, wall_start=WALL)
+        self.pipeline = build_pipeline(PipelineConfig.of(self.source.protocols), wall_start=WALL)
         self.pipeline.set_writer(self.source.write)  # commands at t=0 reach the module
         if session is not None:
             self.pipeline.session = session  # what the session model will provide
@@ -248,7 +249,9 @@ def test_replayed_chunks_and_commands_give_the_same_nibp_records() -> None:
     )
     live.run(200)
 
-    replay = AcquisitionPipeline(live.source.protocols, wall_start=WALL)  # writes go nowhere
+    replay = build_pipeline(
+        PipelineConfig.of(live.source.protocols), wall_start=WALL
+    )  # writes go nowhere
     records: list[dict] = []
     replay.subscribe(records.append)
     pending: list[dict] = []

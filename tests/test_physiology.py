@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.config import PipelineConfig, build_pipeline
 from simulator.devices import SimulatedBedside
 from simulator.physiology import SPO2_LAG_S, PatientModel
 from simulator.scenario import _parse, load_scenario
@@ -116,13 +117,13 @@ def test_after_the_timeline_ends_its_last_state_holds(name: str, attr: str, expe
 
 
 def test_headless_records_are_the_same_at_40_ms_and_1_s_steps() -> None:
-    from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+    from monitor.pipeline import PipelineRunner
     from monitor.sources import SimulatorSource
 
     def records(step_s: float) -> list[dict]:
         source = SimulatorSource(SimulatedBedside(load_scenario("apnea"), seed=5), speed=None)
         source.step_s = step_s
-        pipeline = AcquisitionPipeline(source.protocols)
+        pipeline = build_pipeline(PipelineConfig.of(source.protocols))
         out: list[dict] = []
         pipeline.subscribe(lambda r: out.append({k: v for k, v in r.items() if k != "wall"}))
         PipelineRunner(source, pipeline, duration_s=40).run()

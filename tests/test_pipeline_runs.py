@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from monitor.cli.run import schedule_scenario_actions
+from monitor.config import PipelineConfig, build_pipeline, nurse_commands
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import Chunk, SimulatorSource
 from simulator.devices import SimulatedBedside
@@ -39,8 +39,10 @@ CASES = {
 
 def live(scenario: str, seconds: float, step_s: float) -> tuple[list[Chunk], list[dict]]:
     source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None, step_s=step_s)
-    pipeline = AcquisitionPipeline(source.protocols, wall_start=START)
-    schedule_scenario_actions(source, pipeline)
+    pipeline = build_pipeline(
+        PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside)),
+        wall_start=START,
+    )  # the nurse's scripted actions, as `run` does
     chunks: list[Chunk] = []
     records: list[dict] = []
     pipeline.subscribe_chunks(chunks.append)
@@ -74,7 +76,7 @@ def again(
     protocols: dict[str, str], records: list[dict], runs: Iterator[list[Chunk]]
 ) -> tuple[list[dict], AcquisitionPipeline]:
     """A fresh pipeline given the recorded chunks in runs, and the commands at their times."""
-    pipeline = AcquisitionPipeline(protocols, wall_start=START)
+    pipeline = build_pipeline(PipelineConfig.of(protocols), wall_start=START)
     for record in records:
         if record["type"] == "command":
             pipeline.commands.schedule(record["t"], record["name"], **record["args"])

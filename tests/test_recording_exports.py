@@ -12,7 +12,7 @@ import pytest
 
 from drivers.registry import make_decoder
 from monitor.cli import main
-from monitor.pipeline import AcquisitionPipeline
+from monitor.config import PipelineConfig, build_pipeline
 from monitor.recording.export import pleth_array
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.store import SessionReader
@@ -128,7 +128,9 @@ def test_edf_read_back_by_pyedflib(report_session, tmp_path, capsys) -> None:
 def _record_with_gap(path, gap: tuple[float, float], seconds: float) -> None:
     """The oximeter falls silent during `gap` (its bytes never arrive: only clock ticks)."""
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols, wall_start=datetime(2026, 1, 5, tzinfo=UTC))
+    pipeline = build_pipeline(
+        PipelineConfig.of(source.protocols), wall_start=datetime(2026, 1, 5, tzinfo=UTC)
+    )
     recorder = SessionRecorder(path, pipeline, live=False)
     for chunk in source.chunks():
         if chunk.t > seconds:

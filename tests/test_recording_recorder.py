@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from monitor.cli.run import start_recorder
+from monitor.cli.run import source_meta, start_recorder
+from monitor.config import PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline
 from monitor.recording.paths import sessions_dir
 from monitor.recording.recorder import SessionRecorder
@@ -78,8 +79,9 @@ def test_kill_9_loses_at_most_the_last_second(tmp_path) -> None:
 DISK_FULL_SCRIPT = textwrap.dedent(
     """
     import resource, signal, sys
+    from monitor.config import PipelineConfig, build_pipeline
     from monitor.headless import JsonLinesWriter
-    from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+    from monitor.pipeline import PipelineRunner
     from monitor.recording.recorder import SessionRecorder
     from monitor.sources import SimulatorSource
     from simulator.devices import SimulatedBedside
@@ -90,7 +92,7 @@ DISK_FULL_SCRIPT = textwrap.dedent(
     # Paced (30 min of data in 2 s), so the recorder's first commit, 0.5 s in, finds
     # the disk full while monitoring is still going: flat out, the run could be over.
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=900.0)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     pipeline.subscribe(JsonLinesWriter(sys.stdout))
     recorder = SessionRecorder(sys.argv[1], pipeline, live=True)
     PipelineRunner(source, pipeline, duration_s=1800).run()
@@ -132,7 +134,7 @@ def test_vanished_directory_raises_recording_failed(tmp_path) -> None:
     folder = tmp_path / "sessions"
     folder.mkdir()
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     records: list[dict] = []
     pipeline.subscribe(records.append)
     warnings: list[str] = []
@@ -161,11 +163,12 @@ def test_gui_records_to_the_user_data_dir_by_default(tmp_path, monkeypatch, caps
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert sessions_dir() == tmp_path / "data" / "vitalmon" / "sessions"
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
     args = argparse.Namespace(
         record=None, headless=False, oximeter=None, sim="steady", seed=0, speed=None
     )
-    recorder = start_recorder(args, source, pipeline)
+    config = PipelineConfig.of(source.protocols, source=source_meta(args))
+    pipeline = build_pipeline(config)
+    recorder = start_recorder(args, source, pipeline, config)
     assert recorder is not None
     recorder.close()
     (path,) = sessions_dir().iterdir()
@@ -179,7 +182,7 @@ def test_gui_records_to_the_user_data_dir_by_default(tmp_path, monkeypatch, caps
 
 def test_recorder_without_alarm_engine_still_warns(tmp_path) -> None:
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     warnings: list[str] = []
     recorder = SessionRecorder(tmp_path / "s.vitalmon", pipeline, warn=warnings.append)
     (tmp_path / "s.vitalmon").unlink()
@@ -220,13 +223,14 @@ def test_gui_default_recording_that_cannot_start_raises_the_alarm_and_goes_on(
     blocker.write_text("")
     monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    config = PipelineConfig.of(source.protocols)
+    pipeline = build_pipeline(config)
     records: list[dict] = []
     pipeline.subscribe(records.append)
     args = argparse.Namespace(
         record=None, headless=False, oximeter=None, sim="steady", seed=0, speed=None
     )
-    assert start_recorder(args, source, pipeline) is None
+    assert start_recorder(args, source, pipeline, config) is None
     assert "cannot record this session" in capsys.readouterr().err
     _run_until(pipeline, source.chunks(), 2.0)  # monitoring goes on; the alarm is applied
     (alarm,) = [r for r in records if r["type"] == "command"]
@@ -237,7 +241,7 @@ def test_gui_default_recording_that_cannot_start_raises_the_alarm_and_goes_on(
 
 def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     path = tmp_path / "s.vitalmon"
     recorder = SessionRecorder(path, pipeline, live=True)
     chunks = source.chunks()
@@ -254,7 +258,7 @@ def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
 
 def test_a_record_that_cannot_be_stored_fails_the_recording_not_the_monitor(tmp_path) -> None:
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     warnings: list[str] = []
     recorder = SessionRecorder(tmp_path / "s.vitalmon", pipeline, live=False, warn=warnings.append)
     chunks = source.chunks()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitor.config import PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.replay import (
@@ -86,7 +87,9 @@ def _live_with_commands(path, seconds: float, notes: dict[float, str], speed=Non
     source = SimulatorSource(
         SimulatedBedside(load_scenario(str(DATA / "rec_changes.toml"))), speed=speed
     )
-    pipeline = AcquisitionPipeline(source.protocols, wall_start=datetime(2026, 5, 1, tzinfo=UTC))
+    pipeline = build_pipeline(
+        PipelineConfig.of(source.protocols), wall_start=datetime(2026, 5, 1, tzinfo=UTC)
+    )
     _register_note(pipeline)
     records: list[dict] = []
     pipeline.subscribe(records.append)

@@ -6,7 +6,7 @@ import pytest
 
 from drivers.errors import VitalmonError
 from monitor.commands import Command, CommandBus
-from monitor.pipeline import AcquisitionPipeline
+from monitor.config import PipelineConfig, build_pipeline
 from monitor.session import PHASES, SessionModel
 
 DISCHARGE = {"aldrete_min": 9, "bp_within_percent": 20, "spo2_above": 92}
@@ -168,7 +168,7 @@ def test_discharge_assessment() -> None:
 
 
 def test_pipeline_wires_baseline_into_nibp_sys_rise() -> None:
-    pipeline = AcquisitionPipeline({"oximeter": "nonin2"})
+    pipeline = build_pipeline(PipelineConfig.of({"oximeter": "nonin2"}))
     out: list[dict] = []
     pipeline.subscribe(out.append)
     for record in (nibp(60.0, 120, 80), nibp(360.0, 124, 80)):

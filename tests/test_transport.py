@@ -25,7 +25,8 @@ from drivers.types import LinkEvent, LinkState, OximeterBatch
 from monitor.channels import RunShare
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import CommandBus
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SerialSource
 from simulator.serve import PtyEndpoint, open_pty
 
@@ -381,7 +382,7 @@ def test_contec7_peer_sees_start_then_keepalives_over_a_pty(monkeypatch) -> None
     monkeypatch.setattr(Contec7Decoder, "keepalive_interval_s", 0.3)
     endpoint = open_pty("oximeter", "contec7")
     source = SerialSource({"oximeter": parse_port_spec(f"contec7:{endpoint.path}")})
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     runner = PipelineRunner(source, pipeline)
     runner.start()
     received = b""

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from monitor.pipeline import AcquisitionPipeline, PipelineRunner
+from monitor.config import PipelineConfig, build_pipeline
+from monitor.pipeline import PipelineRunner
 from monitor.sources import SimulatorSource
 from monitor.trends import TrendStore
 from simulator.devices import SimulatedBedside
@@ -60,7 +61,7 @@ def test_memory_grows_in_whole_blocks_not_per_row() -> None:
 
 def test_pipeline_feeds_its_trend_store_once_a_second() -> None:
     source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
-    pipeline = AcquisitionPipeline(source.protocols)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
     PipelineRunner(source, pipeline, duration_s=30).run()
     rows = pipeline.trends.numerics()
     assert list(rows["t"][:3]) == [1.0, 2.0, 3.0]

@@ -7,7 +7,7 @@ from monitor.alarms.preset import (
     PresetError,
     builtin_presets,
     load_preset,
-    load_preset_text,
+    parse_preset,
 )
 from monitor.alarms.state import INACTIVATIONS, ActiveAlarm, AlarmDisplayState, LimitSetting
 
@@ -23,5 +23,5 @@ __all__ = [
     "PresetError",
     "builtin_presets",
     "load_preset",
-    "load_preset_text",
+    "parse_preset",
 ]

@@ -96,7 +96,9 @@ class Preset:
     discharge: dict[str, float]
     baseline: dict[str, float] = field(default_factory=dict)
     source: str = ""
-    text: str = ""  # the TOML it was read from: a recording keeps it, replay reloads it
+    # The document it was parsed from, `base` chain resolved: a recording keeps it
+    # (monitor/config.py), so replay needs neither the file nor its base.
+    doc: dict[str, object] = field(default_factory=dict)
 
 
 def _presets_dir():
@@ -235,7 +237,7 @@ def _section(doc: dict, name: str, source: str) -> dict:
     return value
 
 
-def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
+def parse_preset(doc: dict, source: str) -> Preset:
     doc = _merged(doc, source)
     name = doc.get("name")
     if not isinstance(name, str) or not name:
@@ -289,16 +291,11 @@ def parse_preset(doc: dict, source: str, text: str = "") -> Preset:
         behaviour=behaviour,
         discharge=discharge,
         source=source,
-        text=text,
+        doc=doc,
     )
 
 
 def load_preset(name_or_path: str = DEFAULT_PRESET) -> Preset:
     """A bundled preset by name, or a user's TOML file by path."""
-    doc, source, text = _read(name_or_path)
-    return parse_preset(doc, source, text)
-
-
-def load_preset_text(text: str, source: str = "recorded preset") -> Preset:
-    """A preset from its TOML text (e.g. `Preset.text` as a recording kept it)."""
-    return parse_preset(_toml(text, source), source, text)
+    doc, source, _ = _read(name_or_path)
+    return parse_preset(doc, source)

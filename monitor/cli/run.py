@@ -9,7 +9,7 @@ from collections.abc import Callable
 from drivers.errors import VitalmonError
 from drivers.files import open_regular
 from drivers.registry import parse_port_spec
-from monitor.alarms import DEFAULT_PRESET, builtin_presets, load_preset
+from monitor.alarms import DEFAULT_PRESET, Preset, builtin_presets, load_preset
 from monitor.cli.common import (
     UsageError,
     drive,
@@ -19,7 +19,13 @@ from monitor.cli.common import (
     speed_arg,
 )
 from monitor.command_input import describe, read_commands, start_reader
-from monitor.commands import Command, CommandError
+from monitor.config import (
+    ConfigError,
+    PipelineConfig,
+    ScheduledCommand,
+    build_pipeline,
+    nurse_commands,
+)
 from monitor.headless import JsonLinesWriter
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.paths import default_session_path
@@ -107,15 +113,18 @@ def make_source(args: argparse.Namespace) -> Source:
     return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
 
 
-def schedule_scenario_actions(source: Source, pipeline: AcquisitionPipeline) -> None:
-    """A scenario's scripted nurse actions, as commands at their data times."""
-    scenario = getattr(getattr(source, "bedside", None), "scenario", None)
-    for action in getattr(scenario, "actions", ()):
-        try:
-            pipeline.commands.schedule(action.at_s, action.command, **action.args)
-        except CommandError as exc:
-            source.close()
-            raise UsageError(f"scenario '{scenario.name}': {exc}") from exc
+def make_config(args: argparse.Namespace, source: Source, preset: Preset) -> PipelineConfig:
+    """What this run's pipeline is built from (and what its recording keeps whole).
+
+    `--nibp-interval` is applied at the start, before the first chunk, so every speed
+    starts the program at the same time."""
+    commands: list[ScheduledCommand] = []
+    if args.nibp_interval is not None:
+        interval = {"minutes": args.nibp_interval, "start_now": True}
+        commands.append(ScheduledCommand(None, "nibp_interval", interval))
+    if isinstance(source, SimulatorSource):
+        commands += nurse_commands(source.bedside)
+    return PipelineConfig.of(source.protocols, preset, tuple(commands), source_meta(args))
 
 
 def _command_error(message: str) -> None:
@@ -184,7 +193,7 @@ def _speed_meta(args: argparse.Namespace) -> object:
 
 
 def start_recorder(
-    args: argparse.Namespace, source: Source, pipeline: AcquisitionPipeline
+    args: argparse.Namespace, source: Source, pipeline: AcquisitionPipeline, config: PipelineConfig
 ) -> SessionRecorder | None:
     """`--record FILE`; the GUI records every session by default and says where.
 
@@ -192,12 +201,12 @@ def start_recorder(
     default recording failing raises RECORDING_FAILED and monitoring goes on.
     """
     if args.record is not None:
-        return SessionRecorder(args.record, pipeline, source_meta(args), live=source.live)
+        return SessionRecorder(args.record, pipeline, live=source.live, config=config)
     if args.headless:
         return None
     try:
         path = default_session_path()
-        recorder = SessionRecorder(path, pipeline, source_meta(args), live=source.live)
+        recorder = SessionRecorder(path, pipeline, live=source.live, config=config)
     except (VitalmonError, OSError) as exc:
         raise_recording_failed(pipeline, f"cannot record this session: {exc}")
         return None
@@ -208,34 +217,26 @@ def start_recorder(
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
         require_display()
-    preset = load_preset(args.preset)
+    preset = load_preset(args.preset)  # a bad preset is one line before any port opens
     source = make_source(args)
-    pipeline = AcquisitionPipeline(source.protocols, preset=preset)
-    schedule_scenario_actions(source, pipeline)
-    commands = CommandReader()
     try:
+        if args.nibp_interval is not None and "nibp" not in source.protocols:
+            raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
+        config = make_config(args, source, preset)
+        try:
+            pipeline = build_pipeline(config)
+        except ConfigError as exc:
+            raise UsageError(f"scenario '{config.source.get('scenario')}': {exc}") from exc
+        commands = CommandReader()
         commands.attach(args, pipeline)
-    except BaseException:
-        source.close()
-        raise
-    runner = PipelineRunner(source, pipeline, duration_s=args.duration)
-    commands.stop_with(runner.stop)
-    if args.nibp_interval is not None and "nibp" not in pipeline.channels:
-        source.close()
-        raise UsageError("--nibp-interval needs an NIBP module (--nibp PROTO:PORT or --sim)")
-    try:
-        recorder = start_recorder(args, source, pipeline)
+        runner = PipelineRunner(source, pipeline, duration_s=args.duration)
+        commands.stop_with(runner.stop)
+        recorder = start_recorder(args, source, pipeline, config)
     except BaseException:
         source.close()
         raise
     if args.headless:
         pipeline.subscribe(JsonLinesWriter(sys.stdout))
-    if args.nibp_interval is not None:
-        # At data time 0, before the first chunk, so every speed starts it at the same time;
-        # after the recorder and the printer subscribed, so both see the command.
-        pipeline.apply_command(
-            Command("nibp_interval", {"minutes": args.nibp_interval, "start_now": True})
-        )
     try:
         status = drive(runner, args.headless)
     finally:

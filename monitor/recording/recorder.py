@@ -24,6 +24,7 @@ from pathlib import Path
 
 from drivers.errors import VitalmonError
 from monitor.commands import CommandError
+from monitor.config import PipelineConfig
 from monitor.pipeline import AcquisitionPipeline
 from monitor.recording.store import Record, SessionFileError, SessionWriter, WaveBlock
 from monitor.recording.waves import BlockBuilder, WaveSlice, taps_for
@@ -84,7 +85,10 @@ class SessionRecorder:
         source_meta: dict[str, object] | None = None,
         live: bool = True,
         warn: Callable[[str], None] | None = None,
+        config: PipelineConfig | None = None,
     ) -> None:
+        """`config`, what the pipeline was built from, is kept whole so replay rebuilds
+        the same pipeline; its `source` is the session's source unless `source_meta`."""
         self.path = Path(path)
         self._pipeline = pipeline
         self._live = live
@@ -96,6 +100,9 @@ class SessionRecorder:
             "vitalmon_version": vitalmon_version(),
             "source": {},
         }
+        if config is not None:
+            meta["config"] = config.to_json()
+            meta["source"] = dict(config.source)
         if source_meta:
             meta["source"] = source_meta
         limits = _limits_snapshot(pipeline)

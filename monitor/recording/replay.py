@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor.commands import Command, CommandBus, CommandError
+from monitor.config import ConfigError, PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.store import SessionFileError, SessionReader
 from monitor.sources import Chunk
@@ -27,11 +28,26 @@ from monitor.sources import Chunk
 RUN_CHUNKS = 2000
 
 
+def recorded_config(reader: SessionReader) -> PipelineConfig:
+    """What the recorded pipeline was built from. A recording made before the config was
+    kept has only its channels: those, with the default preset it was then run with."""
+    raw = reader.meta.get("config")
+    try:
+        if raw is None:
+            return PipelineConfig.of(dict(reader.meta.get("protocols", {})))  # type: ignore[call-overload]
+        config = PipelineConfig.from_json(raw)
+        config.load_preset()
+    except ConfigError as exc:
+        raise SessionFileError(f"'{reader.path}' is damaged (session config: {exc})") from None
+    return config
+
+
 def pipeline_for(reader: SessionReader) -> AcquisitionPipeline:
-    """A pipeline like the recorded one: same channels, same wall clock start."""
-    return AcquisitionPipeline(
-        dict(reader.meta.get("protocols", {})),  # type: ignore[call-overload]
+    """The recorded pipeline again: same channels, same preset, same wall clock start."""
+    return build_pipeline(
+        recorded_config(reader),
         wall_start=datetime.fromisoformat(str(reader.meta["wall_start"])),
+        replay=True,
     )
 
 
