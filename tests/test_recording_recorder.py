@@ -177,7 +177,7 @@ def test_gui_records_to_the_user_data_dir_by_default(tmp_path, monkeypatch, caps
     with SessionReader(path) as reader:
         assert reader.meta["source"]["scenario"] == "steady"
     headless = argparse.Namespace(**{**vars(args), "headless": True})
-    assert start_recorder(headless, source, pipeline) is None  # headless records on request
+    assert start_recorder(headless, source, pipeline, config) is None  # headless: on request
 
 
 def test_recorder_without_alarm_engine_still_warns(tmp_path) -> None:
