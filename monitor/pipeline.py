@@ -24,6 +24,7 @@ from monitor.channels import Channel, Record, RunShare, make_channel
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
+from monitor.records import command_record, error_record, link_event, numerics_record
 from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
 from monitor.trends import TrendStore
@@ -231,18 +232,9 @@ class AcquisitionPipeline:
         try:
             self.commands.apply(command, self.t)
         except VitalmonError as exc:
-            self.emit(
-                {
-                    "type": "error",
-                    "t": round(self.t, 3),
-                    "command": command.name,
-                    "message": str(exc),
-                }
-            )
+            self.emit(error_record(self.t, command.name, str(exc)))
             return
-        self.emit(
-            {"type": "command", "t": round(self.t, 3), "name": command.name, "args": command.args}
-        )
+        self.emit(command_record(self.t, command.name, command.args))
 
     def oximeter_snapshot(self) -> OximeterSnapshot | None:
         oximeter = self.oximeter
@@ -253,22 +245,13 @@ class AcquisitionPipeline:
         channel = self.channels.get(name)
         if channel is not None:
             channel.on_link(event, t)
-        self.emit(
-            {
-                "type": "event",
-                "t": round(t, 3),
-                "kind": "link",
-                "channel": name,
-                "state": event.state.value,
-                "detail": event.detail,
-            }
-        )
+        self.emit(link_event(t, name, event.state.value, event.detail))
 
     def _emit_seconds(self, t: float, inclusive: bool) -> None:
         while self._next_second < t or (inclusive and self._next_second == t):
             second = float(self._next_second)
             self._next_second += 1
-            record: Record = {"type": "numerics", "t": second}
+            record = numerics_record(second)
             for channel in self.channels.values():
                 record.update(channel.numerics_json(second))
             record.setdefault("rr", None)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
+from monitor.records import Record, event_record
 
-Record = dict[str, object]
 Emit = Callable[[Record], None]
 
 PHASES = ("pre-infusion", "infusion", "recovery", "discharge", "signed-off")
@@ -286,6 +286,6 @@ class SessionModel:
         self._event(t, "phase", phase=phase, previous=previous, cause=cause)
 
     def _event(self, t: float, kind: str, **fields: object) -> None:
-        record: Record = {"type": "event", "t": round(t, 3), "kind": kind, **fields}
+        record = event_record(t, kind, **fields)
         self._events.append(record)
         self._emit(record)

@@ -33,8 +33,8 @@ from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
 from monitor.alarms.technical import NibpWatch, OximeterWatch
 from monitor.commands import CommandBus, CommandError
+from monitor.records import Record, alarm_record
 
-Record = dict[str, object]
 Emit = Callable[[Record], None]
 SYSTEM_ID = "INACTIVATION"  # the id of records about the alarm system itself
 EPS = 1e-9
@@ -353,31 +353,12 @@ class AlarmEngine:
 
     def _record(self, alarm: _Alarm, t: float, state: str, **extra: object) -> None:
         self._out(
-            {
-                "type": "alarm",
-                "t": round(t, 3),
-                "id": alarm.id,
-                "priority": alarm.priority,
-                "kind": alarm.kind,
-                "state": state,
-                "message": alarm.message,
-                **extra,
-            }
+            alarm_record(t, alarm.id, alarm.priority, alarm.kind, state, alarm.message, **extra)
         )
 
     def _system(self, t: float, state: str, message: str, **extra: object) -> None:
-        self._out(
-            {
-                "type": "alarm",
-                "t": round(t, 3),
-                "id": SYSTEM_ID,
-                "priority": None,
-                "kind": "system",
-                "state": state,
-                "message": message,
-                **{k: v for k, v in extra.items() if v is not None},
-            }
-        )
+        given = {k: v for k, v in extra.items() if v is not None}
+        self._out(alarm_record(t, SYSTEM_ID, None, "system", state, message, **given))
 
     def _out(self, record: Record) -> None:
         self._log.append(record)

@@ -6,11 +6,9 @@ id; the engine applies delays, priorities and inactivation to them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from monitor.alarms.rules import finite_number, nibp_ok
+from monitor.records import Record
 
-Record = Mapping[str, object]
 LINK_LOST = ("down", "reconnecting")
 NO_SIGNAL_FLAGS = frozenset(
     ("searching", "out_of_track", "sensor_alarm", "no_signal", "defective_sensor")

@@ -16,8 +16,8 @@ import numpy as np
 
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
+from monitor.records import Record
 
-Record = dict[str, object]
 Emit = Callable[[Record], None]
 Write = Callable[[bytes], bool]
 

@@ -18,6 +18,7 @@ from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
 from monitor.channels import Emit, Record, RunShare, Write
 from monitor.channels.nibp_schedule import NibpSchedule, load_settings
 from monitor.commands import CommandBus, CommandError
+from monitor.records import event_record, nibp_failure, nibp_reading
 
 
 def _flag(args: dict[str, object], key: str, default: bool) -> bool:
@@ -201,7 +202,7 @@ class NibpChannel:
             self.last_failure = reading
             self.last_error = event.message
             code = reading.error_code if reading is not None else None
-            self._emit(_failure_record(t, code, event.message))
+            self._emit(nibp_failure(t, code, event.message))
             self._event(t, "failed", event.message, error_code=code)
         else:
             self._event(t, kind.value, event.message or kind.value, mode=self.mode)
@@ -214,34 +215,10 @@ class NibpChannel:
             self._start(event.t)
 
     def _event(self, t: float, state: str, message: str, **extra: object) -> None:
-        self._emit(
-            {"type": "event", "t": t, "kind": "nibp", "state": state, "message": message, **extra}
-        )
+        self._emit(event_record(t, "nibp", state=state, message=message, **extra))
 
 
 def _reading_record(t: float, reading: NibpReading) -> Record:
-    return {
-        "type": "nibp",
-        "t": t,
-        "sys": reading.systolic_mmhg,
-        "dia": reading.diastolic_mmhg,
-        "map": reading.map_mmhg,
-        "pr": reading.pulse_rate_bpm,
-        "status": "ok",
-        "error_code": None,
-        "error": None,
-    }
-
-
-def _failure_record(t: float, code: int | None, message: str) -> Record:
-    return {
-        "type": "nibp",
-        "t": t,
-        "sys": None,
-        "dia": None,
-        "map": None,
-        "pr": None,
-        "status": "failed",
-        "error_code": code,
-        "error": message,
-    }
+    return nibp_reading(
+        t, reading.systolic_mmhg, reading.diastolic_mmhg, reading.map_mmhg, reading.pulse_rate_bpm
+    )

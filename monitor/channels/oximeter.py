@@ -15,6 +15,7 @@ from drivers.types import LinkEvent, LinkState, OximeterBatch
 from monitor.channels import Emit, Record, RunShare, Write
 from monitor.commands import CommandBus
 from monitor.numerics import OximeterNumerics, OximeterSnapshot
+from monitor.records import link_event
 from monitor.wavestore import GappedWave
 
 PLETH_SECONDS = 60
@@ -105,16 +106,7 @@ class OximeterChannel:
 
     def _report_quality(self, changes: list[tuple[LinkState, str]], t: float) -> None:
         for state, detail in changes:
-            self._emit(
-                {
-                    "type": "event",
-                    "t": round(t, 3),
-                    "kind": "link",
-                    "channel": self.name,
-                    "state": state.value,
-                    "detail": detail,
-                }
-            )
+            self._emit(link_event(t, self.name, state.value, detail))
 
     def snapshot(self, t: float) -> OximeterSnapshot:
         return self.numerics.snapshot(t)

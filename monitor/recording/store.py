@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,9 +30,9 @@ from drivers.errors import VitalmonError
 from drivers.files import NotARegularFile, open_regular
 from drivers.types import LinkEvent, LinkState
 from monitor.recording.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES
+from monitor.records import MAX_T_S, Record, RecordError, check_record
 from monitor.sources import Chunk
 
-Record = dict[str, object]
 T = TypeVar("T")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Checkpoint the write-ahead log every 16 pages (SQLite's default: 1000) so it is
@@ -219,6 +219,32 @@ def _damaged_if_unreadable(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def _is_time(value: object) -> bool:
+    return (
+        not isinstance(value, bool) and isinstance(value, int | float) and 0.0 <= value <= MAX_T_S
+    )
+
+
+def _check_meta(meta: dict[str, object]) -> None:
+    """What every reader relies on in the metadata (else TypeError/ValueError/KeyError,
+    which the caller turns into one line)."""
+    start = datetime.fromisoformat(str(meta["wall_start"]))
+    if start.tzinfo is None:
+        raise ValueError(f"wall_start {meta['wall_start']!r} has no time zone")
+    start + timedelta(seconds=MAX_T_S)  # OverflowError for a start out of range
+    protocols = meta["protocols"]
+    if not isinstance(protocols, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in protocols.items()
+    ):
+        raise TypeError("protocols is not a table of channel: protocol")
+    for key in ("source", "limits", "config"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise TypeError(f"{key} is not a table")
+    for key in ("end_t",):
+        if key in meta and meta[key] is not None and not _is_time(meta[key]):
+            raise TypeError(f"{key} is {meta[key]!r}, not a data time")
+
+
 class SessionReader:
     """Opens a session file read-only and checks it is one (context manager).
 
@@ -306,12 +332,10 @@ class SessionReader:
         where = f"'{self.path}'"
         try:
             meta = {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
-            datetime.fromisoformat(str(meta["wall_start"]))
-            if not isinstance(meta["protocols"], dict):
-                raise TypeError("protocols")
+            _check_meta(meta)
         except sqlite3.DatabaseError as exc:
             raise SessionFileError(f"{where} is damaged: {_one_line(str(exc))}") from None
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
             raise SessionFileError(f"{where} is damaged (session metadata: {exc})") from None
         return meta
 
@@ -335,45 +359,69 @@ class SessionReader:
         except sqlite3.DatabaseError as exc:
             raise SessionFileError(f"'{self.path}' is damaged: {_one_line(str(exc))}") from None
 
-    @_damaged_if_unreadable
+    def _row(self, table: str, seq: object, text: object, kind: str | None) -> Record:
+        """One row's record, checked into its type's shape (monitor/records.py): a row that
+        does not fit is one line naming the table and row."""
+        try:
+            return check_record(json.loads(text), kind)  # type: ignore[arg-type]
+        except (ValueError, TypeError, RecordError) as exc:
+            raise SessionFileError(
+                f"'{self.path}' is damaged (table {table}, row {seq}: {_one_line(str(exc))})"
+            ) from None
+
     def records(self, kind: str) -> list[Record]:
         """Every record of one type, in emission order, exactly as the pipeline emitted it."""
         if kind in RECORD_TABLES:
-            rows = self._query(f"SELECT record FROM {kind} ORDER BY seq")
-        else:
-            rows = self._query("SELECT record FROM other_record WHERE type=? ORDER BY seq", [kind])
-        return [json.loads(r[0]) for r in rows]
+            rows = self._query(f"SELECT seq, record FROM {kind} ORDER BY seq")
+            return [self._row(kind, seq, text, kind) for seq, text in rows]
+        rows = self._query("SELECT seq, record FROM other_record WHERE type=? ORDER BY seq", [kind])
+        return [self._row("other_record", seq, text, kind) for seq, text in rows]
 
-    @_damaged_if_unreadable
     def all_records(self) -> list[Record]:
         """Every record of every type, in the order the pipeline emitted them."""
-        union = " UNION ALL ".join(f"SELECT seq, record FROM {t}" for t in RECORD_TABLES)
-        sql = f"{union} UNION ALL SELECT seq, record FROM other_record ORDER BY seq"
-        return [json.loads(r[1]) for r in self._query(sql)]
+        tables = [*RECORD_TABLES, "other_record"]
+        union = " UNION ALL ".join(f"SELECT seq, record, '{t}' FROM {t}" for t in tables)
+        rows = self._query(f"{union} ORDER BY seq")
+        return [
+            self._row(table, seq, text, None if table == "other_record" else table)
+            for seq, text, table in rows
+        ]
 
-    @_damaged_if_unreadable
     def commands_by_chunk(self) -> dict[int, list[Record]]:
         """Recorded commands keyed by the raw chunk they were applied with."""
         out: dict[int, list[Record]] = {}
-        for chunk_seq, text in self._query("SELECT chunk_seq, record FROM command ORDER BY seq"):
-            out.setdefault(int(chunk_seq if chunk_seq is not None else -1), []).append(
-                json.loads(text)
-            )
+        rows = self._query("SELECT seq, chunk_seq, record FROM command ORDER BY seq")
+        for seq, chunk_seq, text in rows:
+            if chunk_seq is not None and not isinstance(chunk_seq, int):
+                raise SessionFileError(
+                    f"'{self.path}' is damaged (table command, row {seq}: chunk {chunk_seq!r})"
+                )
+            key = -1 if chunk_seq is None else chunk_seq
+            out.setdefault(key, []).append(self._row("command", seq, text, "command"))
         return out
 
     @_damaged_if_unreadable
     def wave_blocks(self, channel: str = "oximeter", signal: str = "pleth") -> list[WaveBlock]:
         rows = self._query(
-            "SELECT t0, rate_hz, samples FROM wave WHERE channel=? AND signal=? ORDER BY t0, id",
+            "SELECT id, t0, rate_hz, samples FROM wave WHERE channel=? AND signal=? "
+            "ORDER BY t0, id",
             [channel, signal],
         )
-        return [
-            WaveBlock(channel, signal, t0, rate, np.frombuffer(blob, dtype="<f4").copy())
-            for t0, rate, blob in rows
-        ]
+        blocks = []
+        for row_id, t0, rate, blob in rows:
+            if not (_is_time(t0) and _is_time(rate) and rate > 0 and isinstance(blob, bytes)):
+                raise SessionFileError(
+                    f"'{self.path}' is damaged (table wave, row {row_id}: t0 {t0!r}, "
+                    f"rate {rate!r}, samples of type {type(blob).__name__})"
+                )
+            samples = np.frombuffer(blob, dtype="<f4").copy()
+            blocks.append(WaveBlock(channel, signal, t0, rate, samples))
+        return blocks
 
     def duration_s(self) -> float:
         row = next(self._query("SELECT max(t) FROM raw"), (None,))
+        if row[0] is not None and not _is_time(row[0]):
+            raise SessionFileError(f"'{self.path}' is damaged (table raw: a time {row[0]!r})")
         return float(row[0] or 0.0)
 
     # -- the raw layer ---------------------------------------------------------------
@@ -392,6 +440,11 @@ class SessionReader:
             if not rows:
                 return
             for seq, t, channel, data, state, port, detail, host_t in rows:
+                if not _is_time(t) or not isinstance(channel, str) or not isinstance(data, bytes):
+                    raise SessionFileError(
+                        f"'{self.path}' is damaged (table raw, row {seq}: "
+                        f"t {t!r}, channel {channel!r}, data of type {type(data).__name__})"
+                    )
                 link = None
                 if state is not None:
                     try:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import TextIO
 
-Record = dict[str, object]
+from monitor.records import Record
 
 
 def columns(records: Sequence[Record]) -> list[str]:
