@@ -11,6 +11,7 @@ SCRIPTS = [
     ["simulate.py", "--scenario", "infusion"],
     ["decode.py"],
     ["suntech_decode.py"],
+    ["capnostat_decode.py"],
     ["replay.py", "--scenario", "infusion"],
     # A session recorded at real time (40 ms chunks), as QA gets them: ~7 min to record.
     ["replay.py", "--scenario", "infusion", "--live-steps"],

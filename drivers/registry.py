@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from drivers.base import LineSettings
 from drivers.errors import PortSpecError, UnknownProtocolError
 
-DeviceKind = Literal["oximeter", "nibp", "resp"]
+DeviceKind = Literal["oximeter", "nibp", "resp", "capno"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,15 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
             "SimRespEncoder",
             LineSettings(9600),
             "vitalmon's own respiration stream (8-byte frames, 25/s; simulator, WFDB RESP)",
+        ),
+        ProtocolInfo(
+            "capnostat",
+            "capno",
+            "drivers.capnostat",
+            "CapnostatDecoder",
+            "CapnostatEncoder",
+            LineSettings(19200),
+            "Philips Respironics Capnostat 5 / LoFlo CO2 module (two-way, 100/s, 19200 8N1)",
         ),
     )
 }

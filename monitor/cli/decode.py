@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Iterator
 
+from drivers.capnostat import CapnoBatch, frame_json
 from drivers.errors import VitalmonError
 from drivers.files import open_regular
 from drivers.registry import get_protocol, make_decoder
@@ -29,7 +30,7 @@ class CaptureError(VitalmonError):
 
 def register(commands) -> argparse.ArgumentParser:
     decode = commands.add_parser("decode", help="decode a raw capture to JSON lines")
-    decode.add_argument("protocol", metavar="PROTO", help="e.g. nonin2, contec7, masimo")
+    decode.add_argument("protocol", metavar="PROTO", help="e.g. nonin2, contec7, masimo, capnostat")
     decode.add_argument("file", metavar="FILE", help="raw bytes (or hex text with --hex)")
     decode.add_argument("--hex", action="store_true", help="FILE is hex text (spaces ok)")
     decode.add_argument(
@@ -106,16 +107,44 @@ def frame_records(batch: OximeterBatch) -> Iterator[dict[str, object]]:
         }
 
 
+def capno_records(batch: CapnoBatch) -> Iterator[dict[str, object]]:
+    """Stream frames and the module's other frames, in the order they came."""
+    messages = iter(batch.messages)
+    pending = next(messages, None)
+    columns = zip(
+        batch.co2_mmhg.tolist(),
+        batch.etco2_mmhg.tolist(),
+        batch.fico2_mmhg.tolist(),
+        batch.rr_bpm.tolist(),
+        batch.status.tolist(),
+        strict=True,
+    )
+    for row, (co2, etco2, fico2, rr, status) in enumerate(columns):
+        while pending is not None and pending[0] <= row:
+            yield pending[1].to_json()
+            pending = next(messages, None)
+        yield frame_json(co2, etco2, fico2, rr, status)
+    while pending is not None:
+        yield pending[1].to_json()
+        pending = next(messages, None)
+
+
+RECORDS = {"oximeter": frame_records, "capno": capno_records}
+
+
 def run(args: argparse.Namespace) -> int:
     info = get_protocol(args.protocol)
-    if info.kind != "oximeter":
-        raise CaptureError(f"decode supports oximeter protocols; '{info.name}' is {info.kind}")
+    records = RECORDS.get(info.kind)
+    if records is None:
+        raise CaptureError(
+            f"decode supports oximeter and capnography protocols; '{info.name}' is {info.kind}"
+        )
     decoder = make_decoder(info.name)
     out = sys.stdout
     for data in capture_chunks(args.file, args.hex):
         batch = decoder.feed(data)
         if not args.summary:
-            out.writelines(json.dumps(r) + "\n" for r in frame_records(batch))
+            out.writelines(json.dumps(r) + "\n" for r in records(batch))
     if args.summary:
         summary = {"protocol": info.name, **decoder.counters.to_json()}
         out.write(json.dumps(summary) + "\n")
