@@ -341,6 +341,10 @@ class SimulatedBedside(Bedside):
             self.devices["nibp"] = VirtualNibpModule(model, seed)
         if scenario.resp_protocol:
             self.devices["resp"] = VirtualRespSensor(model, scenario.resp_protocol, seed=seed)
+        if scenario.capno_protocol:
+            from simulator.capno_device import VirtualCapnostat
+
+            self.devices["capno"] = VirtualCapnostat(model, seed)
 
     def nurse_actions(self) -> tuple[NurseAction, ...]:
         return tuple(self.scenario.actions)

@@ -26,6 +26,9 @@ DEVICE_KEYS = {
     "oximeter_fault": "none",  # one of OXIMETER_FAULTS
     "nibp_error": 0,  # SunTech error code the next measurements end with (0 = none)
     "nibp_silent": False,  # the NIBP module stops answering
+    "capno_adapter_off": False,  # the CO2 airway adapter is off the patient's airway
+    "capno_zero_required": False,  # the CO2 module asks for a zero (until one runs)
+    "capno_obstruction": 0.0,  # partly obstructed airway, 0-1: the capnogram's shape
 }
 # Drugs a timeline step may set; an infusion rate holds until a later step changes it.
 DRUG_KEYS = {
@@ -36,6 +39,7 @@ DEVICE_PROTOCOL_DEFAULTS = {
     "oximeter": "nonin2",
     "nibp": "suntech",
     "resp": "simresp",
+    "capno": "",  # opt-in: a scenario with `capno = "capnostat"` has a virtual Capnostat
 }
 DEFAULT_PATIENT = {
     "hr_bpm": 72.0,
@@ -87,6 +91,7 @@ class Scenario:
     extra: dict[str, object] = field(default_factory=dict)
     nibp_protocol: str = "suntech"  # "" = no NIBP module
     resp_protocol: str = "simresp"  # "" = no respiration source
+    capno_protocol: str = ""  # "" = no CO2 module
     actions: tuple[NurseAction, ...] = ()
 
     @property
@@ -146,6 +151,8 @@ def _device_value(where: str, key: str, value: object) -> object:
         return value
     if type(value) is not type(default):
         raise ScenarioError(f"{where}: '{key}' must be a {type(default).__name__}")
+    if key == "capno_obstruction" and not 0.0 <= float(value) <= 1.0:  # type: ignore[arg-type]
+        raise ScenarioError(f"{where}: 'capno_obstruction' must be 0-1")
     if key == "nibp_error" and value != 0 and value not in ERROR_TEXTS:
         codes = ", ".join(str(c) for c in sorted(ERROR_TEXTS))
         raise ScenarioError(f"{where}: 'nibp_error' must be 0 or a SunTech code ({codes})")
@@ -303,5 +310,6 @@ def _parse(text: str, source: str) -> Scenario:
         source=source,
         nibp_protocol=devices["nibp"],
         resp_protocol=devices["resp"],
+        capno_protocol=devices["capno"],
         actions=tuple(sorted(actions, key=lambda a: a.at_s)),
     )
