@@ -252,9 +252,11 @@ class AcquisitionPipeline:
             second = float(self._next_second)
             self._next_second += 1
             record = numerics_record(second)
-            for channel in self.channels.values():
+            # A CO2 module's rate and apnea win over a respiration stream's (docs/clinical.md).
+            for channel in sorted(self.channels.values(), key=lambda c: c.name == "capno"):
                 record.update(channel.numerics_json(second))
             record.setdefault("rr", None)
+            record.setdefault("rr_source", None)
             self.emit(record)
 
 

@@ -36,6 +36,14 @@ CLINICAL = {
     "NIBP_STALE": ("technical", "low", 0, None, None),
     "RECORDING_FAILED": ("technical", "high", 0, None, None),
     "ALARM_AUDIO_FAILED": ("technical", "medium", 0, None, None),
+    "ETCO2_HIGH": ("physiological", "medium", 15, ">", 50),
+    "ETCO2_LOW": ("physiological", "medium", 15, "<", 25),
+    "FICO2_HIGH": ("physiological", "medium", 15, ">", 4),
+    "CO2_COMM_LOST": ("technical", "high", 0, None, None),
+    "CO2_CHECK_ADAPTER": ("technical", "medium", 0, None, None),
+    "CO2_SENSOR_FAULT": ("technical", "medium", 0, None, None),
+    "CO2_ZERO_REQUIRED": ("technical", "low", 0, None, None),
+    "CO2_WARMUP": ("technical", "low", 0, None, None),
 }
 
 
@@ -58,6 +66,7 @@ def test_default_preset_timing_numbers() -> None:
     assert alarms["OXIMETER_COMM_LOST"].number("silence_s") == 10
     assert alarms["NIBP_STALE"].number("stale_s") == 3600
     assert alarms["RR_LOW_CRITICAL"].number("apnea_s") == 30
+    assert alarms["CO2_COMM_LOST"].number("silence_s") == 10
     hysteresis = {i: s.extra["hysteresis"] for i, s in alarms.items() if "hysteresis" in s.extra}
     assert hysteresis == {
         "SPO2_LOW": 1,
@@ -69,6 +78,9 @@ def test_default_preset_timing_numbers() -> None:
         "RR_HIGH": 1,
         "RR_LOW": 1,
         "RR_LOW_CRITICAL": 1,
+        "ETCO2_HIGH": 1,
+        "ETCO2_LOW": 1,
+        "FICO2_HIGH": 0.5,
     }
     assert preset.behaviour.audio_pause_s == 120
     assert preset.satseconds.mode == "delay"

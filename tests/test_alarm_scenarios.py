@@ -23,6 +23,9 @@ NAMED_FOR = {
     "comm-loss": ("OXIMETER_COMM_LOST", []),
     "hypertension": ("NIBP_SYS_HIGH", ["--nibp-interval", "1"]),
     "nibp-fail": ("NIBP_FAILED", ["--nibp-interval", "1"]),
+    "hypoventilation": ("ETCO2_HIGH", []),
+    "obstruction": ("RR_LOW_CRITICAL", []),
+    "capno-disconnect": ("CO2_CHECK_ADAPTER", []),
 }
 BUNDLED = [s.name for s in builtin_scenarios()]
 

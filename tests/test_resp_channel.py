@@ -60,7 +60,9 @@ def test_link_down_forgets_everything() -> None:
     ch, enc = channel(), SimRespEncoder()
     ch.feed(second_of(enc, 14, breath=True), 1.0)
     ch.on_link(LinkEvent("x", LinkState.DOWN, "gone", 0.0), 1.5)
-    assert ch.numerics_json(2.0) == {"rr": None, "rr_state": "missing", "apnea_s": None}
+    assert ch.numerics_json(2.0) == {
+        "rr": None, "rr_state": "missing", "apnea_s": None, "rr_source": "respiration",
+    }  # fmt: skip
 
 
 def test_whole_second_chunks_leave_no_gap_even_after_another_channels_tick() -> None:

@@ -8,6 +8,7 @@ change it makes is an `alarm` record emitted through the pipeline and kept in
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from monitor.alarms.rules import (
 )
 from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
-from monitor.alarms.technical import NibpWatch, OximeterWatch
+from monitor.alarms.technical import CapnoWatch, NibpWatch, OximeterWatch
 from monitor.commands import CommandBus, CommandError
 from monitor.records import Record, alarm_record
 
@@ -90,9 +91,14 @@ class AlarmEngine:
             else float("inf")
         )
         stale_s = specs["NIBP_STALE"].number("stale_s") if "NIBP_STALE" in specs else float("inf")
+        co2_silence_s = (
+            specs["CO2_COMM_LOST"].number("silence_s") if "CO2_COMM_LOST" in specs else math.inf
+        )
         if not hasattr(self, "_oximeter"):
             self._oximeter = OximeterWatch(silence_s)
             self._nibp = NibpWatch(stale_s)
+            self._capno = CapnoWatch(co2_silence_s)
+        self._capno.silence_s = co2_silence_s
         # A new preset keeps what the watches know about the devices.
         self._oximeter.silence_s = silence_s
         self._nibp.stale_s = stale_s
@@ -186,6 +192,8 @@ class AlarmEngine:
             self._condition(spec.id, active, t)
         for alarm_id, active in self._oximeter.on_numerics(record, t).items():
             self._condition(alarm_id, active, t)
+        for alarm_id, active in self._capno.on_numerics(record, t).items():
+            self._condition(alarm_id, active, t)
         for alarm_id, active in self._nibp.on_tick(t).items():
             self._condition(alarm_id, active, t)
         if self._nibp.stale(t):  # a reading past its validity can no longer hold an alarm
@@ -222,6 +230,8 @@ class AlarmEngine:
                 changes = self._oximeter.on_link(state, t)
             elif channel == "nibp":
                 changes = self._nibp.on_link(state)
+            elif channel == "capno":
+                changes = self._capno.on_link(state, t)
             else:
                 return
         elif kind == "nibp" and state:

@@ -19,7 +19,7 @@ PRIORITIES = ("low", "medium", "high")
 KINDS = ("physiological", "technical")
 COMPARATORS = ("<", "<=", ">", ">=")
 # Measures a physiological rule may compare: numerics fields, then NIBP reading fields.
-NUMERIC_MEASURES = ("spo2", "pr", "rr")
+NUMERIC_MEASURES = ("spo2", "pr", "rr", "etco2", "fico2")
 NIBP_MEASURES = ("nibp_sys", "nibp_dia", "nibp_map", "nibp_sys_rise")
 MEASURES = NUMERIC_MEASURES + NIBP_MEASURES
 # Per-rule timing numbers a technical (or special) rule may carry.

@@ -20,7 +20,13 @@ COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
 }
 # Numerics fields whose validity sits in a `<field>_state` key.
-STATE_KEYS = {"spo2": "spo2_state", "pr": "pr_state", "rr": "rr_state"}
+STATE_KEYS = {
+    "spo2": "spo2_state",
+    "pr": "pr_state",
+    "rr": "rr_state",
+    "etco2": "etco2_state",
+    "fico2": "etco2_state",
+}
 NIBP_FIELDS = {"nibp_sys": "sys", "nibp_dia": "dia", "nibp_map": "map"}
 
 

@@ -56,6 +56,40 @@ class OximeterWatch:
         }
 
 
+class CapnoWatch:
+    """CO2_COMM_LOST (port gone at once, or no valid frame for `silence_s`), and the
+    module's own technical states: CO2_CHECK_ADAPTER, CO2_SENSOR_FAULT,
+    CO2_ZERO_REQUIRED, CO2_WARMUP (from `co2_status` of the numerics)."""
+
+    def __init__(self, silence_s: float) -> None:
+        self.silence_s = silence_s
+        self.link_lost = False
+        self._first_t: float | None = None
+
+    def on_link(self, state: str, t: float) -> dict[str, bool]:
+        self.link_lost = state in LINK_LOST
+        if state == "up" and self._first_t is None:
+            self._first_t = t
+        return {"CO2_COMM_LOST": self.link_lost} if self.link_lost else {}
+
+    def on_numerics(self, record: Record, t: float) -> dict[str, bool]:
+        if "co2_last_frame_t" not in record:
+            return {}  # no CO2 module in this session
+        if self._first_t is None:
+            self._first_t = t
+        last = finite_number(record.get("co2_last_frame_t"))
+        since = last if last is not None else self._first_t
+        comm_lost = self.link_lost or t - since >= self.silence_s
+        status = set() if comm_lost else set(record.get("co2_status") or ())  # type: ignore[call-overload]
+        return {
+            "CO2_COMM_LOST": comm_lost,
+            "CO2_CHECK_ADAPTER": "check_adapter" in status,
+            "CO2_SENSOR_FAULT": bool(status & {"over_temperature", "sensor_faulty"}),
+            "CO2_ZERO_REQUIRED": "zero_required" in status,
+            "CO2_WARMUP": "warm_up" in status,
+        }
+
+
 class NibpWatch:
     """NIBP_COMM_LOST, NIBP_FAILED, NIBP_STALE (counted from the last valid reading)."""
 

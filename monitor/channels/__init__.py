@@ -26,6 +26,7 @@ CHANNEL_CLASSES: dict[str, str] = {
     "oximeter": "monitor.channels.oximeter:OximeterChannel",
     "nibp": "monitor.channels.nibp:NibpChannel",
     "resp": "monitor.channels.resp:RespChannel",
+    "capno": "monitor.channels.capno:CapnoChannel",
 }
 
 

@@ -153,4 +153,5 @@ class RespChannel:
             "rr": None if rr is None else round(rr),
             "rr_state": state.value,
             "apnea_s": None if apnea is None else round(apnea, 1),
+            "rr_source": "respiration",
         }
