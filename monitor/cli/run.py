@@ -54,6 +54,9 @@ def register(commands) -> argparse.ArgumentParser:
     run.add_argument(
         "--resp", metavar="PROTO:PORT", help="respiration source, e.g. simresp:/dev/pts/8"
     )
+    run.add_argument(
+        "--capno", metavar="PROTO:PORT", help="CO2 module, e.g. capnostat:/dev/ttyUSB2"
+    )
     run.add_argument("--headless", action="store_true", help="no window; JSON lines on stdout")
     run.add_argument("--duration", type=positive_seconds, metavar="S", help="stop after S s")
     run.add_argument("--speed", type=speed_arg, default=1.0, metavar="N|max")
@@ -90,7 +93,11 @@ def nibp_minutes(text: str) -> int:
 def make_source(args: argparse.Namespace) -> Source:
     if args.sim and args.nibp:
         raise UsageError("--nibp reads a real port; with --sim the virtual NIBP module is used")
-    if args.oximeter or args.nibp:
+    if args.sim and args.capno:
+        raise UsageError(
+            "--capno reads a real port; with --sim a scenario's [devices] capno is used"
+        )
+    if args.oximeter or args.nibp or args.capno:
         if args.speed != 1.0:
             raise UsageError("--speed applies only to simulated or replayed sources")
         ports = {}
@@ -98,6 +105,8 @@ def make_source(args: argparse.Namespace) -> Source:
             ports["oximeter"] = parse_port_spec(args.oximeter, "oximeter")
         if args.nibp:
             ports["nibp"] = parse_port_spec(args.nibp, "nibp")
+        if args.capno:
+            ports["capno"] = parse_port_spec(args.capno, "capno")
         if args.resp:
             if not args.oximeter:
                 raise UsageError("--resp goes with --oximeter (a simulated source brings its own)")
@@ -173,8 +182,9 @@ class CommandReader:
 def source_meta(args: argparse.Namespace) -> dict[str, object]:
     """What the session file says about where its data came from."""
     nibp, resp = getattr(args, "nibp", None), getattr(args, "resp", None)
-    if args.oximeter or nibp:
-        ports = {"oximeter": args.oximeter, "nibp": nibp, "resp": resp}
+    capno = getattr(args, "capno", None)
+    if args.oximeter or nibp or capno:
+        ports = {"oximeter": args.oximeter, "nibp": nibp, "resp": resp, "capno": capno}
         return {"kind": "serial", **{k: v for k, v in ports.items() if v}}
     if args.sim and args.sim.startswith("wfdb:"):
         return {"kind": "wfdb", "record": args.sim[len("wfdb:") :], "speed": _speed_meta(args)}

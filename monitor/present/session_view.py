@@ -13,7 +13,12 @@ LINK_WORDS: dict[str, str] = {
     "silent": "no data — device silent",
     "garbage": "unreadable data — wrong device or speed?",
 }
-DEVICE_NAMES: dict[str, str] = {"oximeter": "SpO₂", "nibp": "NIBP", "resp": "Resp"}
+DEVICE_NAMES: dict[str, str] = {
+    "oximeter": "SpO₂",
+    "nibp": "NIBP",
+    "resp": "Resp",
+    "capno": "CO₂",
+}
 LINK_OK = frozenset({"up", "receiving", "ready"})
 OK_MARK = "✓"
 
