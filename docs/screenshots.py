@@ -84,6 +84,9 @@ def main() -> None:
     alarm = run("desaturation", 80, SETUP)
     grab_window(alarm, DOCS / "screen-alarm.png")
 
+    capno = run("hypoventilation", 170, SETUP)
+    grab_window(capno, DOCS / "screen-capno.png")
+
     session = run(
         "infusion",
         40 * 60,

@@ -39,6 +39,7 @@ TILE_ALARM_PREFIXES: dict[str, tuple[str, ...]] = {
     "nibp": ("NIBP_SYS", "NIBP_DIA", "NIBP_MAP"),
     "rr": ("RR_",),
     "pi": (),
+    "etco2": ("ETCO2_", "FICO2_", "RR_"),
 }
 
 # Inactivation state -> (icon name the UI draws, words on the bar).
@@ -150,6 +151,7 @@ TILE_LIMITS: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
         ("MAP", "NIBP_MAP_LOW", "NIBP_MAP_HIGH"),
     ),
     "pi": (),
+    "etco2": (("", "ETCO2_LOW", "ETCO2_HIGH"), ("Fi", None, "FICO2_HIGH")),
 }
 
 

@@ -46,7 +46,14 @@ from monitor.present.alarm_view import (
     tile_alarm,
     tile_alarm_view,
 )
-from monitor.present.display import FontSizes, font_sizes, format_reading, reading_from_record
+from monitor.present.capno_view import capno_tile_view, capnogram_range, capnogram_title
+from monitor.present.display import (
+    FontSizes,
+    TileText,
+    font_sizes,
+    format_reading,
+    reading_from_record,
+)
 from monitor.present.nibp_view import nibp_tile_view
 from monitor.present.replay_view import mark_views
 from monitor.present.session_view import clock_text, link_view, phase_label, session_strip_view
@@ -123,8 +130,16 @@ class MonitorWindow(QMainWindow):
         self.pleth = SweepPlot(oximeter.pleth, oximeter.pleth_rate_hz, theme.PLETH_COLOUR)
         self.waves = [WavePanel("Pleth", theme.PLETH_COLOUR, self.pleth)]
         resp = pipeline.channels.get("resp")
+        capno = pipeline.channels.get("capno")
         self.resp: SweepPlot | None = None
-        if resp is not None and hasattr(resp, "wave"):
+        self.co2: SweepPlot | None = None
+        if capno is not None:  # the capnogram takes the respiration wave's place
+            self.co2 = SweepPlot(
+                capno.wave, capno.wave_rate_hz, theme.CO2_COLOUR, fill=theme.CO2_FILL
+            )
+            self.co2.set_fixed_range(*capnogram_range(None))
+            self.waves.append(WavePanel(capnogram_title(None), theme.CO2_COLOUR, self.co2))
+        elif resp is not None and hasattr(resp, "wave"):
             self.resp = SweepPlot(resp.wave, resp.wave_rate_hz, theme.RESP_COLOUR)
             self.waves.append(WavePanel("Resp", theme.RESP_COLOUR, self.resp))
         self.spo2_tile = NumericTile("spo2", "SpO₂", "%", theme.SPO2_COLOUR)
@@ -132,7 +147,12 @@ class MonitorWindow(QMainWindow):
         self.nibp_tile = NibpTile()
         self.pi_tile = NumericTile("pi", "PI", "%", theme.PI_COLOUR, large=False)
         self.rr_tile = NumericTile("rr", "RR", "/min", theme.RESP_COLOUR, large=False)
-        self.rr_tile.setVisible(self.resp is not None or "rr" in pipeline.channels)
+        self.rr_tile.setVisible(
+            self.co2 is None and (self.resp is not None or "rr" in pipeline.channels)
+        )
+        # With capnography its tile (EtCO2, FiCO2, the rate) stands where RR does.
+        self.etco2_tile = NumericTile("etco2", "EtCO₂", "mmHg", theme.CO2_COLOUR, large=False)
+        breathing_row = self.co2 is not None or self.rr_tile.isVisible()
         # Left: waveforms; right: numerics in three rows (SpO2|PR, NIBP, RR|PI).
         grid.addWidget(self.waves[0], 0, 0, 2 if len(self.waves) > 1 else 3, 1)
         if len(self.waves) > 1:
@@ -140,7 +160,10 @@ class MonitorWindow(QMainWindow):
         grid.addWidget(self.spo2_tile, 0, 1)
         grid.addWidget(self.pr_tile, 0, 2)
         grid.addWidget(self.nibp_tile, 1, 1, 1, 2)
-        if self.rr_tile.isVisible():
+        if self.co2 is not None:
+            grid.addWidget(self.etco2_tile, 2, 1)
+            grid.addWidget(self.pi_tile, 2, 2)
+        elif self.rr_tile.isVisible():
             grid.addWidget(self.rr_tile, 2, 1)
             grid.addWidget(self.pi_tile, 2, 2)
         else:
@@ -148,7 +171,7 @@ class MonitorWindow(QMainWindow):
         grid.setColumnStretch(0, 11)
         grid.setColumnStretch(1, 4)
         grid.setColumnStretch(2, 4)
-        for row, stretch in enumerate((4, 4, 3 if self.rr_tile.isVisible() else 2)):
+        for row, stretch in enumerate((4, 4, 3 if breathing_row else 2)):
             grid.setRowStretch(row, stretch)
         root.addLayout(grid, 1)
 
@@ -346,6 +369,9 @@ class MonitorWindow(QMainWindow):
         resp = pipeline.channels.get("resp")
         if self.resp is not None and resp is not None:
             self.resp.ring = resp.wave
+        capno = pipeline.channels.get("capno")
+        if self.co2 is not None and capno is not None:
+            self.co2.ring = capno.wave
         if self.trends is not None:
             self.trends.close()
             self.trends = None
@@ -365,7 +391,14 @@ class MonitorWindow(QMainWindow):
             return
         self.fonts = fonts
         self.alarm_bar.apply_fonts(fonts)
-        for tile in (self.spo2_tile, self.pr_tile, self.nibp_tile, self.pi_tile, self.rr_tile):
+        for tile in (
+            self.spo2_tile,
+            self.pr_tile,
+            self.nibp_tile,
+            self.pi_tile,
+            self.rr_tile,
+            self.etco2_tile,
+        ):
             tile.apply_fonts(fonts)
         for wave in self.waves:
             wave.apply_fonts(fonts)
@@ -401,12 +434,14 @@ class MonitorWindow(QMainWindow):
         self.alarm_bar.show_view(alarm_bar_view(alarms, inactivation, pause_left, now))
         self._refresh_oximeter(t)
         self._refresh_rr(t)
+        self._refresh_capno(t)
         self._refresh_nibp(t)
         for key, tile in (
             ("spo2", self.spo2_tile),
             ("pr", self.pr_tile),
             ("nibp", self.nibp_tile),
             ("rr", self.rr_tile),
+            ("etco2", self.etco2_tile),
         ):
             tile.set_alarm(tile_alarm_view(tile_alarm(alarms, key), now))
         pause_text = "Pause audio\n" + (
@@ -426,6 +461,8 @@ class MonitorWindow(QMainWindow):
         self.pleth.refresh()
         if self.resp is not None:
             self.resp.refresh()
+        if self.co2 is not None:
+            self.co2.refresh()
         if now >= self._slow_due:
             self._slow_due = now + SLOW_REFRESH_S
             self._refresh_slow(t, alarms_engine)
@@ -459,6 +496,18 @@ class MonitorWindow(QMainWindow):
             reading = reading_from_record(record, "rr")
         self.rr_tile.show_text(format_reading(reading))
 
+    def _refresh_capno(self, t: float) -> None:
+        capno = self.pipeline.channels.get("capno")
+        if self.co2 is None or capno is None:
+            return
+        record = capno.numerics_json(t)  # type: ignore[attr-defined]
+        view = capno_tile_view(record)
+        self.etco2_tile.show_text(TileText(view.text, view.state), view.note)
+        etco2 = record.get("etco2")
+        etco2 = float(etco2) if isinstance(etco2, int | float) else None
+        self.co2.set_fixed_range(*capnogram_range(etco2))
+        _set_text(self.waves[1].title, capnogram_title(etco2))
+
     def _refresh_nibp(self, t: float) -> None:
         nibp = self.pipeline.channels.get("nibp")
         view = nibp_tile_view(
@@ -481,6 +530,7 @@ class MonitorWindow(QMainWindow):
             ("pr", self.pr_tile),
             ("nibp", self.nibp_tile),
             ("rr", self.rr_tile),
+            ("etco2", self.etco2_tile),
         ):
             tile.set_limits(limits_text(key, limits))
         session = getattr(self.pipeline, "session", None)

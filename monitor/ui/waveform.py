@@ -11,7 +11,16 @@ from monitor.ui import theme
 
 
 class SweepPlot(pg.PlotWidget):
-    def __init__(self, ring: RingBuffer, sample_rate_hz: float, colour: str, seconds: float = 8.0):
+    def __init__(
+        self,
+        ring: RingBuffer,
+        sample_rate_hz: float,
+        colour: str,
+        seconds: float = 8.0,
+        fill: str | None = None,
+    ):
+        """`fill`: a brush colour to fill under the trace (the capnogram), whose scale
+        is then set by the caller (`set_fixed_range`), not by the wave's auto-gain."""
         super().__init__()
         self.ring = ring
         self.width_samples = round(sample_rate_hz * seconds)
@@ -27,9 +36,13 @@ class SweepPlot(pg.PlotWidget):
         self.enableAutoRange(axis="y", enable=False)
         self.y_range: tuple[float, float] | None = None
         self.colour = colour
+        self.fixed_range: tuple[float, float] | None = None
         self.curve = self.plot(
             pen=pg.mkPen(colour, width=2), connect="finite", skipFiniteCheck=True
         )
+        if fill is not None:
+            self.curve.setFillLevel(0.0)
+            self.curve.setBrush(pg.mkBrush(fill))
         self.row = np.full(self.width_samples, np.nan, dtype=np.float32)
         self.drawn_total = 0  # samples ever written, as of the last refresh (latency bench)
 
@@ -39,11 +52,17 @@ class SweepPlot(pg.PlotWidget):
         samples, total = self.ring.snapshot(self.width_samples)
         self.drawn_total = total
         self.row, _ = sweep_layout(samples, total, self.width_samples, self.erase)
-        scale = sweep_scale(self.row, self.y_range)
+        scale = self.fixed_range if self.fixed_range != self.y_range else None
+        if self.fixed_range is None:
+            scale = sweep_scale(self.row, self.y_range)
         if scale is not None:
             self.y_range = scale
             self.setYRange(*scale, padding=0)
         self.curve.setData(self._x, self.row, connect="finite", skipFiniteCheck=True)
+
+    def set_fixed_range(self, low: float, high: float) -> None:
+        """A fixed scale in the wave's unit (mmHg for the capnogram)."""
+        self.fixed_range = (low, high)
 
     def set_line_width(self, px: int) -> None:
         """Thicker traces on bigger screens, so the wave reads from as far as the numbers."""
