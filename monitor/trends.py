@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 # The numerics every trend keeps (keys of the `numerics` record).
-NUMERIC_KEYS: tuple[str, ...] = ("spo2", "pr", "pi", "rr")
+NUMERIC_KEYS: tuple[str, ...] = ("spo2", "pr", "pi", "rr", "etco2", "fico2")
 NIBP_KEYS: tuple[str, ...] = ("sys", "dia", "map", "pr")
 BLOCK_ROWS = 3600  # one hour of 1 Hz numerics
 

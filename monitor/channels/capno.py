@@ -62,7 +62,7 @@ class _Held:
 
 
 class CapnoChannel:
-    """One CO2 module on one port; the GUI reads `wave`, `status` and `snapshot`."""
+    """One CO2 module on one port; the GUI reads `co2` (the capnogram) and `numerics_json`."""
 
     def __init__(
         self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
@@ -72,9 +72,9 @@ class CapnoChannel:
         self.limits = CapnoLimits.load()
         self.host = CapnostatHost(write)
         self.decoder = self.host.decoder
-        self.wave_rate_hz = float(self.decoder.sample_rate_hz)
-        self._wave = GappedWave(self.wave_rate_hz, WAVE_SECONDS)
-        self.wave = self._wave.ring
+        self.co2_rate_hz = float(self.decoder.sample_rate_hz)
+        self._wave = GappedWave(self.co2_rate_hz, WAVE_SECONDS)
+        self.co2 = self._wave.ring  # the capnogram, mmHg (recorded as signal "co2")
         self._emit = emit
         self._started = False  # set up once even where no link event comes (simulator)
         self._reset_values()
@@ -201,7 +201,7 @@ class CapnoChannel:
         if n == 0:
             return
         self._wave.append(batch.co2_mmhg, t)
-        dt = 1.0 / self.wave_rate_hz
+        dt = 1.0 / self.co2_rate_hz
         row_t = t - (n - 1 - np.arange(n)) * dt
         if not self.measuring():
             # Breaths from before the adapter came off (a warm-up, a zero) say nothing

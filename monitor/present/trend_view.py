@@ -11,7 +11,7 @@ from monitor.alarms.signals.priorities import load_alarm_signals
 
 @dataclass(frozen=True, slots=True)
 class TrendPlot:
-    key: str  # "spo2", "pr", "nibp", "pi", "rr"
+    key: str  # "spo2", "pr", "nibp", "pi", "rr", "etco2"
     title: str
     series: tuple[tuple[str, str], ...]  # (column, colour)
     y_range: tuple[float, float]
@@ -29,11 +29,19 @@ TREND_PLOTS: tuple[TrendPlot, ...] = (
         points=True,
     ),
     TrendPlot("rr", "RR /min", (("rr", "#ffd740"),), (0, 40)),
+    TrendPlot("etco2", "EtCO₂ mmHg", (("etco2", "#fff59d"), ("fico2", "#bcaaa4")), (0, 80)),
     TrendPlot("pi", "PI %", (("pi", "#80d8ff"),), (0, 10)),
 )
 
 # Alarm id prefix -> the trend plot its limit is drawn on.
-LIMIT_PLOTS: dict[str, str] = {"SPO2_": "spo2", "PR_": "pr", "NIBP_": "nibp", "RR_": "rr"}
+LIMIT_PLOTS: dict[str, str] = {
+    "SPO2_": "spo2",
+    "PR_": "pr",
+    "NIBP_": "nibp",
+    "RR_": "rr",
+    "ETCO2_": "etco2",
+    "FICO2_": "etco2",
+}
 
 
 def limit_lines(limits: Mapping[str, object]) -> list[tuple[str, float, str]]:

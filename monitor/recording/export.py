@@ -33,6 +33,8 @@ NUMERIC_UNITS: dict[str, tuple[str, float, float]] = {
     "pr": ("bpm", 0.0, 300.0),
     "pi": ("%", 0.0, 25.0),
     "rr": ("/min", 0.0, 150.0),
+    "etco2": ("mmHg", 0.0, 150.0),
+    "fico2": ("mmHg", 0.0, 150.0),
 }
 
 

@@ -37,6 +37,8 @@ LABELS = {
     "pr": "Pulse rate (/min)",
     "pi": "Perfusion index (%)",
     "rr": "Respiration rate (/min)",
+    "etco2": "End-tidal CO2 (mmHg)",
+    "fico2": "Inspired CO2 (mmHg)",
     "apnea_s": "Time since the last breath began (s)",
 }
 PRIORITY_COLOURS = {"high": "#d62728", "medium": "#e6a700", "low": "#17becf"}

@@ -21,7 +21,11 @@ BLOCK_MAX_S = 60.0
 GAP_S = 0.25  # a jump in sample time beyond this starts a new block
 
 # Channel attributes (the GUI contract) that hold a waveform: (ring, rate, signal name).
-WAVE_ATTRIBUTES = (("pleth", "pleth_rate_hz", "pleth"), ("wave", "wave_rate_hz", "resp"))
+WAVE_ATTRIBUTES = (
+    ("pleth", "pleth_rate_hz", "pleth"),
+    ("wave", "wave_rate_hz", "resp"),
+    ("co2", "co2_rate_hz", "co2"),
+)
 
 
 @dataclass(frozen=True, slots=True)

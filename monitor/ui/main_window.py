@@ -135,7 +135,7 @@ class MonitorWindow(QMainWindow):
         self.co2: SweepPlot | None = None
         if capno is not None:  # the capnogram takes the respiration wave's place
             self.co2 = SweepPlot(
-                capno.wave, capno.wave_rate_hz, theme.CO2_COLOUR, fill=theme.CO2_FILL
+                capno.co2, capno.co2_rate_hz, theme.CO2_COLOUR, fill=theme.CO2_FILL
             )
             self.co2.set_fixed_range(*capnogram_range(None))
             self.waves.append(WavePanel(capnogram_title(None), theme.CO2_COLOUR, self.co2))
@@ -371,7 +371,7 @@ class MonitorWindow(QMainWindow):
             self.resp.ring = resp.wave
         capno = pipeline.channels.get("capno")
         if self.co2 is not None and capno is not None:
-            self.co2.ring = capno.wave
+            self.co2.ring = capno.co2
         if self.trends is not None:
             self.trends.close()
             self.trends = None

@@ -44,8 +44,14 @@ class TrendsWindow(QWidget):
         self.limit_items: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._limits_key: tuple | None = None
         first: pg.PlotItem | None = None
-        has_resp = "resp" in pipeline.channels
-        for row, spec in enumerate(p for p in TREND_PLOTS if has_resp or p.key != "rr"):
+        has_capno = "capno" in pipeline.channels
+        has_resp = "resp" in pipeline.channels or has_capno
+        shown = [
+            p
+            for p in TREND_PLOTS
+            if (has_resp or p.key != "rr") and (has_capno or p.key != "etco2")
+        ]
+        for row, spec in enumerate(shown):
             axis = pg.DateAxisItem(orientation="bottom")
             plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
             plot.setLabel("left", spec.title, units=None, color=spec.series[0][1])
