@@ -530,12 +530,83 @@ class CapnostatEncoder:
         self.sync = 0
 
     def encode(self, batch: CapnoBatch) -> bytes:
-        out = bytearray()
-        for i in range(len(batch)):
-            dpi, data = row_parameter(batch, i)
-            out += waveform_frame(self.sync, float(batch.co2_mmhg[i]), dpi, data)
-            self.sync = (self.sync + 1) & 0x7F
-        return bytes(out)
+        return self.encode_frames(batch)[0]
+
+    def encode_frames(self, batch: CapnoBatch) -> tuple[bytes, np.ndarray]:
+        """The bytes, and where each row's frame ends in them (so a caller can hand
+        frames out one by one)."""
+        data, ends = encode_stream(batch, self.sync)
+        self.sync = (self.sync + len(batch)) & 0x7F
+        return data, ends
+
+
+_FRAME_WIDTH = 12  # the longest stream frame: 5 header bytes, DPI 1 + 5 bytes, checksum
+_14BIT = (1 << 14) - 1
+
+
+def _status_columns(flags: np.ndarray) -> np.ndarray:
+    """`status_bytes` for a column of flags: (n, 5)."""
+    f = flags.astype(np.int64)
+
+    def has(flag: CapnoFlag) -> np.ndarray:
+        return (f & int(flag)) != 0
+
+    out = np.zeros((len(f), 5), dtype=np.int64)
+    out[:, 0] = f & BYTE1_MASK
+    temperature = np.where(has(F.WARM_UP), 1, 0) | np.where(has(F.OVER_TEMPERATURE), 2, 0)
+    zero = np.where(has(F.ZERO_REQUIRED), 2, np.where(has(F.ZERO_IN_PROGRESS), 1, 0))
+    out[:, 1] = temperature | zero << 2 | np.where(has(F.COMPENSATION_NOT_SET), 0x10, 0)
+    code = np.zeros(len(f), dtype=np.int64)
+    for flag, value in reversed(PRIORITY_CODES):  # the first that holds wins
+        code = np.where(has(flag), value, code)
+    out[:, 4] = code
+    return out
+
+
+def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
+    """Every row of `batch` as a stream frame, vectorised (the same bytes as
+    `waveform_frame` with `row_parameter` row by row); and each frame's end offset."""
+    n = len(batch)
+    if n == 0:
+        return b"", np.empty(0, dtype=np.int64)
+    co2 = np.clip(batch.co2_mmhg.astype(np.float64), CO2_MIN_MMHG, CO2_MAX_MMHG)
+    raw = np.round(co2 * 100).astype(np.int64) + CO2_OFFSET
+    frames = np.zeros((n, _FRAME_WIDTH), dtype=np.int64)
+    frames[:, 0] = CMD_WAVEFORM
+    frames[:, 2] = (sync + np.arange(n)) & 0x7F
+    frames[:, 3] = raw >> 7
+    frames[:, 4] = raw & 0x7F
+    data_len = np.zeros(n, dtype=np.int64)  # bytes after CO2_LO, checksum excluded
+    taken = np.asarray(batch.status_frame, dtype=bool).copy()
+    if taken.any():
+        rows = np.flatnonzero(taken)
+        frames[rows, 5] = DPI_STATUS
+        frames[rows, 6:11] = _status_columns(batch.status[rows])
+        data_len[rows] = 6
+    for dpi, column, scale in (
+        (DPI_ETCO2, batch.etco2_mmhg, 10),
+        (DPI_RR, batch.rr_bpm, 1),
+        (DPI_FICO2, batch.fico2_mmhg, 10),
+    ):
+        carries = ~taken & np.isfinite(column)
+        if carries.any():
+            rows = np.flatnonzero(carries)
+            value = np.clip(np.round(column[rows].astype(np.float64) * scale), 0, _14BIT)
+            value = value.astype(np.int64)
+            frames[rows, 5] = dpi
+            frames[rows, 6] = value >> 7
+            frames[rows, 7] = value & 0x7F
+            data_len[rows] = 3
+            taken |= carries
+    breath = ~taken & np.asarray(batch.breath_detected, dtype=bool)
+    frames[breath, 5] = DPI_BREATH
+    data_len[breath] = 1
+    length = 6 + data_len  # CMD NBF SYNC HI LO [data] CKS
+    frames[:, 1] = length - 2
+    rows = np.arange(n)
+    frames[rows, length - 1] = (-frames.sum(axis=1)) & 0x7F
+    keep = np.arange(_FRAME_WIDTH) < length[:, None]
+    return frames.astype(np.uint8)[keep].tobytes(), np.cumsum(length)
 
 
 def row_parameter(batch: CapnoBatch, i: int) -> tuple[int | None, bytes]:

@@ -22,7 +22,13 @@ import math
 import numpy as np
 
 from drivers import capnostat as cs
-from drivers.capnostat import CapnoBatch, CapnoFlag, CapnoMessage, CapnostatCommandDecoder
+from drivers.capnostat import (
+    CapnoBatch,
+    CapnoFlag,
+    CapnoMessage,
+    CapnostatCommandDecoder,
+    CapnostatEncoder,
+)
 from simulator.physiology import PatientModel
 
 PROTOCOL = "capnostat"
@@ -75,8 +81,9 @@ class VirtualCapnostat:
         self.settings: dict[int, bytes] = {}
         self.streaming = False
         self._sent = 0  # frames generated since time 0 (also while not streaming: the clock)
-        self._second: list[bytes] = []  # the current second's frames
-        self._sync = 0
+        self._encoder = CapnostatEncoder()  # keeps the sync counter
+        # The current second's frames and where each ends (None: not streaming then).
+        self._second: tuple[bytes, np.ndarray] | None = None
         self._powered_t = 0.0
         self._zero_until: float | None = None
         self._zeroed = False  # a zero ran since power-up (clears a scenario's request)
@@ -162,10 +169,12 @@ class VirtualCapnostat:
         while self._sent < due:
             k, first = divmod(self._sent, per_second)
             if first == 0:
-                self._second = self._render(k + 1) if self.streaming else []
+                self._second = self._render(k + 1) if self.streaming else None
             end = min(due, (k + 1) * per_second)
-            if self.streaming:
-                self._out += b"".join(self._second[first : end - k * per_second])
+            if self.streaming and self._second is not None:
+                data, ends = self._second
+                begin = int(ends[first - 1]) if first else 0
+                self._out += data[begin : int(ends[end - k * per_second - 1])]
             self._sent = end
 
     def _status(self, t: float, breathing: bool) -> int:
@@ -197,8 +206,8 @@ class VirtualCapnostat:
             blocked |= times < self._zero_until
         return blocked
 
-    def _render(self, k: int) -> list[bytes]:
-        """The frames of data second k, one bytes object each."""
+    def _render(self, k: int) -> tuple[bytes, np.ndarray]:
+        """The frames of data second k, and where each one ends."""
         index = np.arange((k - 1) * int(RATE_HZ), k * int(RATE_HZ))
         state = self._model.second(k)
         faults = self._model.device_state_at(float(k))
@@ -231,9 +240,4 @@ class VirtualCapnostat:
             status=np.full(len(index), status),
             status_frame=row == ROW_STATUS,
         )
-        out = []
-        for i in range(len(batch)):
-            dpi, data = cs.row_parameter(batch, i)
-            out.append(cs.waveform_frame(self._sync, float(batch.co2_mmhg[i]), dpi, data))
-            self._sync = (self._sync + 1) & 0x7F
-        return out
+        return self._encoder.encode_frames(batch)

@@ -195,6 +195,18 @@ def batch_of(items: list[Row]) -> CapnoBatch:
     )
 
 
+@given(items=st.lists(rows(), min_size=1, max_size=20), sync=st.integers(0, 127))
+@FAST
+def test_the_vectorised_encoder_writes_what_the_frame_by_frame_one_does(items, sync) -> None:
+    batch = batch_of(items)
+    one_by_one = b"".join(
+        cs.waveform_frame(sync + i, float(batch.co2_mmhg[i]), *cs.row_parameter(batch, i))
+        for i in range(len(batch))
+    )
+    data, ends = cs.encode_stream(batch, sync)
+    assert data == one_by_one and int(ends[-1]) == len(data)
+
+
 def assert_decodes_to(batch: CapnoBatch, items: list[Row]) -> None:
     assert len(batch) == len(items)
     held = 0
