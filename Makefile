@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian libraries the PyQt6 wheels need for a real (xcb) window and QtMultimedia sound;
-# poppler-utils (pdftotext, pdftoppm) reads the PDF report back in the tests.
+# poppler-utils (pdftotext, pdftoppm) reads the PDF report back in the tests;
+# mosquitto is the MQTT broker of the central-station link (a real one in the tests).
 DEB_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 \
 	libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 libpulse-mainloop-glib0 \
-	poppler-utils
+	poppler-utils mosquitto
 TEST_ENV := QT_QPA_PLATFORM=offscreen
 
 .PHONY: run test bench lint system-deps clean

@@ -56,3 +56,29 @@ def report_session(tmp_path_factory) -> tuple[Path, list[dict]]:
 
     path = tmp_path_factory.mktemp("sessions") / "report.vitalmon"
     return path, record_session(path)
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    """A real mosquitto on a free loopback port: password file, no anonymous access."""
+    from tests.mqtt_broker import MosquittoBroker
+
+    broker = MosquittoBroker(tmp_path)
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def mosquitto_tls(tmp_path):
+    """The same over TLS, with a CA made for the test (`broker.ca_file`)."""
+    from tests.mqtt_broker import MosquittoBroker
+
+    broker = MosquittoBroker(tmp_path, tls=True)
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
