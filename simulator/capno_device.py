@@ -18,6 +18,8 @@ and the commands received, so live and replay agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +31,7 @@ from drivers.capnostat import (
     CapnostatCommandDecoder,
     CapnostatEncoder,
 )
+from simulator.devices import Model
 from simulator.physiology import PatientModel
 
 PROTOCOL = "capnostat"
@@ -58,6 +61,43 @@ def capnogram(phase: np.ndarray, etco2: np.ndarray, obstruction: np.ndarray) -> 
     return np.where(phase < EXPIRATION_START, 0.0, etco2 * shape)
 
 
+@dataclass(frozen=True, slots=True)
+class CapnoSecond:
+    """What the patient breathes into the adapter during one data second."""
+
+    co2_mmhg: np.ndarray  # RATE_HZ samples, before the module's own noise and blanking
+    breath_starts: np.ndarray  # bool per sample: an expiration begins
+    etco2_mmhg: float
+    rate_bpm: float
+    breathing: bool
+
+
+# A capnogram source: data second k -> what that second's frames carry.
+CapnoSource = Callable[[int], CapnoSecond]
+
+
+def synth_capnogram(model: PatientModel) -> CapnoSource:
+    """The patient model's breaths as a capnogram (rate, depth, obstruction)."""
+
+    def second(k: int) -> CapnoSecond:
+        state = model.second(k)
+        faults = model.device_state_at(float(k))
+        index = np.arange((k - 1) * int(RATE_HZ), k * int(RATE_HZ))
+        times = (index + 1) / RATE_HZ
+        rate = state.breath_rate_bpm
+        phase = (state.resp_phase - (k - times) * rate / 60.0) % 1.0
+        obstruction = float(faults.capno_obstruction)
+        etco2 = etco2_for(state.vitals.rr_bpm, obstruction) * min(1.0, state.breath_depth)
+        breathing = state.breath_depth > 0.05 and rate > 0.5
+        co2 = capnogram(phase, np.full(len(index), etco2), np.full(len(index), obstruction))
+        prev = (phase - rate / 60.0 / RATE_HZ) % 1.0
+        starts = breathing & (prev < EXPIRATION_START) & (phase >= EXPIRATION_START)
+        return CapnoSecond(co2 if breathing else np.zeros(len(index)), starts, etco2, rate,
+                           breathing)  # fmt: skip
+
+    return second
+
+
 def breath_marks(starts: np.ndarray, row: np.ndarray) -> np.ndarray:
     """Breath markers (DPI 5): at a breath's start, or the frame after where that frame
     carries another parameter (one parameter a frame)."""
@@ -73,8 +113,17 @@ class VirtualCapnostat:
 
     protocol = PROTOCOL
 
-    def __init__(self, model: PatientModel, seed: int = 0) -> None:
+    def __init__(
+        self, model: Model, seed: int = 0, capnogram_source: CapnoSource | None = None
+    ) -> None:
+        """`capnogram_source`: what the patient breathes (a recording); by default the
+        patient model's breaths (a `PatientModel`)."""
         self._model = model
+        if capnogram_source is None:
+            if not isinstance(model, PatientModel):
+                raise ValueError("a recorded patient must bring its own capnogram")
+            capnogram_source = synth_capnogram(model)
+        self._source = capnogram_source
         self._seed = seed
         self._decoder = CapnostatCommandDecoder()
         self._out = bytearray()
@@ -157,8 +206,7 @@ class VirtualCapnostat:
     # ------------------------------------------------------------ the stream
 
     def _breathing(self, t: float) -> bool:
-        state = self._model.second(math.ceil(t - 1e-9))
-        return state.breath_depth > 0.05 and state.breath_rate_bpm > 0.5
+        return self._source(math.ceil(t - 1e-9)).breathing
 
     def _catch_up(self, t: float) -> None:
         """Frames (and the module's clock) up to `t`. A second is rendered whole when its
@@ -209,24 +257,17 @@ class VirtualCapnostat:
     def _render(self, k: int) -> tuple[bytes, np.ndarray]:
         """The frames of data second k, and where each one ends."""
         index = np.arange((k - 1) * int(RATE_HZ), k * int(RATE_HZ))
-        state = self._model.second(k)
+        here = self._source(k)
         faults = self._model.device_state_at(float(k))
         times = (index + 1) / RATE_HZ
-        rate = state.breath_rate_bpm
-        phase = (state.resp_phase - (k - times) * rate / 60.0) % 1.0
-        obstruction = float(faults.capno_obstruction)
-        etco2 = etco2_for(state.vitals.rr_bpm, obstruction) * min(1.0, state.breath_depth)
-        breathing = state.breath_depth > 0.05 and rate > 0.5
+        rate, etco2, breathing = here.rate_bpm, here.etco2_mmhg, here.breathing
         blocked = self._blocked(times, faults.capno_adapter_off)
         row = index % int(RATE_HZ)
         noise = np.random.default_rng([self._seed, 0xC02, k]).normal(0.0, 0.15, int(RATE_HZ))
-        co2 = capnogram(phase, np.full(len(index), etco2), np.full(len(index), obstruction))
-        co2 = np.where(breathing & ~blocked, co2, 0.0)
+        co2 = np.where(~blocked, here.co2_mmhg, 0.0)
         co2 = np.clip(co2 + noise, 0.0, None)
         status = self._status(float(times[0]), breathing)
-        # A breath's expiration begins where the phase crosses EXPIRATION_START.
-        prev = (phase - rate / 60.0 / RATE_HZ) % 1.0
-        starts = breathing & (prev < EXPIRATION_START) & (phase >= EXPIRATION_START) & ~blocked
+        starts = here.breath_starts & ~blocked
         if np.any(starts):
             self._last_breath_t = float(times[np.flatnonzero(starts)[-1]])
         ok = breathing & ~blocked  # a value, or the module's 0 for none

@@ -9,6 +9,9 @@ The record's signals become what the devices would send (docs/architecture.md):
   the recent beats to the virtual NIBP module, which reports them as readings.
 - RESP -> breaths by peak detection: the respiration rate, breath marks and
   the waveform, over vitalmon's own `simresp` channel.
+- CO2 (mmHg) -> the capnograph: a virtual Capnostat plays the recorded capnogram;
+  a breath is an expiration (CO2 rising through half the record's typical peak),
+  the rate is from those, the EtCO2 the peak of the last few seconds.
 
 The record loops when it ends, so any `--duration` works. All detection runs
 once at load time, so playback costs no more than the synthetic patient.
@@ -26,6 +29,8 @@ from scipy import signal
 
 from drivers.errors import VitalmonError
 from drivers.registry import make_encoder
+from simulator.capno_device import RATE_HZ as CO2_RATE_HZ
+from simulator.capno_device import CapnoSecond, VirtualCapnostat
 from simulator.devices import (
     BEAT_FLAG_FRAMES,
     Bedside,
@@ -46,6 +51,8 @@ PLETH_NAMES = ("PLETH", "PPG")
 ABP_NAMES = ("ABP", "ART", "BP", "AOBP")
 RESP_NAMES = ("RESP", "RESPIRATION", "IMPEDANCE")
 SPO2_NAMES = ("SPO2", "SAO2", "SPO2%")
+CO2_NAMES = ("CO2", "CAPNO", "PCO2")
+ETCO2_WINDOW_S = 6.0  # EtCO2: the capnogram's peak over this window (a breath at >= 10/min)
 
 
 class WfdbRecordError(VitalmonError):
@@ -103,6 +110,22 @@ def detect_pulses(x: np.ndarray, fs: float) -> np.ndarray:
         prominence=0.3 * _spread(filtered),
     )
     return peaks
+
+
+def detect_expirations(co2: np.ndarray, fs: float) -> np.ndarray:
+    """Sample indices where an expiration begins: CO2 rising through half its typical
+    peak, after having fallen below a quarter of it (so noise on a plateau is no breath)."""
+    x = _fill_nan(co2)
+    top = float(np.percentile(x, 95))
+    if top <= 5.0:  # no capnogram worth the name (mmHg)
+        return np.empty(0, dtype=np.int64)
+    high = x >= 0.5 * top
+    lows = np.cumsum(x < 0.25 * top)  # baseline samples so far
+    starts: list[int] = []
+    for i in (np.flatnonzero(high[1:] & ~high[:-1]) + 1).tolist():
+        if not starts or lows[i] > lows[starts[-1]]:  # back at the baseline since
+            starts.append(i)
+    return np.asarray(starts, dtype=np.int64)
 
 
 def detect_breaths(x: np.ndarray, fs: float) -> np.ndarray:
@@ -193,6 +216,7 @@ class RecordedPatient:
         self.pleth = column(PLETH_NAMES)
         self.abp = column(ABP_NAMES)
         self.resp = column(RESP_NAMES)
+        self.co2 = column(CO2_NAMES)
         spo2 = column(SPO2_NAMES)
         if self.pleth is None and self.abp is None and self.resp is None:
             raise WfdbRecordError(
@@ -215,6 +239,13 @@ class RecordedPatient:
         self.resp_rate = rate_per_second(
             self._looped(self.breath_peaks / self.fs), self.n_seconds, RESP_WINDOW_S, MAX_RESP_BPM
         )
+        self.expirations = (
+            detect_expirations(self.co2, self.fs) if self.co2 is not None else np.empty(0, int)
+        )
+        self.co2_rate = rate_per_second(
+            self._looped(self.expirations / self.fs), self.n_seconds, RESP_WINDOW_S, MAX_RESP_BPM
+        )
+        self.etco2 = self._co2_peaks() if self.co2 is not None else np.full(self.n_seconds, np.nan)
         if spo2 is not None:
             per_second = np.array(
                 [
@@ -226,6 +257,17 @@ class RecordedPatient:
             self.spo2 = per_second
         else:
             self.spo2 = np.full(self.n_seconds, spo2_default)
+
+    def _co2_peaks(self) -> np.ndarray:
+        """Per second k: the capnogram's peak over the window before k (the EtCO2)."""
+        assert self.co2 is not None
+        window = int(ETCO2_WINDOW_S * self.fs)
+        looped = np.concatenate((self.co2[-window:], self.co2))
+        out = np.empty(self.n_seconds)
+        for k in range(self.n_seconds):
+            end = window + min(int(k * self.fs), len(self.co2))
+            out[k] = float(looped[max(0, end - window) : end].max())
+        return out
 
     def _looped(self, event_t: np.ndarray) -> np.ndarray:
         """Events with a copy one record earlier: the record loops, so the windows at its
@@ -297,6 +339,26 @@ class WfdbBedside(Bedside):
             self.devices["nibp"] = VirtualNibpModule(patient)  # type: ignore[arg-type]
         if patient.resp is not None:
             self.devices["resp"] = self._resp(patient)
+        if patient.co2 is not None:
+            self.devices["capno"] = self._capno(patient)
+
+    @staticmethod
+    def _capno(patient: RecordedPatient) -> VirtualCapnostat:
+        """The recorded capnogram through a virtual Capnostat (the module's own status,
+        warm-up and framing; the patient's breaths from the record)."""
+        assert patient.co2 is not None
+        wave = RecordedWave(patient.co2, patient.fs, CO2_RATE_HZ, patient.expirations, 1)
+
+        def second(k: int) -> CapnoSecond:
+            index = np.arange((k - 1) * int(CO2_RATE_HZ), k * int(CO2_RATE_HZ))
+            values, marks = wave.take(index)
+            row = patient.record_second(float(k))
+            rate = float(patient.co2_rate[row])
+            breathing = math.isfinite(rate) and rate > 0.5
+            etco2 = float(patient.etco2[row]) if breathing else 0.0
+            return CapnoSecond(values, marks, etco2, rate if breathing else 0.0, breathing)
+
+        return VirtualCapnostat(patient, capnogram_source=second)  # type: ignore[arg-type]
 
     @staticmethod
     def _oximeter(patient: RecordedPatient, pulse: np.ndarray, protocol: str) -> VirtualOximeter:
