@@ -101,17 +101,20 @@ def test_zero_required_raises_its_alarm_until_the_host_has_zeroed(tmp_path: Path
     assert ended[-1]["state"] == "end"
 
 
-def stream(seconds: int, status: int = int(F.BREATH_OK), start_sync: int = 0) -> list[bytes]:
-    """One chunk per second of stream frames: a status, EtCO2 40, rate 12 each second."""
+def stream(
+    seconds: int, status: int = int(F.BREATH_OK), start_sync: int = 0, fico2: float = 0.0
+) -> list[bytes]:
+    """One chunk per second of stream frames: a status, EtCO2 40, rate 12, FiCO2 each second."""
     encoder = CapnostatEncoder()
     encoder.sync = start_sync
     nan = np.full(100, np.nan)
-    etco2, rr = nan.copy(), nan.copy()
-    etco2[25], rr[50] = 40.0, 12.0
+    etco2, rr, inspired = nan.copy(), nan.copy(), nan.copy()
+    etco2[25], rr[50], inspired[75] = 40.0, 12.0, fico2
     breath = np.zeros(100, bool)
     breath[60] = True
     batch = CapnoBatch.build(
-        np.full(100, 5.0), etco2_mmhg=etco2, rr_bpm=rr, breath_detected=breath,
+        np.full(100, 5.0), etco2_mmhg=etco2, rr_bpm=rr, fico2_mmhg=inspired,
+        breath_detected=breath,
         status=np.full(100, status), status_frame=np.arange(100) == 0,
     )  # fmt: skip
     return [encoder.encode(batch) for _ in range(seconds)]
@@ -179,3 +182,19 @@ def test_replay_of_a_capnography_session_equals_live(tmp_path: Path) -> None:
     replay = run_vitalmon("replay", str(path), "--headless", "--speed", "max")
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout == live.stdout
+
+
+def test_rebreathing_raises_fico2_high_after_its_delay() -> None:
+    data = stream(30, fico2=6.0)
+    out, _ = run_chunks([Chunk(float(i + 1), "capno", d) for i, d in enumerate(data)])
+    assert numerics_at(out, 5.0)["fico2"] == 6.0
+    onsets = alarm_onsets(out)
+    assert 15.0 <= onsets["FICO2_HIGH"] <= 17.0, onsets
+    assert "ETCO2_HIGH" not in onsets and "ETCO2_LOW" not in onsets
+
+
+def test_over_temperature_or_a_faulty_sensor_raises_co2_sensor_fault() -> None:
+    for fault in (F.OVER_TEMPERATURE, F.SENSOR_FAULTY):
+        data = stream(3, status=int(F.BREATH_OK | fault))
+        out, _ = run_chunks([Chunk(float(i + 1), "capno", d) for i, d in enumerate(data)])
+        assert alarm_onsets(out)["CO2_SENSOR_FAULT"] <= 2.0
