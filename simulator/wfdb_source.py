@@ -258,6 +258,13 @@ class RecordedPatient:
         else:
             self.spo2 = np.full(self.n_seconds, spo2_default)
 
+    def since_expiration(self, t_s: float) -> float:
+        """Seconds since the last expiration began, at data time `t_s` (the record loops)."""
+        starts = self._looped(self.expirations / self.fs)
+        into = t_s % self.duration_s if t_s > self.duration_s else t_s
+        before = starts[starts <= into]
+        return math.inf if len(before) == 0 else into - float(before[-1])
+
     def _co2_peaks(self) -> np.ndarray:
         """Per second k: the capnogram's peak over the window before k (the EtCO2)."""
         assert self.co2 is not None
@@ -355,6 +362,9 @@ class WfdbBedside(Bedside):
             row = patient.record_second(float(k))
             rate = float(patient.co2_rate[row])
             breathing = math.isfinite(rate) and rate > 0.5
+            # The rate's window lags an apnea: no expiration for two breaths is none.
+            since = patient.since_expiration(float(k))
+            breathing = breathing and since <= 2 * 60.0 / rate
             etco2 = float(patient.etco2[row]) if breathing else 0.0
             return CapnoSecond(values, marks, etco2, rate if breathing else 0.0, breathing)
 

@@ -43,6 +43,8 @@ def test_a_record_with_co2_plays_as_the_capnograph(tmp_path) -> None:
     numerics = {r["t"]: r for r in records if r["type"] == "numerics"}
     assert numerics[40.0]["rr_source"] == "capnography"
     assert abs(numerics[40.0]["etco2"] - 40) <= 1.5 and numerics[40.0]["rr"] == 12
+    # Once the breaths stop, no value, though the rate's 30 s window still holds breaths.
+    assert numerics[72.0]["etco2"] is None and numerics[72.0]["rr"] is None
     onsets = [r for r in records if r["type"] == "alarm" and r["state"] == "onset"]
     apnea = [r["t"] for r in onsets if r["id"] == "RR_LOW_CRITICAL"]
     assert apnea and 85 <= apnea[0] <= 95, [(r["t"], r["id"]) for r in onsets]
