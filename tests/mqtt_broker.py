@@ -108,3 +108,54 @@ class MosquittoBroker:
 
     def stop(self) -> None:
         self.kill()
+
+
+class BrokerTap:
+    """A plain paho subscriber to `vitalmon/CLINIC/#` as the central's user: every message
+    with its arrival time. It reconnects within 0.1-0.5 s of a broker restart."""
+
+    def __init__(self, broker: MosquittoBroker, clinic: str = "test") -> None:
+        import json
+        import threading
+
+        import paho.mqtt.client as mqtt
+
+        self.messages: list[tuple[float, str, object, bool]] = []
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self._json = json
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        client.username_pw_set("central", USERS["central"])
+        if broker.tls:
+            client.tls_set(ca_certs=str(broker.ca_file))
+        client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)  # type: ignore[arg-type]
+        client.on_connect = lambda c, *_: c.subscribe(f"vitalmon/{clinic}/#", qos=1)
+        client.on_subscribe = lambda *_: self._subscribed.set()
+        client.on_message = self._on_message
+        client.connect("127.0.0.1", broker.port, keepalive=2)
+        client.loop_start()
+        self.client = client
+        assert self._subscribed.wait(5), "the tap did not subscribe"
+
+    def _on_message(self, _client, _userdata, message) -> None:
+        payload = self._json.loads(message.payload) if message.payload else None
+        with self._lock:
+            self.messages.append((time.monotonic(), message.topic, payload, message.retain))
+
+    def payloads(self, leaf: str) -> list:
+        with self._lock:
+            return [p for _, topic, p, _ in self.messages if topic.endswith("/" + leaf)]
+
+    def wait_for(self, leaf: str, test, timeout: float):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                for arrived, topic, payload, _ in self.messages:
+                    if topic.endswith("/" + leaf) and test(payload):
+                        return arrived, payload
+            time.sleep(0.02)
+        raise AssertionError(f"no {leaf} message within {timeout} s: {self.payloads(leaf)[-5:]}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

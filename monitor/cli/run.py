@@ -18,6 +18,7 @@ from monitor.cli.common import (
     seed_arg,
     speed_arg,
 )
+from monitor.cli.link import make_publisher, register_publish
 from monitor.command_input import describe, read_commands, start_reader
 from monitor.config import (
     ConfigError,
@@ -77,6 +78,7 @@ def register(commands) -> argparse.ArgumentParser:
         metavar="FILE",
         help="record the session to FILE (the GUI records to the user's data dir by default)",
     )
+    register_publish(run)
     return run
 
 
@@ -241,15 +243,27 @@ def run(args: argparse.Namespace) -> int:
         commands.attach(args, pipeline)
         runner = PipelineRunner(source, pipeline, duration_s=args.duration)
         commands.stop_with(runner.stop)
+        publisher = make_publisher(args, pipeline, lambda why: _link_fatal(why, runner))
         recorder = start_recorder(args, source, pipeline, config)
     except BaseException:
         source.close()
         raise
     if args.headless:
         pipeline.subscribe(JsonLinesWriter(sys.stdout))
+    if publisher is not None:
+        publisher.start()
     try:
         status = drive(runner, args.headless)
     finally:
+        if publisher is not None:
+            publisher.close()
         if recorder is not None:
             recorder.close()
-    return 1 if commands.failed is not None else status
+    failed = commands.failed is not None or (publisher is not None and publisher.fatal)
+    return 1 if failed else status
+
+
+def _link_fatal(message: str, runner: PipelineRunner) -> None:
+    """The broker refused us (a wrong password): one line, and the run ends non-zero."""
+    print(f"vitalmon: {message}", file=sys.stderr, flush=True)
+    runner.stop()
