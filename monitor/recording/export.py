@@ -91,20 +91,24 @@ def pleth_array(blocks: list[WaveBlock], t0: float, n: int, rate: float) -> np.n
     return out
 
 
-def annotations(reader: SessionReader) -> list[Annotation]:
-    """Alarms, NIBP readings, events and commands as one line each, in time order."""
+ANNOTATED = ("alarm", "nibp", "event", "command")
+
+
+def annotations(reader: SessionReader, kinds: tuple[str, ...] = ANNOTATED) -> list[Annotation]:
+    """Alarms, NIBP readings, events and commands (or those of `kinds`) as one line each,
+    in time order."""
     out = []
-    for r in reader.records("alarm"):
+    for r in reader.records("alarm") if "alarm" in kinds else ():
         out.append(Annotation(float(r["t"]), f"ALARM {r.get('id')} {r.get('state')}"))  # type: ignore[arg-type]
-    for r in reader.records("nibp"):
+    for r in reader.records("nibp") if "nibp" in kinds else ():
         text = f"NIBP {r.get('sys')}/{r.get('dia')} ({r.get('map')}) {r.get('status') or ''}"
         out.append(Annotation(float(r["t"]), text.strip()))  # type: ignore[arg-type]
-    for r in reader.records("event"):
+    for r in reader.records("event") if "event" in kinds else ():
         detail = " ".join(
             f"{k}={v}" for k, v in r.items() if k not in ("type", "t", "wall", "kind")
         )
         out.append(Annotation(float(r["t"]), f"EVENT {r.get('kind')} {detail}".strip()))  # type: ignore[arg-type]
-    for r in reader.records("command"):
+    for r in reader.records("command") if "command" in kinds else ():
         args = " ".join(f"{k}={v}" for k, v in dict(r.get("args") or {}).items())  # type: ignore[call-overload]
         out.append(Annotation(float(r["t"]), f"COMMAND {r.get('name')} {args}".strip()))  # type: ignore[arg-type]
     return sorted(out, key=lambda a: a.t)

@@ -400,6 +400,11 @@ class SessionReader:
             out.setdefault(key, []).append(self._row("command", seq, text, "command"))
         return out
 
+    def wave_signals(self) -> list[tuple[str, str]]:
+        """(channel, signal) of every recorded waveform, in name order."""
+        rows = self._query("SELECT DISTINCT channel, signal FROM wave ORDER BY channel, signal")
+        return [(str(channel), str(signal)) for channel, signal in rows]
+
     @_damaged_if_unreadable
     def wave_blocks(self, channel: str = "oximeter", signal: str = "pleth") -> list[WaveBlock]:
         rows = self._query(
