@@ -34,9 +34,9 @@ Record = dict
 class HeadlessMonitor:
     """`vitalmon run ARGS --headless` in a subprocess; its records with arrival times."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, command: str = "run") -> None:
         self.proc = subprocess.Popen(
-            vitalmon_cmd("run", *args, "--headless"),
+            vitalmon_cmd(command, *args, "--headless"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -15,7 +15,7 @@ from drivers.errors import VitalmonError
 from monitor.cli.common import PROG, OneLineParser
 
 # Subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = ("run", "sim", "scenarios", "decode", "replay", "log", "export", "report")
+SUBCOMMANDS = ("run", "central", "sim", "scenarios", "decode", "replay", "log", "export", "report")
 
 
 def build_parser() -> OneLineParser:

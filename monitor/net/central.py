@@ -1,0 +1,152 @@
+"""The central station's model, Qt-free: messages from the broker in, records out.
+
+`CentralModel.on_message` takes one MQTT message of a chair and returns the records
+to print (`--headless`) or show: the bedside's record as it printed it plus `chair`
+and `received` (wall time of arrival). An alarm record already seen (same chair and
+`seq`, resent after a broken connection) is dropped, so none is shown twice.
+`tick(now)` raises CHAIR_OFFLINE (high) for a chair whose last will arrived or that
+sent nothing for `silence_s`, and ends it when the chair sends again.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+
+from monitor.records import Record, alarm_record
+
+OFFLINE_ID = "CHAIR_OFFLINE"
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineRule:
+    priority: str
+    kind: str
+    silence_s: float
+    message: str
+
+
+def load_offline_rule() -> OfflineRule:
+    text = resources.files("monitor").joinpath("net/central.toml").read_text()
+    data = tomllib.loads(text)[OFFLINE_ID]
+    return OfflineRule(
+        str(data["priority"]), str(data["kind"]), float(data["silence_s"]), str(data["message"])
+    )
+
+
+@dataclass(slots=True)
+class ChairState:
+    name: str
+    last_heard: float
+    online: bool = True
+    offline_alarm: bool = False
+    seqs: set[int] = field(default_factory=set)
+    numerics: Record | None = None
+    status: Record | None = None
+    active: list[Record] = field(default_factory=list)
+
+
+def wall_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class CentralModel:
+    """Every chair of one clinic, from `vitalmon/<clinic>/<chair>/<leaf>` messages."""
+
+    def __init__(self, clinic: str, start: float, rule: OfflineRule | None = None) -> None:
+        self.prefix = f"vitalmon/{clinic}/"
+        self.start = start
+        self.rule = rule or load_offline_rule()
+        self.chairs: dict[str, ChairState] = {}
+        self.duplicates = 0
+
+    def on_message(self, topic: str, payload: bytes, now: float, wall: str) -> list[Record]:
+        if not topic.startswith(self.prefix):
+            return []
+        parts = topic[len(self.prefix) :].split("/")
+        if len(parts) != 2:
+            return []
+        name, leaf = parts
+        try:
+            body = json.loads(payload) if payload else None
+        except ValueError:
+            return []
+        chair = self.chairs.get(name)
+        if chair is None:
+            chair = self.chairs[name] = ChairState(name, now)
+        out: list[Record] = []
+        if leaf == "status" and isinstance(body, dict):
+            chair.status = body
+            record: Record = {"type": "status", **body}
+            if body.get("state") == "offline":
+                chair.online = False
+                out.append(self._with(chair, record, wall))
+                out += self._offline(chair, now, wall, "last will")
+                return out
+        elif leaf == "active" and isinstance(body, list):
+            chair.active = [a for a in body if isinstance(a, dict)]
+            record = {"type": "active", "alarms": chair.active}
+        elif isinstance(body, dict) and "type" in body:
+            record = body
+            if leaf == "alarms":
+                seq = body.get("seq")
+                if isinstance(seq, int):
+                    if seq in chair.seqs:
+                        self.duplicates += 1
+                        return []
+                    chair.seqs.add(seq)
+            elif leaf == "numerics":
+                chair.numerics = body
+        else:
+            return []
+        chair.last_heard = now
+        chair.online = True
+        if chair.offline_alarm:
+            out += self._online(chair, now, wall)
+        out.append(self._with(chair, record, wall))
+        return out
+
+    def tick(self, now: float, wall: str) -> list[Record]:
+        out: list[Record] = []
+        for chair in self.chairs.values():
+            if not chair.offline_alarm and now - chair.last_heard >= self.rule.silence_s:
+                chair.online = False
+                out += self._offline(chair, now, wall, f"nothing for {self.rule.silence_s:g} s")
+        return out
+
+    def _with(self, chair: ChairState, record: Record, wall: str) -> Record:
+        return {**record, "chair": chair.name, "received": wall}
+
+    def _offline(self, chair: ChairState, now: float, wall: str, why: str) -> list[Record]:
+        if chair.offline_alarm:
+            return []
+        chair.offline_alarm = True
+        message = f"{self.rule.message} ({why})"
+        record = alarm_record(
+            now - self.start,
+            OFFLINE_ID,
+            self.rule.priority,
+            self.rule.kind,
+            "onset",
+            message,
+            chair=chair.name,
+            wall=wall,
+        )
+        return [record]
+
+    def _online(self, chair: ChairState, now: float, wall: str) -> list[Record]:
+        chair.offline_alarm = False
+        record = alarm_record(
+            now - self.start,
+            OFFLINE_ID,
+            self.rule.priority,
+            self.rule.kind,
+            "end",
+            self.rule.message,
+            chair=chair.name,
+            wall=wall,
+        )
+        return [record]
