@@ -19,7 +19,10 @@ import numpy as np
 from drivers.base import LineSettings
 from drivers.fixedframe import (
     FrameScan,
+    RowEncoder,
     ScannedDecoder,
+    pleth_field,
+    whole_or_missing,
 )
 from drivers.types import OximeterBatch, OximeterFlag
 
@@ -96,12 +99,6 @@ def sendable_spo2(raw: np.ndarray) -> np.ndarray:
     return (raw <= SPO2_MAX) | (raw == SPO2_INVALID)
 
 
-def _whole(values: np.ndarray, invalid: int, top: int) -> np.ndarray:
-    out = np.nan_to_num(values, nan=invalid).round().astype(np.int64)
-    out[(out < 0) | (out > top)] = invalid
-    return out
-
-
 class ContecDecoder(ScannedDecoder):
     """Incremental decoder for the Contec 5-byte stream, one row per frame."""
 
@@ -161,7 +158,17 @@ class BerryDecoder(ContecDecoder):
     pleth_zero_invalid = True
 
 
-class ContecEncoder:
+def _strength_and_bar(batch: OximeterBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Signal strength and bar graph from the batch's extras, else a good signal's."""
+    n = len(batch)
+    strength = batch.extras.get("signal_strength")
+    bar = batch.extras.get("bar_graph")
+    strength = np.full(n, 8) if strength is None else np.nan_to_num(strength).astype(np.int64)
+    bar = np.full(n, 5) if bar is None else np.nan_to_num(bar).astype(np.int64)
+    return strength, bar
+
+
+class ContecEncoder(RowEncoder):
     """Writes rows as 5-byte frames; signal strength and bar graph from the extras if given."""
 
     sample_rate_hz = CONTEC_RATE_HZ
@@ -169,20 +176,13 @@ class ContecEncoder:
     status_bits = CONTEC_BITS
     pleth_min = 0
 
-    def encode(self, batch: OximeterBatch) -> bytes:
+    def _encode_rows(self, batch: OximeterBatch, flags: np.ndarray) -> bytes:
         n = len(batch)
-        if n == 0:
-            return b""
-        flags = batch.flags.astype(np.int64)
-        pleth = np.nan_to_num(batch.pleth, nan=0.0).round()
-        pleth = np.clip(pleth, self.pleth_min, self.pleth_max).astype(np.int64)
+        pleth = pleth_field(batch.pleth, self.pleth_min, self.pleth_max)
         pleth[np.isnan(batch.pleth)] = 0
-        pr = _whole(batch.pulse_rate_bpm, PR_INVALID, PR_INVALID - 1)
-        spo2 = _whole(batch.spo2_percent, SPO2_INVALID, SPO2_MAX)
-        strength = batch.extras.get("signal_strength")
-        bar = batch.extras.get("bar_graph")
-        strength = np.full(n, 8) if strength is None else np.nan_to_num(strength).astype(np.int64)
-        bar = np.full(n, 5) if bar is None else np.nan_to_num(bar).astype(np.int64)
+        pr = whole_or_missing(batch.pulse_rate_bpm, PR_INVALID, PR_INVALID - 1)
+        spo2 = whole_or_missing(batch.spo2_percent, SPO2_INVALID, SPO2_MAX)
+        strength, bar = _strength_and_bar(batch)
         frames = np.empty((n, FRAME_LEN), dtype=np.uint8)
         frames[:, 0] = 0x80 | (strength & 0x0F) | _encode_bits(flags, self.status_bits, 0)
         frames[:, 1] = pleth & 0x7F
@@ -298,29 +298,23 @@ class Contec7Decoder(ScannedDecoder):
         )
 
 
-class Contec7Encoder:
+class Contec7Encoder(RowEncoder):
     """Writes rows as V7.0 real-time packets (type 0x01)."""
 
     sample_rate_hz = CONTEC7_RATE_HZ
     pleth_max = 127
 
-    def encode(self, batch: OximeterBatch) -> bytes:
+    def _encode_rows(self, batch: OximeterBatch, flags: np.ndarray) -> bytes:
         n = len(batch)
-        if n == 0:
-            return b""
-        flags = batch.flags.astype(np.int64)
-        pleth = np.clip(np.nan_to_num(batch.pleth, nan=0.0).round(), 0, 127).astype(np.int64)
-        pr = _whole(batch.pulse_rate_bpm, PR_INVALID, PR_INVALID - 1)
-        spo2 = _whole(batch.spo2_percent, SPO2_INVALID, SPO2_MAX)
+        pleth = pleth_field(batch.pleth, 0, self.pleth_max)
+        pr = whole_or_missing(batch.pulse_rate_bpm, PR_INVALID, PR_INVALID - 1)
+        spo2 = whole_or_missing(batch.spo2_percent, SPO2_INVALID, SPO2_MAX)
         pi_pct = batch.perfusion_index_percent
         pi_ok = np.isfinite(pi_pct) & (pi_pct >= 0) & (pi_pct <= PI_MAX_PERCENT)
         pi_raw = np.where(
             pi_ok, np.round(np.nan_to_num(pi_pct) / PI_SCALE_PERCENT), PI_INVALID
         ).astype(np.int64)
-        strength = batch.extras.get("signal_strength")
-        bar = batch.extras.get("bar_graph")
-        strength = np.full(n, 8) if strength is None else np.nan_to_num(strength).astype(np.int64)
-        bar = np.full(n, 5) if bar is None else np.nan_to_num(bar).astype(np.int64)
+        strength, bar = _strength_and_bar(batch)
         d = [
             (strength & 0x0F) | _encode_bits(flags, CONTEC7_BITS, 0),
             pleth | _encode_bits(flags, CONTEC7_BITS, 1),

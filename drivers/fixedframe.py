@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from drivers.types import DecoderCounters
+from drivers.types import DecoderCounters, OximeterBatch
 
 
 @dataclass(slots=True)
@@ -347,3 +347,32 @@ def feed_run(decoder: Any, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
     """Decode a run of feeds with the decoder's own one-pass method where it has one."""
     run = getattr(decoder, "feed_run", None)
     return run(datas) if run is not None else sequential_run(decoder, datas)
+
+
+def whole_or_missing(values: np.ndarray, missing: int, top: int) -> np.ndarray:
+    """Values as whole numbers for a byte field: NaN, and anything outside 0..top (which
+    the field cannot carry), become the protocol's `missing` code."""
+    out = np.nan_to_num(values, nan=missing).round().astype(np.int64)
+    out[(out < 0) | (out > top)] = missing
+    return out
+
+
+def pleth_field(pleth: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Pleth samples rounded and clipped to the field's range; no sample (NaN) as 0."""
+    return np.clip(np.nan_to_num(pleth, nan=0.0).round(), low, high).astype(np.int64)
+
+
+class RowEncoder:
+    """Base of the oximeter encoders: an empty batch is no bytes; a subclass turns the
+    rows (their flags already as int64) into its frames."""
+
+    sample_rate_hz: ClassVar[float]
+    pleth_max: ClassVar[int]
+
+    def encode(self, batch: OximeterBatch) -> bytes:
+        if len(batch) == 0:
+            return b""
+        return self._encode_rows(batch, batch.flags.astype(np.int64))
+
+    def _encode_rows(self, batch: OximeterBatch, flags: np.ndarray) -> bytes:
+        raise NotImplementedError

@@ -17,8 +17,11 @@ from drivers.base import LineSettings
 from drivers.fixedframe import (
     FrameScan,
     HeldValue,
+    RowEncoder,
     ScannedDecoder,
     last_index_where,
+    pleth_field,
+    whole_or_missing,
 )
 from drivers.types import OximeterBatch, OximeterFlag
 
@@ -272,7 +275,7 @@ class Nonin2Decoder(ScannedDecoder):
         return positions
 
 
-class Nonin2Encoder:
+class Nonin2Encoder(RowEncoder):
     """Writes rows as format-2 frames; keeps its packet position across calls."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
@@ -282,16 +285,13 @@ class Nonin2Encoder:
         self._position = 0
         self._packets = 0
 
-    def encode(self, batch: OximeterBatch) -> bytes:
+    def _encode_rows(self, batch: OximeterBatch, flags: np.ndarray) -> bytes:
         n = len(batch)
-        if n == 0:
-            return b""
         positions = (self._position + np.arange(n)) % FRAMES_PER_PACKET
         packet_index = self._packets + (self._position + np.arange(n)) // FRAMES_PER_PACKET
         self._packets += (self._position + n) // FRAMES_PER_PACKET
         self._position = (self._position + n) % FRAMES_PER_PACKET
 
-        flags = batch.flags.astype(np.int64)
         status = np.full(n, 0x80, dtype=np.int64)
         status |= np.where(flags & OximeterFlag.SENSOR_OFF, 0x40, 0)
         status |= np.where(flags & OximeterFlag.ARTIFACT, 0x20, 0)
@@ -309,13 +309,8 @@ class Nonin2Encoder:
         status |= perfusion << 1
         status |= (positions == 0).astype(np.int64)
 
-        def whole(values: np.ndarray, missing: int, top: int) -> np.ndarray:
-            out = np.nan_to_num(values, nan=missing).round().astype(np.int64)
-            out[(out < 0) | (out > top)] = missing
-            return out
-
-        hr = whole(batch.pulse_rate_bpm, HR_MISSING, HR_MISSING)
-        spo2 = whole(batch.spo2_percent, SPO2_MISSING, 100)
+        hr = whole_or_missing(batch.pulse_rate_bpm, HR_MISSING, HR_MISSING)
+        spo2 = whole_or_missing(batch.spo2_percent, SPO2_MISSING, 100)
         timer = (packet_index % (1 << 14)).astype(np.int64)
         stat2 = np.where(flags & OximeterFlag.LOW_BATTERY, STAT2_LOW_BATTERY, 0)
 
@@ -346,7 +341,7 @@ class Nonin2Encoder:
         return self._pack(status, batch.pleth, floats)
 
     def _pack(self, status: np.ndarray, pleth: np.ndarray, floats: np.ndarray) -> bytes:
-        wave = np.clip(np.nan_to_num(pleth, nan=0.0).round(), 0, PLETH_MAX_FORMAT2)
+        wave = pleth_field(pleth, 0, PLETH_MAX_FORMAT2)
         wave = wave.astype(np.int64)
         frames = np.empty((len(status), FRAME_LEN), dtype=np.uint8)
         frames[:, 0] = 0x01
@@ -378,7 +373,7 @@ class Nonin7Encoder(Nonin2Encoder):
     pleth_max = PLETH_MAX_FORMAT7
 
     def _pack(self, status: np.ndarray, pleth: np.ndarray, floats: np.ndarray) -> bytes:
-        wave = np.clip(np.nan_to_num(pleth, nan=0.0).round(), 0, PLETH_MAX_FORMAT7)
+        wave = pleth_field(pleth, 0, PLETH_MAX_FORMAT7)
         wave = wave.astype(np.int64)
         msb, lsb = wave >> 8, wave & 0xFF
         frames = np.empty((len(status), FRAME_LEN), dtype=np.uint8)

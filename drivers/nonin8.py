@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from drivers.base import LineSettings
-from drivers.fixedframe import FrameScan, ScannedDecoder
+from drivers.fixedframe import FrameScan, RowEncoder, ScannedDecoder, whole_or_missing
 from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
 from drivers.types import OximeterBatch, OximeterFlag
 
@@ -110,21 +110,16 @@ class Nonin8Decoder(ScannedDecoder):
         )
 
 
-class Nonin8Encoder:
+class Nonin8Encoder(RowEncoder):
     """Writes each row as one format-8 frame (the device sends one a second)."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
     pleth_max = 0
 
-    def encode(self, batch: OximeterBatch) -> bytes:
+    def _encode_rows(self, batch: OximeterBatch, flags: np.ndarray) -> bytes:
         n = len(batch)
-        if n == 0:
-            return b""
-        flags = batch.flags.astype(np.int64)
-        hr = np.nan_to_num(batch.pulse_rate_bpm, nan=HR_MISSING).round().astype(np.int64)
-        hr[(hr < 0) | (hr > HR_MISSING)] = HR_MISSING
-        spo2 = np.nan_to_num(batch.spo2_percent, nan=SPO2_MISSING).round().astype(np.int64)
-        spo2[(spo2 < 0) | (spo2 > 100)] = SPO2_MISSING
+        hr = whole_or_missing(batch.pulse_rate_bpm, HR_MISSING, HR_MISSING)
+        spo2 = whole_or_missing(batch.spo2_percent, SPO2_MISSING, 100)
         status = np.full(n, 0x80, dtype=np.int64) | ((hr >> 7) & 0x03)
         for bit, flag in _STATUS_BITS:
             status |= np.where(flags & flag, bit, 0)

@@ -375,10 +375,3 @@ class SuntechResponseEncoder:
 
     def encode(self, response: SuntechResponse) -> bytes:
         return encode_response(response)
-
-
-class SuntechCommandEncoder:
-    """Registry face of the command encoder (the monitor's side of the wire)."""
-
-    def encode(self, command: SuntechCommand) -> bytes:
-        return encode_command(command.kind, command.value)

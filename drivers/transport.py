@@ -107,10 +107,6 @@ class SerialTransport:
             self._thread.join(timeout=2.0)
         self._close_port()
 
-    @property
-    def is_up(self) -> bool:
-        return self._port is not None
-
     def _report(self, state: LinkState, detail: str) -> None:
         self._on_link(LinkEvent(self.url, state, detail, self._clock()))
 

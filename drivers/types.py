@@ -242,13 +242,6 @@ class NibpReading:
         return self.error_code == 0 and self.systolic_mmhg is not None
 
 
-@dataclass(frozen=True, slots=True)
-class CuffPressure:
-    """Cuff pressure while a measurement runs (shown on the NIBP tile)."""
-
-    mmhg: int
-
-
 class RespFlag(enum.IntFlag):
     """Respiration-source status bits (vitalmon's own `simresp` protocol)."""
 

@@ -54,7 +54,3 @@ class AlarmDisplayState:
     inactivation: str  # one of INACTIVATIONS
     pause_remaining_s: float | None  # countdown of a timed pause, else None
     audio_priority: str | None  # the tone to play now, None = silence
-
-    @property
-    def highest_priority(self) -> str | None:
-        return self.alarms[0].priority if self.alarms else None

@@ -42,10 +42,6 @@ class AudioSignal:
     fundamental_hz: float
     harmonics: int
 
-    @property
-    def total_pulses(self) -> int:
-        return self.bursts * self.pulses
-
 
 @dataclass(frozen=True, slots=True)
 class AlarmSignals:
