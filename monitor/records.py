@@ -43,7 +43,9 @@ def numerics_record(t: float) -> Record:
     return {"type": NUMERICS, "t": t}
 
 
-def nibp_reading(t: float, sys: int, dia: int, map_: int, pr: int | None) -> Record:
+def nibp_reading(
+    t: float, sys: int | None, dia: int | None, map_: int | None, pr: int | None
+) -> Record:
     return {
         "type": NIBP,
         "t": t,
@@ -113,6 +115,21 @@ def error_record(t: float, command: str, message: str) -> Record:
 
 
 # -- reading records --------------------------------------------------------------------
+
+
+def time_of(record: Mapping[str, object]) -> float:
+    """A record's data time: every record has one (made above, or read through
+    `check_record`), so anything else is damage, said as a `RecordError`."""
+    t = record["t"]
+    if isinstance(t, bool) or not isinstance(t, int | float):
+        raise RecordError(f"'t' is {t!r}, not a data time")
+    return float(t)
+
+
+def fields_of(value: object) -> dict[str, object]:
+    """A JSON object's fields (a command's `args`, a metadata table); none where the
+    value is not one (`check_record` has refused that in a record already)."""
+    return dict(value) if isinstance(value, dict) else {}
 
 Check = Callable[[object], bool]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
-from monitor.records import Record, event_record
+from monitor.records import Record, event_record, time_of
 
 Emit = Callable[[Record], None]
 
@@ -116,6 +116,10 @@ class SessionModel:
         if commands is not None:
             self.register_commands(commands)
 
+    def phase_now(self) -> tuple[str, float]:
+        """The phase and the data time it began (the NIBP program follows it)."""
+        return self.phase, self.phase_started_t
+
     @property
     def events(self) -> tuple[Record, ...]:
         with self._lock:
@@ -141,7 +145,7 @@ class SessionModel:
     def on_record(self, record: Mapping[str, object]) -> None:
         kind = record.get("type")
         if kind == "numerics":
-            self.t = max(self.t, float(record["t"]))  # type: ignore[arg-type]
+            self.t = max(self.t, time_of(record))
             spo2 = finite_number(record.get("spo2"))
             if spo2 is not None and record.get("spo2_state", "valid") == "valid":
                 self.last_spo2 = spo2
@@ -176,7 +180,7 @@ class SessionModel:
                 k: [v for r in self._readings if (v := finite_number(r.get(k))) is not None]
                 for k in ("sys", "dia", "map", "pr")
             }
-            times = [float(r["t"]) for r in self._readings]  # type: ignore[arg-type]
+            times = [time_of(r) for r in self._readings]
             needed = int(self._baseline_rules.get("readings", 1))
             apart = self._baseline_rules.get("apart_s", 0.0)
             self.baseline = Baseline(

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from drivers.registry import get_protocol, make_encoder
+from drivers.registry import get_protocol, oximeter_encoder, resp_encoder
 from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
 from simulator.nibp_device import VirtualNibpModule
 from simulator.physiology import DeviceState, PatientModel, VitalSigns
@@ -131,7 +131,7 @@ class VirtualOximeter:
             raise ValueError(f"'{info.name}' is not an oximeter protocol")
         self.protocol = info.name
         self._model = model
-        self._encoder = make_encoder(self.protocol)
+        self._encoder = oximeter_encoder(self.protocol)
         self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
         if pleth is None:
             if not isinstance(model, PatientModel):
@@ -141,7 +141,7 @@ class VirtualOximeter:
         self._frames_sent = 0
         self._low, self._high = PLETH_RANGE.get(self.protocol, DEFAULT_PLETH_RANGE)
         self._hold_s = DISPLAY_HOLD_S.get(self.protocol, 0.0)
-        self._last_good: tuple[float, float, float] | None = None
+        self._last_good: tuple[float | None, float | None, float | None] | None = None
         self._probe_off_since: int | None = None
 
     def generate_until(self, t_s: float) -> bytes:
@@ -168,8 +168,9 @@ class VirtualOximeter:
         if fault == "probe_off":
             if self._probe_off_since is None:
                 self._probe_off_since = k
-            held = k - self._probe_off_since < self._hold_s and self._last_good is not None
-            spo2, pr, pi = self._last_good if held else (None, None, None)  # type: ignore[misc]
+            last = self._last_good
+            held = k - self._probe_off_since < self._hold_s and last is not None
+            spo2, pr, pi = last if held and last is not None else (None, None, None)
             flags = PROBE_OFF_FLAGS
             wave = np.zeros_like(wave)
             beat = np.zeros_like(beat)
@@ -179,7 +180,7 @@ class VirtualOximeter:
             wave = 0.5 + (wave - 0.5) * 0.05
             beat = np.zeros_like(beat)
         else:
-            self._last_good = (spo2, pr, pi)  # type: ignore[assignment]
+            self._last_good = (spo2, pr, pi)
             if fault == "artifact":
                 flags = OximeterFlag.ARTIFACT
         perfusion = OximeterFlag.PULSE_BEAT
@@ -241,7 +242,7 @@ class VirtualRespSensor:
             raise ValueError(f"'{info.name}' is not a respiration protocol")
         self.protocol = info.name
         self._model = model
-        self._encoder = make_encoder(self.protocol)
+        self._encoder = resp_encoder(self.protocol)
         self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
         if resp is None:
             if not isinstance(model, PatientModel):

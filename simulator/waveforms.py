@@ -124,8 +124,9 @@ def motion_artifact(times: np.ndarray, index: np.ndarray, noise: NoiseTable) -> 
 
 def resp_samples(
     states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray
-) -> np.ndarray:
-    """Respiration (impedance-like) in -1..1 at `times`, each in data second `seconds[i]`
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Respiration (impedance-like) in -1..1 at `times`, with each sample's breath phase and
+    rate (/min); each in data second `seconds[i]`
     (`states` holds those seconds in order, from `seconds[0]`): the breath scaled by its
     depth, plus a small cardiac oscillation and noise; flat at apnea. Vectorised over
     many seconds at once, because respiration is rendered in blocks."""

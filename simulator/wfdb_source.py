@@ -28,7 +28,7 @@ import numpy as np
 from scipy import signal
 
 from drivers.errors import VitalmonError
-from drivers.registry import make_encoder
+from drivers.registry import oximeter_encoder
 from simulator.capno_device import RATE_HZ as CO2_RATE_HZ
 from simulator.capno_device import CapnoSecond, VirtualCapnostat
 from simulator.devices import (
@@ -368,11 +368,11 @@ class WfdbBedside(Bedside):
             etco2 = float(patient.etco2[row]) if breathing else 0.0
             return CapnoSecond(values, marks, etco2, rate if breathing else 0.0, breathing)
 
-        return VirtualCapnostat(patient, capnogram_source=second)  # type: ignore[arg-type]
+        return VirtualCapnostat(patient, capnogram_source=second)
 
     @staticmethod
     def _oximeter(patient: RecordedPatient, pulse: np.ndarray, protocol: str) -> VirtualOximeter:
-        rate = float(make_encoder(protocol).sample_rate_hz)
+        rate = float(oximeter_encoder(protocol).sample_rate_hz)
         wave = RecordedWave(
             _normalise(pulse), patient.fs, rate, patient.pulse_peaks, BEAT_FLAG_FRAMES
         )

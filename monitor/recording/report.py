@@ -31,6 +31,7 @@ from reportlab.platypus import (
 
 from monitor.recording.store import SessionReader
 from monitor.recording.summary import Summary, describe, summarize
+from monitor.records import fields_of, time_of
 
 LABELS = {
     "spo2": "SpO2 (%)",
@@ -127,7 +128,7 @@ def _mark_events(s: Summary, ax) -> None:
         )
     for e in s.events:
         if e.get("kind") != "link":
-            ax.axvline(float(e["t"]) / 60.0, color="#999999", linewidth=0.4, linestyle=":")  # type: ignore[arg-type]
+            ax.axvline(time_of(e) / 60.0, color="#999999", linewidth=0.4, linestyle=":")
     for episode in s.episodes:
         colour = PRIORITY_COLOURS.get(episode.priority, "#d62728")
         x0 = episode.onset_t / 60.0
@@ -210,7 +211,7 @@ def _trend(ax, t: np.ndarray, v: np.ndarray) -> None:
 
 def _numeric_plot(s: Summary, key: str) -> Image:
     fig, ax = _axes(s)
-    t = np.array([float(r["t"]) for r in s.numerics]) / 60.0  # type: ignore[arg-type]
+    t = np.array([time_of(r) for r in s.numerics]) / 60.0
     v = np.array(
         [r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in s.numerics],
         dtype=float,
@@ -231,8 +232,8 @@ def _nibp_plot(s: Summary) -> Image:
         ("dia", "#1f77b4", "^"),
     ):
         pts = [
-            (float(r["t"]) / 60.0, r[key])
-            for r in s.nibp  # type: ignore[arg-type]
+            (time_of(r) / 60.0, r[key])
+            for r in s.nibp
             if isinstance(r.get(key), int | float)
         ]
         if pts:
@@ -252,10 +253,10 @@ def _nibp_plot(s: Summary) -> Image:
 
 def _header(s: Summary, path: Path) -> list[Flowable]:
     meta = s.meta
-    source = meta.get("source") if isinstance(meta.get("source"), dict) else {}
-    src = "; ".join(f"{k}: {v}" for k, v in source.items()) or "-"  # type: ignore[union-attr]
+    source = fields_of(meta.get("source"))
+    src = "; ".join(f"{k}: {v}" for k, v in source.items()) or "-"
     end = s.wall(s.duration_s)
-    rows = [
+    rows: list[list[object]] = [
         ["Patient id", s.setup.get("patient_id", "not recorded")],
         ["Weight", f"{s.setup['weight_kg']} kg" if "weight_kg" in s.setup else "not recorded"],
         ["Session id", meta.get("session_id", "-")],
@@ -263,7 +264,7 @@ def _header(s: Summary, path: Path) -> list[Flowable]:
         ["Start", f"{s.wall_start.strftime('%Y-%m-%d %H:%M:%S')} UTC"],
         ["End", f"{end.strftime('%Y-%m-%d %H:%M:%S')} UTC (duration {_dur(s.duration_s)})"],
         ["Source", src],
-        ["Devices", ", ".join(f"{k}: {v}" for k, v in dict(meta.get("protocols", {})).items())],  # type: ignore[call-overload]
+        ["Devices", ", ".join(f"{k}: {v}" for k, v in fields_of(meta.get("protocols")).items())],
         ["Recorded by", f"vitalmon {meta.get('vitalmon_version', '?')}"],
     ]
     if not meta.get("closed_cleanly"):
@@ -349,7 +350,7 @@ def _nibp_table(s: Summary) -> list[Flowable]:
         values = [_dash(r.get(key)) for key in ("sys", "dia", "map", "pr")]
         extra = describe(r, ("type", "t", "wall", "sys", "dia", "map", "pr", "status"))
         status = ", ".join(str(x) for x in (r.get("status"), extra) if x) or "-"
-        rows.append([_clock(s, float(r["t"])), *values, status])  # type: ignore[arg-type]
+        rows.append([_clock(s, time_of(r)), *values, status])
     return [*out, _table(rows, [3 * cm, 2 * cm, 2 * cm, 2 * cm, 2 * cm, 6 * cm])]
 
 
@@ -385,9 +386,9 @@ def _alarm_settings(s: Summary) -> list[Flowable]:
     rows: list[list[object]] = [["Time", "Action", "Details"]]
     for c in s.commands:
         if c.get("name") in ALARM_SETTING_COMMANDS:
-            args = dict(c.get("args") or {})  # type: ignore[call-overload]
+            args = fields_of(c.get("args"))
             details = ", ".join(f"{k}={v}" for k, v in args.items()) or "-"
-            rows.append([_clock(s, float(c["t"])), c["name"], details])  # type: ignore[arg-type]
+            rows.append([_clock(s, time_of(c)), c["name"], details])
     if len(rows) == 1:
         return [*out, _none("none")]
     return [*out, _table(rows, [3 * cm, 4 * cm, 10 * cm])]
@@ -399,7 +400,7 @@ def _events(s: Summary) -> list[Flowable]:
         return [*out, _none("no event was recorded")]
     rows: list[list[object]] = [["Time", "Event", "Details"]]
     for e in s.events:
-        rows.append([_clock(s, float(e["t"])), e.get("kind", e.get("type")), describe(e)])  # type: ignore[arg-type]
+        rows.append([_clock(s, time_of(e)), e.get("kind", e.get("type")), describe(e)])
     return [*out, _table(rows, [3 * cm, 4 * cm, 10 * cm])]
 
 
@@ -414,7 +415,7 @@ def _discharge(s: Summary) -> list[Flowable]:
     else:
         overall = "Discharge cannot be fully assessed from this recording."
     signed = [e for e in s.events if "sign" in str(e.get("kind", ""))]
-    sign = f" Signed off at {_clock(s, float(signed[-1]['t']))}." if signed else " Not signed off."  # type: ignore[arg-type]
+    sign = f" Signed off at {_clock(s, time_of(signed[-1]))}." if signed else " Not signed off."
     return [
         Paragraph("Discharge assessment", H2),
         _table(rows, [6 * cm, 6 * cm, 5 * cm]),
