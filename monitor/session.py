@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
-from monitor.records import Record, event_record, time_of
+from monitor.records import Record, as_float, event_record, time_of
 
 Emit = Callable[[Record], None]
 
@@ -213,7 +213,8 @@ class SessionModel:
         for key, value in fields.items():
             if key not in required + optional:
                 raise CommandError(f"mark_event {kind}: unknown field '{key}'")
-            if key in NUMBER_FIELDS and (finite_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
+            number = finite_number(value) if key in NUMBER_FIELDS else 0.0
+            if number is None or number < 0:
                 raise CommandError(f"mark_event {kind}: '{key}' must be a number >= 0")
             if key in TEXT_FIELDS and not isinstance(value, str):
                 raise CommandError(f"mark_event {kind}: '{key}' must be text")
@@ -238,7 +239,7 @@ class SessionModel:
         elif kind == "infusion_stop":
             self.dose_mg_per_kg_h = None
         elif kind == "aldrete":
-            self.last_aldrete = int(fields["score"])  # type: ignore[call-overload]
+            self.last_aldrete = int(as_float(fields["score"]))
         elif kind == "sign_off":
             fields = {**fields, "discharge": self.discharge_assessment(t).to_json()}
         self._event(t, kind, **fields)
@@ -267,9 +268,10 @@ class SessionModel:
         numbers: dict[str, float | None] = {}
         for key in ("weight_kg", "planned_dose_mg_per_kg_h"):
             value = args.get(key, getattr(self, key))
-            if value is not None and (finite_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
+            number = finite_number(value)
+            if value is not None and (number is None or number <= 0):
                 raise CommandError(f"session_setup: {key} must be a number above 0")
-            numbers[key] = finite_number(value)
+            numbers[key] = number
         with self._lock:
             self.patient_id = patient
             self.weight_kg = numbers["weight_kg"]

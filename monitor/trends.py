@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor.records import time_of
+from monitor.records import as_float, time_of
 
 # The numerics every trend keeps (keys of the `numerics` record).
 NUMERIC_KEYS: tuple[str, ...] = ("spo2", "pr", "pi", "rr", "etco2", "fico2")
@@ -23,7 +23,7 @@ BLOCK_ROWS = 3600  # one hour of 1 Hz numerics
 
 
 def _float(value: object) -> float:
-    return float("nan") if value is None else float(value)  # type: ignore[arg-type]
+    return float("nan") if value is None else as_float(value)
 
 
 class _Columns:
@@ -92,7 +92,7 @@ class TrendStore:
         t = record.get("t")
         if t is None:
             return
-        t = float(t)  # type: ignore[arg-type]
+        t = time_of(record)
         with self._lock:
             if kind == "numerics":
                 if self._numerics.n and t <= self._numerics.t[self._numerics.n - 1]:

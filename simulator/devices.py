@@ -66,6 +66,10 @@ class VirtualDevice(Protocol):
 
     def generate_until(self, t_s: float) -> bytes: ...
 
+    def receive(self, data: bytes, t: float) -> None:
+        """Bytes the monitor wrote to the device at data time `t` (a one-way device
+        hears nothing)."""
+
 
 def frames_due(t_s: float, rate_hz: float) -> int:
     """How many frames a device at `rate_hz` has sent by data time `t_s` (frame i at (i+1)/rate)."""
@@ -143,6 +147,9 @@ class VirtualOximeter:
         self._hold_s = DISPLAY_HOLD_S.get(self.protocol, 0.0)
         self._last_good: tuple[float | None, float | None, float | None] | None = None
         self._probe_off_since: int | None = None
+
+    def receive(self, data: bytes, t: float) -> None:
+        """An oximeter that only streams: what the monitor writes goes nowhere."""
 
     def generate_until(self, t_s: float) -> bytes:
         out = []
@@ -256,6 +263,9 @@ class VirtualRespSensor:
         self._block = b""
         self._frame_len = 0
 
+    def receive(self, data: bytes, t: float) -> None:
+        """A sensor that only streams: what the monitor writes goes nowhere."""
+
     def generate_until(self, t_s: float) -> bytes:
         due = frames_due(t_s, self.sample_rate_hz)
         out = []
@@ -309,7 +319,10 @@ class Bedside:
 
     @property
     def oximeter(self) -> VirtualOximeter:
-        return self.devices["oximeter"]  # type: ignore[return-value]
+        device = self.devices["oximeter"]
+        if not isinstance(device, VirtualOximeter):
+            raise TypeError(f"the oximeter channel holds a {type(device).__name__}")
+        return device
 
     def nurse_actions(self) -> tuple[NurseAction, ...]:
         """The scripted nurse actions of this patient's story (none for a real record)."""
@@ -317,26 +330,29 @@ class Bedside:
 
     @property
     def nibp(self) -> VirtualNibpModule:
-        return self.devices["nibp"]  # type: ignore[return-value]
+        device = self.devices["nibp"]
+        if not isinstance(device, VirtualNibpModule):
+            raise TypeError(f"the nibp channel holds a {type(device).__name__}")
+        return device
 
     def advance(self, t_s: float) -> dict[str, bytes]:
         """Bytes each device sends between the previous call and `t_s`, by channel."""
         return {channel: device.generate_until(t_s) for channel, device in self.devices.items()}
 
     def receive(self, channel: str, data: bytes, t_s: float) -> None:
-        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices only)."""
-        receive = getattr(self.devices.get(channel), "receive", None)
-        if receive is not None:
-            receive(data, t_s)
+        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices answer)."""
+        device = self.devices.get(channel)
+        if device is not None:
+            device.receive(data, t_s)
 
 
 class SimulatedBedside(Bedside):
     """A scenario's patient model and its virtual devices."""
 
     def __init__(self, scenario: Scenario, seed: int = 0) -> None:
-        super().__init__(PatientModel(scenario, seed))
+        model = PatientModel(scenario, seed)
+        super().__init__(model)
         self.scenario = scenario
-        model: PatientModel = self.model  # type: ignore[assignment]
         self.devices["oximeter"] = VirtualOximeter(model, scenario.oximeter_protocol, seed=seed)
         if scenario.nibp_protocol:
             self.devices["nibp"] = VirtualNibpModule(model, seed)

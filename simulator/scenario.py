@@ -151,7 +151,7 @@ def _device_value(where: str, key: str, value: object) -> object:
         return value
     if type(value) is not type(default):
         raise ScenarioError(f"{where}: '{key}' must be a {type(default).__name__}")
-    if key == "capno_obstruction" and not 0.0 <= float(value) <= 1.0:  # type: ignore[arg-type]
+    if key == "capno_obstruction" and not (isinstance(value, float) and 0.0 <= value <= 1.0):
         raise ScenarioError(f"{where}: 'capno_obstruction' must be 0-1")
     if key == "nibp_error" and value != 0 and value not in ERROR_TEXTS:
         codes = ", ".join(str(c) for c in sorted(ERROR_TEXTS))

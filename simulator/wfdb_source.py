@@ -343,7 +343,7 @@ class WfdbBedside(Bedside):
             self.devices["oximeter"] = self._oximeter(patient, pulse, oximeter_protocol)
         if patient.abp is not None:
             # ABP beats become the cuff's readings: the module measures what the record shows.
-            self.devices["nibp"] = VirtualNibpModule(patient)  # type: ignore[arg-type]
+            self.devices["nibp"] = VirtualNibpModule(patient)
         if patient.resp is not None:
             self.devices["resp"] = self._resp(patient)
         if patient.co2 is not None:

@@ -169,8 +169,8 @@ class SessionRecorder:
                     chunks.append((chunk_seq, item))
                 elif isinstance(item, WaveSlice):
                     waves.extend(self._builder(item).add(item))
-                else:
-                    records.append((record_seq, chunk_seq, item))  # type: ignore[arg-type]
+                elif isinstance(item, dict):
+                    records.append((record_seq, chunk_seq, item))
                     record_seq += 1
             if self.failed is not None:
                 chunks, records, waves = [], [], []

@@ -35,7 +35,7 @@ def recorded_config(reader: SessionReader) -> PipelineConfig:
     raw = reader.meta.get("config")
     try:
         if raw is None:
-            return PipelineConfig.of(dict(reader.meta.get("protocols", {})))  # type: ignore[call-overload]
+            return PipelineConfig.of(reader.protocols)
         config = PipelineConfig.from_json(raw)
         config.load_preset()
     except ConfigError as exc:
@@ -86,7 +86,7 @@ class ReplaySource:
         self.reader = SessionReader(path)
         self.path = Path(path)
         self.meta = self.reader.meta
-        self.protocols: dict[str, str] = dict(self.meta.get("protocols", {}))  # type: ignore[call-overload]
+        self.protocols = self.reader.protocols
         self.duration_s = self.reader.duration_s()
         self._commands_by_chunk = self.reader.commands_by_chunk()
         self._bus: CommandBus | None = None
@@ -158,8 +158,8 @@ class ReplaySource:
         if self._pipeline is not None:
             # Commands applied live before the first chunk (`--nibp-interval`): again so.
             for record in self._commands_by_chunk.get(-1, ()):
-                args = record.get("args") or {}
-                self._pipeline.apply_command(Command(str(record["name"]), dict(args)))  # type: ignore[call-overload]
+                args = fields_of(record.get("args"))
+                self._pipeline.apply_command(Command(str(record["name"]), args))
         run: list[Chunk] = []
         for seq, chunk in self.reader.chunks():
             if self._closed:

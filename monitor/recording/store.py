@@ -30,7 +30,7 @@ from drivers.errors import VitalmonError
 from drivers.files import NotARegularFile, open_regular
 from drivers.types import LinkEvent, LinkState
 from monitor.recording.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES
-from monitor.records import MAX_T_S, Record, RecordError, check_record, time_of
+from monitor.records import MAX_T_S, Record, RecordError, check_record, fields_of, time_of
 from monitor.sources import Chunk
 
 T = TypeVar("T")
@@ -422,6 +422,11 @@ class SessionReader:
             samples = np.frombuffer(blob, dtype="<f4").copy()
             blocks.append(WaveBlock(channel, signal, t0, rate, samples))
         return blocks
+
+    @property
+    def protocols(self) -> dict[str, str]:
+        """channel -> protocol name (checked to be that when the file was opened)."""
+        return {str(k): str(v) for k, v in fields_of(self.meta.get("protocols")).items()}
 
     def duration_s(self) -> float:
         row = next(self._query("SELECT max(t) FROM raw"), (None,))

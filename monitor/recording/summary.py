@@ -18,7 +18,7 @@ from importlib import resources
 
 from monitor.recording.export import numeric_keys
 from monitor.recording.store import Record, SessionReader
-from monitor.records import fields_of, time_of
+from monitor.records import as_float, fields_of, time_of
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -241,7 +241,7 @@ def _doses(setup: dict[str, object], events: list[Record]) -> list[tuple[float, 
     out: list[tuple[float, str]] = []
     planned = setup.get("planned_dose_mg_per_kg_h")
     if planned is not None:
-        out.append((float(setup.get("_t", 0.0)), f"planned dose {planned} mg/kg/h"))  # type: ignore[arg-type]
+        out.append((as_float(setup.get("_t", 0.0)), f"planned dose {planned} mg/kg/h"))
     for e in events:
         kind = str(e.get("kind", ""))
         if any(word in kind for word in DOSE_EVENT_WORDS):
