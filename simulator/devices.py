@@ -103,7 +103,9 @@ def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
     """Pleth from the model's phases: beats follow its HR, amplitude its perfusion."""
     noise = NoiseTable(seed, NOISE_OXIMETER)
 
-    def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
+    def render(
+        k: int, index: np.ndarray, times: np.ndarray, artifact: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         state = model.second(k)
         motion = motion_artifact(times, index, noise) if artifact else None
         wave = pleth_samples(state, times, noise.at(index), motion)
@@ -223,7 +225,9 @@ RESP_BLOCK_S = 16  # respiration is rendered and encoded this many seconds at a 
 def synth_resp(model: PatientModel, rate_hz: float, seed: int) -> RespSource:
     noise = NoiseTable(seed, NOISE_RESP)
 
-    def render(seconds: np.ndarray, index: np.ndarray, times: np.ndarray):
+    def render(
+        seconds: np.ndarray, index: np.ndarray, times: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         states = [model.second(k) for k in range(int(seconds[0]), int(seconds[-1]) + 1)]
         wave, resp, rate = resp_samples(states, seconds, times, noise.at(index))
         breath = ((resp % 1.0) < rate / 60.0 / rate_hz) & (rate > 0)

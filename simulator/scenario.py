@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from drivers.errors import VitalmonError
@@ -100,7 +101,7 @@ class Scenario:
         return max((s.at_s + s.ramp_s for s in self.timeline), default=0.0)
 
 
-def _scenario_dir():
+def _scenario_dir() -> Traversable:
     return resources.files("simulator") / "scenarios"
 
 

@@ -377,7 +377,9 @@ class WfdbBedside(Bedside):
             _normalise(pulse), patient.fs, rate, patient.pulse_peaks, BEAT_FLAG_FRAMES
         )
 
-        def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
+        def render(
+            k: int, index: np.ndarray, times: np.ndarray, artifact: bool
+        ) -> tuple[np.ndarray, np.ndarray]:
             values, marks = wave.take(index)
             return np.clip(values, 0.0, 1.0), marks
 
@@ -396,7 +398,9 @@ class WfdbBedside(Bedside):
             1,
         )
 
-        def render(seconds: np.ndarray, index: np.ndarray, times: np.ndarray):
+        def render(
+            seconds: np.ndarray, index: np.ndarray, times: np.ndarray
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             values, marks = wave.take(index)
             rows = [patient.record_second(float(k)) for k in range(seconds[0], seconds[-1] + 1)]
             rr = patient.resp_rate[rows][seconds - seconds[0]]

@@ -3,8 +3,10 @@
 Records it emits (docs/architecture.md): `{"type": "nibp", "t", "sys", "dia", "map", "pr",
 "status": "ok"|"failed", "error_code", "error"}` per finished measurement, and
 `{"type": "event", "t", "kind": "nibp", "state", "message", ...}` for
-started / aborted / failed / not_responding / responding. The GUI reads the
-attributes (`last_reading`, `cuff_pressure_mmhg`, `status`, `mode`, ...).
+started / aborted / failed / not_responding / responding. The window's snapshot
+(`monitor.present.bedside`) reads the attributes (`last_reading`, `cuff_pressure_mmhg`,
+`status`, `mode`, ...). The program follows the session's phase, which the channel asks
+of the `session_phase` callable it was made with.
 """
 
 from __future__ import annotations
