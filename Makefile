@@ -54,4 +54,4 @@ bench: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
