@@ -12,13 +12,16 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     Flowable,
     Image,
     KeepTogether,
@@ -103,7 +106,7 @@ def _png(fig: Figure) -> Image:
     return Image(buffer, width=PLOT_W_CM * cm, height=PLOT_H_CM * cm)
 
 
-def _axes(s: Summary):
+def _axes(s: Summary) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(PLOT_W_CM / 2.54, PLOT_H_CM / 2.54), dpi=150)
     ax = fig.add_subplot(1, 1, 1)
     ax.tick_params(labelsize=6)
@@ -113,7 +116,7 @@ def _axes(s: Summary):
     return fig, ax
 
 
-def _mark_events(s: Summary, ax) -> None:
+def _mark_events(s: Summary, ax: Axes) -> None:
     """Phases and events as grey lines, alarm onsets as ticks in their priority colour."""
     for phase, t, _ in s.phases:
         ax.axvline(t / 60.0, color="#555555", linewidth=0.6)
@@ -136,7 +139,7 @@ def _mark_events(s: Summary, ax) -> None:
         ax.axvspan(x0, max(x1, x0 + 0.05), ymin=0.0, ymax=0.04, color=colour, linewidth=0)
 
 
-def _limit_lines(s: Summary, ax, source: str, values: tuple[str, ...]) -> None:
+def _limit_lines(s: Summary, ax: Axes, source: str, values: tuple[str, ...]) -> None:
     for use in s.limits:
         if use.rule.source != source or use.rule.value not in values:
             continue
@@ -165,7 +168,9 @@ def _limit_lines(s: Summary, ax, source: str, values: tuple[str, ...]) -> None:
         )
 
 
-def _fit_y(ax, values: list[float], s: Summary, source: str, keys: tuple[str, ...]) -> None:
+def _fit_y(
+    ax: Axes, values: list[float], s: Summary, source: str, keys: tuple[str, ...]
+) -> None:
     """Room for the data and the limits in force, with a margin for the alarm bars."""
     limits = [
         th
@@ -188,7 +193,7 @@ def _finish(fig: Figure) -> Image:
     return _png(fig)
 
 
-def _trend(ax, t: np.ndarray, v: np.ndarray) -> None:
+def _trend(ax: Axes, t: np.ndarray, v: np.ndarray) -> None:
     """Short sessions: every second. Long ones: each bin's range shaded and its median,
     so a brief dip still shows but the line stays readable."""
     if len(t) <= TREND_POINTS:
@@ -451,7 +456,7 @@ def write_report(reader: SessionReader, out: Path) -> None:
     s = summarize(reader)
     session = str(s.meta.get("session_id", ""))
 
-    def footer(canvas, doc) -> None:
+    def footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
         canvas.drawString(2 * cm, 1.2 * cm, f"vitalmon session {session}")
