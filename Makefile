@@ -47,10 +47,11 @@ run: system-deps $(VENV)/.installed-run
 test: system-deps $(VENV)/.installed-test
 	$(BIN)/ruff check drivers simulator monitor tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy drivers simulator monitor
 	$(TEST_ENV) $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

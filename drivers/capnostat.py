@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import CapnoDecoder, Encoder, LineSettings
 from drivers.capnostat_types import (
     SAMPLE_RATE_HZ,
     CapnoBatch,
@@ -383,7 +383,7 @@ _STATUS_TEMPERATURE = np.array([0, F.WARM_UP, F.OVER_TEMPERATURE, F.WARM_UP | F.
 _STATUS_ZERO = np.array([0, F.ZERO_IN_PROGRESS, F.ZERO_REQUIRED, F.ZERO_REQUIRED], dtype=np.uint32)
 
 
-class CapnostatDecoder:
+class CapnostatDecoder(CapnoDecoder):
     """Module -> host: stream frames to a `CapnoBatch`, other frames to `CapnoMessage`s.
 
     Incremental (any split gives the same result) and never raises. A waveform frame
@@ -518,7 +518,7 @@ class CapnostatCommandDecoder:
         ]
 
 
-class CapnostatEncoder:
+class CapnostatEncoder(Encoder[CapnoBatch]):
     """Rows of a `CapnoBatch` as stream frames, the sync counter kept across calls.
 
     A row's parameter: its status if `status_frame`, else EtCO2, rate, FiCO2 or the
@@ -591,8 +591,8 @@ def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
         carries = ~taken & np.isfinite(column)
         if carries.any():
             rows = np.flatnonzero(carries)
-            value = np.clip(np.round(column[rows].astype(np.float64) * scale), 0, _14BIT)
-            value = value.astype(np.int64)
+            scaled = np.clip(np.round(column[rows].astype(np.float64) * scale), 0, _14BIT)
+            value = scaled.astype(np.int64)
             frames[rows, 5] = dpi
             frames[rows, 6] = value >> 7
             frames[rows, 7] = value & 0x7F

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 import numpy as np
 
@@ -87,25 +87,25 @@ class CapnoBatch(Sequence["CapnoFrame"]):
         cls,
         co2_mmhg: Sequence[float] | np.ndarray,
         *,
-        etco2_mmhg: Sequence[float] | None = None,
-        fico2_mmhg: Sequence[float] | None = None,
-        rr_bpm: Sequence[float] | None = None,
-        breath_detected: Sequence[bool] | None = None,
-        status: Sequence[int] | None = None,
+        etco2_mmhg: Sequence[float] | np.ndarray | None = None,
+        fico2_mmhg: Sequence[float] | np.ndarray | None = None,
+        rr_bpm: Sequence[float] | np.ndarray | None = None,
+        breath_detected: Sequence[bool] | np.ndarray | None = None,
+        status: Sequence[int] | np.ndarray | None = None,
         status_frame: Sequence[bool] | None = None,
     ) -> CapnoBatch:
         """A batch to encode (simulator, tests): NaN / False where a row has no parameter."""
         co2 = np.asarray(co2_mmhg, dtype=np.float32)
         n = len(co2)
 
-        def col(values: Sequence[float] | None) -> np.ndarray:
+        def col(values: Sequence[float] | np.ndarray | None) -> np.ndarray:
             return (
                 np.full(n, np.nan, np.float32)
                 if values is None
                 else np.asarray(values, dtype=np.float32)
             )
 
-        def flag(values: Sequence[bool] | None) -> np.ndarray:
+        def flag(values: Sequence[bool] | np.ndarray | None) -> np.ndarray:
             return np.zeros(n, bool) if values is None else np.asarray(values, dtype=bool)
 
         st = np.zeros(n, np.uint32) if status is None else np.asarray(status, dtype=np.uint32)
@@ -118,7 +118,13 @@ class CapnoBatch(Sequence["CapnoFrame"]):
     def __len__(self) -> int:
         return len(self.co2_mmhg)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> CapnoFrame: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> CapnoBatch: ...
+
+    def __getitem__(self, index: int | slice) -> CapnoFrame | CapnoBatch:
         if isinstance(index, slice):
             start, stop, _ = index.indices(len(self))
             return CapnoBatch(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import LineSettings, OximeterDecoder
 from drivers.fixedframe import (
     FrameScan,
     RowEncoder,
@@ -99,7 +99,7 @@ def sendable_spo2(raw: np.ndarray) -> np.ndarray:
     return (raw <= SPO2_MAX) | (raw == SPO2_INVALID)
 
 
-class ContecDecoder(ScannedDecoder):
+class ContecDecoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     """Incremental decoder for the Contec 5-byte stream, one row per frame."""
 
     sample_rate_hz = CONTEC_RATE_HZ
@@ -240,7 +240,7 @@ def v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return header, header & (body_high == PACKET_LEN - 1) & sendable_spo2(spo2)
 
 
-class Contec7Decoder(ScannedDecoder):
+class Contec7Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     """Incremental decoder for Contec V7.0 real-time packets; other packet types are skipped."""
 
     sample_rate_hz = CONTEC7_RATE_HZ

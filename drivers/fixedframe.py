@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
 
+from drivers.base import Batch, OximeterEncoder, StreamDecoder
 from drivers.types import DecoderCounters, OximeterBatch
+
+B = TypeVar("B", bound=Batch)
 
 
 @dataclass(slots=True)
@@ -228,7 +231,7 @@ def last_index_where(mask: np.ndarray) -> np.ndarray:
     return last
 
 
-class ScannedDecoder:
+class ScannedDecoder(StreamDecoder[B], Generic[B]):
     """A decoder on a `FixedFrameScanner`: its `_decode` turns a scan into a batch, and a
     run of feeds can be decoded in one pass (`feed_run`).
 
@@ -313,40 +316,27 @@ class ScannedDecoder:
         self._run = int(runs[-1])
         return runs
 
-    def _decode(self, scan: FrameScan) -> Any:
+    def _decode(self, scan: FrameScan) -> B:
         raise NotImplementedError
 
-    def _believed_only(self, batch: Any) -> Any:
+    def _believed_only(self, batch: B) -> B:
         believed, self._believed = self._believed, None
         return batch if believed is None else batch[believed]
 
-    def feed(self, data: bytes) -> Any:
+    def feed(self, data: bytes) -> B:
         return self._believed_only(self._decode(self._scanner.scan(data)))
 
-    def feed_run(self, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
+    def feed_run(self, datas: Sequence[bytes]) -> tuple[B, np.ndarray]:
         """The same as `feed` on each of `datas` in turn: (their batches joined, the frame
         count of each), in one pass unless overlapping candidates forbid it."""
         found = self._scanner.scan_run(datas)
         if found is None:
-            return sequential_run(self, datas)
+            return super().feed_run(datas)  # one feed at a time
         scan, completed_by = found
         batch = self._decode(scan)
         if self._believed is not None:
             completed_by = completed_by[self._believed]
         return self._believed_only(batch), np.bincount(completed_by, minlength=len(datas))
-
-
-def sequential_run(decoder: Any, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
-    """`feed_run` the plain way: one feed at a time (any decoder)."""
-    batches = [decoder.feed(data) for data in datas]
-    counts = np.fromiter((len(b) for b in batches), dtype=np.int64, count=len(batches))
-    return batches[0].concat(batches), counts
-
-
-def feed_run(decoder: Any, datas: Sequence[bytes]) -> tuple[Any, np.ndarray]:
-    """Decode a run of feeds with the decoder's own one-pass method where it has one."""
-    run = getattr(decoder, "feed_run", None)
-    return run(datas) if run is not None else sequential_run(decoder, datas)
 
 
 def whole_or_missing(values: np.ndarray, missing: int, top: int) -> np.ndarray:
@@ -362,11 +352,10 @@ def pleth_field(pleth: np.ndarray, low: int, high: int) -> np.ndarray:
     return np.clip(np.nan_to_num(pleth, nan=0.0).round(), low, high).astype(np.int64)
 
 
-class RowEncoder:
+class RowEncoder(OximeterEncoder):
     """Base of the oximeter encoders: an empty batch is no bytes; a subclass turns the
     rows (their flags already as int64) into its frames."""
 
-    sample_rate_hz: ClassVar[float]
     pleth_max: ClassVar[int]
 
     def encode(self, batch: OximeterBatch) -> bytes:

@@ -15,10 +15,11 @@ frame already taken covers it. `flush()` gives up such a partial frame.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 import numpy as np
 
+from drivers.base import Decoder
 from drivers.types import DecoderCounters
 
 T = TypeVar("T")
@@ -44,7 +45,13 @@ class FrameBatch(Sequence[T], Generic[T]):
         start = int(self.starts[index])
         return self._data[start : start + int(self.lengths[index])]
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         return self._parse(self.frame_bytes(index))
@@ -65,7 +72,7 @@ class FrameBatch(Sequence[T], Generic[T]):
         return f"FrameBatch({list(self)!r})"
 
 
-class FrameScanner(Generic[T]):
+class FrameScanner(Decoder[FrameBatch[T]], Generic[T]):
     """Incremental decoder core. Subclasses set `start_byte` and `length_table` (frame
     length by the byte after the start byte, 0 = no such frame) and may check contents."""
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import LineSettings, OximeterDecoder, OximeterEncoder
 from drivers.types import DecoderCounters, OximeterBatch, OximeterFlag
 
 SAMPLE_RATE_HZ = 1.0
@@ -63,7 +63,7 @@ def _exc_flags(text: bytes | None) -> int:
     return sum(int(flag) for bit, flag in EXC_BITS if exc & bit)
 
 
-class MasimoDecoder:
+class MasimoDecoder(OximeterDecoder):
     """Incremental line decoder; a partial line waits for its newline."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
@@ -114,7 +114,7 @@ class MasimoDecoder:
         )
 
 
-class MasimoEncoder:
+class MasimoEncoder(OximeterEncoder):
     """Writes each row as one ASCII 1 line, with a device clock advancing a second a line."""
 
     sample_rate_hz = SAMPLE_RATE_HZ

@@ -11,9 +11,11 @@ frame layout, so they share one decoder and one encoder class here.
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import LineSettings, OximeterDecoder
 from drivers.fixedframe import (
     FrameScan,
     HeldValue,
@@ -114,6 +116,14 @@ def spo2_value(raw: np.ndarray) -> np.ndarray:
     return out
 
 
+@overload
+def hr_from_pair(msb: int, lsb: int) -> int: ...
+
+
+@overload
+def hr_from_pair(msb: np.ndarray, lsb: np.ndarray) -> np.ndarray: ...
+
+
 def hr_from_pair(msb: int | np.ndarray, lsb: int | np.ndarray) -> int | np.ndarray:
     """Heart rate from its two float bytes: ((MSB & 0x03) << 7) | (LSB & 0x7F)."""
     return ((msb & 0x03) << 7) | (lsb & 0x7F)
@@ -135,7 +145,7 @@ def format7_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return valid, valid
 
 
-class Nonin2Decoder(ScannedDecoder):
+class Nonin2Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     """Incremental decoder for Nonin format 2."""
 
     sample_rate_hz = SAMPLE_RATE_HZ

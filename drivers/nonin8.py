@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import LineSettings, OximeterDecoder
 from drivers.fixedframe import FrameScan, RowEncoder, ScannedDecoder, whole_or_missing
 from drivers.nonin import HR_MISSING, hr_from_pair, hr_value, select_format_command, spo2_value
 from drivers.types import OximeterBatch, OximeterFlag
@@ -70,7 +70,7 @@ def find_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return header, shaped & ((spo2 <= 100) | (spo2 == SPO2_MISSING))
 
 
-class Nonin8Decoder(ScannedDecoder):
+class Nonin8Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     """Incremental decoder for Nonin format 8: one row per 1-second frame."""
 
     sample_rate_hz = SAMPLE_RATE_HZ

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, Never
 from urllib.parse import parse_qsl, urlsplit
 
-from drivers.base import LineSettings
+from drivers.base import (
+    CapnoDecoder,
+    Decoder,
+    Encoder,
+    LineSettings,
+    OximeterDecoder,
+    OximeterEncoder,
+    RespDecoder,
+    RespEncoder,
+)
 from drivers.errors import PortSpecError, UnknownProtocolError
 
 DeviceKind = Literal["oximeter", "nibp", "resp", "capno"]
@@ -139,19 +148,68 @@ def get_protocol(name: str) -> ProtocolInfo:
         raise UnknownProtocolError(f"unknown protocol '{name}' (known: {known})") from None
 
 
-def _load(info: ProtocolInfo, class_name: str) -> Any:
-    module = importlib.import_module(info.module)
-    return getattr(module, class_name)()
-
-
-def make_decoder(name: str) -> Any:
+def _load(name: str, kind: DeviceKind | None, part: Literal["decoder", "encoder"]) -> object:
+    """A new decoder or encoder of protocol `name` (which must be of `kind`, if given)."""
     info = get_protocol(name)
-    return _load(info, info.decoder_class)
+    if kind is not None and info.kind != kind:
+        raise UnknownProtocolError(f"protocol '{info.name}' is a {info.kind} protocol, not {kind}")
+    class_name = info.decoder_class if part == "decoder" else info.encoder_class
+    return getattr(importlib.import_module(info.module), class_name)()
 
 
-def make_encoder(name: str) -> Any:
-    info = get_protocol(name)
-    return _load(info, info.encoder_class)
+def _wrong(name: str, made: object, interface: str) -> TypeError:
+    return TypeError(f"registry: {type(made).__name__} of '{name}' is not an {interface}")
+
+
+def make_decoder(name: str) -> Decoder[object]:
+    """Any protocol's decoder (counters, `feed`, `reset`); the typed ones below say more."""
+    decoder = _load(name, None, "decoder")
+    if not isinstance(decoder, Decoder):
+        raise _wrong(name, decoder, "Decoder")
+    return decoder
+
+
+def oximeter_decoder(name: str) -> OximeterDecoder:
+    decoder = _load(name, "oximeter", "decoder")
+    if not isinstance(decoder, OximeterDecoder):
+        raise _wrong(name, decoder, "OximeterDecoder")
+    return decoder
+
+
+def resp_decoder(name: str) -> RespDecoder:
+    decoder = _load(name, "resp", "decoder")
+    if not isinstance(decoder, RespDecoder):
+        raise _wrong(name, decoder, "RespDecoder")
+    return decoder
+
+
+def capno_decoder(name: str) -> CapnoDecoder:
+    decoder = _load(name, "capno", "decoder")
+    if not isinstance(decoder, CapnoDecoder):
+        raise _wrong(name, decoder, "CapnoDecoder")
+    return decoder
+
+
+def make_encoder(name: str) -> Encoder[Never]:
+    """Any protocol's encoder (what it takes depends on the protocol: see the typed ones)."""
+    encoder = _load(name, None, "encoder")
+    if not isinstance(encoder, Encoder):
+        raise _wrong(name, encoder, "Encoder")
+    return encoder
+
+
+def oximeter_encoder(name: str) -> OximeterEncoder:
+    encoder = _load(name, "oximeter", "encoder")
+    if not isinstance(encoder, OximeterEncoder):
+        raise _wrong(name, encoder, "OximeterEncoder")
+    return encoder
+
+
+def resp_encoder(name: str) -> RespEncoder:
+    encoder = _load(name, "resp", "encoder")
+    if not isinstance(encoder, RespEncoder):
+        raise _wrong(name, encoder, "RespEncoder")
+    return encoder
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import LineSettings, RespDecoder, RespEncoder
 from drivers.fixedframe import FrameScan, ScannedDecoder
 from drivers.types import RespBatch, RespFlag
 
@@ -54,7 +54,7 @@ def resp_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return ok, ok
 
 
-class SimRespDecoder(ScannedDecoder):
+class SimRespDecoder(ScannedDecoder[RespBatch], RespDecoder):
     """Incremental decoder for `simresp`: bytes in any split, never raises.
 
     Random bytes pass the start byte, status bits and checksum about once per 4 MB, so a
@@ -96,7 +96,7 @@ class SimRespDecoder(ScannedDecoder):
         return RespBatch(SAMPLE_RATE_HZ, wave / np.float32(WAVE_FULL_SCALE), rr, since, flags)
 
 
-class SimRespEncoder:
+class SimRespEncoder(RespEncoder):
     """Writes rows as `simresp` frames; keeps the sequence number across calls."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
@@ -114,8 +114,8 @@ class SimRespEncoder:
         self._seq = (self._seq + n) & 0xFF
         wave = np.asarray(batch.wave, dtype=np.float64)
         wave = np.where(np.isnan(wave), 0.0, wave)
-        raw = np.clip(np.round(wave * WAVE_FULL_SCALE), -WAVE_FULL_SCALE, WAVE_FULL_SCALE)
-        raw = raw.astype(np.int64) & 0xFFFF
+        scaled = np.clip(np.round(wave * WAVE_FULL_SCALE), -WAVE_FULL_SCALE, WAVE_FULL_SCALE)
+        raw = scaled.astype(np.int64) & 0xFFFF
         frames[:, 2] = raw & 0xFF
         frames[:, 3] = raw >> 8
         frames[:, 4] = _byte(batch.rr_bpm, MAX_RR_BPM)

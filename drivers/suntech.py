@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drivers.base import LineSettings
+from drivers.base import Encoder, LineSettings
 from drivers.framescan import FrameScanner
 from drivers.types import NibpReading
 
@@ -370,7 +370,7 @@ class SuntechCommandDecoder(FrameScanner[SuntechCommand]):
         return command
 
 
-class SuntechResponseEncoder:
+class SuntechResponseEncoder(Encoder[SuntechResponse]):
     """Registry face of the response encoder (the simulator's side of the wire)."""
 
     def encode(self, response: SuntechResponse) -> bytes:

@@ -12,7 +12,7 @@ import enum
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 
@@ -132,7 +132,13 @@ class OximeterBatch(Sequence[OximeterFrame]):
     def __len__(self) -> int:
         return len(self.pleth)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> OximeterFrame: ...
+
+    @overload
+    def __getitem__(self, index: slice | np.ndarray) -> OximeterBatch: ...
+
+    def __getitem__(self, index: int | slice | np.ndarray) -> OximeterFrame | OximeterBatch:
         if isinstance(index, slice | np.ndarray):  # a slice, or a row mask / index array
             return OximeterBatch(
                 self.sample_rate_hz,
@@ -273,7 +279,7 @@ class RespBatch:
         nothing = np.empty(0, dtype=np.float32)
         return cls(sample_rate_hz, nothing, nothing, nothing, np.empty(0, dtype=np.uint8))
 
-    def __getitem__(self, index: slice) -> RespBatch:
+    def __getitem__(self, index: slice | np.ndarray) -> RespBatch:
         return RespBatch(
             self.sample_rate_hz,
             self.wave[index],

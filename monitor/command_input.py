@@ -18,7 +18,7 @@ import json
 import math
 import threading
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 from monitor.commands import CommandBus, CommandError
 
@@ -74,25 +74,23 @@ def submit_line(bus: CommandBus, line: str | bytes) -> None:
         bus.schedule(at, name, **args)
 
 
-def bounded_lines(stream: TextIO | BinaryIO) -> Iterator[bytes | None]:
+def bounded_lines(stream: BinaryIO) -> Iterator[bytes | None]:
     """Each line as bytes, or None for one longer than MAX_LINE_BYTES (skipped without
-    holding it: memory stays bounded whatever the input)."""
-    raw: BinaryIO = getattr(stream, "buffer", stream)  # type: ignore[assignment]
+    holding it: memory stays bounded whatever the input). Bytes, not text: a line is
+    measured before it is decoded (stdin is read through `sys.stdin.buffer`)."""
     while True:
-        line = raw.readline(MAX_LINE_BYTES + 1)
+        line = stream.readline(MAX_LINE_BYTES + 1)
         if not line:
             return
-        if isinstance(line, str):
-            line = line.encode("utf-8", errors="surrogateescape")
         if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
             yield line
             continue
         while line and not line.endswith(b"\n"):
-            line = raw.readline(_SKIP_BYTES)
+            line = stream.readline(_SKIP_BYTES)
         yield None
 
 
-def read_commands(stream: TextIO | BinaryIO, bus: CommandBus, on_error: OnError) -> int:
+def read_commands(stream: BinaryIO, bus: CommandBus, on_error: OnError) -> int:
     """Submit every line of `stream` until it ends; returns how many were accepted.
     An OSError from the stream itself is left to the caller."""
     accepted = 0
@@ -112,7 +110,7 @@ def read_commands(stream: TextIO | BinaryIO, bus: CommandBus, on_error: OnError)
 
 
 def start_reader(
-    stream: TextIO | BinaryIO,
+    stream: BinaryIO,
     bus: CommandBus,
     on_error: OnError,
     on_fatal: Callable[[str], None],

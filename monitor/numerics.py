@@ -69,11 +69,13 @@ def _last_value(column: np.ndarray) -> float | None:
 class OximeterNumerics:
     """Folds decoded batches into the latest values and judges them at a data time."""
 
+    _values: dict[str, float | None]
+    _flags: OximeterFlag
+    _last_frame_t: float | None
+    _untrusted_since: float | None
+
     def __init__(self) -> None:
-        self._values: dict[str, float | None] = {"spo2": None, "pr": None, "pi": None}
-        self._flags = OximeterFlag.NONE
-        self._last_frame_t: float | None = None
-        self._untrusted_since: float | None = None
+        self.reset()
 
     def update(self, batch: OximeterBatch, t: float) -> None:
         if len(batch) == 0:
@@ -108,8 +110,11 @@ class OximeterNumerics:
         self._untrusted_since = since
 
     def reset(self) -> None:
-        """The link went down: nothing held survives it."""
-        self.__init__()
+        """The link went down (and before the first frame): nothing held survives it."""
+        self._values = {"spo2": None, "pr": None, "pi": None}
+        self._flags = OximeterFlag.NONE
+        self._last_frame_t = None
+        self._untrusted_since = None
 
     def _reading(self, key: str, t: float) -> NumericReading:
         value = self._values[key]

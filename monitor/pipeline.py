@@ -14,17 +14,18 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 from drivers.errors import VitalmonError
-from drivers.fixedframe import feed_run
 from drivers.registry import get_protocol
 from drivers.types import LinkEvent
 from monitor.alarms import AlarmEngine, Preset, load_preset
-from monitor.channels import Channel, Record, RunShare, make_channel
+from monitor.channels import Channel, Record, RunShare, StreamChannel, make_channel
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
-from monitor.records import command_record, error_record, link_event, numerics_record
+from monitor.records import command_record, error_record, link_event, numerics_record, time_of
 from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
 from monitor.trends import TrendStore
@@ -74,18 +75,24 @@ class AcquisitionPipeline:
                 name,
                 info.name,
                 emit=self.emit,
-                write=lambda data, ch=name: self._writer(ch, data),
+                write=partial(self._write, name),
                 commands=self.commands,
+                session_phase=self.session.phase_now,
             )
-        for channel in self.channels.values():
-            bind = getattr(channel, "bind", None)
-            if callable(bind):
-                bind(self)  # e.g. the NIBP program reads `pipeline.session`
+        # Channels whose bytes a run may decode in one pass (see `process_run`).
+        self._streams: dict[str, StreamChannel[Any]] = {
+            name: channel
+            for name, channel in self.channels.items()
+            if isinstance(channel, StreamChannel)
+        }
 
     @property
     def oximeter(self) -> OximeterChannel | None:
         channel = self.channels.get("oximeter")
         return channel if isinstance(channel, OximeterChannel) else None
+
+    def _write(self, channel: str, data: bytes) -> bool:
+        return self._writer(channel, data)
 
     def set_writer(self, writer: Writer) -> None:
         """Where commands to devices go (the source's ports; nowhere during replay)."""
@@ -102,7 +109,7 @@ class AcquisitionPipeline:
         return (self.wall_start + timedelta(seconds=t)).isoformat(timespec="milliseconds")
 
     def emit(self, record: Record) -> None:
-        record.setdefault("wall", self.wall_iso(float(record["t"])))  # type: ignore[arg-type]
+        record.setdefault("wall", self.wall_iso(time_of(record)))
         if record.get("kind") == "link":  # channels report silent/garbage themselves
             self.link_states[str(record["channel"])] = str(record["state"])
         for listener in self._listeners:
@@ -134,7 +141,7 @@ class AcquisitionPipeline:
         and the alarm engine confirm that no link verdict, gap, poll or timeout falls
         due, only the end state matters, and each channel reaches it from its decoded
         share in one step. Anything else goes through one by one."""
-        takes_runs = {name for name, ch in self.channels.items() if hasattr(ch, "apply")}
+        takes_runs = self._streams
         segment: list[Chunk] = []
         second = 0
         for chunk in chunks:
@@ -181,27 +188,28 @@ class AcquisitionPipeline:
         closes = max(self._next_second, math.ceil(chunks[0].t))
         return max(ticks[:-1]) < closes and ticks[-1] <= closes
 
-    def _decode_shares(self, chunks: Sequence[Chunk]) -> dict[str, RunShare]:
+    def _decode_shares(self, chunks: Sequence[Chunk]) -> dict[str, RunShare[Any]]:
         """Each channel's bytes of the run, decoded in one pass (as one by one would)."""
         mine: dict[str, list[Chunk]] = {}
         for chunk in chunks:
-            if chunk.data and chunk.channel in self.channels:
+            if chunk.data and chunk.channel in self._streams:
                 mine.setdefault(chunk.channel, []).append(chunk)
-        shares = {}
+        shares: dict[str, RunShare[Any]] = {}
         for name, own in mine.items():
-            decoder = self.channels[name].decoder  # type: ignore[attr-defined]
-            batch, counts = feed_run(decoder, [c.data for c in own])
+            batch, counts = self._streams[name].decoder.feed_run([c.data for c in own])
             shares[name] = RunShare(batch, counts.tolist(), [c.t for c in own])
         return shares
 
-    def _process_decoded(self, chunks: Sequence[Chunk], shares: dict[str, RunShare]) -> None:
+    def _process_decoded(
+        self, chunks: Sequence[Chunk], shares: dict[str, RunShare[Any]]
+    ) -> None:
         """One by one, each chunk's frames taken from its channel's decoded share."""
         parts = {name: share.per_feed() for name, share in shares.items()}
         for chunk in chunks:
             part = parts[chunk.channel].pop(0) if chunk.data and chunk.channel in parts else None
             self._process(chunk, part)
 
-    def _process(self, chunk: Chunk, decoded: object | None) -> None:
+    def _process(self, chunk: Chunk, decoded: Any | None) -> None:
         for listener in self._chunk_listeners:
             listener(chunk)
         for at, command in self.commands.due(chunk.t):
@@ -219,7 +227,7 @@ class AcquisitionPipeline:
             if decoded is None:
                 channel.feed(chunk.data, chunk.t)
             else:
-                channel.apply(decoded, len(chunk.data), chunk.t)  # type: ignore[attr-defined]
+                self._streams[chunk.channel].apply(decoded, len(chunk.data), chunk.t)
         for each in self.channels.values():
             each.tick(self.t)
         self.alarms.tick(self.t)

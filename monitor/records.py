@@ -12,7 +12,9 @@ not fit is one line naming its table and row, never a traceback further on.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
+from typing import TypeGuard
 
 from drivers.errors import VitalmonError
 
@@ -43,7 +45,9 @@ def numerics_record(t: float) -> Record:
     return {"type": NUMERICS, "t": t}
 
 
-def nibp_reading(t: float, sys: int, dia: int, map_: int, pr: int | None) -> Record:
+def nibp_reading(
+    t: float, sys: int | None, dia: int | None, map_: int | None, pr: int | None
+) -> Record:
     return {
         "type": NIBP,
         "t": t,
@@ -114,6 +118,29 @@ def error_record(t: float, command: str, message: str) -> Record:
 
 # -- reading records --------------------------------------------------------------------
 
+
+def time_of(record: Mapping[str, object]) -> float:
+    """A record's data time: every record has one (made above, or read through
+    `check_record`), so anything else is damage, said as a `RecordError`."""
+    t = record["t"]
+    if isinstance(t, bool) or not isinstance(t, numbers.Real):  # numpy's too
+        raise RecordError(f"'t' is {t!r}, not a data time")
+    return float(t)
+
+
+def as_float(value: object) -> float:
+    """A field that holds a number, as a float (a field that does not is damage: readers
+    of a recording see a row through `check_record` first)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy's too
+        raise RecordError(f"{value!r} is not a number")
+    return float(value)
+
+
+def fields_of(value: object) -> dict[str, object]:
+    """A JSON object's fields (a command's `args`, a metadata table); none where the
+    value is not one (`check_record` has refused that in a record already)."""
+    return dict(value) if isinstance(value, dict) else {}
+
 Check = Callable[[object], bool]
 
 
@@ -121,7 +148,7 @@ def _text(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
@@ -134,11 +161,11 @@ def _table(value: object) -> bool:
 
 
 def _time(value: object) -> bool:
-    return _number(value) and 0.0 <= float(value) <= MAX_T_S  # type: ignore[arg-type]
+    return _number(value) and 0.0 <= float(value) <= MAX_T_S
 
 
 def _whole(value: object) -> bool:
-    return _number(value) and float(value).is_integer()  # type: ignore[arg-type]
+    return _number(value) and float(value).is_integer()
 
 
 # Fields each type must carry (beyond `type`, `t` and `wall`), and what each must be.

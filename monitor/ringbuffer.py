@@ -14,7 +14,7 @@ class RingBuffer:
         if capacity <= 0:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
-        self._data = np.full(capacity, np.nan, dtype=dtype)
+        self._data: np.ndarray = np.full(capacity, np.nan, dtype=dtype)
         self._write = 0  # next index to write
         self._total = 0  # samples ever written
         self._lock = threading.Lock()

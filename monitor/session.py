@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
-from monitor.records import Record, event_record
+from monitor.records import Record, as_float, event_record, time_of
 
 Emit = Callable[[Record], None]
 
@@ -116,6 +116,10 @@ class SessionModel:
         if commands is not None:
             self.register_commands(commands)
 
+    def phase_now(self) -> tuple[str, float]:
+        """The phase and the data time it began (the NIBP program follows it)."""
+        return self.phase, self.phase_started_t
+
     @property
     def events(self) -> tuple[Record, ...]:
         with self._lock:
@@ -141,7 +145,7 @@ class SessionModel:
     def on_record(self, record: Mapping[str, object]) -> None:
         kind = record.get("type")
         if kind == "numerics":
-            self.t = max(self.t, float(record["t"]))  # type: ignore[arg-type]
+            self.t = max(self.t, time_of(record))
             spo2 = finite_number(record.get("spo2"))
             if spo2 is not None and record.get("spo2_state", "valid") == "valid":
                 self.last_spo2 = spo2
@@ -176,7 +180,7 @@ class SessionModel:
                 k: [v for r in self._readings if (v := finite_number(r.get(k))) is not None]
                 for k in ("sys", "dia", "map", "pr")
             }
-            times = [float(r["t"]) for r in self._readings]  # type: ignore[arg-type]
+            times = [time_of(r) for r in self._readings]
             needed = int(self._baseline_rules.get("readings", 1))
             apart = self._baseline_rules.get("apart_s", 0.0)
             self.baseline = Baseline(
@@ -209,7 +213,8 @@ class SessionModel:
         for key, value in fields.items():
             if key not in required + optional:
                 raise CommandError(f"mark_event {kind}: unknown field '{key}'")
-            if key in NUMBER_FIELDS and (finite_number(value) is None or float(value) < 0):  # type: ignore[arg-type]
+            number = finite_number(value) if key in NUMBER_FIELDS else 0.0
+            if number is None or number < 0:
                 raise CommandError(f"mark_event {kind}: '{key}' must be a number >= 0")
             if key in TEXT_FIELDS and not isinstance(value, str):
                 raise CommandError(f"mark_event {kind}: '{key}' must be text")
@@ -234,7 +239,7 @@ class SessionModel:
         elif kind == "infusion_stop":
             self.dose_mg_per_kg_h = None
         elif kind == "aldrete":
-            self.last_aldrete = int(fields["score"])  # type: ignore[call-overload]
+            self.last_aldrete = int(as_float(fields["score"]))
         elif kind == "sign_off":
             fields = {**fields, "discharge": self.discharge_assessment(t).to_json()}
         self._event(t, kind, **fields)
@@ -263,9 +268,10 @@ class SessionModel:
         numbers: dict[str, float | None] = {}
         for key in ("weight_kg", "planned_dose_mg_per_kg_h"):
             value = args.get(key, getattr(self, key))
-            if value is not None and (finite_number(value) is None or float(value) <= 0):  # type: ignore[arg-type]
+            number = finite_number(value)
+            if value is not None and (number is None or number <= 0):
                 raise CommandError(f"session_setup: {key} must be a number above 0")
-            numbers[key] = finite_number(value)
+            numbers[key] = number
         with self._lock:
             self.patient_id = patient
             self.weight_kg = numbers["weight_kg"]

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from drivers.registry import PortSpec
@@ -137,12 +138,8 @@ class SerialSource:
             transport = SerialTransport(
                 spec.url,
                 spec.line,
-                on_data=lambda data, host_t, ch=channel: self._queue.put(
-                    Chunk(host_t - self.started_monotonic, ch, data)
-                ),
-                on_link=lambda event, ch=channel: self._queue.put(
-                    Chunk(event.host_time_s - self.started_monotonic, ch, link=event)
-                ),
+                on_data=partial(self._on_data, channel),
+                on_link=partial(self._on_link, channel),
             )
             self._transports[channel] = transport
         try:
@@ -151,6 +148,12 @@ class SerialSource:
         except Exception:
             self.close()
             raise
+
+    def _on_data(self, channel: str, data: bytes, host_t: float) -> None:
+        self._queue.put(Chunk(host_t - self.started_monotonic, channel, data))
+
+    def _on_link(self, channel: str, event: LinkEvent) -> None:
+        self._queue.put(Chunk(event.host_time_s - self.started_monotonic, channel, link=event))
 
     def chunks(self) -> Iterator[Chunk]:
         for transport in self._transports.values():

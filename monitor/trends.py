@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.records import as_float, time_of
+
 # The numerics every trend keeps (keys of the `numerics` record).
 NUMERIC_KEYS: tuple[str, ...] = ("spo2", "pr", "pi", "rr", "etco2", "fico2")
 NIBP_KEYS: tuple[str, ...] = ("sys", "dia", "map", "pr")
@@ -21,7 +23,7 @@ BLOCK_ROWS = 3600  # one hour of 1 Hz numerics
 
 
 def _float(value: object) -> float:
-    return float("nan") if value is None else float(value)  # type: ignore[arg-type]
+    return float("nan") if value is None else as_float(value)
 
 
 class _Columns:
@@ -60,7 +62,7 @@ class _Columns:
         times = self.t[: self.n]
         lo = 0 if t0 is None else int(np.searchsorted(times, t0, side="left"))
         hi = self.n if t1 is None else int(np.searchsorted(times, t1, side="right"))
-        out = {"t": times[lo:hi].copy()}
+        out: dict[str, np.ndarray] = {"t": times[lo:hi].copy()}
         for key, column in self.data.items():
             out[key] = column[lo:hi].copy()
         return out
@@ -90,7 +92,7 @@ class TrendStore:
         t = record.get("t")
         if t is None:
             return
-        t = float(t)  # type: ignore[arg-type]
+        t = time_of(record)
         with self._lock:
             if kind == "numerics":
                 if self._numerics.n and t <= self._numerics.t[self._numerics.n - 1]:
@@ -145,5 +147,5 @@ def _in_range(
     return [
         r
         for r in records
-        if (t0 is None or float(r["t"]) >= t0) and (t1 is None or float(r["t"]) <= t1)  # type: ignore[arg-type]
+        if (t0 is None or time_of(r) >= t0) and (t1 is None or time_of(r) <= t1)
     ]

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from drivers.registry import get_protocol, make_encoder
+from drivers.registry import get_protocol, oximeter_encoder, resp_encoder
 from drivers.types import OximeterBatch, OximeterFlag, RespBatch, RespFlag
 from simulator.nibp_device import VirtualNibpModule
 from simulator.physiology import DeviceState, PatientModel, VitalSigns
@@ -66,6 +66,10 @@ class VirtualDevice(Protocol):
 
     def generate_until(self, t_s: float) -> bytes: ...
 
+    def receive(self, data: bytes, t: float) -> None:
+        """Bytes the monitor wrote to the device at data time `t` (a one-way device
+        hears nothing)."""
+
 
 def frames_due(t_s: float, rate_hz: float) -> int:
     """How many frames a device at `rate_hz` has sent by data time `t_s` (frame i at (i+1)/rate)."""
@@ -99,7 +103,9 @@ def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
     """Pleth from the model's phases: beats follow its HR, amplitude its perfusion."""
     noise = NoiseTable(seed, NOISE_OXIMETER)
 
-    def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
+    def render(
+        k: int, index: np.ndarray, times: np.ndarray, artifact: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         state = model.second(k)
         motion = motion_artifact(times, index, noise) if artifact else None
         wave = pleth_samples(state, times, noise.at(index), motion)
@@ -131,7 +137,7 @@ class VirtualOximeter:
             raise ValueError(f"'{info.name}' is not an oximeter protocol")
         self.protocol = info.name
         self._model = model
-        self._encoder = make_encoder(self.protocol)
+        self._encoder = oximeter_encoder(self.protocol)
         self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
         if pleth is None:
             if not isinstance(model, PatientModel):
@@ -141,8 +147,11 @@ class VirtualOximeter:
         self._frames_sent = 0
         self._low, self._high = PLETH_RANGE.get(self.protocol, DEFAULT_PLETH_RANGE)
         self._hold_s = DISPLAY_HOLD_S.get(self.protocol, 0.0)
-        self._last_good: tuple[float, float, float] | None = None
+        self._last_good: tuple[float | None, float | None, float | None] | None = None
         self._probe_off_since: int | None = None
+
+    def receive(self, data: bytes, t: float) -> None:
+        """An oximeter that only streams: what the monitor writes goes nowhere."""
 
     def generate_until(self, t_s: float) -> bytes:
         out = []
@@ -168,8 +177,9 @@ class VirtualOximeter:
         if fault == "probe_off":
             if self._probe_off_since is None:
                 self._probe_off_since = k
-            held = k - self._probe_off_since < self._hold_s and self._last_good is not None
-            spo2, pr, pi = self._last_good if held else (None, None, None)  # type: ignore[misc]
+            last = self._last_good
+            held = k - self._probe_off_since < self._hold_s and last is not None
+            spo2, pr, pi = last if held and last is not None else (None, None, None)
             flags = PROBE_OFF_FLAGS
             wave = np.zeros_like(wave)
             beat = np.zeros_like(beat)
@@ -179,7 +189,7 @@ class VirtualOximeter:
             wave = 0.5 + (wave - 0.5) * 0.05
             beat = np.zeros_like(beat)
         else:
-            self._last_good = (spo2, pr, pi)  # type: ignore[assignment]
+            self._last_good = (spo2, pr, pi)
             if fault == "artifact":
                 flags = OximeterFlag.ARTIFACT
         perfusion = OximeterFlag.PULSE_BEAT
@@ -215,7 +225,9 @@ RESP_BLOCK_S = 16  # respiration is rendered and encoded this many seconds at a 
 def synth_resp(model: PatientModel, rate_hz: float, seed: int) -> RespSource:
     noise = NoiseTable(seed, NOISE_RESP)
 
-    def render(seconds: np.ndarray, index: np.ndarray, times: np.ndarray):
+    def render(
+        seconds: np.ndarray, index: np.ndarray, times: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         states = [model.second(k) for k in range(int(seconds[0]), int(seconds[-1]) + 1)]
         wave, resp, rate = resp_samples(states, seconds, times, noise.at(index))
         breath = ((resp % 1.0) < rate / 60.0 / rate_hz) & (rate > 0)
@@ -241,7 +253,7 @@ class VirtualRespSensor:
             raise ValueError(f"'{info.name}' is not a respiration protocol")
         self.protocol = info.name
         self._model = model
-        self._encoder = make_encoder(self.protocol)
+        self._encoder = resp_encoder(self.protocol)
         self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
         if resp is None:
             if not isinstance(model, PatientModel):
@@ -254,6 +266,9 @@ class VirtualRespSensor:
         self._block_index = -1
         self._block = b""
         self._frame_len = 0
+
+    def receive(self, data: bytes, t: float) -> None:
+        """A sensor that only streams: what the monitor writes goes nowhere."""
 
     def generate_until(self, t_s: float) -> bytes:
         due = frames_due(t_s, self.sample_rate_hz)
@@ -308,7 +323,10 @@ class Bedside:
 
     @property
     def oximeter(self) -> VirtualOximeter:
-        return self.devices["oximeter"]  # type: ignore[return-value]
+        device = self.devices["oximeter"]
+        if not isinstance(device, VirtualOximeter):
+            raise TypeError(f"the oximeter channel holds a {type(device).__name__}")
+        return device
 
     def nurse_actions(self) -> tuple[NurseAction, ...]:
         """The scripted nurse actions of this patient's story (none for a real record)."""
@@ -316,26 +334,29 @@ class Bedside:
 
     @property
     def nibp(self) -> VirtualNibpModule:
-        return self.devices["nibp"]  # type: ignore[return-value]
+        device = self.devices["nibp"]
+        if not isinstance(device, VirtualNibpModule):
+            raise TypeError(f"the nibp channel holds a {type(device).__name__}")
+        return device
 
     def advance(self, t_s: float) -> dict[str, bytes]:
         """Bytes each device sends between the previous call and `t_s`, by channel."""
         return {channel: device.generate_until(t_s) for channel, device in self.devices.items()}
 
     def receive(self, channel: str, data: bytes, t_s: float) -> None:
-        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices only)."""
-        receive = getattr(self.devices.get(channel), "receive", None)
-        if receive is not None:
-            receive(data, t_s)
+        """Bytes the monitor wrote to a device at data time `t_s` (two-way devices answer)."""
+        device = self.devices.get(channel)
+        if device is not None:
+            device.receive(data, t_s)
 
 
 class SimulatedBedside(Bedside):
     """A scenario's patient model and its virtual devices."""
 
     def __init__(self, scenario: Scenario, seed: int = 0) -> None:
-        super().__init__(PatientModel(scenario, seed))
+        model = PatientModel(scenario, seed)
+        super().__init__(model)
         self.scenario = scenario
-        model: PatientModel = self.model  # type: ignore[assignment]
         self.devices["oximeter"] = VirtualOximeter(model, scenario.oximeter_protocol, seed=seed)
         if scenario.nibp_protocol:
             self.devices["nibp"] = VirtualNibpModule(model, seed)

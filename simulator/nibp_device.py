@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,7 +32,9 @@ from drivers.suntech import (
     encode_module_data,
     encode_return_code,
 )
-from simulator.physiology import PatientModel
+
+if TYPE_CHECKING:
+    from simulator.devices import Model
 
 PROTOCOL = "suntech"
 MEASUREMENT_S = (20.0, 40.0)
@@ -77,7 +80,7 @@ class VirtualNibpModule:
 
     protocol = PROTOCOL
 
-    def __init__(self, model: PatientModel, seed: int = 0) -> None:
+    def __init__(self, model: Model, seed: int = 0) -> None:
         self._model = model
         self._seed = seed
         self._decoder = SuntechCommandDecoder()

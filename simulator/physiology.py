@@ -178,10 +178,11 @@ class PatientModel:
         if frac <= 1e-9:
             return here
         before = self.second(k - 1).vitals
-        return VitalSigns(
-            *(getattr(here, f) + (getattr(before, f) - getattr(here, f)) * frac for f in VITALS),
-            map_mmhg=here.map_mmhg + (before.map_mmhg - here.map_mmhg) * frac,
-        )
+        mixed = {
+            f: getattr(here, f) + (getattr(before, f) - getattr(here, f)) * frac
+            for f in (*VITALS, "map_mmhg")
+        }
+        return VitalSigns(**mixed)
 
     def second(self, k: int) -> SecondState:
         """The model at whole second `k` (k <= 0 is the resting start)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from drivers.errors import VitalmonError
@@ -100,7 +101,7 @@ class Scenario:
         return max((s.at_s + s.ramp_s for s in self.timeline), default=0.0)
 
 
-def _scenario_dir():
+def _scenario_dir() -> Traversable:
     return resources.files("simulator") / "scenarios"
 
 
@@ -151,7 +152,7 @@ def _device_value(where: str, key: str, value: object) -> object:
         return value
     if type(value) is not type(default):
         raise ScenarioError(f"{where}: '{key}' must be a {type(default).__name__}")
-    if key == "capno_obstruction" and not 0.0 <= float(value) <= 1.0:  # type: ignore[arg-type]
+    if key == "capno_obstruction" and not (isinstance(value, float) and 0.0 <= value <= 1.0):
         raise ScenarioError(f"{where}: 'capno_obstruction' must be 0-1")
     if key == "nibp_error" and value != 0 and value not in ERROR_TEXTS:
         codes = ", ".join(str(c) for c in sorted(ERROR_TEXTS))

@@ -8,6 +8,8 @@ samples, which keeps the simulator's bytes identical at any step size.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from simulator.physiology import SecondState
@@ -42,7 +44,7 @@ def pleth_beat_shape(phase: np.ndarray) -> np.ndarray:
     return _beat_shape_raw(np.asarray(phase, dtype=np.float64)) / _PEAK
 
 
-def _table(shape) -> np.ndarray:
+def _table(shape: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     return shape(_TABLE_PHASE)
 
 
@@ -75,7 +77,9 @@ def phases_in_second(state: SecondState, times: np.ndarray) -> tuple[np.ndarray,
     return beat, resp
 
 
-def just_started(phase: np.ndarray, rate_per_min: float, sample_rate_hz: float, samples: int = 1):
+def just_started(
+    phase: np.ndarray, rate_per_min: float, sample_rate_hz: float, samples: int = 1
+) -> np.ndarray:
     """True where a beat/breath began within the last `samples` samples (phase just wrapped)."""
     return (phase % 1.0) < rate_per_min / 60.0 * samples / sample_rate_hz
 
@@ -124,8 +128,9 @@ def motion_artifact(times: np.ndarray, index: np.ndarray, noise: NoiseTable) -> 
 
 def resp_samples(
     states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray
-) -> np.ndarray:
-    """Respiration (impedance-like) in -1..1 at `times`, each in data second `seconds[i]`
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Respiration (impedance-like) in -1..1 at `times`, with each sample's breath phase and
+    rate (/min); each in data second `seconds[i]`
     (`states` holds those seconds in order, from `seconds[0]`): the breath scaled by its
     depth, plus a small cardiac oscillation and noise; flat at apnea. Vectorised over
     many seconds at once, because respiration is rendered in blocks."""

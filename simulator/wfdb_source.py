@@ -28,7 +28,7 @@ import numpy as np
 from scipy import signal
 
 from drivers.errors import VitalmonError
-from drivers.registry import make_encoder
+from drivers.registry import oximeter_encoder
 from simulator.capno_device import RATE_HZ as CO2_RATE_HZ
 from simulator.capno_device import CapnoSecond, VirtualCapnostat
 from simulator.devices import (
@@ -343,7 +343,7 @@ class WfdbBedside(Bedside):
             self.devices["oximeter"] = self._oximeter(patient, pulse, oximeter_protocol)
         if patient.abp is not None:
             # ABP beats become the cuff's readings: the module measures what the record shows.
-            self.devices["nibp"] = VirtualNibpModule(patient)  # type: ignore[arg-type]
+            self.devices["nibp"] = VirtualNibpModule(patient)
         if patient.resp is not None:
             self.devices["resp"] = self._resp(patient)
         if patient.co2 is not None:
@@ -368,16 +368,18 @@ class WfdbBedside(Bedside):
             etco2 = float(patient.etco2[row]) if breathing else 0.0
             return CapnoSecond(values, marks, etco2, rate if breathing else 0.0, breathing)
 
-        return VirtualCapnostat(patient, capnogram_source=second)  # type: ignore[arg-type]
+        return VirtualCapnostat(patient, capnogram_source=second)
 
     @staticmethod
     def _oximeter(patient: RecordedPatient, pulse: np.ndarray, protocol: str) -> VirtualOximeter:
-        rate = float(make_encoder(protocol).sample_rate_hz)
+        rate = float(oximeter_encoder(protocol).sample_rate_hz)
         wave = RecordedWave(
             _normalise(pulse), patient.fs, rate, patient.pulse_peaks, BEAT_FLAG_FRAMES
         )
 
-        def render(k: int, index: np.ndarray, times: np.ndarray, artifact: bool):
+        def render(
+            k: int, index: np.ndarray, times: np.ndarray, artifact: bool
+        ) -> tuple[np.ndarray, np.ndarray]:
             values, marks = wave.take(index)
             return np.clip(values, 0.0, 1.0), marks
 
@@ -396,7 +398,9 @@ class WfdbBedside(Bedside):
             1,
         )
 
-        def render(seconds: np.ndarray, index: np.ndarray, times: np.ndarray):
+        def render(
+            seconds: np.ndarray, index: np.ndarray, times: np.ndarray
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             values, marks = wave.take(index)
             rows = [patient.record_second(float(k)) for k in range(seconds[0], seconds[-1] + 1)]
             rr = patient.resp_rate[rows][seconds - seconds[0]]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers import nonin
-from drivers.fixedframe import FixedFrameScanner, feed_run
+from drivers.fixedframe import FixedFrameScanner
 from drivers.registry import make_decoder, make_encoder
 from drivers.types import DecoderCounters, OximeterBatch, RespBatch
 from tests.drivers_specs import SPECS
@@ -102,7 +102,7 @@ def test_a_run_decodes_as_its_feeds_one_by_one(name: str, data) -> None:
     in_runs = make_decoder(name)
     at = 0
     for size in sizes:
-        batch, counts = feed_run(in_runs, chunks[at : at + size])
+        batch, counts = in_runs.feed_run(chunks[at : at + size])
         expected = singles[at : at + size]
         assert counts.tolist() == [len(b) for b in expected]
         joined = expected[0].concat(expected)

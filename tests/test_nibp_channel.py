@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from drivers.types import NibpStatus
 from monitor.channels.nibp import NibpChannel
 from monitor.channels.nibp_schedule import NibpSchedule, load_settings, next_slot
-from monitor.commands import Command, CommandError
+from monitor.commands import Command, CommandBus, CommandError
 from monitor.config import PipelineConfig, build_pipeline
 from monitor.pipeline import PipelineRunner
 from monitor.sources import Chunk, SimulatorSource
@@ -24,13 +23,11 @@ WALL = datetime(2026, 1, 1, tzinfo=UTC)
 class Run:
     """A pipeline on the simulator, flat out, with commands injected at data times."""
 
-    def __init__(self, scenario: str = "steady", step_s: float = 1.0, session=None) -> None:
+    def __init__(self, scenario: str = "steady", step_s: float = 1.0) -> None:
         self.bedside = SimulatedBedside(load_scenario(scenario), seed=0)
         self.source = SimulatorSource(self.bedside, speed=None, step_s=step_s)
         self.pipeline = build_pipeline(PipelineConfig.of(self.source.protocols), wall_start=WALL)
         self.pipeline.set_writer(self.source.write)  # commands at t=0 reach the module
-        if session is not None:
-            self.pipeline.session = session  # what the session model will provide
         self.records: list[dict] = []
         self.pipeline.subscribe(self.records.append)
         self._script: list[tuple[float, str, dict]] = []
@@ -162,16 +159,31 @@ def test_program_in_the_infusion_phase() -> None:
 
 
 def test_program_follows_the_session_phase() -> None:
-    session = SimpleNamespace(phase="recovery", phase_started_t=0.0)
-    run = Run(session=session).at(1, "nibp_program", on=True)
-
-    def infusion_from_1000(chunk: Chunk) -> None:
-        if chunk.t >= 1000 and session.phase == "recovery":
-            session.phase, session.phase_started_t = "infusion", 1000.0
-
-    run.pipeline.subscribe_chunks(infusion_from_1000)
-    run.run(1700)
+    run = Run().at(0, "set_phase", phase="recovery").at(1, "nibp_program", on=True)
+    run.at(1000, "set_phase", phase="infusion").run(1700)
     assert run.starts() == [900.0, 1200.0, 1500.0]
+
+
+@pytest.mark.parametrize(("phase", "first_start"), [(None, 300.0), ("recovery", 900.0)])
+def test_program_asks_the_phase_it_was_given(phase: str | None, first_start: float) -> None:
+    """The channel knows the session only through the callable it was made with: none
+    (the program's default phase, every 5 min) or recovery (every 15 min)."""
+    written: list[bytes] = []
+    commands = CommandBus()
+    channel = NibpChannel(
+        "nibp",
+        "suntech",
+        lambda record: None,
+        lambda data: written.append(data) or True,
+        commands,
+        lambda: None if phase is None else (phase, 0.0),
+    )
+    commands.apply(Command("nibp_program", {"on": True}), 1.0)
+    for t in range(2, 1000):
+        channel.tick(float(t))
+        if written:
+            break
+    assert channel.driver.measuring and t == first_start
 
 
 def test_reading_age_goes_stale_then_invalid() -> None:

@@ -17,7 +17,6 @@ import pytest
 
 from drivers.contec import KEEPALIVE, START_REALTIME, Contec7Decoder
 from drivers.errors import PortSpecError
-from drivers.fixedframe import feed_run
 from drivers.linkquality import LinkQuality
 from drivers.registry import PROTOCOLS, make_decoder, make_encoder, parse_port_spec
 from drivers.transport import SerialTransport
@@ -126,7 +125,7 @@ def test_a_run_sends_the_keepalives_that_one_chunk_at_a_time_sends() -> None:
         one_by_one.tick(t)
     for at in range(0, len(chunks), 25):
         run = chunks[at : at + 25]
-        batch, counts = feed_run(in_runs.decoder, [data for _, data in run])
+        batch, counts = in_runs.decoder.feed_run([data for _, data in run])
         times = [t for t, _ in run]
         share = RunShare(batch, counts.tolist(), times)
         assert in_runs.can_absorb(share, times)

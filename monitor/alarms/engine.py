@@ -34,7 +34,7 @@ from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
 from monitor.alarms.technical import CapnoWatch, NibpWatch, OximeterWatch
 from monitor.commands import CommandBus, CommandError
-from monitor.records import Record, alarm_record
+from monitor.records import Record, alarm_record, time_of
 
 Emit = Callable[[Record], None]
 SYSTEM_ID = "INACTIVATION"  # the id of records about the alarm system itself
@@ -152,7 +152,7 @@ class AlarmEngine:
         kind = record.get("type")
         if kind not in ("numerics", "nibp", "event"):
             return
-        t = float(record["t"])  # type: ignore[arg-type]
+        t = time_of(record)
         with self._lock:
             self._advance(t)
             if kind == "numerics":
@@ -422,7 +422,8 @@ class AlarmEngine:
                 raise CommandError(f"pause_{what}: {flag} must be true or false")
         duration = args.get("duration_s", default_s)
         longest = self.preset.behaviour.max_pause_s
-        if finite_number(duration) is None or not 0 < float(duration) <= longest:  # type: ignore[arg-type]
+        seconds = finite_number(duration)
+        if seconds is None or not 0 < seconds <= longest:
             raise CommandError(
                 f"pause_{what}: duration_s must be a number of seconds above 0 and at most "
                 f"{fmt(longest)} (the preset's max_pause_s; 'off' pauses without a limit)"
@@ -435,7 +436,6 @@ class AlarmEngine:
             elif args.get("off"):
                 self._set_inactivation(f"{what}_off", t, None)
             else:
-                seconds = float(duration)
                 self._set_inactivation(f"{what}_paused", t, t + seconds, duration_s=seconds)
 
     def set_limit(self, args: Mapping[str, object], t: float) -> None:

@@ -52,18 +52,20 @@ def changed_limit(
         value = args["threshold"]
         if old.threshold is None:
             raise CommandError(f"set_limit: {alarm_id} has no threshold")
-        if finite_number(value) is None:
+        threshold = finite_number(value)
+        if threshold is None:
             raise CommandError("set_limit: threshold must be a number")
-        new = replace(new, threshold=float(value))
+        new = replace(new, threshold=threshold)
     if "enabled" in args:
         if not isinstance(args["enabled"], bool):
             raise CommandError("set_limit: enabled must be true or false")
         new = replace(new, enabled=args["enabled"])
     if "delay_s" in args:
         value = args["delay_s"]
-        if finite_number(value) is None or float(value) < 0:  # type: ignore[arg-type]
+        delay = finite_number(value)
+        if delay is None or delay < 0:
             raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
-        new = replace(new, delay_s=float(value))
+        new = replace(new, delay_s=delay)
     if "satseconds" in args:
         value = args["satseconds"]
         if alarm_id != "SPO2_LOW":
@@ -71,7 +73,7 @@ def changed_limit(
         if value is not None and value not in satseconds_choices:
             listed = ", ".join(fmt(c) for c in satseconds_choices)
             raise CommandError(f"set_limit: satseconds must be one of {listed} or null")
-        new = replace(new, satseconds=None if value is None else float(value))  # type: ignore[arg-type]
+        new = replace(new, satseconds=finite_number(value))
     return new
 
 

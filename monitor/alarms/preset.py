@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from drivers.errors import VitalmonError
@@ -101,7 +102,7 @@ class Preset:
     doc: dict[str, object] = field(default_factory=dict)
 
 
-def _presets_dir():
+def _presets_dir() -> Traversable:
     return resources.files("monitor.alarms") / "presets"
 
 

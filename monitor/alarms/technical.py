@@ -6,8 +6,9 @@ id; the engine applies delays, priorities and inactivation to them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from monitor.alarms.rules import finite_number, nibp_ok
-from monitor.records import Record
 
 LINK_LOST = ("down", "reconnecting")
 NO_SIGNAL_FLAGS = frozenset(
@@ -29,7 +30,7 @@ class OximeterWatch:
             self._first_t = t  # "no valid frame for 10 s" counts from the port opening
         return {"OXIMETER_COMM_LOST": self.link_lost} if self.link_lost else {}
 
-    def on_numerics(self, record: Record, t: float) -> dict[str, bool]:
+    def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         if "spo2" not in record:
             return {}  # no oximeter in this session
         if self._first_t is None:
@@ -72,7 +73,7 @@ class CapnoWatch:
             self._first_t = t
         return {"CO2_COMM_LOST": self.link_lost} if self.link_lost else {}
 
-    def on_numerics(self, record: Record, t: float) -> dict[str, bool]:
+    def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         if "co2_last_frame_t" not in record:
             return {}  # no CO2 module in this session
         if self._first_t is None:
@@ -109,7 +110,7 @@ class NibpWatch:
             self._not_responding = state == "not_responding"
         return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
 
-    def on_reading(self, record: Record, t: float) -> dict[str, bool]:
+    def on_reading(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         ok = nibp_ok(record)
         if ok or record.get("error_code") is not None:
             self._not_responding = False  # the module answered (with a reading or a code)

@@ -1,45 +1,48 @@
 """One handler per device channel: decode its bytes, keep its stores, report its numerics.
 
-The pipeline looks a channel's class up by the protocol's device kind, so adding
-a device (NIBP, respiration) is a new module here plus one line in the table.
+The pipeline asks `make_channel` for the channel of a protocol's device kind, so adding
+a device (NIBP, respiration) is a new module here plus its branch there. What a
+channel needs from elsewhere it is handed when made (`emit`, `write`, the command bus,
+the session's phase), never found by reaching into the pipeline.
 """
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from drivers.base import Batch, StreamDecoder
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
 from monitor.records import Record
 
 Emit = Callable[[Record], None]
 Write = Callable[[bytes], bool]
+# The session's phase and the data time it began (None: no session model), asked when
+# needed: the NIBP program follows it.
+SessionPhase = Callable[[], tuple[str, float] | None]
+B = TypeVar("B", bound=Batch)
 
-# device kind -> "module:Class"
-CHANNEL_CLASSES: dict[str, str] = {
-    "oximeter": "monitor.channels.oximeter:OximeterChannel",
-    "nibp": "monitor.channels.nibp:NibpChannel",
-    "resp": "monitor.channels.resp:RespChannel",
-    "capno": "monitor.channels.capno:CapnoChannel",
-}
+
+def no_session() -> tuple[str, float] | None:
+    """A channel made without a session model (its own tests)."""
+    return None
 
 
 @dataclass(frozen=True, slots=True)
-class RunShare:
+class RunShare(Generic[B]):
     """A channel's bytes of a run of chunks, decoded in one pass: every frame of the run
     (`batch`), how many each chunk completed, and each chunk's arrival time."""
 
-    batch: Any
+    batch: B
     counts: list[int]
     times: list[float]
 
-    def per_feed(self) -> list[Any]:
+    def per_feed(self) -> list[B]:
         """The batch each chunk alone would have decoded to."""
         ends = list(itertools.accumulate(self.counts))
         return [self.batch[end - n : end] for n, end in zip(self.counts, ends, strict=True)]
@@ -59,6 +62,7 @@ class RunShare:
 
 class Channel(Protocol):
     name: str
+    protocol: str
 
     def feed(self, data: bytes, t: float) -> None:
         """Bytes that arrived by data time `t`."""
@@ -72,20 +76,58 @@ class Channel(Protocol):
     def numerics_json(self, t: float) -> Record:
         """This channel's part of the once-a-second numerics record."""
 
-    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
-        """Can `absorb` take this run (its bytes `share`, a tick at each of `ticks`) and
+    def can_absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> bool:
+        """Can `absorb` take this run (its bytes `share`, decoded by its own decoder, so
+        of its own batch type; a tick at each of `ticks`) and
         leave what `feed` and `tick` one chunk at a time would: the same records, in
         the same order, and the same state? (Pure: changes nothing.)"""
 
-    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+    def absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> None:
         """Take a run at once (only after `can_absorb` said yes)."""
 
 
+class StreamChannel(Generic[B]):
+    """A channel whose bytes go through its decoder alone (oximeter, respiration), so a
+    run of its chunks can be decoded in one pass (`decoder.feed_run`) and each chunk's
+    share handed to `apply`, to the same end as `feed` one chunk at a time."""
+
+    decoder: StreamDecoder[B]
+
+    def feed(self, data: bytes, t: float) -> None:
+        self.apply(self.decoder.feed(data), len(data), t)
+
+    def apply(self, batch: B, n_bytes: int, t: float) -> None:
+        """What `n_bytes` arriving at `t` decoded to."""
+        raise NotImplementedError
+
+
 def make_channel(
-    kind: str, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+    kind: str,
+    name: str,
+    protocol: str,
+    emit: Emit,
+    write: Write,
+    commands: CommandBus,
+    session_phase: SessionPhase = no_session,
 ) -> Channel:
-    """Channels get `emit` for records, `write` for device commands, and the command bus
-    to register the commands they answer (e.g. `nibp_start`)."""
-    module_name, _, class_name = CHANNEL_CLASSES[kind].partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(name=name, protocol=protocol, emit=emit, write=write, commands=commands)
+    """The channel for a protocol's device kind. Channels get `emit` for records, `write`
+    for device commands, and the command bus to register the commands they answer (e.g.
+    `nibp_start`); the NIBP one also the session's phase, which its program follows.
+    (Each module is imported here, when needed: they import this package.)"""
+    if kind == "oximeter":
+        from monitor.channels.oximeter import OximeterChannel
+
+        return OximeterChannel(name, protocol, emit, write, commands)
+    if kind == "nibp":
+        from monitor.channels.nibp import NibpChannel
+
+        return NibpChannel(name, protocol, emit, write, commands, session_phase)
+    if kind == "resp":
+        from monitor.channels.resp import RespChannel
+
+        return RespChannel(name, protocol, emit, write, commands)
+    if kind == "capno":
+        from monitor.channels.capno import CapnoChannel
+
+        return CapnoChannel(name, protocol, emit, write, commands)
+    raise ValueError(f"no channel for device kind '{kind}'")

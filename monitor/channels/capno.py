@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ class CapnoChannel:
         self._wave.pad_until(t, QUIET_PAD_S)
         self._report(self.host.poll(t))
 
-    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+    def can_absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> bool:
         """Runs without CO2 bytes in which the host has nothing due and no gap opens."""
         return (
             share is None
@@ -118,7 +119,7 @@ class CapnoChannel:
             and self._wave.steady_through([], ticks[-1], QUIET_PAD_S)
         )
 
-    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+    def absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> None:
         return  # `can_absorb` vouched that nothing happens
 
     # ------------------------------------------------------------ what the module says

@@ -3,8 +3,10 @@
 Records it emits (docs/architecture.md): `{"type": "nibp", "t", "sys", "dia", "map", "pr",
 "status": "ok"|"failed", "error_code", "error"}` per finished measurement, and
 `{"type": "event", "t", "kind": "nibp", "state", "message", ...}` for
-started / aborted / failed / not_responding / responding. The GUI reads the
-attributes (`last_reading`, `cuff_pressure_mmhg`, `status`, `mode`, ...).
+started / aborted / failed / not_responding / responding. The window's snapshot
+(`monitor.present.bedside`) reads the attributes (`last_reading`, `cuff_pressure_mmhg`,
+`status`, `mode`, ...). The program follows the session's phase, which the channel asks
+of the `session_phase` callable it was made with.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from drivers.registry import get_protocol
 from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
 from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
-from monitor.channels import Emit, Record, RunShare, Write
+from monitor.channels import Emit, Record, RunShare, SessionPhase, Write, no_session
 from monitor.channels.nibp_schedule import NibpSchedule, load_settings
 from monitor.commands import CommandBus, CommandError
 from monitor.records import event_record, nibp_failure, nibp_reading
@@ -33,7 +35,13 @@ class NibpChannel:
     `nibp_stat`, `nibp_program`."""
 
     def __init__(
-        self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+        self,
+        name: str,
+        protocol: str,
+        emit: Emit,
+        write: Write,
+        commands: CommandBus,
+        session_phase: SessionPhase = no_session,
     ) -> None:
         if get_protocol(protocol).name != "suntech":
             raise CommandError(f"no NIBP driver for protocol '{protocol}'")
@@ -47,7 +55,7 @@ class NibpChannel:
         self.last_failure: NibpReading | None = None
         self.last_error: str = ""
         self._emit = emit
-        self._pipeline: Any = None
+        self._phase = session_phase  # the program follows the session's phase
         self._t = 0.0
         commands.register("nibp_start", self._cmd_start, "measure NIBP now", accepts=())
         commands.register(
@@ -101,10 +109,6 @@ class NibpChannel:
 
     # ------------------------------------------------------------ pipeline interface
 
-    def bind(self, pipeline: Any) -> None:
-        """The pipeline, for its session model (the program follows the phase)."""
-        self._pipeline = pipeline
-
     def feed(self, data: bytes, t: float) -> None:
         self._t = max(self._t, t)
         self._handle(self.driver.feed(data, t))
@@ -119,11 +123,11 @@ class NibpChannel:
         self._handle(self.driver.poll(t))
         self._run_schedule(t)
 
-    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+    def can_absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> bool:
         """Runs without NIBP bytes: the ticks are taken as they come (below)."""
         return share is None
 
-    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+    def absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> None:
         """Every tick, where a poll, timeout or scheduled reading falls due in the run
         (the other channels of a run emit nothing, so its records keep their order);
         else only the clock moves."""
@@ -166,14 +170,6 @@ class NibpChannel:
         self._run_schedule(t)
 
     # ------------------------------------------------------------ internals
-
-    def _phase(self) -> tuple[str, float] | None:
-        session = getattr(self._pipeline, "session", None)
-        phase = getattr(session, "phase", None)
-        if not isinstance(phase, str):
-            return None
-        started = getattr(session, "phase_started_t", None)
-        return phase, float(started) if isinstance(started, int | float) else 0.0
 
     def _start(self, stamp: float) -> None:
         """Start at `stamp` and put the command on the wire now."""

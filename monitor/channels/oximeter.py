@@ -1,18 +1,20 @@
 """The pulse-oximeter channel: pleth into a ring buffer, numerics with their validity.
 
 It also speaks for its link: `silent`/`garbage` events from what the decoder
-makes of the bytes, and, for two-way devices (decoders with `startup_bytes`),
-the start command on every (re)open and a keep-alive every `keepalive_interval_s`.
+makes of the bytes, and, for two-way devices (a decoder whose `startup_bytes()` says
+something), the start command on every (re)open and a keep-alive every
+`keepalive_interval_s`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from drivers.base import OximeterDecoder
 from drivers.linkquality import LinkQuality
-from drivers.registry import make_decoder
+from drivers.registry import oximeter_decoder
 from drivers.types import LinkEvent, LinkState, OximeterBatch
-from monitor.channels import Emit, Record, RunShare, Write
+from monitor.channels import Emit, Record, RunShare, StreamChannel, Write
 from monitor.commands import CommandBus
 from monitor.numerics import OximeterNumerics, OximeterSnapshot
 from monitor.records import link_event
@@ -21,13 +23,15 @@ from monitor.wavestore import GappedWave
 PLETH_SECONDS = 60
 
 
-class OximeterChannel:
+class OximeterChannel(StreamChannel[OximeterBatch]):
+    decoder: OximeterDecoder
+
     def __init__(
         self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
     ) -> None:
         self.name = name
         self.protocol = protocol
-        self.decoder = make_decoder(protocol)
+        self.decoder = oximeter_decoder(protocol)
         self.numerics = OximeterNumerics()
         self.pleth_rate_hz: float = self.decoder.sample_rate_hz
         self._pleth = GappedWave(self.pleth_rate_hz, PLETH_SECONDS)
@@ -36,9 +40,6 @@ class OximeterChannel:
         self._write = write
         self.quality = LinkQuality.for_rate(self.pleth_rate_hz)
         self._keepalive_due_t: float | None = None
-
-    def feed(self, data: bytes, t: float) -> None:
-        self.apply(self.decoder.feed(data), len(data), t)
 
     def apply(self, batch: OximeterBatch, n_bytes: int, t: float) -> None:
         """What `n_bytes` arriving at `t` decoded to."""
@@ -49,7 +50,7 @@ class OximeterChannel:
         self._pleth.append(batch.pleth, t)
         self.numerics.update(batch, t)
 
-    def can_absorb(self, share: RunShare | None, ticks: Sequence[float]) -> bool:
+    def can_absorb(self, share: RunShare[OximeterBatch] | None, ticks: Sequence[float]) -> bool:
         """Only where no link verdict or pleth gap falls due in the run."""
         t_end = ticks[-1]
         times = share.times if share else []
@@ -58,7 +59,7 @@ class OximeterChannel:
             self._pleth.steady_through(frame_times, t_end)
         )
 
-    def absorb(self, share: RunShare | None, ticks: Sequence[float]) -> None:
+    def absorb(self, share: RunShare[OximeterBatch] | None, ticks: Sequence[float]) -> None:
         self._keep_alive(ticks)
         if share is None:
             return
@@ -86,23 +87,24 @@ class OximeterChannel:
     def _keep_alive(self, ticks: Sequence[float]) -> None:
         """A two-way device's keep-alive on the first tick it is due at (bytes out only:
         nothing for the records, so a run's ticks may all be taken at once)."""
-        due = self._keepalive_due_t
-        if due is None or ticks[-1] < due:
+        due, interval = self._keepalive_due_t, self.decoder.keepalive_interval_s
+        if due is None or interval is None or ticks[-1] < due:
             return
         for t in ticks:
             if t >= due:
                 self._write(self.decoder.keepalive_bytes())
-                due = t + self.decoder.keepalive_interval_s
+                due = t + interval
         self._keepalive_due_t = due
 
     def _send_startup(self, t: float) -> None:
         """Two-way devices stream only when asked, and stop unless kept alive."""
-        startup = getattr(self.decoder, "startup_bytes", None)
-        if startup is None:
+        startup = self.decoder.startup_bytes()
+        if not startup:
             return
-        self._write(startup())
-        if hasattr(self.decoder, "keepalive_bytes"):
-            self._keepalive_due_t = t + self.decoder.keepalive_interval_s
+        self._write(startup)
+        interval = self.decoder.keepalive_interval_s
+        if interval is not None:
+            self._keepalive_due_t = t + interval
 
     def _report_quality(self, changes: list[tuple[LinkState, str]], t: float) -> None:
         for state, detail in changes:

@@ -12,12 +12,14 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
+from drivers.base import Decoder
 from drivers.capnostat import CapnoBatch, frame_json
 from drivers.errors import VitalmonError
 from drivers.files import open_regular
-from drivers.registry import get_protocol, make_decoder
+from drivers.registry import capno_decoder, get_protocol, oximeter_decoder
 from drivers.types import OximeterBatch, OximeterFlag
 
 READ_BYTES = 1 << 16
@@ -129,24 +131,33 @@ def capno_records(batch: CapnoBatch) -> Iterator[dict[str, object]]:
         pending = next(messages, None)
 
 
-RECORDS = {"oximeter": frame_records, "capno": capno_records}
+B = TypeVar("B")
 
 
 def run(args: argparse.Namespace) -> int:
     info = get_protocol(args.protocol)
-    records = RECORDS.get(info.kind)
-    if records is None:
-        raise CaptureError(
-            f"decode supports oximeter and capnography protocols; '{info.name}' is {info.kind}"
-        )
-    decoder = make_decoder(info.name)
+    if info.kind == "oximeter":
+        return _decode(args, info.name, oximeter_decoder(info.name), frame_records)
+    if info.kind == "capno":
+        return _decode(args, info.name, capno_decoder(info.name), capno_records)
+    raise CaptureError(
+        f"decode supports oximeter and capnography protocols; '{info.name}' is {info.kind}"
+    )
+
+
+def _decode(
+    args: argparse.Namespace,
+    name: str,
+    decoder: Decoder[B],
+    records: Callable[[B], Iterator[dict[str, object]]],
+) -> int:
     out = sys.stdout
     for data in capture_chunks(args.file, args.hex):
         batch = decoder.feed(data)
         if not args.summary:
             out.writelines(json.dumps(r) + "\n" for r in records(batch))
     if args.summary:
-        summary = {"protocol": info.name, **decoder.counters.to_json()}
+        summary = {"protocol": name, **decoder.counters.to_json()}
         out.write(json.dumps(summary) + "\n")
     out.flush()
     return 0

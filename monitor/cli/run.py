@@ -163,11 +163,11 @@ class CommandReader:
                 raise UsageError(message) from exc
         elif args.speed is None:
             try:
-                read_commands(sys.stdin, pipeline.commands, _command_error)
+                read_commands(sys.stdin.buffer, pipeline.commands, _command_error)
             except OSError as exc:
                 raise UsageError(f"cannot read commands from stdin: {describe(exc)}") from exc
         else:
-            start_reader(sys.stdin, pipeline.commands, _command_error, self._fatal)
+            start_reader(sys.stdin.buffer, pipeline.commands, _command_error, self._fatal)
 
     def stop_with(self, stop: Callable[[], object]) -> None:
         self._stop = stop

@@ -96,9 +96,14 @@ def event_args(choice: EventChoice, answer: object = None) -> dict[str, object]:
 
 
 class LimitLike(Protocol):
-    threshold: float | None
-    delay_s: float | None
-    enabled: bool
+    @property
+    def threshold(self) -> float | None: ...
+
+    @property
+    def delay_s(self) -> float | None: ...
+
+    @property
+    def enabled(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,21 +15,43 @@ from monitor.alarms.signals.priorities import load_alarm_signals
 
 
 class ActiveAlarmLike(Protocol):
-    id: str
-    priority: str
-    kind: str
-    message: str
-    onset_t: float
-    condition_active: bool
-    acknowledged: bool
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def onset_t(self) -> float: ...
+
+    @property
+    def condition_active(self) -> bool: ...
+
+    @property
+    def acknowledged(self) -> bool: ...
 
 
 class LimitLike(Protocol):
-    threshold: float | None
-    unit: str
-    priority: str
-    delay_s: float | None
-    enabled: bool
+    @property
+    def threshold(self) -> float | None: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def delay_s(self) -> float | None: ...
+
+    @property
+    def enabled(self) -> bool: ...
 
 
 # Physiological alarm ids by the tile that shows their value (prefix match).

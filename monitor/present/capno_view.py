@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from monitor.numerics import ValueState
 from monitor.present.display import DASHES
+from monitor.records import as_float
 
 # The capnogram's fixed scale: 0-50 mmHg, stepped up when the EtCO2 climbs past it.
 CAPNOGRAM_SCALES_MMHG = (50.0, 75.0, 100.0)
@@ -31,18 +32,18 @@ def capno_tile_view(record: dict[str, object]) -> CapnoTileView:
     """From the latest numerics record."""
     etco2, fico2, rr = record.get("etco2"), record.get("fico2"), record.get("rr")
     state_name = str(record.get("etco2_state", "missing"))
-    status = record.get("co2_status") or []
+    status = record.get("co2_status")
     words = STATE_WORDS.get(state_name)
     if words is not None:
         return CapnoTileView(DASHES, words, ValueState.MISSING)
     state = ValueState.STALE if state_name == "stale" else ValueState.VALID
-    parts = [f"FiCO₂ {DASHES if fico2 is None else f'{float(fico2):.0f}'}"]  # type: ignore[arg-type]
-    parts.append(f"RR {DASHES if rr is None else f'{float(rr):.0f}'}")  # type: ignore[arg-type]
-    if "no_breaths" in status:  # type: ignore[operator]
+    parts = [f"FiCO₂ {DASHES if fico2 is None else f'{as_float(fico2):.0f}'}"]
+    parts.append(f"RR {DASHES if rr is None else f'{as_float(rr):.0f}'}")
+    if isinstance(status, list) and "no_breaths" in status:
         parts = ["no breaths"]
     if etco2 is None:
         return CapnoTileView(DASHES, "   ".join(parts), ValueState.MISSING)
-    return CapnoTileView(f"{float(etco2):.0f}", "   ".join(parts), state)  # type: ignore[arg-type]
+    return CapnoTileView(f"{as_float(etco2):.0f}", "   ".join(parts), state)
 
 
 def capnogram_range(etco2_mmhg: float | None) -> tuple[float, float]:

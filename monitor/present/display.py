@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.numerics import NumericReading, ValueState
+from monitor.records import as_float
 
 DASHES = "--"
 ERASE_BAR_S = 0.25
@@ -74,7 +75,7 @@ def reading_from_record(record: dict[str, object], key: str) -> NumericReading:
         state = ValueState(record.get(f"{key}_state", "valid"))
     except ValueError:
         state = ValueState.VALID
-    return NumericReading(float(value), state)  # type: ignore[arg-type]
+    return NumericReading(as_float(value), state)
 
 
 def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:

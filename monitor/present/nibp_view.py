@@ -52,7 +52,9 @@ def _value(v: int | None) -> str:
     return DASHES if v is None else str(v)
 
 
-def mode_text(mode: str, interval_min: int | None, next_due_t: float | None, wall_start, t):
+def mode_text(
+    mode: str, interval_min: int | None, next_due_t: float | None, wall_start: datetime, t: float
+) -> str:
     if mode == "stat":
         return "STAT"
     if mode == "program":

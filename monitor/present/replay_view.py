@@ -20,10 +20,17 @@ EVENT_COLOUR = "#e8e8e8"
 class MarkLike(Protocol):
     """monitor.recording.replay.TimelineMark: an alarm onset or an event of a recording."""
 
-    t: float
-    kind: str  # "alarm" | "event"
-    label: str
-    priority: str | None
+    @property
+    def t(self) -> float: ...
+
+    @property
+    def kind(self) -> str: ...  # "alarm" | "event"
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def priority(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)

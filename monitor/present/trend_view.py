@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.alarms.signals.priorities import load_alarm_signals
+from monitor.alarms.state import LimitSetting
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +45,20 @@ LIMIT_PLOTS: dict[str, str] = {
 }
 
 
-def limit_lines(limits: Mapping[str, object]) -> list[tuple[str, float, str]]:
+def limit_lines(limits: Mapping[str, LimitSetting]) -> list[tuple[str, float, str]]:
     """(plot, value, colour of the priority) for each enabled threshold limit."""
     colours = {p: v.colour for p, v in load_alarm_signals().visual.items()}
     out = []
     for alarm_id, setting in sorted(limits.items()):
-        threshold = getattr(setting, "threshold", None)
-        if threshold is None or not getattr(setting, "enabled", True):
+        threshold = setting.threshold
+        if threshold is None or not setting.enabled:
             continue
         if "RISE" in alarm_id:  # baseline-relative (%), not an absolute line
             continue
         plot = next((p for prefix, p in LIMIT_PLOTS.items() if alarm_id.startswith(prefix)), None)
         if plot is None:
             continue
-        colour = colours.get(str(getattr(setting, "priority", "")), "#888888")
+        colour = colours.get(setting.priority, "#888888")
         out.append((plot, float(threshold), colour))
     return out
 

@@ -24,6 +24,7 @@ import numpy as np
 from drivers.errors import VitalmonError
 from monitor.recording.store import Record, SessionReader, WaveBlock
 from monitor.recording.tables import write_csv
+from monitor.records import fields_of, time_of
 
 # Seconds of missing pleth that split an EDF+ file.
 EDF_GAP_S = 1.0
@@ -71,7 +72,7 @@ def numerics_matrix(numerics: list[Record], keys: list[str], t0: int, n: int) ->
     """(n seconds, keys) from second t0 on; NaN where there is no value."""
     out = np.full((n, len(keys)), np.nan)
     for record in numerics:
-        i = round(float(record["t"])) - t0  # type: ignore[arg-type]
+        i = round(time_of(record)) - t0
         if 0 <= i < n:
             for j, key in enumerate(keys):
                 value = record.get(key)
@@ -94,23 +95,25 @@ def pleth_array(blocks: list[WaveBlock], t0: float, n: int, rate: float) -> np.n
 ANNOTATED = ("alarm", "nibp", "event", "command")
 
 
-def annotations(reader: SessionReader, kinds: tuple[str, ...] = ANNOTATED) -> list[Annotation]:
+def session_annotations(
+    reader: SessionReader, kinds: tuple[str, ...] = ANNOTATED
+) -> list[Annotation]:
     """Alarms, NIBP readings, events and commands (or those of `kinds`) as one line each,
     in time order."""
     out = []
     for r in reader.records("alarm") if "alarm" in kinds else ():
-        out.append(Annotation(float(r["t"]), f"ALARM {r.get('id')} {r.get('state')}"))  # type: ignore[arg-type]
+        out.append(Annotation(time_of(r), f"ALARM {r.get('id')} {r.get('state')}"))
     for r in reader.records("nibp") if "nibp" in kinds else ():
         text = f"NIBP {r.get('sys')}/{r.get('dia')} ({r.get('map')}) {r.get('status') or ''}"
-        out.append(Annotation(float(r["t"]), text.strip()))  # type: ignore[arg-type]
+        out.append(Annotation(time_of(r), text.strip()))
     for r in reader.records("event") if "event" in kinds else ():
         detail = " ".join(
             f"{k}={v}" for k, v in r.items() if k not in ("type", "t", "wall", "kind")
         )
-        out.append(Annotation(float(r["t"]), f"EVENT {r.get('kind')} {detail}".strip()))  # type: ignore[arg-type]
+        out.append(Annotation(time_of(r), f"EVENT {r.get('kind')} {detail}".strip()))
     for r in reader.records("command") if "command" in kinds else ():
-        args = " ".join(f"{k}={v}" for k, v in dict(r.get("args") or {}).items())  # type: ignore[call-overload]
-        out.append(Annotation(float(r["t"]), f"COMMAND {r.get('name')} {args}".strip()))  # type: ignore[arg-type]
+        args = " ".join(f"{k}={v}" for k, v in fields_of(r.get("args")).items())
+        out.append(Annotation(time_of(r), f"COMMAND {r.get('name')} {args}".strip()))
     return sorted(out, key=lambda a: a.t)
 
 
@@ -119,7 +122,7 @@ def patient_id(reader: SessionReader) -> str:
     found = ""
     for r in reader.records("command"):
         if r.get("name") == "session_setup":
-            found = str(dict(r.get("args") or {}).get("patient_id") or "")  # type: ignore[call-overload]
+            found = str(fields_of(r.get("args")).get("patient_id") or "")
     return found
 
 
@@ -165,7 +168,7 @@ def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int,
     if not spans:
         if not numerics:
             return []
-        first, last = float(numerics[0]["t"]), float(numerics[-1]["t"])  # type: ignore[arg-type]
+        first, last = time_of(numerics[0]), time_of(numerics[-1])
         return [(math.floor(first), math.floor(last) + 1)]
     # Chunk times may sit a hair before the second (sources.SAME_STEP_EPS_S keeps the
     # chunks of one step in order), so snap to whole seconds within half a sample.
@@ -175,7 +178,9 @@ def segments(blocks: list[WaveBlock], numerics: list[Record]) -> list[tuple[int,
     ]
 
 
-def _edf_header(label: str, unit: str, rate: float, lo: float, hi: float) -> dict[str, object]:
+def _edf_header(
+    label: str, unit: str, rate: float, lo: float, hi: float
+) -> dict[str, str | int | float | None]:
     if not hi > lo:
         hi = lo + 1.0
     return {
@@ -203,7 +208,7 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     rate = blocks[0].rate_hz if blocks else 0.0
     if rate and abs(rate - round(rate)) > 1e-9:
         raise ExportError(f"pleth rate {rate} Hz is not a whole number of samples a second")
-    notes = annotations(reader)
+    notes = session_annotations(reader)
     patient = patient_id(reader)
     start = wall_start(reader)
     paths = (
@@ -216,7 +221,8 @@ def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     )
     for path, (s0, s1) in zip(paths, spans, strict=True):
         n = s1 - s0
-        headers, signals = [], []
+        headers: list[dict[str, str | int | float | None]] = []
+        signals = []
         if blocks:
             # A sample's time is the end of its frame: second s holds (s, s+1].
             wave = pleth_array(blocks, s0 + 1.0 / rate, n * round(rate), rate)
@@ -309,7 +315,7 @@ def _export_wfdb(reader: SessionReader, out: Path) -> list[Path]:
         raise ExportError(f"WFDB record names are letters, digits, - and _: '{name}'")
     blocks = reader.wave_blocks()
     numerics = reader.records("numerics")
-    notes = annotations(reader)
+    notes = session_annotations(reader)
     keys = numeric_keys(numerics)
     comments = [f"vitalmon session {reader.meta.get('session_id', '')}"]
     if patient_id(reader):

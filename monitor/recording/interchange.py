@@ -19,8 +19,14 @@ from importlib import resources
 from pathlib import Path
 
 from monitor.hl7.messages import messages_of, mllp_frame, number
-from monitor.recording.export import ExportError, annotations, numeric_keys, wall_start
+from monitor.recording.export import (
+    ExportError,
+    numeric_keys,
+    session_annotations,
+    wall_start,
+)
 from monitor.recording.store import SessionReader
+from monitor.records import time_of
 
 
 @cache
@@ -54,7 +60,7 @@ def export_vital(reader: SessionReader, out: Path) -> list[Path]:
     for key in numeric_keys(numerics):
         track, unit = _name(names["numerics"], key)  # type: ignore[arg-type]
         recs = [
-            {"dt": start + float(r["t"]), "val": float(v)}  # type: ignore[arg-type]
+            {"dt": start + time_of(r), "val": float(v)}
             for r in numerics
             if (v := number(r.get(key))) is not None
         ]
@@ -62,12 +68,12 @@ def export_vital(reader: SessionReader, out: Path) -> list[Path]:
     readings = [r for r in reader.records("nibp") if r.get("status") == "ok"]
     for key, entry in names["nibp"].items():  # type: ignore[attr-defined]
         recs = [
-            {"dt": start + float(r["t"]), "val": float(v)}  # type: ignore[arg-type]
+            {"dt": start + time_of(r), "val": float(v)}
             for r in readings
             if (v := number(r.get(key))) is not None
         ]
         vf.add_track(f"{device}/{entry['track']}", recs, unit=entry["unit"])
-    notes = annotations(reader, kinds=("alarm", "nibp", "event"))
+    notes = session_annotations(reader, kinds=("alarm", "nibp", "event"))
     if notes:
         recs = [{"dt": start + a.t, "val": a.text} for a in notes]
         vf.add_track(str(names["event_track"]), recs)

@@ -58,21 +58,10 @@ def raise_recording_failed(
         )
 
 
-def _limits_snapshot(pipeline: AcquisitionPipeline) -> dict[str, object] | None:
-    """The alarm limits in force at the start (for the report), if an alarm engine is wired."""
-    alarms = getattr(pipeline, "alarms", None)
-    if alarms is None or not hasattr(alarms, "limits"):
-        return None
-    out: dict[str, object] = {}
-    for alarm_id, setting in alarms.limits().items():
-        if dataclasses.is_dataclass(setting) and not isinstance(setting, type):
-            out[str(alarm_id)] = dataclasses.asdict(setting)
-        else:
-            out[str(alarm_id)] = {
-                k: getattr(setting, k, None)
-                for k in ("threshold", "unit", "priority", "delay_s", "enabled")
-            }
-    return out
+def _limits_snapshot(pipeline: AcquisitionPipeline) -> dict[str, object]:
+    """The alarm limits in force at the start (for the report)."""
+    limits = pipeline.alarms.limits()
+    return {alarm_id: dataclasses.asdict(setting) for alarm_id, setting in limits.items()}
 
 
 class SessionRecorder:
@@ -105,9 +94,7 @@ class SessionRecorder:
             meta["source"] = dict(config.source)
         if source_meta:
             meta["source"] = source_meta
-        limits = _limits_snapshot(pipeline)
-        if limits is not None:
-            meta["limits"] = limits
+        meta["limits"] = _limits_snapshot(pipeline)
         self._writer: SessionWriter | None = SessionWriter(self.path, meta)  # raises at once
         self._taps = taps_for(dict(pipeline.channels))
         self._builders: dict[tuple[str, str], BlockBuilder] = {}
@@ -182,8 +169,8 @@ class SessionRecorder:
                     chunks.append((chunk_seq, item))
                 elif isinstance(item, WaveSlice):
                     waves.extend(self._builder(item).add(item))
-                else:
-                    records.append((record_seq, chunk_seq, item))  # type: ignore[arg-type]
+                elif isinstance(item, dict):
+                    records.append((record_seq, chunk_seq, item))
                     record_seq += 1
             if self.failed is not None:
                 chunks, records, waves = [], [], []

@@ -21,6 +21,7 @@ from monitor.commands import Command, CommandBus, CommandError
 from monitor.config import ConfigError, PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.store import SessionFileError, SessionReader
+from monitor.records import fields_of, time_of
 from monitor.sources import Chunk
 
 # Chunks a run may gather before the pipeline takes it (a bound on memory and on how
@@ -34,7 +35,7 @@ def recorded_config(reader: SessionReader) -> PipelineConfig:
     raw = reader.meta.get("config")
     try:
         if raw is None:
-            return PipelineConfig.of(dict(reader.meta.get("protocols", {})))  # type: ignore[call-overload]
+            return PipelineConfig.of(reader.protocols)
         config = PipelineConfig.from_json(raw)
         config.load_preset()
     except ConfigError as exc:
@@ -61,12 +62,12 @@ class TimelineMark:
 
 def timeline_marks(reader: SessionReader) -> list[TimelineMark]:
     marks = [
-        TimelineMark(float(r["t"]), "alarm", str(r.get("id")), str(r.get("priority")))  # type: ignore[arg-type]
+        TimelineMark(time_of(r), "alarm", str(r.get("id")), str(r.get("priority")))
         for r in reader.records("alarm")
         if r.get("state") == "onset"
     ]
     marks += [
-        TimelineMark(float(r["t"]), "event", str(r.get("kind")))  # type: ignore[arg-type]
+        TimelineMark(time_of(r), "event", str(r.get("kind")))
         for r in reader.records("event")
         if r.get("kind") != "link"
     ]
@@ -85,7 +86,7 @@ class ReplaySource:
         self.reader = SessionReader(path)
         self.path = Path(path)
         self.meta = self.reader.meta
-        self.protocols: dict[str, str] = dict(self.meta.get("protocols", {}))  # type: ignore[call-overload]
+        self.protocols = self.reader.protocols
         self.duration_s = self.reader.duration_s()
         self._commands_by_chunk = self.reader.commands_by_chunk()
         self._bus: CommandBus | None = None
@@ -157,8 +158,8 @@ class ReplaySource:
         if self._pipeline is not None:
             # Commands applied live before the first chunk (`--nibp-interval`): again so.
             for record in self._commands_by_chunk.get(-1, ()):
-                args = record.get("args") or {}
-                self._pipeline.apply_command(Command(str(record["name"]), dict(args)))  # type: ignore[call-overload]
+                args = fields_of(record.get("args"))
+                self._pipeline.apply_command(Command(str(record["name"]), args))
         run: list[Chunk] = []
         for seq, chunk in self.reader.chunks():
             if self._closed:
@@ -195,14 +196,14 @@ class ReplaySource:
     def _submit(self, record: dict[str, object]) -> None:
         if self._bus is None:
             return
-        args = record.get("args") or {}
+        args = fields_of(record.get("args"))
         try:
             # At its recorded data time: live, a scheduled command (a scenario's nurse
             # action, `--commands` with `at`) was applied at its own time, not the chunk's.
             self._bus.schedule(
-                float(record["t"]),  # type: ignore[arg-type]
+                time_of(record),
                 str(record["name"]),
-                **dict(args),  # type: ignore[arg-type]
+                **args,
             )
         except CommandError as exc:
             raise SessionFileError(f"'{self.path}': {exc}") from None

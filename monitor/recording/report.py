@@ -12,13 +12,16 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     Flowable,
     Image,
     KeepTogether,
@@ -31,6 +34,7 @@ from reportlab.platypus import (
 
 from monitor.recording.store import SessionReader
 from monitor.recording.summary import Summary, describe, summarize
+from monitor.records import fields_of, time_of
 
 LABELS = {
     "spo2": "SpO2 (%)",
@@ -102,7 +106,7 @@ def _png(fig: Figure) -> Image:
     return Image(buffer, width=PLOT_W_CM * cm, height=PLOT_H_CM * cm)
 
 
-def _axes(s: Summary):
+def _axes(s: Summary) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(PLOT_W_CM / 2.54, PLOT_H_CM / 2.54), dpi=150)
     ax = fig.add_subplot(1, 1, 1)
     ax.tick_params(labelsize=6)
@@ -112,7 +116,7 @@ def _axes(s: Summary):
     return fig, ax
 
 
-def _mark_events(s: Summary, ax) -> None:
+def _mark_events(s: Summary, ax: Axes) -> None:
     """Phases and events as grey lines, alarm onsets as ticks in their priority colour."""
     for phase, t, _ in s.phases:
         ax.axvline(t / 60.0, color="#555555", linewidth=0.6)
@@ -127,7 +131,7 @@ def _mark_events(s: Summary, ax) -> None:
         )
     for e in s.events:
         if e.get("kind") != "link":
-            ax.axvline(float(e["t"]) / 60.0, color="#999999", linewidth=0.4, linestyle=":")  # type: ignore[arg-type]
+            ax.axvline(time_of(e) / 60.0, color="#999999", linewidth=0.4, linestyle=":")
     for episode in s.episodes:
         colour = PRIORITY_COLOURS.get(episode.priority, "#d62728")
         x0 = episode.onset_t / 60.0
@@ -135,7 +139,7 @@ def _mark_events(s: Summary, ax) -> None:
         ax.axvspan(x0, max(x1, x0 + 0.05), ymin=0.0, ymax=0.04, color=colour, linewidth=0)
 
 
-def _limit_lines(s: Summary, ax, source: str, values: tuple[str, ...]) -> None:
+def _limit_lines(s: Summary, ax: Axes, source: str, values: tuple[str, ...]) -> None:
     for use in s.limits:
         if use.rule.source != source or use.rule.value not in values:
             continue
@@ -164,7 +168,9 @@ def _limit_lines(s: Summary, ax, source: str, values: tuple[str, ...]) -> None:
         )
 
 
-def _fit_y(ax, values: list[float], s: Summary, source: str, keys: tuple[str, ...]) -> None:
+def _fit_y(
+    ax: Axes, values: list[float], s: Summary, source: str, keys: tuple[str, ...]
+) -> None:
     """Room for the data and the limits in force, with a margin for the alarm bars."""
     limits = [
         th
@@ -187,7 +193,7 @@ def _finish(fig: Figure) -> Image:
     return _png(fig)
 
 
-def _trend(ax, t: np.ndarray, v: np.ndarray) -> None:
+def _trend(ax: Axes, t: np.ndarray, v: np.ndarray) -> None:
     """Short sessions: every second. Long ones: each bin's range shaded and its median,
     so a brief dip still shows but the line stays readable."""
     if len(t) <= TREND_POINTS:
@@ -210,7 +216,7 @@ def _trend(ax, t: np.ndarray, v: np.ndarray) -> None:
 
 def _numeric_plot(s: Summary, key: str) -> Image:
     fig, ax = _axes(s)
-    t = np.array([float(r["t"]) for r in s.numerics]) / 60.0  # type: ignore[arg-type]
+    t = np.array([time_of(r) for r in s.numerics]) / 60.0
     v = np.array(
         [r.get(key) if isinstance(r.get(key), int | float) else np.nan for r in s.numerics],
         dtype=float,
@@ -231,8 +237,8 @@ def _nibp_plot(s: Summary) -> Image:
         ("dia", "#1f77b4", "^"),
     ):
         pts = [
-            (float(r["t"]) / 60.0, r[key])
-            for r in s.nibp  # type: ignore[arg-type]
+            (time_of(r) / 60.0, r[key])
+            for r in s.nibp
             if isinstance(r.get(key), int | float)
         ]
         if pts:
@@ -252,10 +258,10 @@ def _nibp_plot(s: Summary) -> Image:
 
 def _header(s: Summary, path: Path) -> list[Flowable]:
     meta = s.meta
-    source = meta.get("source") if isinstance(meta.get("source"), dict) else {}
-    src = "; ".join(f"{k}: {v}" for k, v in source.items()) or "-"  # type: ignore[union-attr]
+    source = fields_of(meta.get("source"))
+    src = "; ".join(f"{k}: {v}" for k, v in source.items()) or "-"
     end = s.wall(s.duration_s)
-    rows = [
+    rows: list[list[object]] = [
         ["Patient id", s.setup.get("patient_id", "not recorded")],
         ["Weight", f"{s.setup['weight_kg']} kg" if "weight_kg" in s.setup else "not recorded"],
         ["Session id", meta.get("session_id", "-")],
@@ -263,7 +269,7 @@ def _header(s: Summary, path: Path) -> list[Flowable]:
         ["Start", f"{s.wall_start.strftime('%Y-%m-%d %H:%M:%S')} UTC"],
         ["End", f"{end.strftime('%Y-%m-%d %H:%M:%S')} UTC (duration {_dur(s.duration_s)})"],
         ["Source", src],
-        ["Devices", ", ".join(f"{k}: {v}" for k, v in dict(meta.get("protocols", {})).items())],  # type: ignore[call-overload]
+        ["Devices", ", ".join(f"{k}: {v}" for k, v in fields_of(meta.get("protocols")).items())],
         ["Recorded by", f"vitalmon {meta.get('vitalmon_version', '?')}"],
     ]
     if not meta.get("closed_cleanly"):
@@ -349,7 +355,7 @@ def _nibp_table(s: Summary) -> list[Flowable]:
         values = [_dash(r.get(key)) for key in ("sys", "dia", "map", "pr")]
         extra = describe(r, ("type", "t", "wall", "sys", "dia", "map", "pr", "status"))
         status = ", ".join(str(x) for x in (r.get("status"), extra) if x) or "-"
-        rows.append([_clock(s, float(r["t"])), *values, status])  # type: ignore[arg-type]
+        rows.append([_clock(s, time_of(r)), *values, status])
     return [*out, _table(rows, [3 * cm, 2 * cm, 2 * cm, 2 * cm, 2 * cm, 6 * cm])]
 
 
@@ -385,9 +391,9 @@ def _alarm_settings(s: Summary) -> list[Flowable]:
     rows: list[list[object]] = [["Time", "Action", "Details"]]
     for c in s.commands:
         if c.get("name") in ALARM_SETTING_COMMANDS:
-            args = dict(c.get("args") or {})  # type: ignore[call-overload]
+            args = fields_of(c.get("args"))
             details = ", ".join(f"{k}={v}" for k, v in args.items()) or "-"
-            rows.append([_clock(s, float(c["t"])), c["name"], details])  # type: ignore[arg-type]
+            rows.append([_clock(s, time_of(c)), c["name"], details])
     if len(rows) == 1:
         return [*out, _none("none")]
     return [*out, _table(rows, [3 * cm, 4 * cm, 10 * cm])]
@@ -399,7 +405,7 @@ def _events(s: Summary) -> list[Flowable]:
         return [*out, _none("no event was recorded")]
     rows: list[list[object]] = [["Time", "Event", "Details"]]
     for e in s.events:
-        rows.append([_clock(s, float(e["t"])), e.get("kind", e.get("type")), describe(e)])  # type: ignore[arg-type]
+        rows.append([_clock(s, time_of(e)), e.get("kind", e.get("type")), describe(e)])
     return [*out, _table(rows, [3 * cm, 4 * cm, 10 * cm])]
 
 
@@ -414,7 +420,7 @@ def _discharge(s: Summary) -> list[Flowable]:
     else:
         overall = "Discharge cannot be fully assessed from this recording."
     signed = [e for e in s.events if "sign" in str(e.get("kind", ""))]
-    sign = f" Signed off at {_clock(s, float(signed[-1]['t']))}." if signed else " Not signed off."  # type: ignore[arg-type]
+    sign = f" Signed off at {_clock(s, time_of(signed[-1]))}." if signed else " Not signed off."
     return [
         Paragraph("Discharge assessment", H2),
         _table(rows, [6 * cm, 6 * cm, 5 * cm]),
@@ -450,7 +456,7 @@ def write_report(reader: SessionReader, out: Path) -> None:
     s = summarize(reader)
     session = str(s.meta.get("session_id", ""))
 
-    def footer(canvas, doc) -> None:
+    def footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
         canvas.drawString(2 * cm, 1.2 * cm, f"vitalmon session {session}")

@@ -30,7 +30,7 @@ from drivers.errors import VitalmonError
 from drivers.files import NotARegularFile, open_regular
 from drivers.types import LinkEvent, LinkState
 from monitor.recording.schema import RECORD_TABLES, SCHEMA_VERSION, TABLES
-from monitor.records import MAX_T_S, Record, RecordError, check_record
+from monitor.records import MAX_T_S, Record, RecordError, check_record, fields_of, time_of
 from monitor.sources import Chunk
 
 T = TypeVar("T")
@@ -54,8 +54,8 @@ class SessionFileError(VitalmonError):
 
 def _plain(value: object) -> object:
     """numpy scalars and arrays a channel may have put in a record."""
-    if hasattr(value, "tolist"):
-        return value.tolist()  # type: ignore[union-attr]
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -120,7 +120,7 @@ class SessionWriter:
 
     def add_chunks(self, rows: Sequence[tuple[int, Chunk]]) -> None:
         """(seq, chunk) pairs; seq is the order the pipeline processed them in."""
-        out = []
+        out: list[tuple[object, ...]] = []
         for seq, c in rows:
             link = c.link
             if link is None:
@@ -145,7 +145,7 @@ class SessionWriter:
         by_table: dict[str, list[tuple]] = {}
         for seq, chunk_seq, r in rows:
             kind = str(r.get("type"))
-            t, wall, text = float(r["t"]), str(r.get("wall", "")), _dumps(r)  # type: ignore[arg-type]
+            t, wall, text = time_of(r), str(r.get("wall", "")), _dumps(r)
             if kind == "alarm":
                 row: tuple = (seq, t, wall, r.get("id"), r.get("state"), text)
             elif kind == "event":
@@ -422,6 +422,11 @@ class SessionReader:
             samples = np.frombuffer(blob, dtype="<f4").copy()
             blocks.append(WaveBlock(channel, signal, t0, rate, samples))
         return blocks
+
+    @property
+    def protocols(self) -> dict[str, str]:
+        """channel -> protocol name (checked to be that when the file was opened)."""
+        return {str(k): str(v) for k, v in fields_of(self.meta.get("protocols")).items()}
 
     def duration_s(self) -> float:
         row = next(self._query("SELECT max(t) FROM raw"), (None,))

@@ -18,6 +18,7 @@ from importlib import resources
 
 from monitor.recording.export import numeric_keys
 from monitor.recording.store import Record, SessionReader
+from monitor.records import as_float, fields_of, time_of
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -107,10 +108,10 @@ def _number(value: object) -> float | None:
 
 
 def _limit_uses(meta: dict[str, object], commands: list[Record]) -> list[LimitUse]:
-    recorded = meta.get("limits") if isinstance(meta.get("limits"), dict) else {}
+    recorded = fields_of(meta.get("limits"))
     uses = []
     for rule in default_rules():
-        start = dict(recorded.get(rule.alarm_id) or {})  # type: ignore[union-attr]
+        start = fields_of(recorded.get(rule.alarm_id))
         threshold = _number(start.get("threshold"))
         enabled = start.get("enabled")
         steps = [
@@ -121,7 +122,7 @@ def _limit_uses(meta: dict[str, object], commands: list[Record]) -> list[LimitUs
             )
         ]
         for c in commands:
-            args = dict(c.get("args") or {})  # type: ignore[call-overload]
+            args = fields_of(c.get("args"))
             if c.get("name") != "set_limit" or args.get("alarm_id") != rule.alarm_id:
                 continue
             _, th, en = steps[-1]
@@ -129,8 +130,8 @@ def _limit_uses(meta: dict[str, object], commands: list[Record]) -> list[LimitUs
             new_en = args.get("enabled")
             steps.append(
                 (
-                    float(c["t"]),
-                    new_th if new_th is not None else th,  # type: ignore[arg-type]
+                    time_of(c),
+                    new_th if new_th is not None else th,
                     new_en if isinstance(new_en, bool) else en,
                 )
             )
@@ -154,7 +155,7 @@ def _count_beyond(use: LimitUse, numerics: list[Record], nibp: list[Record]) -> 
         if value is None:
             continue
         use.of += 1
-        threshold, enabled = _in_force(use.steps, float(r["t"]))  # type: ignore[arg-type]
+        threshold, enabled = _in_force(use.steps, time_of(r))
         if enabled and compare(value, threshold):
             use.beyond += 1
 
@@ -166,7 +167,7 @@ def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
     latched: dict[str, AlarmEpisode] = {}
     out: list[AlarmEpisode] = []
     for r in alarms:
-        alarm_id, state, t = str(r.get("id")), r.get("state"), float(r["t"])  # type: ignore[arg-type]
+        alarm_id, state, t = str(r.get("id")), r.get("state"), time_of(r)
         if state == "onset":
             episode = AlarmEpisode(
                 alarm_id,
@@ -179,19 +180,19 @@ def _episodes(alarms: list[Record]) -> list[AlarmEpisode]:
             latched.pop(alarm_id, None)
             out.append(episode)
             continue
-        episode = open_.get(alarm_id)
-        if episode is None and state == "acknowledged":
-            episode = latched.pop(alarm_id, None)
-        if episode is None:
+        found = open_.get(alarm_id)
+        if found is None and state == "acknowledged":
+            found = latched.pop(alarm_id, None)
+        if found is None:
             continue
         if state == "end":
-            episode.end_t = t
+            found.end_t = t
             del open_[alarm_id]
             if r.get("latched") is True:
-                latched[alarm_id] = episode
-        elif state in ("acknowledged", "paused") and episode.response_t is None:
-            episode.response = state
-            episode.response_t = t
+                latched[alarm_id] = found
+        elif state in ("acknowledged", "paused") and found.response_t is None:
+            found.response = state
+            found.response_t = t
     return out
 
 
@@ -204,13 +205,13 @@ def _phases(
     marks: list[tuple[float, str]] = []
     for e in events:
         if e.get("type") == "event" and e.get("kind") == "phase" and "phase" in e:
-            if not marks and e.get("previous") and float(e["t"]) > 0:  # type: ignore[arg-type]
+            if not marks and e.get("previous") and time_of(e) > 0:
                 marks.append((0.0, str(e["previous"])))  # the phase the session began in
-            marks.append((float(e["t"]), str(e["phase"])))  # type: ignore[arg-type]
+            marks.append((time_of(e), str(e["phase"])))
     if not marks:
         for c in commands:
             if c.get("name") == "set_phase":
-                marks.append((float(c["t"]), str(dict(c.get("args") or {}).get("phase"))))  # type: ignore[arg-type, call-overload]
+                marks.append((time_of(c), str(fields_of(c.get("args")).get("phase"))))
     marks.sort(key=lambda m: m[0])
     out = []
     for i, (t, phase) in enumerate(marks):
@@ -226,31 +227,31 @@ def describe(record: Record, skip: tuple[str, ...] = ("type", "t", "wall", "kind
 
 def _event_rows(events: list[Record], commands: list[Record]) -> list[Record]:
     rows = list(events)
-    seen = {(float(e["t"]), e.get("kind")) for e in events}  # type: ignore[arg-type]
+    seen = {(time_of(e), e.get("kind")) for e in events}
     for c in commands:
         if c.get("name") == "mark_event":
-            args = dict(c.get("args") or {})  # type: ignore[call-overload]
-            if (float(c["t"]), args.get("kind")) in seen:  # type: ignore[arg-type]
+            args = fields_of(c.get("args"))
+            if (time_of(c), args.get("kind")) in seen:
                 continue  # the session model already reported it as an event
             rows.append({"type": "mark_event", "t": c["t"], "wall": c.get("wall"), **args})
-    return sorted(rows, key=lambda r: float(r["t"]))  # type: ignore[arg-type]
+    return sorted(rows, key=lambda r: time_of(r))
 
 
 def _doses(setup: dict[str, object], events: list[Record]) -> list[tuple[float, str]]:
     out: list[tuple[float, str]] = []
     planned = setup.get("planned_dose_mg_per_kg_h")
     if planned is not None:
-        out.append((float(setup.get("_t", 0.0)), f"planned dose {planned} mg/kg/h"))  # type: ignore[arg-type]
+        out.append((as_float(setup.get("_t", 0.0)), f"planned dose {planned} mg/kg/h"))
     for e in events:
         kind = str(e.get("kind", ""))
         if any(word in kind for word in DOSE_EVENT_WORDS):
             detail = describe(e)
-            out.append((float(e["t"]), f"{kind}" + (f": {detail}" if detail else "")))  # type: ignore[arg-type]
+            out.append((time_of(e), f"{kind}" + (f": {detail}" if detail else "")))
     return out
 
 
 def _extreme(rows: list[Record], key: str, pick: Callable) -> tuple[float, float] | None:
-    found = [(v, float(r["t"])) for r in rows if (v := _number(r.get(key))) is not None]  # type: ignore[arg-type]
+    found = [(v, time_of(r)) for r in rows if (v := _number(r.get(key))) is not None]
     return pick(found, key=lambda p: p[0]) if found else None
 
 
@@ -258,7 +259,7 @@ def _last_value(rows: list[Record], key: str) -> tuple[float, float] | None:
     for r in reversed(rows):
         value = _number(r.get(key))
         if value is not None:
-            return value, float(r["t"])  # type: ignore[arg-type]
+            return value, time_of(r)
     return None
 
 
@@ -279,14 +280,14 @@ def _discharge(s: Summary) -> list[tuple[str, str, str]]:
     if infusion_t is None:
         infusion_t = next(
             (
-                float(e["t"])
-                for e in s.events  # type: ignore[arg-type]
+                time_of(e)
+                for e in s.events
                 if "infusion_start" in str(e.get("kind", ""))
             ),
             None,
         )
     good = [r for r in s.nibp if _number(r.get("sys")) is not None]
-    base = [r for r in good if infusion_t is not None and float(r["t"]) < infusion_t]  # type: ignore[arg-type]
+    base = [r for r in good if infusion_t is not None and time_of(r) < infusion_t]
     label = "BP within 20 % of baseline"
     if not base or not good or good[-1] in base:
         out.append((label, "no baseline or no reading after it", "cannot assess"))
@@ -326,7 +327,7 @@ def summarize(reader: SessionReader) -> Summary:
     setup: dict[str, object] = {}
     for c in commands:
         if c.get("name") == "session_setup":
-            setup = {**dict(c.get("args") or {}), "_t": c["t"]}  # type: ignore[call-overload]
+            setup = {**fields_of(c.get("args")), "_t": c["t"]}
     s = Summary(
         meta=meta,
         wall_start=datetime.fromisoformat(str(meta["wall_start"])),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PyQt6.QtCore import QPointF, QRectF, QSize
-from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from monitor.present.alarm_view import NO_ALARM_TEXT, AlarmBarView
@@ -42,11 +42,13 @@ class InactivationIcon(QWidget):
         p.setPen(pen)
         if self.icon == "acknowledged":
             p.drawPolyline(
-                [
-                    QPointF(s * 0.2, s * 0.5),
-                    QPointF(s * 0.42, s * 0.75),
-                    QPointF(s * 0.82, s * 0.25),
-                ]
+                QPolygonF(
+                    [
+                        QPointF(s * 0.2, s * 0.5),
+                        QPointF(s * 0.42, s * 0.75),
+                        QPointF(s * 0.82, s * 0.25),
+                    ]
+                )
             )
             return
         bell = QPainterPath()

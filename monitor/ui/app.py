@@ -14,9 +14,11 @@ from monitor.ui.main_window import MonitorWindow
 
 def make_app() -> QApplication:
     """The one QApplication (the benchmark and the screenshots start it the same way)."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
     app.setApplicationName("vitalmon")
-    return app  # type: ignore[return-value]
+    return app
 
 
 def fit_to_screen(window: MonitorWindow) -> None:

@@ -24,10 +24,12 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
 )
 
+from monitor.alarms.state import LimitSetting
 from monitor.present.actions import EVENT_CHOICES, EventChoice, LimitEdit, event_args, limit_changes
+from monitor.session import SessionModel
 from monitor.ui import theme
 
-Send = Callable[..., None]
+Send = Callable[..., object]
 
 DIALOG_STYLE = (
     f"QDialog {{ background: {theme.PANEL}; color: {theme.TEXT}; }}"
@@ -57,7 +59,7 @@ class LimitsDialog(QDialog):
 
     COLUMNS = ("Alarm", "Priority", "Limit", "Unit", "Delay (s)", "On")
 
-    def __init__(self, limits: Mapping[str, object], send: Send, parent=None) -> None:
+    def __init__(self, limits: Mapping[str, LimitSetting], send: Send, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Alarm limits")
         self.setStyleSheet(DIALOG_STYLE)
@@ -71,12 +73,12 @@ class LimitsDialog(QDialog):
         self.enabled: dict[str, QCheckBox] = {}
         # Limits with a threshold first (what the nurse adjusts), then technical alarms.
         rows = sorted(
-            self.limits.items(), key=lambda kv: (getattr(kv[1], "threshold", None) is None, kv[0])
+            self.limits.items(), key=lambda kv: (kv[1].threshold is None, kv[0])
         )
         for row, (alarm_id, setting) in enumerate(rows):
             self.table.setCellWidget(row, 0, QLabel(alarm_id))
-            self.table.setCellWidget(row, 1, QLabel(str(getattr(setting, "priority", ""))))
-            threshold = getattr(setting, "threshold", None)
+            self.table.setCellWidget(row, 1, QLabel(setting.priority))
+            threshold = setting.threshold
             if threshold is not None:
                 box = QDoubleSpinBox()
                 box.setRange(-1000, 1000)
@@ -86,9 +88,9 @@ class LimitsDialog(QDialog):
                 self.table.setCellWidget(row, 2, box)
             else:
                 self.table.setCellWidget(row, 2, QLabel("—"))
-            self.table.setCellWidget(row, 3, QLabel(str(getattr(setting, "unit", ""))))
-            delay = getattr(setting, "delay_s", None)
-            satseconds = getattr(setting, "satseconds", None)
+            self.table.setCellWidget(row, 3, QLabel(setting.unit))
+            delay = setting.delay_s
+            satseconds = setting.satseconds
             if satseconds is not None:  # SpO2: SatSeconds replaces the plain delay
                 self.table.setCellWidget(row, 4, QLabel(f"SatSeconds {satseconds:g}"))
             elif delay is not None and threshold is None:  # technical: fixed by the standard
@@ -103,7 +105,7 @@ class LimitsDialog(QDialog):
             else:
                 self.table.setCellWidget(row, 4, QLabel("none"))
             check = QCheckBox()
-            check.setChecked(bool(getattr(setting, "enabled", True)))
+            check.setChecked(setting.enabled)
             self.enabled[alarm_id] = check
             self.table.setCellWidget(row, 5, check)
         header = self.table.horizontalHeader()
@@ -141,7 +143,7 @@ class LimitsDialog(QDialog):
         }
 
     def apply(self) -> None:
-        for args in limit_changes(self.limits, self.edits()):  # type: ignore[arg-type]
+        for args in limit_changes(self.limits, self.edits()):
             self.send("set_limit", **args)
         self.accept()
 
@@ -184,7 +186,8 @@ class EventDialog(QDialog):
                 self, choice.label, prompt, start, low, high, decimals
             )
             return value if ok else None
-        text, ok = QInputDialog.getText(self, choice.label, choice.ask.capitalize() + ":")
+        label = choice.ask or choice.label  # asked only for a choice with a field to give
+        text, ok = QInputDialog.getText(self, choice.label, label.capitalize() + ":")
         return text.strip() if ok and text.strip() else None
 
     def choose(self, choice: EventChoice, answer: object = None) -> None:
@@ -199,23 +202,23 @@ class EventDialog(QDialog):
 class SessionSetupDialog(QDialog):
     """Patient id, weight and planned dose: one `session_setup` command."""
 
-    def __init__(self, send: Send, session=None, parent=None) -> None:
+    def __init__(self, send: Send, session: SessionModel | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Session setup")
         self.setStyleSheet(DIALOG_STYLE)
         self.send = send
-        self.patient_id = QLineEdit(str(getattr(session, "patient_id", "") or ""))
+        self.patient_id = QLineEdit((session and session.patient_id) or "")
         self.weight = QDoubleSpinBox()
         self.weight.setRange(0, 300)
         self.weight.setDecimals(1)
         self.weight.setSuffix(" kg")
-        self.weight.setValue(float(getattr(session, "weight_kg", 0) or 0))
+        self.weight.setValue((session and session.weight_kg) or 0.0)
         self.dose = QDoubleSpinBox()
         self.dose.setRange(0, 5)
         self.dose.setDecimals(2)
         self.dose.setSingleStep(0.05)
         self.dose.setSuffix(" mg/kg/h")
-        planned = getattr(session, "planned_dose_mg_per_kg_h", None)
+        planned = session.planned_dose_mg_per_kg_h if session is not None else None
         self.dose.setValue(float(planned or 0.5))
         form = QFormLayout(self)
         form.addRow("Patient id", self.patient_id)

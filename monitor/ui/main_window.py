@@ -2,8 +2,9 @@
 Carescape, Root): the alarm bar on top; waveforms on the left with their numerics to
 the right; NIBP with its time and age; the session strip and the soft keys below.
 
-It paints what monitor.* computes and sends every action through
-`pipeline.commands.submit`; it holds no rule of its own.
+It paints what monitor.* computes, from one `BedsideSnapshot` a frame
+(`monitor.present.bedside`), and sends every action through `pipeline.commands.submit`;
+it holds no rule of its own.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
+    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -27,14 +30,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from drivers.types import NibpStatus, OximeterFlag
+from drivers.types import OximeterFlag
+from monitor.channels.capno import CapnoChannel
+from monitor.channels.resp import RespChannel
 from monitor.commands import CommandError
-from monitor.numerics import NumericReading, ValueState
+from monitor.numerics import ValueState
 from monitor.pipeline import AcquisitionPipeline
 from monitor.present.actions import (
     ACTIONS,
     NIBP_INTERVALS,
     PHASES,
+    Action,
     next_phase,
     nibp_start_stop_command,
 )
@@ -46,6 +52,7 @@ from monitor.present.alarm_view import (
     tile_alarm,
     tile_alarm_view,
 )
+from monitor.present.bedside import BedsideSnapshot, bedside_snapshot
 from monitor.present.capno_view import capno_tile_view, capnogram_range, capnogram_title
 from monitor.present.display import (
     FontSizes,
@@ -64,6 +71,9 @@ from monitor.ui.replay_bar import ReplayBar
 from monitor.ui.sound import AlarmSink, AlarmSound, SilentSink, make_sink
 from monitor.ui.tiles import NibpTile, NumericTile
 from monitor.ui.waveform import SweepPlot
+
+if TYPE_CHECKING:
+    from monitor.ui.trends_window import TrendsWindow
 
 DISPLAY_RATE_HZ = 30
 SLOW_REFRESH_S = 0.5  # limits, session strip and links change slowly
@@ -112,7 +122,8 @@ class MonitorWindow(QMainWindow):
         pipeline.subscribe(self._on_record)
         self.problem_text = ""
         self.dialog: QWidget | None = None
-        self.trends = None
+        self.trends: TrendsWindow | None = None
+        self.snapshot = bedside_snapshot(pipeline)
 
         central = QWidget()
         central.setObjectName("central")
@@ -133,13 +144,13 @@ class MonitorWindow(QMainWindow):
         capno = pipeline.channels.get("capno")
         self.resp: SweepPlot | None = None
         self.co2: SweepPlot | None = None
-        if capno is not None:  # the capnogram takes the respiration wave's place
+        if isinstance(capno, CapnoChannel):  # the capnogram takes the respiration wave's place
             self.co2 = SweepPlot(
                 capno.co2, capno.co2_rate_hz, theme.CO2_COLOUR, fill=theme.CO2_FILL
             )
             self.co2.set_fixed_range(*capnogram_range(None))
             self.waves.append(WavePanel(capnogram_title(None), theme.CO2_COLOUR, self.co2))
-        elif resp is not None and hasattr(resp, "wave"):
+        elif isinstance(resp, RespChannel):
             self.resp = SweepPlot(resp.wave, resp.wave_rate_hz, theme.RESP_COLOUR)
             self.waves.append(WavePanel("Resp", theme.RESP_COLOUR, self.resp))
         self.spo2_tile = NumericTile("spo2", "SpO₂", "%", theme.SPO2_COLOUR)
@@ -214,7 +225,7 @@ class MonitorWindow(QMainWindow):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             # equal shares of the width: eleven keys must fit 1366 px, never widen the window
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            slot = getattr(self, f"do_{action.name}")
+            slot = self._slot(action)
             button.clicked.connect(lambda _=False, s=slot: s())
             keys.addWidget(button, 1)
             self.buttons[action.name] = button
@@ -249,6 +260,23 @@ class MonitorWindow(QMainWindow):
         self.timer.start()
 
     # --- commands ------------------------------------------------------------------
+    def _slot(self, action: Action) -> Callable[[], None]:
+        """The method that carries out a soft key (`do_<name>`, one per entry of ACTIONS)."""
+        slots: dict[str, Callable[[], None]] = {
+            "acknowledge": self.do_acknowledge,
+            "pause_audio": self.do_pause_audio,
+            "nibp_start_stop": self.do_nibp_start_stop,
+            "nibp_stat": self.do_nibp_stat,
+            "nibp_interval": self.do_nibp_interval,
+            "mark_event": self.do_mark_event,
+            "limits": self.do_limits,
+            "setup": self.do_setup,
+            "phase": self.do_phase,
+            "trends": self.do_trends,
+            "fullscreen": self.do_fullscreen,
+        }
+        return slots[action.name]
+
     def send(self, name: str, **args: object) -> bool:
         """Every action goes through the command bus; a refusal is shown, never swallowed."""
         try:
@@ -266,8 +294,7 @@ class MonitorWindow(QMainWindow):
         self.send("pause_audio")
 
     def do_nibp_start_stop(self) -> None:
-        nibp = self.pipeline.channels.get("nibp")
-        self.send(nibp_start_stop_command(getattr(nibp, "status", None)))
+        self.send(nibp_start_stop_command(bedside_snapshot(self.pipeline).nibp.status))
 
     def do_nibp_stat(self) -> None:
         self.send("nibp_stat")
@@ -287,26 +314,19 @@ class MonitorWindow(QMainWindow):
         self.send("nibp_interval", minutes=minutes)
 
     def do_mark_event(self) -> None:
-        session = getattr(self.pipeline, "session", None)
-        dose = getattr(session, "dose_mg_per_kg_h", None) or getattr(
-            session, "planned_dose_mg_per_kg_h", None
-        )
+        session = bedside_snapshot(self.pipeline).session
+        dose = session.dose_mg_per_kg_h or session.planned_dose_mg_per_kg_h
         defaults = {"dose_mg_per_kg_h": dose} if dose else {}
         self._open(EventDialog(self.send, self, defaults))
 
     def do_limits(self) -> None:
-        alarms = getattr(self.pipeline, "alarms", None)
-        if alarms is None:
-            self.problem_text = "no alarm engine: limits unavailable"
-            return
-        self._open(LimitsDialog(alarms.limits(), self.send, self))
+        self._open(LimitsDialog(self.pipeline.alarms.limits(), self.send, self))
 
     def do_setup(self) -> None:
-        self._open(SessionSetupDialog(self.send, getattr(self.pipeline, "session", None), self))
+        self._open(SessionSetupDialog(self.send, self.pipeline.session, self))
 
     def do_phase(self) -> None:
-        session = getattr(self.pipeline, "session", None)
-        current = getattr(session, "phase", None)
+        current = bedside_snapshot(self.pipeline).session.phase
         proposed = next_phase(current)
         menu = QMenu(self)
         for phase in PHASES:
@@ -332,12 +352,9 @@ class MonitorWindow(QMainWindow):
 
     def show_alarm_list(self) -> None:
         """Every alarm on screen with its priority, age and state (behind "+N more")."""
-        alarms = getattr(self.pipeline, "alarms", None)
-        if alarms is None:
-            return
-        t = self.pipeline.t
+        shown = bedside_snapshot(self.pipeline)
         menu = QMenu(self)
-        lines = alarm_list_lines(alarms.display_state(t).alarms, t) or ["No alarms"]
+        lines = alarm_list_lines(shown.alarms.alarms, shown.t) or ["No alarms"]
         for line in lines:
             menu.addAction(line).setEnabled(False)
         self.dialog = menu
@@ -353,7 +370,7 @@ class MonitorWindow(QMainWindow):
         if self.isFullScreen():
             self.showNormal()
 
-    def _open(self, dialog: QWidget) -> None:
+    def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
         dialog.setModal(False)
         dialog.show()
@@ -367,14 +384,15 @@ class MonitorWindow(QMainWindow):
         if oximeter is not None:
             self.pleth.ring = oximeter.pleth
         resp = pipeline.channels.get("resp")
-        if self.resp is not None and resp is not None:
+        if self.resp is not None and isinstance(resp, RespChannel):
             self.resp.ring = resp.wave
         capno = pipeline.channels.get("capno")
-        if self.co2 is not None and capno is not None:
+        if self.co2 is not None and isinstance(capno, CapnoChannel):
             self.co2.ring = capno.co2
         if self.trends is not None:
             self.trends.close()
             self.trends = None
+        self.snapshot = bedside_snapshot(pipeline)
         self._slow_due = 0.0
 
     def _on_record(self, record: dict[str, object]) -> None:
@@ -421,21 +439,17 @@ class MonitorWindow(QMainWindow):
 
     def refresh(self) -> None:
         now = self.clock()
-        t = self.pipeline.t
-        state = None
-        alarms_engine = getattr(self.pipeline, "alarms", None)
-        if alarms_engine is not None:
-            state = alarms_engine.display_state(t)
-        alarms = tuple(state.alarms) if state is not None else ()
-        inactivation = state.inactivation if state is not None else "none"
-        pause_left = state.pause_remaining_s if state is not None else None
-        audio = state.audio_priority if state is not None else None
+        shown = self.snapshot = bedside_snapshot(self.pipeline)
+        state = shown.alarms
+        alarms = state.alarms
+        inactivation = state.inactivation
+        pause_left = state.pause_remaining_s
 
         self.alarm_bar.show_view(alarm_bar_view(alarms, inactivation, pause_left, now))
-        self._refresh_oximeter(t)
-        self._refresh_rr(t)
-        self._refresh_capno(t)
-        self._refresh_nibp(t)
+        self._refresh_oximeter(shown)
+        self._refresh_rr(shown)
+        self._refresh_capno(shown)
+        self._refresh_nibp(shown)
         for key, tile in (
             ("spo2", self.spo2_tile),
             ("pr", self.pr_tile),
@@ -449,15 +463,14 @@ class MonitorWindow(QMainWindow):
         )
         if self.buttons["pause_audio"].text() != pause_text:
             self.buttons["pause_audio"].setText(pause_text)
-        nibp = self.pipeline.channels.get("nibp")
         nibp_text = (
             "Stop NIBP\nF3"
-            if nibp_start_stop_command(getattr(nibp, "status", None)) == "nibp_stop"
+            if nibp_start_stop_command(shown.nibp.status) == "nibp_stop"
             else "Start NIBP\nF3"
         )
         if self.buttons["nibp_start_stop"].text() != nibp_text:
             self.buttons["nibp_start_stop"].setText(nibp_text)
-        self.sound.step(audio, alarms, now)
+        self.sound.step(state.audio_priority, alarms, now)
         self.pleth.refresh()
         if self.resp is not None:
             self.resp.refresh()
@@ -465,12 +478,12 @@ class MonitorWindow(QMainWindow):
             self.co2.refresh()
         if now >= self._slow_due:
             self._slow_due = now + SLOW_REFRESH_S
-            self._refresh_slow(t, alarms_engine)
+            self._refresh_slow(shown)
         if self.replay_bar is not None:
             self.replay_bar.refresh()
 
-    def _refresh_oximeter(self, t: float) -> None:
-        snapshot = self.pipeline.oximeter_snapshot()
+    def _refresh_oximeter(self, shown: BedsideSnapshot) -> None:
+        snapshot = shown.oximeter
         if snapshot is None:
             return
         note = ""
@@ -484,47 +497,41 @@ class MonitorWindow(QMainWindow):
         self.pr_tile.show_text(format_reading(snapshot.pulse_rate))
         self.pi_tile.show_text(format_reading(snapshot.perfusion_index, decimals=1))
 
-    def _refresh_rr(self, t: float) -> None:
+    def _refresh_rr(self, shown: BedsideSnapshot) -> None:
         if not self.rr_tile.isVisible():
             return
-        resp = self.pipeline.channels.get("resp")
-        if resp is not None and hasattr(resp, "rr_reading"):
-            value, state = resp.rr_reading(t)
-            reading = NumericReading(value, state)
-        else:  # a source whose rate arrives only in the numerics record
-            record = self.last_numerics
-            reading = reading_from_record(record, "rr")
+        reading = shown.rr
+        if reading is None:  # a source whose rate arrives only in the numerics record
+            reading = reading_from_record(self.last_numerics, "rr")
         self.rr_tile.show_text(format_reading(reading))
 
-    def _refresh_capno(self, t: float) -> None:
-        capno = self.pipeline.channels.get("capno")
-        if self.co2 is None or capno is None:
+    def _refresh_capno(self, shown: BedsideSnapshot) -> None:
+        record = shown.capno
+        if self.co2 is None or record is None:
             return
-        record = capno.numerics_json(t)  # type: ignore[attr-defined]
         view = capno_tile_view(record)
         self.etco2_tile.show_text(TileText(view.text, view.state), view.note)
-        etco2 = record.get("etco2")
-        etco2 = float(etco2) if isinstance(etco2, int | float) else None
+        value = record.get("etco2")
+        etco2 = float(value) if isinstance(value, int | float) else None
         self.co2.set_fixed_range(*capnogram_range(etco2))
         _set_text(self.waves[1].title, capnogram_title(etco2))
 
-    def _refresh_nibp(self, t: float) -> None:
-        nibp = self.pipeline.channels.get("nibp")
+    def _refresh_nibp(self, shown: BedsideSnapshot) -> None:
+        nibp = shown.nibp
         view = nibp_tile_view(
-            getattr(nibp, "last_reading", None),
-            getattr(nibp, "last_reading_t", None),
-            getattr(nibp, "status", None),
-            getattr(nibp, "cuff_pressure_mmhg", None),
-            str(getattr(nibp, "mode", "manual")),
-            getattr(nibp, "interval_min", None),
-            getattr(nibp, "next_due_t", None),
-            self.pipeline.wall_start,
-            t,
+            nibp.reading,
+            nibp.reading_t,
+            nibp.status,
+            nibp.cuff_mmhg,
+            nibp.mode,
+            nibp.interval_min,
+            nibp.next_due_t,
+            shown.wall_start,
+            shown.t,
         )
         self.nibp_tile.show_view(view)
 
-    def _refresh_slow(self, t: float, alarms_engine) -> None:
-        limits = alarms_engine.limits() if alarms_engine is not None else {}
+    def _refresh_slow(self, shown: BedsideSnapshot) -> None:
         for key, tile in (
             ("spo2", self.spo2_tile),
             ("pr", self.pr_tile),
@@ -532,28 +539,26 @@ class MonitorWindow(QMainWindow):
             ("rr", self.rr_tile),
             ("etco2", self.etco2_tile),
         ):
-            tile.set_limits(limits_text(key, limits))
-        session = getattr(self.pipeline, "session", None)
+            tile.set_limits(limits_text(key, shown.limits))
+        session = shown.session
         view = session_strip_view(
-            getattr(session, "patient_id", None),
-            getattr(session, "weight_kg", None),
-            getattr(session, "phase", None),
-            getattr(session, "phase_started_t", None),
-            getattr(session, "dose_mg_per_kg_h", None),
-            t,
+            session.patient_id,
+            session.weight_kg,
+            session.phase,
+            session.phase_started_t,
+            session.dose_mg_per_kg_h,
+            shown.t,
         )
         _set_text(self.patient_label, view.patient)
         _set_text(self.phase_label, view.phase)
         _set_text(self.dose_label, view.dose)
-        for channel, label in self.link_labels.items():
-            link = link_view(
-                channel,
-                self.pipeline.link_states.get(channel),
-                self._has_data(channel),
-                self._answering(channel),
-            )
-            colour = theme.OK_COLOUR if link.ok else theme.PROBLEM_COLOUR
-            _set_text(label, link.text, f"color: {colour};")
+        for link in shown.links:
+            label = self.link_labels.get(link.channel)
+            if label is None:
+                continue
+            words = link_view(link.channel, link.state, link.has_data, link.answering)
+            colour = theme.OK_COLOUR if words.ok else theme.PROBLEM_COLOUR
+            _set_text(label, words.text, f"color: {colour};")
         if self.replay is not None:
             _set_text(self.sound_label, "Replay: sound off", f"color: {theme.DIM_TEXT};")
         elif self.sound.sink.ok and self.sound.sink.audible:
@@ -570,21 +575,7 @@ class MonitorWindow(QMainWindow):
         if self.problem_text:
             self.statusBar().showMessage(self.problem_text, 8000)
             self.problem_text = ""
-        _set_text(self.clock_label, clock_text(self.pipeline.wall_start, t))
-
-    def _answering(self, channel: str) -> bool | None:
-        """Command/response devices (NIBP): does the module answer? None for streams."""
-        status = getattr(self.pipeline.channels.get(channel), "status", None)
-        if not isinstance(status, NibpStatus):
-            return None
-        return status is not NibpStatus.NOT_RESPONDING
-
-    def _has_data(self, channel: str) -> bool:
-        obj = self.pipeline.channels.get(channel)
-        ring = getattr(obj, "pleth", None) or getattr(obj, "wave", None)
-        if ring is not None:
-            return ring.total_written > 0
-        return getattr(obj, "last_reading", None) is not None
+        _set_text(self.clock_label, clock_text(shown.wall_start, shown.t))
 
     def closeEvent(self, event) -> None:
         self.timer.stop()

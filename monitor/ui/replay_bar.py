@@ -89,7 +89,7 @@ class ReplayBar(QFrame):
             ("[", lambda: self.step_speed(-1)),
             ("]", lambda: self.step_speed(+1)),
         ):
-            QShortcut(QKeySequence(key), self, activated=slot)
+            QShortcut(QKeySequence(key), self).activated.connect(slot)
 
     def step_speed(self, direction: int) -> None:
         index = min(max(0, self.speed.currentIndex() + direction), self.speed.count() - 1)

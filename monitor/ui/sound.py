@@ -131,7 +131,7 @@ def make_sink() -> AlarmSink:
 class AlarmSound:
     """Turns the alarm state into sound each display frame; reports a broken sound path once."""
 
-    def __init__(self, sink: AlarmSink, report: Callable[..., None]) -> None:
+    def __init__(self, sink: AlarmSink, report: Callable[..., object]) -> None:
         self.sink = sink
         self._report = report
         self.policy = AlarmAudioPolicy()

@@ -19,6 +19,7 @@ from monitor.present.trend_view import (
     marked_events,
     visible_range,
 )
+from monitor.records import time_of
 from monitor.ui import theme
 
 REFRESH_MS = 1000
@@ -100,7 +101,7 @@ class TrendsWindow(QWidget):
             button = QPushButton(f"{label}  [{key}]")
             button.clicked.connect(slot)
             buttons.addWidget(button)
-            QShortcut(QKeySequence(key), self, activated=slot)
+            QShortcut(QKeySequence(key), self).activated.connect(slot)
         layout = QVBoxLayout(self)
         layout.addWidget(self.graphics, 1)
         layout.addLayout(buttons)
@@ -131,9 +132,7 @@ class TrendsWindow(QWidget):
             self.show_all(keep_following=True)
 
     def _draw_limits(self) -> None:
-        alarms = getattr(self.pipeline, "alarms", None)
-        limits = alarms.limits() if alarms is not None else {}
-        lines = limit_lines(limits)
+        lines = limit_lines(self.pipeline.alarms.limits())
         key = tuple(lines)
         if key == self._limits_key:
             return
@@ -159,7 +158,7 @@ class TrendsWindow(QWidget):
             owner.removeItem(line)
         self.event_lines = []
         for n, event in enumerate(shown):
-            x = float(event["t"]) + self.origin  # type: ignore[arg-type]
+            x = time_of(event) + self.origin
             for i, plot in enumerate(self.plots.values()):
                 line = pg.InfiniteLine(
                     pos=x,

@@ -16,9 +16,15 @@ from monitor.alarms.signals.priorities import PRIORITY_RANK, AlarmSignals, load_
 
 
 class AlarmLike(Protocol):
-    id: str
-    priority: str
-    sounding: bool  # the engine's call: audio wanted now (acknowledgement, pauses applied)
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def priority(self) -> str: ...
+
+    @property
+    def sounding(self) -> bool:
+        """The engine's call: audio wanted now (acknowledgement, pauses applied)."""
 
 
 @dataclass
