@@ -85,9 +85,7 @@ def _every_numeric_as_logged(vf, logged: list[dict], start: float) -> None:
     assert {"spo2", "pr", "rr"} <= keys
     for key in keys:
         recs = {r["dt"]: r["val"] for r in vf.trks[f"vitalmon/{names[key]['track']}"].recs}
-        want = {
-            start + r["t"]: float(np.float32(r[key])) for r in logged if r.get(key) is not None
-        }
+        want = {start + r["t"]: float(np.float32(r[key])) for r in logged if r.get(key) is not None}
         assert recs == want, key
 
 
