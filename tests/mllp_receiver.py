@@ -111,12 +111,14 @@ class MllpReceiver:
                 code = self.answer(text)
                 if code is None:
                     continue
-                if code == "AA":
-                    with self._lock:
-                        self.accepted.append(text)
                 ack = (
                     f"MSH|^~\\&|ENGINE||VITALMON||20260101000000||ACK^R01^ACK|A{len(self.received)}"
                     f"|P|2.6\rMSA|{code}|{control_id(text)}|test says {code}\r"
                 )
-                with contextlib.suppress(OSError):
+                try:
                     conn.sendall(START + ack.encode() + END)
+                except OSError:
+                    return
+                if code == "AA":  # accepted once its ACK is on the wire
+                    with self._lock:
+                        self.accepted.append(text)

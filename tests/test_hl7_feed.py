@@ -5,6 +5,7 @@ and AR, one that goes away and comes back, one that never answers."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
@@ -112,13 +113,21 @@ def test_receiver_away_then_back_loses_nothing(receiver) -> None:
     monitor = HeadlessMonitor("--sim", "steady", "--speed", "20", "--hl7", engine.url())
     try:
         engine.wait_for(lambda r: len(r.accepted) >= 1, 15)
+        away = time.monotonic()
         engine.stop()
-        monitor.wait_for(lambda r: r.get("id") == "HL7_LINK_LOST" and r["state"] == "onset", 15)
+        lost, _ = monitor.wait_for(
+            lambda r: r.get("id") == "HL7_LINK_LOST" and r["state"] == "onset", 15
+        )
         waited = len(engine.accepted)
         monitor.wait_for(lambda r: r["type"] == "numerics" and r["t"] >= 60 * (waited + 2), 30)
+        back = time.monotonic()
         engine.start()  # the same port
-        monitor.wait_for(lambda r: r.get("id") == "HL7_LINK_LOST" and r["state"] == "end", 20)
-        engine.wait_for(lambda r: len(r.accepted) >= waited + 4, 20)
+        ended, _ = monitor.wait_for(
+            lambda r: r.get("id") == "HL7_LINK_LOST" and r["state"] == "end", 30
+        )
+        print(f"\nHL7_LINK_LOST {lost - away:.2f} s after the receiver went away, "
+              f"ended {ended - back:.2f} s after it came back")  # fmt: skip
+        engine.wait_for(lambda r: len(r.accepted) >= waited + 4, 40)
     finally:
         assert monitor.stop() == 0
     records = monitor.all()
