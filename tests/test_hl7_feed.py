@@ -142,6 +142,32 @@ def test_receiver_away_then_back_loses_nothing(receiver) -> None:
     assert not engine.problems
 
 
+@pytest.mark.slow
+def test_an_hour_is_kept_and_the_oldest_dropped_beyond_it(receiver) -> None:
+    """The receiver away for over an hour of data: the oldest messages are dropped, each
+    said in an error record, and the last hour arrives in order when it returns."""
+    engine = receiver()
+    engine.stop()  # away from the start; the port is known
+    monitor = HeadlessMonitor(
+        "--sim", "steady", "--speed", "200", "--duration", "5400", "--hl7", engine.url()
+    )
+    try:
+        monitor.wait_for(lambda r: "dropped: undelivered for over 1 h" in str(r), 90)
+        engine.start()  # the same port
+        assert monitor.proc.wait(90) == 0
+    finally:
+        monitor.stop()
+    # Said as error records while the run goes on, on stderr once it is ending.
+    said = [r["message"] for r in _hl7_records(monitor.all())] + monitor.stderr().splitlines()
+    dropped = [int(m.split("message ")[1][8:14]) for m in said if "dropped: undelivered" in m]
+    assert dropped == list(range(1, len(dropped) + 1)), said
+    received = [int(i[-6:]) for i in engine.ids("received")]
+    assert received == list(range(len(dropped) + 1, len(dropped) + 1 + len(received))), said
+    assert engine.ids() == engine.ids("received") and not engine.problems
+    assert len(received) >= 61  # what waited (an hour: 61 minutes' messages) and after
+    assert _link_lost(monitor.all()) == ["onset", "end"]
+
+
 def test_a_receiver_that_never_answers_is_timed_out_and_sent_again(receiver) -> None:
     """No ACK within the URL's timeout: the connection is dropped and the same message
     (same MSH-10) sent again on a new one."""

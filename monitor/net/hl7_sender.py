@@ -70,6 +70,7 @@ class Hl7Sender:
         self._delay = RETRY_MIN_S
         self._ae_count = 0
         self._stop = threading.Event()
+        self._closing = False
         self.delivered = 0
         self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="hl7-sender", daemon=True)
@@ -234,14 +235,19 @@ class Hl7Sender:
             self._sock = None
 
     def _say(self, text: str) -> None:
-        """An error record through the pipeline (any thread)."""
-        self._pipeline.commands.refuse(SOURCE, f"HL7 {text}")
+        """An error record through the pipeline (any thread); once the run is ending and
+        the pipeline takes no more, a line on stderr."""
+        if self._closing:
+            print(f"vitalmon: HL7 {text}", file=sys.stderr, flush=True)
+        else:
+            self._pipeline.commands.refuse(SOURCE, f"HL7 {text}")
 
     # ----- the end -------------------------------------------------------------------
 
     def close(self, flush_s: float = FLUSH_S) -> None:
         """Send the last minute and what waits (for up to `flush_s`), then stop; what is
         left undelivered is one line on stderr."""
+        self._closing = True
         for message in self._feed.flush():
             self._put(message)
         deadline = time.monotonic() + flush_s
