@@ -74,7 +74,7 @@ class FrameReader:
 
     def feed(self, data: bytes) -> list[str]:
         self._buffer += data
-        out = []
+        out: list[str] = []
         while True:
             start = self._buffer.find(START)
             if start < 0:
