@@ -122,6 +122,7 @@ class Hl7Sender:
             while message.t - self._backlog[0].t > KEEP_S:
                 old = self._backlog.popleft()
                 self.dropped += 1
+                self._ae_count = 0  # they counted the head's answers
                 self._say(
                     f"message {old.control_id} ({hl7_time(self._feed.builder.wall(old.t))}) "
                     f"dropped: undelivered for over {KEEP_S / 3600:g} h"
@@ -166,7 +167,8 @@ class Hl7Sender:
             self._failed(f"connection lost ({_why(exc)})", close=True)
             return
         if answer is None:
-            self._failed(f"no ACK within {self.address.ack_timeout_s:g} s", close=True)
+            if not self._stop.is_set():  # (stopping is no fault of the receiver's)
+                self._failed(f"no ACK within {self.address.ack_timeout_s:g} s", close=True)
             return
         if answer.accepted:
             self._backlog.popleft()
