@@ -5,12 +5,15 @@ and AR, one that goes away and comes back, one that never answers."""
 from __future__ import annotations
 
 import itertools
+import os
+import signal
+import subprocess
 import time
 
 import pytest
 
 from monitor.hl7.mllp import FrameReader, parse_ack
-from tests.conftest import json_lines, run_vitalmon
+from tests.conftest import REPO, json_lines, run_vitalmon, vitalmon_cmd
 from tests.faulthelp import HeadlessMonitor
 from tests.mllp_receiver import MllpReceiver, control_id
 from tests.recording_helpers import DATA
@@ -77,6 +80,31 @@ def test_every_message_arrives_as_the_export_writes_it(receiver, tmp_path) -> No
     assert {"150456", "149530", "151562", "150021", "150022", "150023", "149546"} <= codes
     ids = [control_id(t) for t in engine.accepted]
     assert [int(i[-6:]) for i in ids] == list(range(1, len(ids) + 1))
+
+
+@pytest.mark.slow
+def test_the_window_sends_the_same_feed(receiver, tmp_path) -> None:
+    """`vitalmon run` with its window (offscreen) shares the code path: the same
+    messages as the export of its recording, the last minute sent at the stop."""
+    engine = receiver()
+    path = tmp_path / "gui.vitalmon"
+    proc = subprocess.Popen(
+        vitalmon_cmd("run", "--sim", "steady", "--speed", "30", "--record", str(path),
+                     "--hl7", engine.url()),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )  # fmt: skip
+    try:
+        engine.wait_for(lambda r: len(r.accepted) >= 2, 60)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    assert "HL7" not in (proc.stderr.read() if proc.stderr else "")
+    assert engine.accepted == engine.received == _exported(path, tmp_path)
+    assert len(engine.accepted) >= 3 and not engine.problems
 
 
 def test_ae_is_sent_again_then_dropped_and_ar_dropped_at_once(receiver) -> None:
