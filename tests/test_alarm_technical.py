@@ -103,7 +103,8 @@ def test_no_oximeter_no_oximeter_alarms() -> None:
 
 
 @pytest.mark.parametrize(
-    ("alarm_id", "priority"), [("RECORDING_FAILED", "high"), ("ALARM_AUDIO_FAILED", "medium")]
+    ("alarm_id", "priority"),
+    [("RECORDING_FAILED", "high"), ("ALARM_AUDIO_FAILED", "medium"), ("HL7_LINK_LOST", "low")],
 )
 def test_technical_alarm_command(alarm_id: str, priority: str) -> None:
     bench = Bench()

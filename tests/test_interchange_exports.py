@@ -10,9 +10,11 @@ import sys
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 
 from monitor.cli import main
 from monitor.recording.store import SessionReader
+from tests.conftest import run_vitalmon
 from tests.recording_helpers import WALL_START
 
 START = WALL_START.timestamp()
@@ -43,10 +45,7 @@ def test_vital_read_back_by_vitaldb(report_session, tmp_path, capsys) -> None:
     # Every numeric, second by second, as `vitalmon log --numerics` prints it.
     logged = _log_numerics(path)
     assert len(logged) == 900
-    for key, track in (("spo2", "SPO2"), ("pr", "PR"), ("rr", "RR")):
-        recs = {r["dt"]: r["val"] for r in vf.trks[f"vitalmon/{track}"].recs}
-        want = {START + r["t"]: float(r[key]) for r in logged if r[key] is not None}
-        assert recs == want, key
+    _every_numeric_as_logged(vf, logged, START)
     silent = [r["t"] for r in logged if r["spo2"] is None]
     assert silent  # the oximeter's gap: no value, not a made-up one
     # NIBP at the reading times, failed readings left out.
@@ -71,6 +70,25 @@ def test_vital_read_back_by_vitaldb(report_session, tmp_path, capsys) -> None:
     assert any(v.startswith("EVENT sign_off by=RN Smith") for _, v in events)
 
 
+def _every_numeric_as_logged(vf, logged: list[dict], start: float) -> None:
+    """Every measured number `vitalmon log --numerics` prints is on its own track, second
+    by second (a missing value is no value); a Vital file keeps numbers as float32."""
+    from monitor.recording.interchange import vital_tracks
+
+    names = vital_tracks()["numerics"]
+    keys = {
+        k
+        for r in logged
+        for k, v in r.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and k in names
+    }
+    assert {"spo2", "pr", "rr"} <= keys
+    for key in keys:
+        recs = {r["dt"]: r["val"] for r in vf.trks[f"vitalmon/{names[key]['track']}"].recs}
+        want = {start + r["t"]: float(np.float32(r[key])) for r in logged if r.get(key) is not None}
+        assert recs == want, key
+
+
 def _messages(data: bytes) -> list[str]:
     assert data.startswith(b"\x0b") and data.endswith(b"\x1c\r")
     frames = data[1:-2].split(b"\x1c\r\x0b")
@@ -78,7 +96,8 @@ def _messages(data: bytes) -> list[str]:
 
 
 def _hl7_time(text: str) -> float:
-    return datetime.strptime(text, "%Y%m%d%H%M%S%z").astimezone(UTC).timestamp()
+    pattern = "%Y%m%d%H%M%S.%f%z" if "." in text else "%Y%m%d%H%M%S%z"
+    return datetime.strptime(text, pattern).astimezone(UTC).timestamp()
 
 
 def test_hl7_messages_parse_and_match_the_recording(report_session, tmp_path, capsys) -> None:
@@ -141,3 +160,66 @@ def test_hl7_of_a_session_with_no_values_says_so(tmp_path, capsys) -> None:
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "holds no" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.vitalmon"]
+
+
+@pytest.fixture(scope="module")
+def capno_session(tmp_path_factory):
+    path = tmp_path_factory.mktemp("co2") / "hypo.vitalmon"
+    live = run_vitalmon(
+        "run", "--sim", "hypoventilation", "--headless", "--speed", "max",
+        "--duration", "200", "--record", str(path),
+    )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    return path
+
+
+def test_vital_of_a_capnography_session(capno_session, tmp_path) -> None:
+    import vitaldb
+
+    out = tmp_path / "co2.vital"
+    assert main(["export", str(capno_session), "--format", "vital", "--out", str(out)]) == 0
+    vf = vitaldb.VitalFile(str(out))
+    with SessionReader(capno_session) as reader:
+        start = datetime.fromisoformat(str(reader.meta["wall_start"])).timestamp()
+        blocks = reader.wave_blocks("capno", "co2")
+    co2 = vf.trks["vitalmon/CO2"]
+    assert (co2.srate, co2.unit) == (100, "mmHg")
+    first = blocks[0]
+    wave = vf.to_numpy(["vitalmon/CO2"], 1 / 100)[:, 0]
+    i = round((start + first.t0 - vf.dtstart) * 100)
+    np.testing.assert_allclose(wave[i : i + len(first.samples)], first.samples, atol=1e-3)
+    logged = _log_numerics(capno_session)
+    assert any(r.get("etco2") is not None for r in logged)
+    _every_numeric_as_logged(vf, logged, start)
+    assert {"vitalmon/ETCO2", "vitalmon/FICO2"} <= set(vf.trks)
+
+
+def test_hl7_of_a_capnography_session_codes_co2(capno_session, tmp_path) -> None:
+    """EtCO2 and FiCO2 as partial pressures (mmHg), the rate as capnography's own code."""
+    from hl7apy.parser import parse_message
+
+    out = tmp_path / "co2.hl7"
+    assert main(["export", str(capno_session), "--format", "hl7", "--out", str(out)]) == 0
+    logged = {r["t"]: r for r in _log_numerics(capno_session)}
+    with SessionReader(capno_session) as reader:
+        start = datetime.fromisoformat(str(reader.meta["wall_start"])).timestamp()
+    seen = set()
+    for text in _messages(out.read_bytes()):
+        m = parse_message(text)  # with its groups: the ORU_R01 structure holds
+        group = m.oru_r01_patient_result.oru_r01_order_observation
+        for obs in group.oru_r01_observation:
+            obx = obs.obx
+            code = obx.obx_3.obx_3_1.to_er7()
+            t = round(_hl7_time(obx.obx_14.to_er7()) - start, 3)
+            seen.add(code)
+            r = logged[t]
+            if code in ("151728", "151736"):
+                assert obx.obx_6.to_er7() == "266016^MDC_DIM_MMHG^MDC"
+                key = "etco2" if code == "151728" else "fico2"
+                assert float(obx.obx_5.to_er7()) == r[key]
+            if code == "151594":
+                assert r["rr_source"] == "capnography"
+                assert obx.obx_6.to_er7() == "264928^MDC_DIM_RESP_PER_MIN^MDC"
+                assert float(obx.obx_5.to_er7()) == r["rr"]
+    assert {"151728", "151736", "151594", "150456"} <= seen
+    assert "151708" not in seen  # the concentration (%) code is not the one

@@ -18,6 +18,7 @@ from monitor.cli.common import (
     seed_arg,
     speed_arg,
 )
+from monitor.cli.hl7 import hl7_address, make_hl7_sender, register_hl7
 from monitor.cli.link import make_publisher, register_publish
 from monitor.command_input import describe, read_commands, start_reader
 from monitor.config import (
@@ -79,6 +80,7 @@ def register(commands) -> argparse.ArgumentParser:
         help="record the session to FILE (the GUI records to the user's data dir by default)",
     )
     register_publish(run)
+    register_hl7(run)
     return run
 
 
@@ -230,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.headless:
         require_display()
     preset = load_preset(args.preset)  # a bad preset is one line before any port opens
+    hl7 = hl7_address(args)  # so is a bad --hl7 URL
     source = make_source(args)
     try:
         if args.nibp_interval is not None and "nibp" not in source.protocols:
@@ -245,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
         commands.stop_with(runner.stop)
         publisher = make_publisher(args, pipeline, lambda why: _link_fatal(why, runner))
         recorder = start_recorder(args, source, pipeline, config)
+        sender = make_hl7_sender(hl7, pipeline, recorder.session_id if recorder else None)
     except BaseException:
         source.close()
         raise
@@ -252,9 +256,13 @@ def run(args: argparse.Namespace) -> int:
         pipeline.subscribe(JsonLinesWriter(sys.stdout))
     if publisher is not None:
         publisher.start()
+    if sender is not None:
+        sender.start()
     try:
         status = drive(runner, args.headless)
     finally:
+        if sender is not None:
+            sender.close()
         if publisher is not None:
             publisher.close()
         if recorder is not None:

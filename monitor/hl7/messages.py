@@ -20,9 +20,6 @@ from importlib import resources
 from monitor.records import Record
 
 SEGMENT_END = "\r"
-# MLLP (HL7 v2 over TCP): start block, message, end block + carriage return.
-MLLP_START = b"\x0b"
-MLLP_END = b"\x1c\r"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +98,15 @@ def _value_text(value: float | int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """One ORU^R01: its data time (the latest observation's), MSH-10, and its text."""
+
+    t: float
+    control_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     code: Code
     value: float | int
@@ -119,7 +125,7 @@ class MessageBuilder:
     def wall(self, t: float) -> datetime:
         return self.wall_start + timedelta(seconds=t)
 
-    def build(self, observations: list[Observation], patient_id: str) -> str:
+    def build(self, observations: list[Observation], patient_id: str) -> Message:
         self.sent += 1
         control = f"{self.prefix}{self.sent:06d}"
         profile = self.table.profile
@@ -139,7 +145,7 @@ class MessageBuilder:
                 f"{c.unit_code}^{c.unit_name}^MDC|||||{profile['result_status']}|||"
                 f"{hl7_time(self.wall(o.t))}"
             )
-        return SEGMENT_END.join(segments) + SEGMENT_END
+        return Message(t, control, SEGMENT_END.join(segments) + SEGMENT_END)
 
 
 def minute_of(moment: datetime) -> int:
@@ -147,7 +153,7 @@ def minute_of(moment: datetime) -> int:
 
 
 class MinuteFeed:
-    """Records in (emission order), message texts out."""
+    """Records in (emission order), messages out."""
 
     def __init__(self, wall_start: datetime, control_prefix: str) -> None:
         self.builder = MessageBuilder(wall_start, control_prefix)
@@ -155,7 +161,7 @@ class MinuteFeed:
         self._minute: int | None = None
         self._latest: dict[str, Observation] = {}
 
-    def feed(self, record: Record) -> list[str]:
+    def feed(self, record: Record) -> list[Message]:
         kind = record.get("type")
         if kind == "event" and record.get("kind") == "session_setup":
             patient = record.get("patient_id")
@@ -173,11 +179,11 @@ class MinuteFeed:
             return self._nibp(record, t)
         return []
 
-    def flush(self) -> list[str]:
+    def flush(self) -> list[Message]:
         """The last, unfinished minute (end of a recording, or the sender stopping)."""
         return self._close_minute_before(None)
 
-    def _close_minute_before(self, minute: int | None) -> list[str]:
+    def _close_minute_before(self, minute: int | None) -> list[Message]:
         out = []
         if self._latest and (minute is None or minute != self._minute):
             out.append(self.builder.build(list(self._latest.values()), self.patient_id))
@@ -195,7 +201,7 @@ class MinuteFeed:
             code = table.by_source.get((key, str(source)), code)
             self._latest[key] = Observation(code, value, t)
 
-    def _nibp(self, record: Record, t: float) -> list[str]:
+    def _nibp(self, record: Record, t: float) -> list[Message]:
         if record.get("status") != "ok":
             return []  # a failed reading has no value (its alarm is the monitor's business)
         observations = [
@@ -209,11 +215,7 @@ class MinuteFeed:
 def messages_of(records: Iterable[Record], wall_start: datetime, control_prefix: str) -> list[str]:
     """Every message a whole recording gives, in order."""
     feed = MinuteFeed(wall_start, control_prefix)
-    out: list[str] = []
+    out: list[Message] = []
     for record in records:
         out += feed.feed(record)
-    return out + feed.flush()
-
-
-def mllp_frame(message: str) -> bytes:
-    return MLLP_START + message.encode("utf-8") + MLLP_END
+    return [m.text for m in out + feed.flush()]

@@ -33,9 +33,8 @@ from importlib.metadata import PackageNotFoundError, version
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from monitor.alarms.preset import PresetError
-from monitor.commands import CommandError
 from monitor.net.broker import BrokerAddress
+from monitor.net.link_alarm import LinkAlarm
 from monitor.pipeline import AcquisitionPipeline
 from monitor.records import Record
 
@@ -80,7 +79,8 @@ class CentralPublisher:
         self._pipeline = pipeline
         self._on_fatal = on_fatal
         self.fatal: str | None = None
-        self.after_s = _link_lost_after(pipeline)
+        self._alarm = LinkAlarm(pipeline, ALARM_ID, f"broker {address.host}:{address.port}", 3.0)
+        self.after_s = self._alarm.after_s
         self._lossy: queue.Queue[Outgoing] = queue.Queue(maxsize=LOSSY_QUEUE)
         self._reliable: collections.deque[Outgoing] = collections.deque()
         self._late = False  # the link is down: what is raised now is late
@@ -89,7 +89,6 @@ class CentralPublisher:
         self.dropped_reliable = 0
         self._connected = threading.Event()
         self._down_since: float | None = time.monotonic()
-        self._raised = False
         self._stop = threading.Event()
         self._ack_lock = threading.Lock()
         self._unacked: set[int] = set()  # QoS 1 messages the broker has not acknowledged
@@ -228,22 +227,8 @@ class CentralPublisher:
                 self._lossy_mids.add(info.mid)
 
     def _watch_link(self) -> None:
-        down = self._down_since
-        if down is not None and not self._raised and time.monotonic() - down >= self.after_s:
+        if self._alarm.watch(self._down_since):
             self._late = True
-            self._raised = self._raise(True)
-        elif down is None and self._raised:
-            self._raised = not self._raise(False)
-
-    def _raise(self, active: bool) -> bool:
-        message = f"broker {self.address.host}:{self.address.port}"
-        try:
-            self._pipeline.commands.submit(
-                "technical_alarm", id=ALARM_ID, active=active, message=message
-            )
-        except CommandError:
-            return False
-        return True
 
     def _topic(self, leaf: str) -> str:
         return self.address.topic(self.chair, leaf)
@@ -306,14 +291,3 @@ class CentralPublisher:
                 info.wait_for_publish(timeout=1.0)
         self._client.disconnect()
         self._client.loop_stop()
-
-
-def _link_lost_after(pipeline: AcquisitionPipeline) -> float:
-    """The preset's `silence_s` for CENTRAL_LINK_LOST (docs/clinical.md), 3 s without it."""
-    spec = pipeline.alarms.preset.alarms.get(ALARM_ID)
-    if spec is None:
-        return 3.0
-    try:
-        return spec.number("silence_s")
-    except PresetError:
-        return 3.0

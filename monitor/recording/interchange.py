@@ -18,7 +18,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from monitor.hl7.messages import messages_of, mllp_frame, number
+from monitor.hl7.messages import messages_of, number
+from monitor.hl7.mllp import frame
 from monitor.recording.export import (
     ExportError,
     numeric_keys,
@@ -106,7 +107,7 @@ def export_hl7(reader: SessionReader, out: Path) -> list[Path]:
         raise ExportError(f"'{reader.path}' holds no value to send as HL7")
     with open(out, "wb") as stream:
         for message in messages:
-            stream.write(mllp_frame(message))
+            stream.write(frame(message))
     return [out]
 
 

@@ -89,6 +89,7 @@ class SessionRecorder:
             "vitalmon_version": vitalmon_version(),
             "source": {},
         }
+        self.session_id = str(meta["session_id"])  # also the HL7 feed's control ids
         if config is not None:
             meta["config"] = config.to_json()
             meta["source"] = dict(config.source)
