@@ -167,3 +167,15 @@ def test_a_desk_alarm_once_each_way() -> None:
     assert onset[0]["state"] == "onset" and onset[0]["priority"] == "medium"
     assert model.desk_alarm("ALARM_AUDIO_FAILED", True, "again", 2.0, "w") == []
     assert model.desk_alarm("ALARM_AUDIO_FAILED", False, "", 3.0, "w")[0]["state"] == "end"
+
+
+def test_a_last_will_keeps_the_patient_and_phase_the_chair_last_said() -> None:
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "status", {"state": "online", "patient_id": "KT-7", "phase": "infusion",
+                                 "phase_t": 2.0})  # fmt: skip
+    feed(model, "c1", "numerics", numerics(62.0))
+    # the will, written when the bedside connected, before the session was set up
+    feed(model, "c1", "status", {"state": "offline", "patient_id": None, "phase": "pre-infusion",
+                                 "phase_t": 0.0})  # fmt: skip
+    view = chair_tile_view(model.chairs["c1"], LIT)
+    assert view.offline and view.patient == "Patient KT-7" and view.phase == "Infusion 0:01:00"

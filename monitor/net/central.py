@@ -103,13 +103,16 @@ class CentralModel:
                 return []
             return self._heard(chair, now, wall)
         if leaf == "status" and isinstance(body, dict):
-            chair.status = body
             record: Record = {"type": "status", **body}
             if body.get("state") == "offline":
+                # The last will was written when the bedside connected: its patient and
+                # phase may be stale, so the chair keeps what it last said while online.
+                chair.status = {**(chair.status or body), "state": "offline"}
                 chair.online = False
                 out.append(self._with(chair, record, wall))
                 out += self._offline(chair, now, wall, "last will")
                 return out
+            chair.status = body
         elif leaf == "active" and isinstance(body, list):
             chair.active = [a for a in body if isinstance(a, dict)]
             record = {"type": "active", "alarms": chair.active}

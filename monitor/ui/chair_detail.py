@@ -127,6 +127,10 @@ class ChairDetail(QWidget):
         rows = self.chair.trend.numerics()
         nibp = self.chair.trend.nibp()
         last = self.chair.trend.last_t or 0.0
+        first = rows["t"][0] if len(rows["t"]) else last
+        if self.plots:  # the hour, or as much of it as there is (at least 5 min)
+            span_min = min(60.0, max(5.0, (last - first) / 60.0))
+            next(iter(self.plots.values())).setXRange(-span_min, 0, padding=0)
         for name, item in self.curves.items():
             key, series = name.split(".")
             source = nibp if key == "nibp" else rows
@@ -146,7 +150,6 @@ class ChairDetail(QWidget):
             plot.getAxis("left").setWidth(64)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setYRange(*spec.y_range, padding=0.05)
-            plot.setXRange(-60, 0, padding=0)
             plot.setMouseEnabled(x=False, y=False)
             if row == len(specs) - 1:
                 plot.setLabel("bottom", "minutes before the latest")
