@@ -3,6 +3,7 @@ bedsides (`vitalmon run --sim ... --headless --publish ...` subprocesses)."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from monitor.alarms.signals.priorities import load_alarm_signals
 from monitor.net.broker import parse_broker_url
 from monitor.net.central import CentralModel
 from monitor.net.subscriber import CentralSubscriber
+from monitor.present.central_view import grid_shape
 from monitor.ui import theme
 from monitor.ui.central_window import CentralWindow
 from monitor.ui.sound import FailedSink, SilentSink
@@ -156,3 +158,86 @@ def test_the_window_with_a_wrong_password_is_one_line(mosquitto, tmp_path, monke
     assert out.stderr.strip().splitlines() == [
         f"vitalmon: broker {mosquitto.url('central')} refused user 'central': Not authorized"
     ]
+
+
+@pytest.mark.parametrize("headless", [False, True])
+def test_no_broker_is_one_line(headless: bool, tmp_path, monkeypatch) -> None:
+    from tests.mqtt_broker import free_port
+
+    monkeypatch.setenv("QT_LOGGING_RULES", "*=false")
+    monkeypatch.setenv("VITALMON_MQTT_PASSWORD", USERS["central"])
+    url = f"mqtt://central@127.0.0.1:{free_port()}/test"  # nothing listens there
+    out = run_vitalmon("central", url, *(["--headless"] if headless else []), timeout=30)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        f"vitalmon: cannot reach the broker {url}: Connection refused"
+    ]
+
+
+def offline_window(qtbot, clock: Clock) -> CentralWindow:
+    """The window on a model the test feeds itself (no broker): layout and repaint rules."""
+    link = CentralSubscriber(
+        CentralModel("test", time.monotonic()),
+        parse_broker_url("mqtt://central@127.0.0.1:1/test"),
+        "x",
+    )
+    window = CentralWindow(link, sink=SilentSink(), clock=clock)
+    window.timer.stop()  # the test draws the frames
+    qtbot.addWidget(window)
+    window.resize(1600, 900)
+    window.show()
+    return window
+
+
+def say(window: CentralWindow, chair: str, leaf: str, body: object) -> None:
+    payload = json.dumps(body).encode()
+    window.model.on_message(f"vitalmon/test/{chair}/{leaf}", payload, time.monotonic(), "w")
+
+
+def frame(qtbot, window: CentralWindow) -> None:
+    window.refresh()
+    qtbot.wait(1)  # paint what was updated
+
+
+def test_32_chairs_fill_the_screen_in_a_grid(qtbot) -> None:
+    window = offline_window(qtbot, Clock(0.1))
+    for n in range(32, 0, -1):
+        say(window, f"chair{n}", "numerics", {"type": "numerics", "t": 1.0, "spo2": 97})
+    frame(qtbot, window)
+    area = window.grid_host.rect()
+    rows, cols = grid_shape(32, area.width(), area.height())
+    assert rows * cols >= 32 and (rows, cols) == window._shape
+    boxes = [window.tiles[f"chair{n}"].geometry() for n in range(1, 33)]
+    assert all(area.contains(box) for box in boxes)
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert sum(b.width() * b.height() for b in boxes) > 0.75 * area.width() * area.height()
+    # in reading order: chair1 top left, chair2 to its right
+    assert boxes[0].top() == boxes[1].top() and boxes[0].left() < boxes[1].left()
+    assert boxes[cols].top() > boxes[0].top()
+
+
+def test_a_tile_is_painted_again_only_when_it_changed(qtbot) -> None:
+    clock = Clock(0.1)
+    window = offline_window(qtbot, clock)
+    for name in ("c1", "c2"):
+        say(window, name, "numerics", {"type": "numerics", "t": 1.0, "spo2": 97, "pr": 70})
+    frame(qtbot, window)
+    frame(qtbot, window)
+    painted = {n: t.paints for n, t in window.tiles.items()}
+    assert all(painted.values())
+    for _ in range(5):
+        frame(qtbot, window)  # nothing new: nothing drawn
+    assert {n: t.paints for n, t in window.tiles.items()} == painted
+    say(window, "c1", "numerics", {"type": "numerics", "t": 2.0, "spo2": 96, "pr": 70})
+    frame(qtbot, window)
+    assert window.tiles["c1"].paints > painted["c1"] and window.tiles["c2"].paints == painted["c2"]
+    high = {"id": "SPO2_LOW", "priority": "high", "kind": "physiological", "message": "SpO2 low",
+            "onset_t": 1.0, "condition_active": True, "acknowledged": False}  # fmt: skip
+    say(window, "c2", "active", [high])
+    frame(qtbot, window)
+    assert pixel(window.tiles["c2"], 0.5, 0.93) == COLOURS["high"]  # (grab paints it once more)
+    lit = window.tiles["c2"].paints
+    clock.now = 0.4  # the dark half of the 2 Hz flash
+    frame(qtbot, window)
+    assert window.tiles["c2"].paints == lit + 1
+    assert pixel(window.tiles["c2"], 0.5, 0.93) == theme.PANEL

@@ -212,7 +212,8 @@ def _set(label: QLabel, text: str, colour: str) -> None:
 
 
 def run_central_gui(link: CentralSubscriber) -> int:
-    """The window until it is closed (or SIGINT/SIGTERM); a refused user closes it."""
+    """The window on a started `link` until it is closed (or SIGINT/SIGTERM); a refused
+    user closes it."""
     app = make_app()
     window = CentralWindow(link)
     screen = window.screen()
@@ -223,7 +224,6 @@ def run_central_gui(link: CentralSubscriber) -> int:
     watch = QTimer(app)
     watch.timeout.connect(lambda: app.quit() if link.fatal is not None else None)
     watch.start(200)
-    link.start()
     window.show()
     try:
         status = app.exec()
