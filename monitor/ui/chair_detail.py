@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from monitor.net.central import ChairState
 from monitor.present.capno_view import capnogram_range, capnogram_title
 from monitor.present.central_view import (
+    OFFLINE_TEXT,
     chair_tile_view,
     detail_alarm_lines,
     detail_title,
@@ -46,7 +47,10 @@ class WaveSlot(QWidget):
         self.plot: SweepPlot | None = None
         self.wave: GappedWave | None = None
 
-    def follow(self, wave: GappedWave | None) -> None:
+    def follow(self, wave: GappedWave | None, why: str = "no waveform from this chair") -> None:
+        """Sweep `wave`; none (the chair sends none, or nothing at all): say `why`."""
+        if self.empty.text() != why:
+            self.empty.setText(why)
         if wave is self.wave:
             return
         self.wave = wave
@@ -101,8 +105,12 @@ class ChairDetail(QWidget):
         """Every display frame, under the model's lock: sweeps now, the rest each second
         of `now` (monotonic seconds)."""
         waves = self.chair.waves
-        self.pleth.follow(waves.pleth)
-        self.co2.follow(waves.co2)
+        if self.chair.offline_alarm:  # a frozen sweep would look live: none at all
+            self.pleth.follow(None, OFFLINE_TEXT)
+            self.co2.follow(None, OFFLINE_TEXT)
+        else:
+            self.pleth.follow(waves.pleth)
+            self.co2.follow(waves.co2)
         self.co2.setVisible(waves.co2 is not None)
         self.pleth.refresh()
         self.co2.refresh()
