@@ -216,6 +216,13 @@ def test_32_chairs_fill_the_screen_in_a_grid(qtbot) -> None:
     # in reading order: chair1 top left, chair2 to its right
     assert boxes[0].top() == boxes[1].top() and boxes[0].left() < boxes[1].left()
     assert boxes[cols].top() > boxes[0].top()
+    window.resize(700, 1300)  # a portrait screen: another grid, filled as well
+    frame(qtbot, window)
+    area = window.grid_host.rect()
+    assert window._shape == grid_shape(32, area.width(), area.height()) != (rows, cols)
+    boxes = [window.tiles[f"chair{n}"].geometry() for n in range(1, 33)]
+    assert all(area.contains(box) for box in boxes)
+    assert sum(b.width() * b.height() for b in boxes) > 0.75 * area.width() * area.height()
 
 
 def test_a_tile_is_painted_again_only_when_it_changed(qtbot) -> None:

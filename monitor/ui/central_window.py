@@ -137,10 +137,10 @@ class CentralWindow(QMainWindow):
             self.grid.removeWidget(tile)
         self.waiting.setVisible(not names)
         rows, cols = shape
-        for r in range(max(rows, 1)):
-            self.grid.setRowStretch(r, 1)
-        for c in range(max(cols, 1)):
-            self.grid.setColumnStretch(c, 1)
+        for r in range(max(rows, self.grid.rowCount())):  # rows of a larger grid: none
+            self.grid.setRowStretch(r, 1 if r < rows else 0)
+        for c in range(max(cols, self.grid.columnCount())):
+            self.grid.setColumnStretch(c, 1 if c < cols else 0)
         for i, name in enumerate(names):
             tile = self.tiles.get(name)
             if tile is None:
