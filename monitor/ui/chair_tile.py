@@ -152,7 +152,7 @@ class ChairTile(QWidget):
         else:
             ink = (alarm.text_colour or "#000000") if lit else alarm.colour
         p.setPen(QColor(ink))
-        p.setFont(_font(min(band_h * 0.55, w / 20), bold=alarm.colour is not None))
+        p.setFont(_font(min(band_h * 0.6, w / 14), bold=alarm.colour is not None))
         text_rect = band.adjusted(pad, 0, -pad, 0)
         others = alarm.others_text
         if others:
