@@ -4,6 +4,7 @@ bedsides (`vitalmon run --sim ... --headless --publish ...` subprocesses)."""
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -250,3 +251,18 @@ def test_a_tile_is_painted_again_only_when_it_changed(qtbot) -> None:
     frame(qtbot, window)
     assert window.tiles["c2"].paints == lit + 1
     assert pixel(window.tiles["c2"], 0.5, 0.93) == theme.PANEL
+
+
+def test_a_broker_certificate_the_ca_does_not_sign_is_one_line(mosquitto_tls, tmp_path) -> None:
+    from tests.mqtt_broker import make_ca
+
+    (tmp_path / "other").mkdir()
+    other_ca, _, _ = make_ca(tmp_path / "other")
+    url = mosquitto_tls.url("central")
+    out = run_vitalmon(
+        "central", url, "--headless", "--ca", str(other_ca),
+        env={**os.environ, "VITALMON_MQTT_PASSWORD": USERS["central"]}, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 1
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith(f"vitalmon: cannot reach the broker {url}: ") and "verify failed" in line
