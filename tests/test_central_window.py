@@ -266,3 +266,20 @@ def test_a_broker_certificate_the_ca_does_not_sign_is_one_line(mosquitto_tls, tm
     assert out.returncode == 1
     [line] = out.stderr.strip().splitlines()
     assert line.startswith(f"vitalmon: cannot reach the broker {url}: ") and "verify failed" in line
+
+
+def test_a_broker_lost_and_back(qtbot, mosquitto, central, bedside_password) -> None:
+    """Every chair goes NO DATA (the desk cannot see it) and comes back with the broker."""
+    chair = bedside(mosquitto, "c5", "steady")
+    try:
+        shown = lambda: "c5" in central.tiles and central.tiles["c5"].view.spo2.text != "--"  # noqa: E731
+        qtbot.waitUntil(shown, timeout=15000)
+        mosquitto.kill()
+        qtbot.waitUntil(lambda: central.tiles["c5"].view.offline, timeout=8000)
+        qtbot.waitUntil(lambda: "unreachable" in central.link_label.text(), timeout=3000)
+        assert central.tiles["c5"].view.alarm.message == "No data from this chair"
+        mosquitto.start()
+        qtbot.waitUntil(lambda: not central.tiles["c5"].view.offline and shown(), timeout=15000)
+        qtbot.waitUntil(lambda: "✓" in central.link_label.text(), timeout=3000)
+    finally:
+        chair.stop()
