@@ -13,6 +13,8 @@ from monitor.net.central import CentralModel
 from monitor.net.hourtrend import HourTrend
 from monitor.numerics import ValueState
 from monitor.present.central_view import (
+    CentralViews,
+    all_alarms,
     chair_order,
     chair_tile_view,
     clinic_bar_view,
@@ -130,7 +132,7 @@ def test_the_clinic_bar_names_the_chair_of_the_highest_alarm() -> None:
     feed(model, "c1", "active", [alarm("PR_HIGH", "medium")])
     feed(model, "c2", "active", [alarm("SPO2_LOW", "high")])
     chairs = list(model.chairs.values())
-    bar = clinic_bar_view(chairs, [], LIT)
+    bar = clinic_bar_view(all_alarms(chairs), [], LIT)
     assert bar.message == "c2: SPO2_LOW" and bar.others_text == "+1 more"
     assert bar.colour == VISUAL["high"].colour
 
@@ -139,13 +141,13 @@ def test_the_desk_sounds_what_the_chairs_sound() -> None:
     model = CentralModel("test", 0.0)
     feed(model, "c1", "active", [alarm("PR_HIGH", "medium", sounding=True)])
     feed(model, "c2", "active", [alarm("SPO2_LOW", "high", sounding=False)])  # paused at c2
-    priority, alarms = desk_sound(list(model.chairs.values()), [])
+    priority, alarms = desk_sound(all_alarms(model.chairs.values()), [])
     assert priority == "medium"
     assert {a.id for a in alarms} == {"c1/PR_HIGH", "c2/SPO2_LOW"}
     feed(model, "c1", "active", [alarm("PR_HIGH", "medium", acknowledged=True)])  # no 'sounding'
-    assert desk_sound(list(model.chairs.values()), [])[0] is None
+    assert desk_sound(all_alarms(model.chairs.values()), [])[0] is None
     model.tick(10.0, "w")  # both silent for 5 s: CHAIR_OFFLINE sounds, high
-    assert desk_sound(list(model.chairs.values()), [])[0] == "high"
+    assert desk_sound(all_alarms(model.chairs.values()), [])[0] == "high"
 
 
 def test_the_central_keeps_the_last_hour() -> None:
@@ -179,3 +181,27 @@ def test_a_last_will_keeps_the_patient_and_phase_the_chair_last_said() -> None:
                                  "phase_t": 0.0})  # fmt: skip
     view = chair_tile_view(model.chairs["c1"], LIT)
     assert view.offline and view.patient == "Patient KT-7" and view.phase == "Infusion 0:01:00"
+
+
+def test_views_are_computed_again_only_for_a_chair_that_changed() -> None:
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "numerics", numerics(5.0))
+    feed(model, "c2", "numerics", numerics(5.0))
+    feed(model, "c2", "active", [alarm("SPO2_LOW", "high")])
+    views = CentralViews()
+    chairs = [model.chairs["c1"], model.chairs["c2"]]
+    first = views.tiles(chairs, LIT)
+    assert views.computed == 2
+    assert [a.id for a in views.alarms] == ["SPO2_LOW"]
+    feed(model, "c1", "wave", {"t0": 5.0, "fs": 75, "pleth": [1.0, 2.0]})  # not on the tile
+    dark = views.tiles(chairs, DARK)
+    assert views.computed == 2  # nothing recomputed: only the flash phase applied
+    assert dark["c1"] == first["c1"]
+    assert first["c2"].alarm.lit and not dark["c2"].alarm.lit
+    assert dark["c2"] == chair_tile_view(model.chairs["c2"], DARK)  # as if computed anew
+    feed(model, "c1", "numerics", numerics(6.0, spo2=88))
+    assert views.tiles(chairs, DARK)["c1"].spo2.text == "88" and views.computed == 3
+    model.tick(20.0, "w")  # both silent: offline
+    offline = views.tiles(chairs, LIT)
+    assert views.computed == 5 and offline["c1"].offline
+    assert [a.id for a in views.alarms] == ["CHAIR_OFFLINE", "CHAIR_OFFLINE", "SPO2_LOW"]

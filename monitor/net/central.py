@@ -65,7 +65,7 @@ class ChairState:
     nibp: Record | None = None  # the latest reading (or failure)
     trend: HourTrend = field(default_factory=HourTrend)
     waves: ChairWaves = field(default_factory=ChairWaves)
-    changes: int = 0  # counts every message taken: the window redraws a chair that changed
+    changes: int = 0  # counts the messages that may change the chair's tile (not waves)
 
 
 def wall_now() -> str:
@@ -101,7 +101,7 @@ class CentralModel:
         if leaf == "wave" and isinstance(body, dict):
             if not chair.waves.add(body):
                 return []
-            return self._heard(chair, now, wall)
+            return self._heard(chair, now, wall, changed=False)
         if leaf == "status" and isinstance(body, dict):
             record: Record = {"type": "status", **body}
             if body.get("state") == "offline":
@@ -137,10 +137,12 @@ class CentralModel:
         out.append(self._with(chair, record, wall))
         return out
 
-    def _heard(self, chair: ChairState, now: float, wall: str) -> list[Record]:
+    def _heard(self, chair: ChairState, now: float, wall: str, changed: bool = True):
+        """`changed`: what the tile shows may have (a wave block does not change it)."""
         chair.last_heard = now
         chair.online = True
-        chair.changes += 1
+        if changed or chair.offline_alarm:
+            chair.changes += 1
         return self._online(chair, now, wall) if chair.offline_alarm else []
 
     def desk_alarm(self, alarm_id: str, active: bool, detail: str, now: float, wall: str):
