@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -18,7 +20,7 @@ from monitor.present.central_view import grid_shape
 from monitor.ui import theme
 from monitor.ui.central_window import CentralWindow
 from monitor.ui.sound import FailedSink, SilentSink
-from tests.conftest import run_vitalmon
+from tests.conftest import REPO, run_vitalmon, vitalmon_cmd
 from tests.faulthelp import HeadlessMonitor
 from tests.gui_helpers import Clock
 from tests.mqtt_broker import USERS
@@ -284,3 +286,19 @@ def test_a_broker_lost_and_back(qtbot, mosquitto, central, bedside_password) -> 
         qtbot.waitUntil(lambda: "✓" in central.link_label.text(), timeout=3000)
     finally:
         chair.stop()
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_the_window_ends_cleanly_on_a_signal(mosquitto, monkeypatch, sig, status) -> None:
+    monkeypatch.setenv("QT_LOGGING_RULES", "*=false")
+    monkeypatch.setenv("VITALMON_AUDIO", "silent")
+    monkeypatch.setenv("VITALMON_MQTT_PASSWORD", USERS["central"])
+    central = subprocess.Popen(
+        vitalmon_cmd("central", mosquitto.url("central")),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    time.sleep(4)  # up and subscribed
+    assert central.poll() is None, central.communicate()
+    central.send_signal(sig)
+    out, err = central.communicate(timeout=15)
+    assert (central.returncode, out, err) == (status, "", "")
