@@ -302,3 +302,17 @@ def test_the_window_ends_cleanly_on_a_signal(mosquitto, monkeypatch, sig, status
     central.send_signal(sig)
     out, err = central.communicate(timeout=15)
     assert (central.returncode, out, err) == (status, "", "")
+
+
+def test_a_chair_past_the_32nd_still_alarms_on_the_bar(qtbot) -> None:
+    window = offline_window(qtbot, Clock(0.1))
+    for n in range(1, 34):
+        say(window, f"chair{n}", "numerics", {"type": "numerics", "t": 1.0, "spo2": 97})
+    high = {"id": "SPO2_LOW", "priority": "high", "kind": "physiological", "message": "SpO2 low",
+            "onset_t": 1.0, "condition_active": True, "acknowledged": False}  # fmt: skip
+    say(window, "chair33", "active", [high])
+    frame(qtbot, window)
+    assert len(window.tiles) == 32 and "chair33" not in window.tiles
+    assert window.alarm_bar.view.message == "chair33: SpO2 low"
+    window._refresh_strip(33)
+    assert window.count_label.text() == "33 chairs, first 32 shown"

@@ -113,11 +113,15 @@ class CentralWindow(QMainWindow):
         with self.link.lock:
             if len(self.model.chairs) != self._seen:  # chairs are only ever added
                 self._seen = len(self.model.chairs)
-                self._names = chair_order(self.model.chairs)[:MAX_CHAIRS]
+                self._names = chair_order(self.model.chairs)
             chairs = [self.model.chairs[n] for n in self._names]
-            self._place(chairs)
+            shown = chairs[:MAX_CHAIRS]
+            self._place(shown)
+            # every chair's alarms reach the bar and the sound, shown on a tile or not
             for name, view in self.views.tiles(chairs, now).items():
-                self.tiles[name].show_view(view)
+                tile = self.tiles.get(name)
+                if tile is not None:
+                    tile.show_view(view)
             desk = [a for r in self.model.desk.values() if (a := remote_alarm(r, "central"))]
             self.alarm_bar.show_view(self.views.bar(desk, now))
             priority, sounding = desk_sound(self.views.alarms, desk)
