@@ -205,3 +205,23 @@ def test_views_are_computed_again_only_for_a_chair_that_changed() -> None:
     offline = views.tiles(chairs, LIT)
     assert views.computed == 5 and offline["c1"].offline
     assert [a.id for a in views.alarms] == ["CHAIR_OFFLINE", "CHAIR_OFFLINE", "SPO2_LOW"]
+
+
+def test_a_malformed_message_shows_as_dashes_and_stops_nothing() -> None:
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "status", {"state": "online", "patient_id": ["x"], "phase": 3,
+                                 "phase_t": "soon"})  # fmt: skip
+    feed(model, "c1", "numerics", {"type": "numerics", "t": "late", "spo2": "ninety",
+                                   "pr": True, "rr": [14], "etco2": {"v": 1},
+                                   "rr_source": "capnography"})  # fmt: skip
+    feed(model, "c1", "nibp", {"type": "nibp", "t": None, "sys": "hi", "dia": 80, "map": 90,
+                               "status": "ok", "wall": 12})  # fmt: skip
+    feed(model, "c1", "active", [{"id": 5, "priority": "high", "onset_t": "x"}, "junk", {}])
+    feed(model, "c1", "wave", {"t0": 1.0, "fs": 75, "pleth": [[1, 2], "a"]})
+    chair = model.chairs["c1"]
+    view = chair_tile_view(chair, LIT)
+    assert (view.spo2.text, view.pr.text, view.breath.text) == ("--", "--", "--")
+    assert view.alarm.priority == "high" and view.alarm.message == "5"
+    assert detail_alarm_lines(chair)[0].startswith("HIGH")
+    assert chair.waves.pleth is None
+    CentralViews().tiles([chair], DARK)

@@ -81,8 +81,8 @@ def remote_alarm(record: Record, chair: str) -> RemoteAlarm | None:
 
 def data_t(chair: ChairLike) -> float:
     """The chair's data time as of its latest numerics (0 before any)."""
-    t = (chair.numerics or {}).get("t")
-    return float(t) if isinstance(t, int | float) else 0.0
+    t = numbers_only(chair.numerics).get("t")
+    return float(t) if t is not None else 0.0
 
 
 def remote_alarms(chair: ChairLike) -> tuple[RemoteAlarm, ...]:
@@ -147,11 +147,11 @@ MISSING = TileText(DASHES, ValueState.MISSING)
 
 
 def _nibp(chair: ChairLike, t: float) -> tuple[str, str, NibpAge]:
-    record = chair.nibp
+    record = numbers_only(chair.nibp) if chair.nibp is not None else None
     if record is None:
         view = nibp_tile_view(None, None, None, None, "manual", None, None, datetime.now(UTC), t)
         return view.main, view.when, view.state
-    reading_t = float(record.get("t", 0.0))  # type: ignore[arg-type]
+    reading_t = float(record.get("t") or 0.0)  # type: ignore[arg-type]
     code = record.get("error_code")
     reading = NibpReading(
         record.get("sys"),  # type: ignore[arg-type]
@@ -174,10 +174,28 @@ def _nibp(chair: ChairLike, t: float) -> tuple[str, str, NibpAge]:
     return main, when, view.state
 
 
+NUMBER_KEYS = frozenset({"t", "spo2", "pr", "pi", "rr", "etco2", "fico2", "phase_t",
+                         "sys", "dia", "map"})  # fmt: skip
+
+
+def numbers_only(record: Record | None) -> Record:
+    """`record` without a value that should be a number and is not: a malformed message
+    from a chair shows as dashes, and never stops the window."""
+    if not record:
+        return {}
+    return {
+        k: v
+        for k, v in record.items()
+        if k not in NUMBER_KEYS
+        or v is None
+        or (isinstance(v, int | float) and not isinstance(v, bool))
+    }
+
+
 def chair_tile_view(chair: ChairLike, now_s: float) -> ChairTileView:
     """The tile at display time `now_s` (which drives the flash); ages in the chair's data time."""
-    status = chair.status or {}
-    numerics = chair.numerics or {}
+    status = numbers_only(chair.status)
+    numerics = numbers_only(chair.numerics)
     t = data_t(chair)
     patient = status.get("patient_id")
     phase = status.get("phase")
