@@ -225,3 +225,9 @@ def test_a_malformed_message_shows_as_dashes_and_stops_nothing() -> None:
     assert detail_alarm_lines(chair)[0].startswith("HIGH")
     assert chair.waves.pleth is None
     CentralViews().tiles([chair], DARK)
+
+
+def test_a_payload_nested_too_deep_is_dropped() -> None:
+    model = CentralModel("test", 0.0)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert model.on_message("vitalmon/test/c1/active", deep, 0.0, "w") == []

@@ -92,7 +92,7 @@ class CentralModel:
         name, leaf = parts
         try:
             body = json.loads(payload) if payload else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's depth
             return []
         chair = self.chairs.get(name)
         if chair is None:
