@@ -225,6 +225,11 @@ def test_a_malformed_message_shows_as_dashes_and_stops_nothing() -> None:
     assert detail_alarm_lines(chair)[0].startswith("HIGH")
     assert chair.waves.pleth is None
     CentralViews().tiles([chair], DARK)
+    nan = b'{"type": "numerics", "t": NaN, "spo2": Infinity}'  # json reads them
+    model.on_message("vitalmon/test/c1/numerics", nan, 0.0, "w")
+    model.on_message("vitalmon/test/c1/status", b'{"state": "online", "phase": "infusion", '
+                     b'"phase_t": -Infinity}', 0.0, "w")  # fmt: skip
+    assert chair_tile_view(chair, LIT).spo2.text == "--"
 
 
 def test_a_payload_nested_too_deep_is_dropped() -> None:

@@ -183,13 +183,11 @@ def numbers_only(record: Record | None) -> Record:
     from a chair shows as dashes, and never stops the window."""
     if not record:
         return {}
-    return {
-        k: v
-        for k, v in record.items()
-        if k not in NUMBER_KEYS
-        or v is None
-        or (isinstance(v, int | float) and not isinstance(v, bool))
-    }
+    return {k: v for k, v in record.items() if k not in NUMBER_KEYS or v is None or _finite(v)}
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def chair_tile_view(chair: ChairLike, now_s: float) -> ChairTileView:
