@@ -230,6 +230,11 @@ def test_a_malformed_message_shows_as_dashes_and_stops_nothing() -> None:
     model.on_message("vitalmon/test/c1/status", b'{"state": "online", "phase": "infusion", '
                      b'"phase_t": -Infinity}', 0.0, "w")  # fmt: skip
     assert chair_tile_view(chair, LIT).spo2.text == "--"
+    model.on_message("vitalmon/test/c1/wave", b'{"t0": NaN, "fs": 75, "pleth": [1]}', 0.0, "w")
+    model.on_message("vitalmon/test/c1/wave", b'{"t0": 1, "fs": Infinity, "pleth": [1]}', 0, "w")
+    model.on_message("vitalmon/test/c1/active", b'[{"priority": "low", "onset_t": NaN}]', 0, "w")
+    assert chair.waves.pleth is None and len(chair.trend) == 0
+    assert detail_alarm_lines(chair)[0].startswith("LOW")
 
 
 def test_a_payload_nested_too_deep_is_dropped() -> None:

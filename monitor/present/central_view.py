@@ -71,7 +71,7 @@ def remote_alarm(record: Record, chair: str) -> RemoteAlarm | None:
         priority=str(priority),
         kind=str(record.get("kind", "")),
         message=str(record.get("message") or record.get("id", "")),
-        onset_t=float(onset) if isinstance(onset, int | float) else 0.0,
+        onset_t=float(onset) if _finite(onset) else 0.0,  # type: ignore[arg-type]
         condition_active=bool(record.get("condition_active", True)),
         acknowledged=acknowledged,
         sounding=bool(record.get("sounding", not acknowledged)),
