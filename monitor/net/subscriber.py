@@ -9,6 +9,7 @@ at the start is a `LinkSetupError` (one line, exit 1).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from monitor.net.publisher import REFUSED
 from monitor.records import Record
 
 Emit = Callable[[list[Record]], None]
+log = logging.getLogger("vitalmon.central")
 
 
 class CentralSubscriber:
@@ -40,6 +42,7 @@ class CentralSubscriber:
         self.subscribed = threading.Event()
         self.fatal: str | None = None
         self.connected = False
+        self.bad_messages = 0  # that the model could not take (a bug: logged)
         self._emit = emit
         client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         client.username_pw_set(address.user, password)
@@ -80,9 +83,14 @@ class CentralSubscriber:
 
     def _on_message(self, _client, _userdata, message) -> None:
         with self.lock:
-            records = self.model.on_message(
-                message.topic, message.payload, time.monotonic(), wall_now()
-            )
+            try:
+                records = self.model.on_message(
+                    message.topic, message.payload, time.monotonic(), wall_now()
+                )
+            except Exception:  # a bug must not end paho's thread, and so every chair
+                self.bad_messages += 1
+                log.exception("message on %s not taken", message.topic)
+                return
             if self._emit is not None:
                 self._emit(records)
 
