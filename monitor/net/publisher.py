@@ -8,6 +8,9 @@ follow docs/central.md:
 
 - numerics (QoS 0, retained) are the latest value only: dropped while the link is
   down and when the bounded queue is full;
+- wave blocks (pleth and CO2, QoS 0, not retained) are read from the channels' ring
+  buffers by the sender thread itself every 0.25 s of data time (`WaveBlocks`), and
+  dropped while the link is down;
 - alarm, active-alarm, NIBP, event and status records (QoS 1) are kept, in order,
   while the link is down (up to `KEEP_S`) and sent when it returns, each raised
   while it was down marked `"late": true`. Alarm records carry the chair's own
@@ -35,6 +38,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from monitor.net.broker import BrokerAddress
 from monitor.net.link_alarm import LinkAlarm
+from monitor.net.waves import WaveBlocks
 from monitor.pipeline import AcquisitionPipeline
 from monitor.records import Record
 
@@ -95,6 +99,8 @@ class CentralPublisher:
         self._acked_early: set[int] = set()
         self._lossy_mids: set[int] = set()  # QoS 0 ones paho has yet to write
         self._waiting_since: float | None = None
+        self.waves = WaveBlocks(pipeline)
+        self.wave_blocks = 0  # published
         self._thread = threading.Thread(target=self._run, name="central-publisher", daemon=True)
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -134,13 +140,16 @@ class CentralPublisher:
             payload["late"] = True
         self._reliable.append(Outgoing(leaf, payload, 1, False))
         if kind == "alarm":
-            self._reliable.append(Outgoing("active", self._active(), 1, True))
+            self._reliable.append(Outgoing("active", self._active(record), 1, True))
         elif kind == "event" and record.get("kind") in ("phase", "session_setup", "set_phase"):
             self._reliable.append(Outgoing("status", self._status("online"), 1, True))
 
-    def _active(self) -> list[Record]:
-        """What this chair's alarm bar holds now (the engine has already applied the change)."""
+    def _active(self, record: Record) -> list[Record]:
+        """What this chair's alarm bar holds once `record` is applied: the engine has
+        applied an onset or acknowledgement, but lets an ended alarm go only after its
+        `end` record (which would leave it in the list until the next alarm record)."""
         state = self._pipeline.alarms.display_state()
+        gone = record.get("state") == "end" and not record.get("latched")
         return [
             {
                 "id": a.id,
@@ -150,8 +159,10 @@ class CentralPublisher:
                 "onset_t": a.onset_t,
                 "condition_active": a.condition_active,
                 "acknowledged": a.acknowledged,
+                "sounding": a.sounding,
             }
             for a in state.alarms
+            if not (gone and a.id == record.get("id"))
         ]
 
     def _status(self, state: str) -> str:
@@ -185,6 +196,7 @@ class CentralPublisher:
         while not self._stop.is_set():
             self._watch_link()
             self._send_reliable()
+            self._send_waves()
             try:
                 item = self._lossy.get(timeout=0.05)
             except queue.Empty:
@@ -208,6 +220,14 @@ class CentralPublisher:
             self._waiting_since = None
         while self._reliable and self.connected:
             self._publish(self._reliable.popleft())
+
+    def _send_waves(self) -> None:
+        for block in self.waves.take():  # taken even while down: the next block starts now
+            if self.connected:
+                self._publish(Outgoing("wave", block, 0, False))
+                self.wave_blocks += 1
+            else:
+                self.dropped_lossy += 1
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - KEEP_S
