@@ -21,6 +21,8 @@ from monitor.net.central import CentralModel
 from monitor.net.subscriber import CentralSubscriber
 from monitor.records import Record
 
+FIRST_ANSWER_S = 5.0  # how long the window waits for the broker to accept or refuse
+
 
 def register(commands) -> argparse.ArgumentParser:
     central = commands.add_parser("central", help="the central station for a clinic's chairs")
@@ -61,7 +63,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         from monitor.ui.central_window import run_central_gui
 
-        status = run_central_gui(link)
+        # The broker's answer first: a refused user is one line, before a window or a
+        # sound device is opened (and complains of its own).
+        deadline = time.monotonic() + FIRST_ANSWER_S
+        while not (link.subscribed.is_set() or link.stopped.is_set()):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        status = 1 if link.fatal is not None else run_central_gui(link)
     if link.fatal is not None:
         print(link.refused_line(), file=sys.stderr)
         return 1
