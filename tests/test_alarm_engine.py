@@ -386,17 +386,35 @@ def test_hysteresis_holds_an_alarm_until_the_value_clears_the_limit() -> None:
     assert (20.0, "PR_HIGH", "end") in bench.states()
 
 
-def test_a_value_hovering_at_the_limit_does_not_restart_the_delay() -> None:
+def test_hysteresis_holds_a_started_alarm_at_the_limit() -> None:
     bench = Bench()
     for t in range(1, 12):
         bench.numerics(t, rr=7 if t % 2 else 6)  # RR_LOW_CRITICAL: <= 6, hysteresis 1
     assert [(t, s) for t, i, s in bench.states("RR_LOW_CRITICAL")] == [(2.0, "onset")]
     bench.numerics(12, rr=8)
     assert bench.states("RR_LOW_CRITICAL")[-1] == (12.0, "RR_LOW_CRITICAL", "end")
-    sat = Bench()
-    for t in range(1, 20):
-        sat.numerics(t, spo2=89 if t % 2 else 90)
-    assert sat.onsets() == [(16.0, "SPO2_LOW")]  # 15 s after the first 89
+
+
+# (values second by second from t=1, the onset expected or None): the delay counts the
+# raw limit crossing; a value back inside the raw limit restarts it (docs/clinical.md).
+HYSTERESIS_DELAY_CASES = [
+    ("SPO2_LOW", [{"spo2": 89}] + [{"spo2": 90}] * 14, None),  # the nuisance alarm
+    ("SPO2_LOW", [{"spo2": 89 if t % 2 else 90} for t in range(1, 20)], None),
+    ("SPO2_LOW", [{"spo2": 89}] * 16, 16.0),
+    ("SPO2_LOW", [{"spo2": 89}] * 5 + [{"spo2": 90}] + [{"spo2": 89}] * 16, 22.0),
+    ("PR_HIGH", [{"pr": 121}] + [{"pr": 119}] * 12, None),
+    ("PR_HIGH", [{"pr": 121}] * 11, 11.0),
+    ("RR_LOW", [{"rr": 7}] + [{"rr": 8}] * 40, None),
+]
+
+
+@pytest.mark.parametrize(("alarm_id", "values", "onset"), HYSTERESIS_DELAY_CASES)
+def test_hysteresis_never_shortens_a_delay(alarm_id: str, values: list, onset) -> None:
+    bench = Bench()
+    for t, fields in enumerate(values, start=1):
+        bench.numerics(t, **fields)
+    expected = [] if onset is None else [(onset, alarm_id)]
+    assert bench.onsets([alarm_id]) == expected
 
 
 def test_a_latched_alarm_whose_condition_returns_is_a_new_onset() -> None:

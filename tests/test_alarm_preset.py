@@ -116,10 +116,16 @@ def test_preset_from_a_file_with_a_base(tmp_path) -> None:
     assert preset.alarms["PR_HIGH"].priority == "medium"
 
 
+BASED = 'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\n'
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ('name = "x"\n[[alarm]]\nid = "A"\nkind = "weird"', "'kind' must be one of"),
+        (
+            'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "A"\nkind = "weird"',
+            "'kind' must be one of",
+        ),
         (
             'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "PR_HIGH"\npriority = "urgent"',
             "'priority' must be one of",
@@ -139,6 +145,27 @@ def test_preset_from_a_file_with_a_base(tmp_path) -> None:
         ('name = "x"\nbase = "ketamine-adult"\n[satseconds]\nsetting = 30', "'setting' must be"),
         ('name = "x"\nbase = "nowhere"', "unknown alarm preset 'nowhere'"),
         ("name = = 3", "line 1"),
+        # docs/clinical.md "Setting ranges": a preset file is refused like a nurse's change
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nthreshold = 0', "outside its range 80-90 %"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nthreshold = nan', "must be a finite number"),
+        (BASED + 'id = "PR_HIGH"\nthreshold = inf', "must be a finite number"),
+        (BASED + 'id = "PR_HIGH"\nrange = [100, inf]', "must be a finite number"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nenabled = false', "may not be switched off"),
+        (BASED + 'id = "OXIMETER_COMM_LOST"\nenabled = false', "can never be switched off"),
+        (BASED + 'id = "SPO2_PROBE_OFF"\nrange = [1, 2]', "technical alarm has no setting"),
+        (BASED + 'id = "PR_LOW"\ndelay_s = 100000', "delay 100000 s is outside 0-30 s"),
+        (BASED + 'id = "PR_HIGH_CRITICAL"\ndelay_s = 11', "outside 0-10 s"),
+        (BASED + 'id = "PR_HIGH"\nhysteresis = 60', "hysteresis 60 /min is wider than"),
+        (BASED + 'id = "PR_HIGH"\nrange = [150, 100]', "low <= high"),
+        (BASED + 'id = "PR_HIGH"\nthreshold = 145', "must stay above PR_HIGH"),
+        (BASED + 'id = "RR_LOW_CRITICAL"\napnea_s = 60', "apnea time 60 s is outside"),
+        (BASED + 'id = "SPO2_LOW"\nkind = "technical"', "SPO2_LOW must stay physiological"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nbeyond = "PR_LOW"', "'beyond' must name"),
+        (
+            'name = "x"\n[behaviour]\n[satseconds]\n[[alarm]]\nid = "SPO2_LOW"\n'
+            'kind = "physiological"',
+            "the built-in alarm SPO2_LOW_CRITICAL is missing",
+        ),
     ],
 )
 def test_bad_presets_name_the_problem(tmp_path, text: str, needle: str) -> None:

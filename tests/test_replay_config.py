@@ -75,7 +75,7 @@ def test_limits_changed_during_the_run_replay_the_same(tmp_path) -> None:
             json.dumps(c)
             for c in (
                 {"cmd": "set_limit", "alarm_id": "SPO2_LOW", "satseconds": 10, "at": 20},
-                {"cmd": "set_limit", "alarm_id": "PR_HIGH", "threshold": 95, "at": 30},
+                {"cmd": "set_limit", "alarm_id": "PR_HIGH", "threshold": 100, "at": 30},
                 {"cmd": "set_limit", "alarm_id": "SPO2_LOW", "satseconds": 100, "at": 150},
             )
         )

@@ -9,35 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from monitor.alarms.preset import Preset
+from monitor.alarms.preset import Preset, limits_of
+from monitor.alarms.ranges import fmt, setting_problem
 from monitor.alarms.rules import finite_number
 from monitor.alarms.state import LimitSetting
 from monitor.commands import CommandError
 
-SETTING_KEYS = ("threshold", "enabled", "delay_s", "satseconds")
+SETTING_KEYS = ("threshold", "enabled", "delay_s", "satseconds", "apnea_s")
+SET_LIMIT_ARGS = frozenset(("alarm_id", *SETTING_KEYS))
+__all__ = ["SETTING_KEYS", "changed_limit", "checked_limit", "fmt", "limit_changes", "limits_from"]
 
 
 def limits_from(preset: Preset) -> dict[str, LimitSetting]:
     """Every alarm's setting as the preset defines it."""
-    sat = preset.satseconds
-    return {
-        spec.id: LimitSetting(
-            threshold=spec.threshold,
-            unit=spec.unit,
-            priority=spec.priority,
-            delay_s=spec.delay_s,
-            enabled=spec.enabled,
-            satseconds=sat.setting if spec.id == "SPO2_LOW" and sat.mode == "satseconds" else None,
-        )
-        for spec in preset.alarms.values()
-    }
-
-
-def fmt(value: object) -> str:
-    """A setting as the log message shows it: 90, not 90.0."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    limits = limits_of(preset.alarms)
+    if "SPO2_LOW" in limits and preset.satseconds.mode == "satseconds":
+        limits["SPO2_LOW"] = replace(limits["SPO2_LOW"], satseconds=preset.satseconds.setting)
+    return limits
 
 
 def changed_limit(
@@ -64,6 +52,13 @@ def changed_limit(
         if finite_number(value) is None or float(value) < 0:  # type: ignore[arg-type]
             raise CommandError("set_limit: delay_s must be a number of seconds >= 0")
         new = replace(new, delay_s=float(value))
+    if "apnea_s" in args:
+        value = args["apnea_s"]
+        if old.apnea_s is None:
+            raise CommandError(f"set_limit: {alarm_id} has no apnea time")
+        if finite_number(value) is None:
+            raise CommandError("set_limit: apnea_s must be a number of seconds")
+        new = replace(new, apnea_s=float(value))  # type: ignore[arg-type]
     if "satseconds" in args:
         value = args["satseconds"]
         if alarm_id != "SPO2_LOW":
@@ -72,6 +67,23 @@ def changed_limit(
             listed = ", ".join(fmt(c) for c in satseconds_choices)
             raise CommandError(f"set_limit: satseconds must be one of {listed} or null")
         new = replace(new, satseconds=None if value is None else float(value))  # type: ignore[arg-type]
+    return new
+
+
+def checked_limit(
+    preset: Preset, limits: Mapping[str, LimitSetting], alarm_id: str, args: Mapping[str, object]
+) -> LimitSetting:
+    """`changed_limit`, then refused (CommandError naming the range) unless the preset allows it."""
+    spec = preset.alarms[alarm_id]
+    if spec.setting is None:
+        problem = f"{alarm_id} ({spec.message}) is a technical alarm: it has no setting"
+        if args.get("enabled") is False:
+            problem += " and can never be switched off"
+        raise CommandError(f"set_limit: {problem}")
+    new = changed_limit(alarm_id, limits[alarm_id], args, preset.satseconds.choices)
+    problem = setting_problem(spec, new, preset.delay_ranges, limits, preset.alarms)
+    if problem is not None:
+        raise CommandError(f"set_limit: {problem}")
     return new
 
 
