@@ -41,9 +41,12 @@ from monitor.present.actions import (
 from monitor.present.alarm_view import (
     alarm_bar_view,
     alarm_list_lines,
+    alarms_off,
+    alarms_off_text,
     countdown,
     limits_text,
     tile_alarm,
+    tile_alarm_ids,
     tile_alarm_view,
 )
 from monitor.present.capno_view import capno_tile_view, capnogram_range, capnogram_title
@@ -200,6 +203,9 @@ class MonitorWindow(QMainWindow):
             strip.addWidget(label)
         self.sound_label = QLabel("")
         self.clock_label = QLabel("")
+        self.alarms_off_label = QLabel("")  # docs/clinical.md: alarms off are counted here
+        self.alarms_off_label.setObjectName("alarms_off")
+        strip.addWidget(self.alarms_off_label)
         strip.addWidget(self.sound_label)
         strip.addWidget(self.clock_label)
         root.addWidget(self.strip)
@@ -299,7 +305,9 @@ class MonitorWindow(QMainWindow):
         if alarms is None:
             self.problem_text = "no alarm engine: limits unavailable"
             return
-        self._open(LimitsDialog(alarms.limits(), self.send, self))
+        nibp = getattr(self.pipeline.channels.get("nibp"), "last_reading", None)
+        current = {**self.last_numerics, **_reading_fields(nibp)}
+        self._open(LimitsDialog(alarms.preset, alarms.limits(), self.send, current, self))
 
     def do_setup(self) -> None:
         self._open(SessionSetupDialog(self.send, getattr(self.pipeline, "session", None), self))
@@ -533,6 +541,13 @@ class MonitorWindow(QMainWindow):
             ("etco2", self.etco2_tile),
         ):
             tile.set_limits(limits_text(key, limits))
+            off = tuple(alarms_off(limits, tile_alarm_ids(key)))
+            tile.set_alarms_off(off, ", ".join(_message(alarms_engine, i) for i in off))
+        _set_text(
+            self.alarms_off_label,
+            alarms_off_text(limits),
+            f"color: {theme.PROBLEM_COLOUR}; font-weight: bold;",
+        )
         session = getattr(self.pipeline, "session", None)
         view = session_strip_view(
             getattr(session, "patient_id", None),
@@ -594,6 +609,18 @@ class MonitorWindow(QMainWindow):
         if self.replay is not None:
             self.replay.stop()
         super().closeEvent(event)
+
+
+def _reading_fields(reading: object) -> dict[str, object]:
+    """The last NIBP reading's pressures, for the limits dialog's current values."""
+    fields = {"sys": "systolic_mmhg", "dia": "diastolic_mmhg", "map": "map_mmhg"}
+    return {k: getattr(reading, v, None) for k, v in fields.items()} if reading else {}
+
+
+def _message(alarms_engine, alarm_id: str) -> str:
+    """An alarm's plain name (its preset message), for a tooltip."""
+    spec = alarms_engine.preset.alarms.get(alarm_id)
+    return spec.message if spec is not None else alarm_id
 
 
 def _set_text(label: QLabel, text: str, style: str | None = None) -> None:
