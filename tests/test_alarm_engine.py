@@ -440,3 +440,84 @@ def test_acknowledge_during_an_alarm_pause_leaves_hidden_alarms_alone() -> None:
     bench.command(13, "pause_alarms", resume=True)
     (alarm,) = bench.engine.display_state(13).alarms
     assert (alarm.id, alarm.acknowledged, alarm.sounding) == ("PR_HIGH", False, True)
+
+
+# (what is active when the audio pause begins, the new condition, does it sound at once?)
+# docs/clinical.md: a new high-priority condition breaks through, whatever else sounds;
+# a new medium one waits for the pause to end.
+BREAK_THROUGH_CASES = [
+    ({"spo2": 84}, "PR_HIGH_CRITICAL", True),  # high sounding, a new high: the apnea case
+    ({"spo2": 84}, "NIBP_SYS_HIGH", False),  # high sounding, a new medium
+    ({}, "PR_HIGH_CRITICAL", True),  # nothing sounding, a new high
+    ({}, "NIBP_SYS_HIGH", False),
+    ({"pr": 125}, "SPO2_LOW_CRITICAL", True),  # medium sounding, a new high
+    ({"pr": 141}, "PR_HIGH_CRITICAL", False),  # the same high, still on: paused
+]
+NEW_CONDITION = {
+    "PR_HIGH_CRITICAL": lambda b, t: b.seconds(t, t + 11, pr=141, spo2=b.spo2),
+    "SPO2_LOW_CRITICAL": lambda b, t: b.seconds(t, t + 1, spo2=84, pr=b.pr),
+    "NIBP_SYS_HIGH": lambda b, t: b.nibp(t, 165, 80, 105),
+}
+
+
+@pytest.mark.parametrize(("before", "new", "sounds"), BREAK_THROUGH_CASES)
+def test_break_through_an_audio_pause(before: dict, new: str, sounds: bool) -> None:
+    bench = Bench()
+    bench.spo2, bench.pr = before.get("spo2", 97), before.get("pr", 72)
+    bench.seconds(1, 12, spo2=bench.spo2, pr=bench.pr)
+    bench.command(12, "pause_audio")
+    NEW_CONDITION[new](bench, 20)
+    onsets = [r for r in bench.records if r["id"] == new and r["state"] == "onset"]
+    state = bench.engine.display_state(bench.t)
+    (alarm,) = [a for a in state.alarms if a.id == new]
+    assert alarm.sounding is sounds
+    if onsets and onsets[-1]["t"] >= 12:
+        assert onsets[-1].get("break_through", False) is sounds
+        assert onsets[-1]["inactivation"] == "audio_paused"
+
+
+def test_a_high_alarm_that_ends_and_returns_during_a_pause_breaks_through() -> None:
+    bench = Bench()
+    bench.numerics(1, spo2=84)
+    bench.command(2, "pause_audio")
+    bench.numerics(3, spo2=97)  # ends (latched)
+    bench.numerics(4, spo2=84)  # back: a new condition
+    (onset,) = [r for r in bench.records if r["state"] == "onset" and r["t"] == 4.0]
+    assert onset["break_through"] is True
+    assert bench.engine.display_state(4).audio_priority == "high"
+
+
+def test_an_acknowledged_high_alarm_resounds_after_the_ack_timeout() -> None:
+    timeout = PRESET.behaviour.ack_timeout_s
+    bench = Bench()
+    bench.seconds(1, 2, spo2=84)
+    bench.command(2, "acknowledge", id="SPO2_LOW_CRITICAL")
+    assert not bench.engine.idle_through(2 + timeout)  # a fast replay must stop there
+    assert bench.engine.idle_through(2 + timeout - 0.5)
+    bench.engine.tick(2 + timeout - 0.5)
+    assert bench.engine.display_state().audio_priority is None
+    bench.engine.tick(2 + timeout + 0.3)
+    resound = bench.records[-1]
+    assert (resound["t"], resound["id"], resound["state"], resound["reason"]) == (
+        2 + timeout,
+        "SPO2_LOW_CRITICAL",
+        "resound",
+        "ack_timeout",
+    )
+    assert bench.engine.display_state().audio_priority == "high"
+    bench.command(130, "acknowledge")  # acknowledged again: another full timeout
+    bench.engine.tick(130 + timeout - 1)
+    assert bench.engine.display_state().audio_priority is None
+    bench.engine.tick(130 + timeout)
+    assert bench.states("SPO2_LOW_CRITICAL")[-1] == (130 + timeout, "SPO2_LOW_CRITICAL", "resound")
+
+
+def test_no_resound_once_the_condition_ended_nor_for_a_medium_alarm() -> None:
+    timeout = PRESET.behaviour.ack_timeout_s
+    bench = Bench()
+    bench.seconds(1, 12, spo2=84, pr=125)  # SPO2_LOW_CRITICAL (high), PR_HIGH (medium)
+    bench.command(12, "acknowledge")
+    bench.seconds(12, 40, spo2=97, pr=125)  # the desaturation ends
+    bench.seconds(40, int(12 + timeout + 30), pr=125)
+    assert [s for _, i, s in bench.states() if s == "resound"] == []
+    assert bench.engine.display_state().audio_priority is None
