@@ -192,3 +192,22 @@ def test_a_preset_reloads_from_its_resolved_document() -> None:
             preset.alarms,
             preset.satseconds,
         )
+
+
+def test_a_preset_recorded_before_setting_ranges_replays_with_the_builtin_ones() -> None:
+    from monitor.config import PipelineConfig
+
+    doc = json.loads(json.dumps(load_preset().doc))
+    for alarm in doc["alarm"]:
+        for key in ("range", "may_switch_off", "beyond", "apnea_range"):
+            alarm.pop(key, None)
+    del doc["delay_range"]
+    doc["behaviour"].pop("ack_timeout_s")
+    doc["behaviour"]["break_through_idle"] = doc["behaviour"].pop("break_through")
+    doc["alarm"][0]["threshold"] = 93  # what the recording did say is kept
+    with pytest.raises(PresetError, match="missing 'range'"):
+        parse_preset(json.loads(json.dumps(doc)), "recorded")
+    preset = PipelineConfig({"oximeter": "nonin2"}, doc, "recorded").load_preset()
+    assert preset.alarms["SPO2_LOW"].threshold == 93
+    assert preset.alarms["SPO2_LOW"].setting == load_preset().alarms["SPO2_LOW"].setting
+    assert preset.behaviour == load_preset().behaviour

@@ -414,6 +414,32 @@ def _check_builtin(doc: dict, source: str) -> None:
             )
 
 
+def completed_from_builtin(doc: dict) -> dict:
+    """A preset document recorded before setting ranges existed, completed from the built-in
+    default where it says nothing: each alarm's range keys, `[delay_range]`, and the
+    behaviour keys that came with them. What the document does say is kept."""
+    builtin, source, _ = _read(DEFAULT_PRESET)
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.items()}
+    for table in ("delay_range", "behaviour"):
+        if isinstance(out.get(table), dict) and isinstance(builtin.get(table), dict):
+            out[table] = {**builtin[table], **out[table]}
+        elif table not in out:
+            out[table] = dict(builtin[table])
+    ranges = {
+        a.get("id"): {k: a[k] for k in SETTING_RANGE_KEYS if k in a}
+        for a in _alarm_tables(builtin, source)
+    }
+    tables = out.get("alarm")
+    if isinstance(tables, list):
+        out["alarm"] = [
+            {**ranges.get(a.get("id"), {}), **a}
+            if isinstance(a, dict) and a.get("kind") == "physiological" and "range" not in a
+            else a
+            for a in tables
+        ]
+    return out
+
+
 def load_preset(name_or_path: str = DEFAULT_PRESET) -> Preset:
     """A bundled preset by name, or a user's TOML file by path."""
     doc, source, _ = _read(name_or_path)
