@@ -160,6 +160,9 @@ BASED = 'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\n'
         (BASED + 'id = "PR_HIGH"\nthreshold = 145', "must stay above PR_HIGH"),
         (BASED + 'id = "RR_LOW_CRITICAL"\napnea_s = 60', "apnea time 60 s is outside"),
         (BASED + 'id = "SPO2_LOW"\nkind = "technical"', "SPO2_LOW must stay physiological"),
+        (BASED + 'id = "OXIMETER_COMM_LOST"\nsilence_s = 100000', "its 'silence_s' is fixed"),
+        (BASED + 'id = "SPO2_NO_UPDATE"\ndelay_s = 100000', "its 'delay_s' is fixed"),
+        (BASED + 'id = "SPO2_PROBE_OFF"\nescalate_to = "low"', "its 'escalate_to' is fixed"),
         (BASED + 'id = "SPO2_LOW_CRITICAL"\nbeyond = "PR_LOW"', "'beyond' must name"),
         (
             'name = "x"\n[behaviour]\n[satseconds]\n[[alarm]]\nid = "SPO2_LOW"\n'

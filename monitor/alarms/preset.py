@@ -37,6 +37,8 @@ EXTRA_KEYS = (
 BASIC_KEYS = ("id", "kind", "priority", "delay_s", "message", "measure", "compare", "threshold")
 # What a nurse may set on a physiological alarm (docs/clinical.md "Setting ranges").
 SETTING_RANGE_KEYS = ("range", "may_switch_off", "beyond", "apnea_range")
+# What a preset may not change on a built-in technical alarm (it has no setting).
+TECHNICAL_FIXED = ("priority", "delay_s", "escalate_to", "escalate_after_s", "silence_s", "stale_s")
 ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS, *SETTING_RANGE_KEYS))
 
 
@@ -399,19 +401,27 @@ def limits_of(alarms: dict[str, AlarmSpec]) -> dict[str, LimitSetting]:
 def _check_builtin(doc: dict, source: str) -> None:
     """A preset may change the built-in alarms' settings, never drop one or change its kind."""
     builtin, builtin_source, _ = _read(DEFAULT_PRESET)
-    kinds = {a.get("id"): a.get("kind") for a in _alarm_tables(builtin, builtin_source)}
-    mine = {a.get("id"): a.get("kind") for a in _alarm_tables(doc, source)}
-    for alarm_id, kind in kinds.items():
+    theirs = {a.get("id"): a for a in _alarm_tables(builtin, builtin_source)}
+    mine = {a.get("id"): a for a in _alarm_tables(doc, source)}
+    for alarm_id, base in theirs.items():
         if alarm_id not in mine:
             raise PresetError(
                 f"{source}: the built-in alarm {alarm_id} is missing "
                 "(a preset may change an alarm's settings, never drop it)"
             )
-        if mine[alarm_id] != kind:
+        if mine[alarm_id].get("kind") != base.get("kind"):
             raise PresetError(
-                f"{source}: alarm {alarm_id} must stay {kind} "
+                f"{source}: alarm {alarm_id} must stay {base.get('kind')} "
                 "(a preset may not change an alarm's kind)"
             )
+        if base.get("kind") != "technical":
+            continue
+        for key in TECHNICAL_FIXED:
+            if mine[alarm_id].get(key) != base.get(key):
+                raise PresetError(
+                    f"{source}: {alarm_id} is a technical alarm: its '{key}' is fixed "
+                    f"({base.get(key)!r}; technical alarms have no setting)"
+                )
 
 
 def completed_from_builtin(doc: dict) -> dict:
