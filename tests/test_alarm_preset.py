@@ -108,9 +108,13 @@ def test_preset_from_a_file_with_a_base(tmp_path) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(
         'name = "mine"\nbase = "ketamine-adult"\n'
-        '[[alarm]]\nid = "PR_HIGH"\nthreshold = 110\ndelay_s = 5\n'
+        '[[alarm]]\nid = "PR_HIGH"\nthreshold = 110\ndelay_s = 5\nrange = [105, 130]\n'
     )
     preset = load_preset(str(path))
+    assert (preset.alarms["PR_HIGH"].setting.low, preset.alarms["PR_HIGH"].setting.high) == (
+        105,
+        130,
+    )  # a clinic may narrow a range
     assert preset.name == "mine"
     assert (preset.alarms["PR_HIGH"].threshold, preset.alarms["PR_HIGH"].delay_s) == (110, 5)
     assert preset.alarms["PR_HIGH"].priority == "medium"
@@ -161,6 +165,11 @@ BASED = 'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\n'
         (BASED + 'id = "RR_LOW_CRITICAL"\napnea_s = 60', "apnea time 60 s is outside"),
         (BASED + 'id = "SPO2_LOW"\nkind = "technical"', "SPO2_LOW must stay physiological"),
         (BASED + 'id = "OXIMETER_COMM_LOST"\nsilence_s = 100000', "its 'silence_s' is fixed"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nmay_switch_off = true', "may not be switched off"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nrange = [0, 90]', "never widen it"),
+        (BASED + 'id = "RR_LOW_CRITICAL"\napnea_range = [15, 300]', "never widen it"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\npriority = "low"', "its 'priority' is fixed"),
+        (BASED + 'id = "PR_HIGH"\ncompare = "<"', "its 'compare' is fixed"),
         (BASED + 'id = "SPO2_NO_UPDATE"\ndelay_s = 100000', "its 'delay_s' is fixed"),
         (BASED + 'id = "SPO2_PROBE_OFF"\nescalate_to = "low"', "its 'escalate_to' is fixed"),
         (BASED + 'id = "SPO2_LOW_CRITICAL"\nbeyond = "PR_LOW"', "'beyond' must name"),

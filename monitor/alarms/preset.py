@@ -13,6 +13,7 @@ from pathlib import Path
 
 from drivers.errors import VitalmonError
 from drivers.files import parse_toml, read_text_file
+from monitor.alarms.builtin_checks import builtin_fixed_problem, builtin_kept_problem
 from monitor.alarms.ranges import setting_problem
 from monitor.alarms.state import LimitSetting
 
@@ -37,8 +38,6 @@ EXTRA_KEYS = (
 BASIC_KEYS = ("id", "kind", "priority", "delay_s", "message", "measure", "compare", "threshold")
 # What a nurse may set on a physiological alarm (docs/clinical.md "Setting ranges").
 SETTING_RANGE_KEYS = ("range", "may_switch_off", "beyond", "apnea_range")
-# What a preset may not change on a built-in technical alarm (it has no setting).
-TECHNICAL_FIXED = ("priority", "delay_s", "escalate_to", "escalate_after_s", "silence_s", "stale_s")
 ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS, *SETTING_RANGE_KEYS))
 
 
@@ -398,30 +397,11 @@ def limits_of(alarms: dict[str, AlarmSpec]) -> dict[str, LimitSetting]:
     }
 
 
-def _check_builtin(doc: dict, source: str) -> None:
-    """A preset may change the built-in alarms' settings, never drop one or change its kind."""
+def _builtin_tables(doc: dict, source: str) -> tuple[dict, dict]:
+    """(the built-in default's alarm tables by id, this document's)."""
     builtin, builtin_source, _ = _read(DEFAULT_PRESET)
     theirs = {a.get("id"): a for a in _alarm_tables(builtin, builtin_source)}
-    mine = {a.get("id"): a for a in _alarm_tables(doc, source)}
-    for alarm_id, base in theirs.items():
-        if alarm_id not in mine:
-            raise PresetError(
-                f"{source}: the built-in alarm {alarm_id} is missing "
-                "(a preset may change an alarm's settings, never drop it)"
-            )
-        if mine[alarm_id].get("kind") != base.get("kind"):
-            raise PresetError(
-                f"{source}: alarm {alarm_id} must stay {base.get('kind')} "
-                "(a preset may not change an alarm's kind)"
-            )
-        if base.get("kind") != "technical":
-            continue
-        for key in TECHNICAL_FIXED:
-            if mine[alarm_id].get(key) != base.get(key):
-                raise PresetError(
-                    f"{source}: {alarm_id} is a technical alarm: its '{key}' is fixed "
-                    f"({base.get(key)!r}; technical alarms have no setting)"
-                )
+    return theirs, {a.get("id"): a for a in _alarm_tables(doc, source)}
 
 
 def completed_from_builtin(doc: dict) -> dict:
@@ -454,5 +434,12 @@ def load_preset(name_or_path: str = DEFAULT_PRESET) -> Preset:
     """A bundled preset by name, or a user's TOML file by path."""
     doc, source, _ = _read(name_or_path)
     doc = _merged(doc, source)
-    _check_builtin(doc, source)
-    return parse_preset(doc, source)
+    theirs, mine = _builtin_tables(doc, source)
+    problem = builtin_kept_problem(theirs, mine)  # before parsing: the clearer message
+    if problem is not None:
+        raise PresetError(f"{source}: {problem}")
+    preset = parse_preset(doc, source)
+    problem = builtin_fixed_problem(theirs, mine)
+    if problem is not None:
+        raise PresetError(f"{source}: {problem}")
+    return preset
