@@ -68,6 +68,7 @@ def test_each_refused_setting_is_an_error_record_and_the_alarm_still_comes() -> 
     for error, (args, needle) in zip(errors, REFUSED, strict=False):
         assert error["command"] == "set_limit" and needle in error["message"], (args, error)
     assert all("must be a number" in e["message"] for e in errors[-2:])
+    assert all("SPO2_LOW: limit 85-95 %" in e["message"] for e in errors[-2:])  # the range
     assert not [r for r in records if r["type"] == "command"]  # nothing was applied
     assert not [r for r in records if r.get("state") in ("disabled", "limit_changed")]
     onsets = [r["id"] for r in records if r["type"] == "alarm" and r["state"] == "onset"]

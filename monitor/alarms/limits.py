@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from monitor.alarms.preset import Preset, limits_of
-from monitor.alarms.ranges import fmt, setting_problem
+from monitor.alarms.ranges import fmt, setting_problem, span
 from monitor.alarms.rules import finite_number
 from monitor.alarms.state import LimitSetting
 from monitor.commands import CommandError
@@ -80,11 +80,26 @@ def checked_limit(
         if args.get("enabled") is False:
             problem += " and can never be switched off"
         raise CommandError(f"set_limit: {problem}")
-    new = changed_limit(alarm_id, limits[alarm_id], args, preset.satseconds.choices)
+    try:
+        new = changed_limit(alarm_id, limits[alarm_id], args, preset.satseconds.choices)
+    except CommandError as exc:  # NaN, infinity, a string: say what is allowed
+        raise CommandError(f"{exc} ({allowed_text(preset, alarm_id)})") from None
     problem = setting_problem(spec, new, preset.delay_ranges, limits, preset.alarms)
     if problem is not None:
         raise CommandError(f"set_limit: {problem}")
     return new
+
+
+def allowed_text(preset: Preset, alarm_id: str) -> str:
+    """'SPO2_LOW: limit 85-95 %, delay 0-30 s', what a refusal of a bad value names."""
+    spec = preset.alarms[alarm_id]
+    assert spec.setting is not None
+    rng = spec.setting
+    low, high = preset.delay_ranges[spec.priority]
+    text = f"{alarm_id}: limit {span(rng.low, rng.high, spec.unit)}, delay {span(low, high, 's')}"
+    if rng.apnea_range is not None:
+        text += f", apnea time {span(*rng.apnea_range, 's')}"
+    return text
 
 
 def limit_changes(old: LimitSetting, new: LimitSetting) -> dict[str, dict[str, object]]:
