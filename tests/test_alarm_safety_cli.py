@@ -151,3 +151,20 @@ def test_an_acknowledged_medium_alarm_stays_silent_while_it_lasts() -> None:
     records = scripted("apnea", 215, {"cmd": "acknowledge", "id": "RR_LOW", "at": 41})
     states = [r["state"] for r in records if r["type"] == "alarm" and r["id"] == "RR_LOW"]
     assert states == ["onset", "acknowledged"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "alarm_id", "duration"),
+    [("comm-loss", "OXIMETER_COMM_LOST", 80), ("probe-off", "SPO2_PROBE_OFF", 90)],
+)
+def test_a_technical_alarm_a_nurse_tried_to_switch_off_still_comes(
+    scenario: str, alarm_id: str, duration: int
+) -> None:
+    """The issue's 140 s communication loss and 4-minute probe-off that raised nothing."""
+    records = scripted(
+        scenario, duration, {"cmd": "set_limit", "alarm_id": alarm_id, "enabled": False, "at": 5}
+    )
+    (error,) = [r for r in records if r["type"] == "error"]
+    assert "can never be switched off" in error["message"]
+    onsets = [r["id"] for r in records if r["type"] == "alarm" and r["state"] == "onset"]
+    assert alarm_id in onsets
