@@ -207,10 +207,19 @@ def test_a_threshold_at_either_end_of_its_range_is_accepted(alarm_id: str, end: 
         ({"alarm_id": "PR_HIGH", "apnea_s": 20}, "PR_HIGH has no apnea time"),
         ({"alarm_id": "SPO2_LOW", "threshold": float("inf")}, "threshold must be a number"),
         # a critical limit stays beyond its non-critical one, whichever moves
-        ({"alarm_id": "SPO2_LOW_CRITICAL", "threshold": 90}, "must stay below SPO2_LOW"),
-        ({"alarm_id": "SPO2_LOW", "threshold": 85}, "must stay below SPO2_LOW \\(SpO2 low\\) 85"),
-        ({"alarm_id": "PR_HIGH_CRITICAL", "threshold": 120}, "must stay above PR_HIGH"),
-        ({"alarm_id": "NIBP_DIA_HIGH", "threshold": 110}, "must stay above NIBP_DIA_HIGH"),
+        (
+            {"alarm_id": "SPO2_LOW_CRITICAL", "threshold": 90},
+            "must stay below SpO2 low \\(SPO2_LOW\\)",
+        ),
+        ({"alarm_id": "SPO2_LOW", "threshold": 85}, "must stay below SpO2 low \\(SPO2_LOW\\) 85"),
+        (
+            {"alarm_id": "PR_HIGH_CRITICAL", "threshold": 120},
+            "must stay above Pulse rate high \\(PR_HIGH\\)",
+        ),
+        (
+            {"alarm_id": "NIBP_DIA_HIGH", "threshold": 110},
+            "must stay above Diastolic pressure high \\(NIBP_DIA_HIGH\\)",
+        ),
     ],
 )
 def test_settings_outside_the_rules_are_refused(args: dict, needle: str) -> None:

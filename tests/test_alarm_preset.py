@@ -161,7 +161,10 @@ BASED = 'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\n'
         (BASED + 'id = "PR_HIGH_CRITICAL"\ndelay_s = 11', "outside 0-10 s"),
         (BASED + 'id = "PR_HIGH"\nhysteresis = 60', "hysteresis 60 /min is wider than"),
         (BASED + 'id = "PR_HIGH"\nrange = [150, 100]', "low <= high"),
-        (BASED + 'id = "PR_HIGH"\nthreshold = 145', "must stay above PR_HIGH"),
+        (
+            BASED + 'id = "PR_HIGH"\nthreshold = 145',
+            "must stay above Pulse rate high",
+        ),
         (BASED + 'id = "RR_LOW_CRITICAL"\napnea_s = 60', "apnea time 60 s is outside"),
         (BASED + 'id = "SPO2_LOW"\nkind = "technical"', "SPO2_LOW must stay physiological"),
         (BASED + 'id = "OXIMETER_COMM_LOST"\nsilence_s = 100000', "its 'silence_s' is fixed"),

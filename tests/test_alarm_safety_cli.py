@@ -46,7 +46,7 @@ REFUSED = [
     ({"alarm_id": "PR_LOW", "delay_s": 100000}, "outside 0-30 s"),
     ({"alarm_id": "SPO2_LOW_CRITICAL", "delay_s": 11}, "outside 0-10 s"),
     ({"alarm_id": "SPO2_LOW_CRITICAL", "threshold": 91}, "outside its range 80-90 %"),
-    ({"alarm_id": "SPO2_LOW_CRITICAL", "threshold": 90}, "must stay below SPO2_LOW"),
+    ({"alarm_id": "SPO2_LOW_CRITICAL", "threshold": 90}, "must stay below SpO2 low (SPO2_LOW)"),
     ({"alarm_id": "RR_LOW_CRITICAL", "apnea_s": 100}, "apnea time 100 s is outside"),
 ]
 

@@ -54,7 +54,7 @@ def test_a_refusal_is_explained_and_nothing_is_sent(qtbot, bedside) -> None:
     dialog.thresholds["SPO2_LOW"].setValue(85)  # onto the critical limit (85)
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     bedside.step()
-    assert "must stay below SPO2_LOW" in dialog.problem.text()
+    assert "must stay below SpO2 low (SPO2_LOW)" in dialog.problem.text()
     assert dialog.isVisible()
     assert [c for c in bedside.commands() if c[0] == "set_limit"] == []
 

@@ -74,5 +74,5 @@ def test_refusals_are_words_and_nothing_is_sent() -> None:
     changes, problems = plan_changes(PRESET, LIMITS, edits)
     assert changes == []
     assert problems == [
-        "SPO2_LOW_CRITICAL (SpO2 critically low) 85 % must stay below SPO2_LOW (SpO2 low) 85 %"
+        "SpO2 critically low (SPO2_LOW_CRITICAL) 85 % must stay below SpO2 low (SPO2_LOW) 85 %"
     ]

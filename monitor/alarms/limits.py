@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from monitor.alarms.preset import Preset, limits_of
-from monitor.alarms.ranges import fmt, setting_problem, span
+from monitor.alarms.ranges import fmt, plain_name, setting_problem, span
 from monitor.alarms.rules import finite_number
 from monitor.alarms.state import LimitSetting
 from monitor.commands import CommandError
@@ -76,7 +76,7 @@ def checked_limit(
     """`changed_limit`, then refused (CommandError naming the range) unless the preset allows it."""
     spec = preset.alarms[alarm_id]
     if spec.setting is None:
-        problem = f"{alarm_id} ({spec.message}) is a technical alarm: it has no setting"
+        problem = f"{plain_name(spec)} is a technical alarm: it has no setting"
         if args.get("enabled") is False:
             problem += " and can never be switched off"
         raise CommandError(f"set_limit: {problem}")

@@ -31,12 +31,17 @@ def span(low: float, high: float, unit: str) -> str:
     return f"{fmt(low)}-{fmt(high)} {unit}".strip()
 
 
+def plain_name(spec: AlarmSpec) -> str:
+    """'SpO2 low (SPO2_LOW)': the words a nurse knows, then the id QA greps for."""
+    return f"{spec.message} ({spec.id})"
+
+
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
 def _technical_problem(spec: AlarmSpec, new: LimitSetting) -> str | None:
-    name = f"{spec.id} ({spec.message})"
+    name = plain_name(spec)
     if not new.enabled:
         return f"{name} is a technical alarm: it can never be switched off"
     if new.threshold is not None or new.delay_s != spec.delay_s or new.apnea_s is not None:
@@ -72,8 +77,8 @@ def _partner_problem(
             continue
         side = "below" if below else "above"
         return (
-            f"{critical.id} ({critical.message}) {fmt(c)} {critical.unit} must stay {side} "
-            f"{plain.id} ({plain.message}) {fmt(p)} {plain.unit}".replace("  ", " ")
+            f"{plain_name(critical)} {fmt(c)} {critical.unit} must stay {side} "
+            f"{plain_name(plain)} {fmt(p)} {plain.unit}".replace("  ", " ")
         )
     return None
 
@@ -95,7 +100,7 @@ def setting_problem(
     `limits` are the other alarms' settings now (for the critical/non-critical pairs)."""
     if spec.kind == "technical" or spec.setting is None:
         return _technical_problem(spec, new)
-    rng, name = spec.setting, f"{spec.id} ({spec.message})"
+    rng, name = spec.setting, plain_name(spec)
     if not _finite(new.threshold):
         return f"{name}: the limit must be a finite number"
     assert new.threshold is not None
