@@ -496,6 +496,8 @@ def test_an_acknowledged_high_alarm_resounds_after_the_ack_timeout() -> None:
     assert bench.engine.idle_through(2 + timeout - 0.5)
     bench.engine.tick(2 + timeout - 0.5)
     assert bench.engine.display_state().audio_priority is None
+    (alarm,) = bench.engine.display_state().alarms
+    assert alarm.ack_remaining_s == pytest.approx(0.5)  # the bar's countdown
     bench.engine.tick(2 + timeout + 0.3)
     resound = bench.records[-1]
     assert (resound["t"], resound["id"], resound["state"], resound["reason"]) == (

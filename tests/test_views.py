@@ -47,6 +47,7 @@ class Alarm:
     onset_t: float = 0.0
     condition_active: bool = True
     acknowledged: bool = False
+    ack_remaining_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ def test_bar_shows_inactivation_icon_and_countdown_and_acknowledged_is_steady() 
     assert view.icon == "audio_paused" and view.inactivation_text == "Audio paused 1:42"
     acked = alarm_bar_view([Alarm("X", "high", acknowledged=True)], "none", None, now_s=0.3)
     assert acked.lit and acked.icon == "acknowledged" and acked.inactivation_text == "Acknowledged"
+    timed = Alarm("SPO2_LOW_CRITICAL", "high", acknowledged=True, ack_remaining_s=101.2)
+    view = alarm_bar_view([timed], "none", None, now_s=0.0)
+    assert view.inactivation_text == "Acknowledged 1:42"  # then it sounds again
     none = alarm_bar_view([], "audio_off", None, 0.0)
     assert none.priority is None and none.inactivation_text == "Audio OFF"
     assert countdown(0.2) == "0:01" and countdown(120) == "2:00"

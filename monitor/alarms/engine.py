@@ -61,6 +61,10 @@ class _Alarm:
     acknowledged_t: float | None = None  # when, for the acknowledge timeout
 
 
+def _remaining(due: float | None, t: float) -> float | None:
+    return None if due is None else max(0.0, due - t)
+
+
 class AlarmEngine:
     """Owns every alarm's state; feed it records with `on_record`, read it with `display_state`."""
 
@@ -130,6 +134,7 @@ class AlarmEngine:
                     condition_active=a.condition_active,
                     acknowledged=a.acknowledged,
                     sounding=self._sounding(a),
+                    ack_remaining_s=_remaining(self._ack_due(a), t),
                 )
                 for a in shown
             )

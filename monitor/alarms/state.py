@@ -43,6 +43,7 @@ class ActiveAlarm:
     condition_active: bool
     acknowledged: bool
     sounding: bool  # audio wanted now (after acknowledgement and inactivation)
+    ack_remaining_s: float | None = None  # acknowledged high physiological: until it resounds
 
     @property
     def latched(self) -> bool:

@@ -22,6 +22,7 @@ class ActiveAlarmLike(Protocol):
     onset_t: float
     condition_active: bool
     acknowledged: bool
+    ack_remaining_s: float | None  # a timed acknowledgement's countdown, else None
 
 
 class LimitLike(Protocol):
@@ -100,7 +101,9 @@ def alarm_bar_view(
     lit = True if (top.acknowledged or signal is None) else signal.lit(now_s)
     others = len(alarms) - 1
     if not icon and top.acknowledged:
-        icon, inactivation_text = "acknowledged", "Acknowledged"
+        # a high physiological alarm sounds again when its acknowledgement times out
+        left = countdown(top.ack_remaining_s)
+        icon, inactivation_text = "acknowledged", f"Acknowledged {left}".strip()
     return AlarmBarView(
         message=top.message or top.id,
         priority=top.priority,
