@@ -76,10 +76,10 @@ def checked_limit(
     """`changed_limit`, then refused (CommandError naming the range) unless the preset allows it."""
     spec = preset.alarms[alarm_id]
     if spec.setting is None:
-        problem = f"{plain_name(spec)} is a technical alarm: it has no setting"
+        fixed = f"{plain_name(spec)} is a technical alarm: it has no setting"
         if args.get("enabled") is False:
-            problem += " and can never be switched off"
-        raise CommandError(f"set_limit: {problem}")
+            fixed += " and can never be switched off"
+        raise CommandError(f"set_limit: {fixed}")
     try:
         new = changed_limit(alarm_id, limits[alarm_id], args, preset.satseconds.choices)
     except CommandError as exc:  # NaN, infinity, a string: say what is allowed

@@ -57,11 +57,11 @@ def _partner_problem(
 ) -> str | None:
     """A critical limit stays beyond its non-critical one, whichever of the two moves."""
     assert new.threshold is not None
-    pairs = (
-        [(spec, new.threshold, specs[spec.setting.beyond], None)]
-        if (spec.setting is not None and spec.setting.beyond in specs)
-        else []
-    )
+    # (critical alarm, its limit if it is the one moving, its partner, the partner's likewise)
+    pairs: list[tuple[AlarmSpec, float | None, AlarmSpec, float | None]] = []
+    beyond = spec.setting.beyond if spec.setting is not None else None
+    if beyond is not None and beyond in specs:
+        pairs.append((spec, new.threshold, specs[beyond], None))
     pairs += [
         (other, None, spec, new.threshold)
         for other in specs.values()

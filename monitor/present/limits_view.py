@@ -79,7 +79,8 @@ def _row(preset: Preset, setting: LimitSetting, alarm_id: str, current: Mapping)
             True, setting.delay_s, None, None,
             f"after {fmt(setting.delay_s)} s" if setting.delay_s else "at once",
         )  # fmt: skip
-    delay_low, delay_high = preset.delay_ranges[spec.priority]
+    delay_low: float | None = preset.delay_ranges[spec.priority][0]
+    delay_high: float | None = preset.delay_ranges[spec.priority][1]
     delay_text = ""
     if setting.satseconds is not None:
         delay_low = delay_high = None

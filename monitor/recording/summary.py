@@ -328,10 +328,10 @@ def _discharge(s: Summary) -> list[tuple[str, str, str]]:
 def _alarms_off(meta: dict[str, object], alarms: list[Record]) -> list[AlarmOff]:
     """Off from the start (the limits in force then) or from a `disabled` record, until an
     `enabled` record; in the order they were switched off."""
-    recorded = meta.get("limits") if isinstance(meta.get("limits"), dict) else {}
+    recorded = meta.get("limits")
     off_since: dict[str, float] = {
         str(i): 0.0
-        for i, v in recorded.items()  # type: ignore[union-attr]
+        for i, v in (recorded.items() if isinstance(recorded, dict) else ())
         if isinstance(v, dict) and v.get("enabled") is False
     }
     spans: list[AlarmOff] = []

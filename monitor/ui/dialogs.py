@@ -121,7 +121,7 @@ class LimitsDialog(QDialog):
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll = scroll
+        self.scroll_area = scroll
         note = QLabel(
             "▲▲/▼▼ critical limits (high priority) can never be switched off, and stay beyond "
             "their ▲/▼ partner. A condition "
