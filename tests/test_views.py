@@ -133,6 +133,9 @@ def test_alarms_off_on_the_tile_and_the_strip() -> None:
     assert alarms_off(limits, tile_alarm_ids("spo2")) == ["SPO2_LOW"]
     assert alarms_off(limits, tile_alarm_ids("nibp")) == ["NIBP_SYS_RISE"]
     assert alarms_off(limits, tile_alarm_ids("pr")) == []
+    limits["RR_LOW"] = dataclasses.replace(limits["RR_LOW"], enabled=False)
+    assert alarms_off(limits, tile_alarm_ids("etco2")) == ["RR_LOW"]  # the rate is shown there
+    assert alarms_off(limits, tile_alarm_ids("rr")) == ["RR_LOW"]
     assert limits_text("spo2", limits) == "▼off ▼▼85"
 
 

@@ -160,7 +160,11 @@ TILE_LIMITS: dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]]
 }
 WIDE_PIECES = 3  # more limits than this on a one-value tile go on two lines (high, low)
 # The alarms a tile's crossed bell stands for: its limits, and the baseline rise on NIBP.
-TILE_OFF_EXTRA: dict[str, tuple[str, ...]] = {"nibp": ("NIBP_SYS_RISE",)}
+# With capnography the breathing rate is shown on the EtCO2 tile (the RR tile is hidden).
+TILE_OFF_EXTRA: dict[str, tuple[str, ...]] = {
+    "nibp": ("NIBP_SYS_RISE",),
+    "etco2": ("RR_HIGH", "RR_LOW"),
+}
 
 
 def _limit(limits: Mapping[str, LimitLike], alarm_id: str, arrow: str) -> str:
