@@ -2,7 +2,8 @@
 
 Each shot runs a scenario through the real pipeline (flat out, in fine steps so the
 sweeps are whole), with the nurse's commands scheduled in data time, then grabs the
-window offscreen. Usage: python docs/screenshots.py  (writes docs/*.png)
+window offscreen. Usage: python docs/screenshots.py [limits]  (writes docs/*.png; with
+`limits`, only the limits dialog and the alarm-off screen)
 """
 
 from __future__ import annotations
@@ -43,10 +44,16 @@ SETUP: Schedule = [
 ]
 
 
-def run(scenario: str, seconds: float, schedule: Schedule) -> AcquisitionPipeline:
+def run(
+    scenario: str, seconds: float, schedule: Schedule, numerics: dict | None = None
+) -> AcquisitionPipeline:
+    """`numerics`, if given, ends up holding the last numerics record (what a live window
+    would have seen)."""
     source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
     source.step_s = FINE_STEP_S
     pipeline = AcquisitionPipeline(source.protocols, wall_start=WALL_START)
+    if numerics is not None:
+        pipeline.subscribe(lambda r: numerics.update(r) if r["type"] == "numerics" else None)
     for at, name, args in schedule:
         pipeline.commands.schedule(at, name, **args)
     PipelineRunner(source, pipeline, duration_s=seconds).run()
@@ -69,7 +76,37 @@ def grab_window(pipeline: AcquisitionPipeline, out: Path, flash_lit: bool = True
     print(f"wrote {out}")
 
 
+def grab_limits() -> None:
+    """The nurse's limits dialog, and the screen with SpO2 low switched off."""
+    last: dict = {}
+    pipeline = run(
+        "steady",
+        90,
+        [*SETUP, (60, "set_limit", {"alarm_id": "SPO2_LOW", "enabled": False})],
+        last,
+    )
+    grab_window(pipeline, DOCS / "screen-alarm-off.png")
+    app = make_app()
+    window = MonitorWindow(pipeline, sink=SilentSink(), clock=lambda: 0.1)
+    window.timer.stop()
+    window.last_numerics = last
+    window.refresh()
+    window.do_limits()
+    dialog = window.dialog
+    assert dialog is not None
+    dialog.resize(1040, 1480)  # tall enough for every group in one image
+    dialog.show()
+    app.processEvents()
+    dialog.grab().save(str(DOCS / "screen-limits.png"))
+    print(f"wrote {DOCS / 'screen-limits.png'}")
+    dialog.close()
+    window.close()
+
+
 def main() -> None:
+    grab_limits()
+    if sys.argv[1:] == ["limits"]:
+        return
     steady = run(
         "steady",
         14 * 60 + 20,

@@ -18,6 +18,7 @@ from typing import Any
 
 from drivers.errors import VitalmonError
 from monitor.alarms import DEFAULT_PRESET, Preset, load_preset, parse_preset
+from monitor.alarms.preset import completed_from_builtin
 from monitor.commands import Command, CommandError
 from monitor.pipeline import AcquisitionPipeline, Writer, no_writer
 from simulator.devices import Bedside
@@ -66,7 +67,8 @@ class PipelineConfig:
 
     def load_preset(self) -> Preset:
         try:
-            return parse_preset(self.preset, self.preset_source)
+            # a recording made before setting ranges existed takes the built-in ones
+            return parse_preset(completed_from_builtin(self.preset), self.preset_source)
         except VitalmonError as exc:
             raise ConfigError(f"the recorded alarm preset does not load: {exc}") from None
 

@@ -386,17 +386,35 @@ def test_hysteresis_holds_an_alarm_until_the_value_clears_the_limit() -> None:
     assert (20.0, "PR_HIGH", "end") in bench.states()
 
 
-def test_a_value_hovering_at_the_limit_does_not_restart_the_delay() -> None:
+def test_hysteresis_holds_a_started_alarm_at_the_limit() -> None:
     bench = Bench()
     for t in range(1, 12):
         bench.numerics(t, rr=7 if t % 2 else 6)  # RR_LOW_CRITICAL: <= 6, hysteresis 1
     assert [(t, s) for t, i, s in bench.states("RR_LOW_CRITICAL")] == [(2.0, "onset")]
     bench.numerics(12, rr=8)
     assert bench.states("RR_LOW_CRITICAL")[-1] == (12.0, "RR_LOW_CRITICAL", "end")
-    sat = Bench()
-    for t in range(1, 20):
-        sat.numerics(t, spo2=89 if t % 2 else 90)
-    assert sat.onsets() == [(16.0, "SPO2_LOW")]  # 15 s after the first 89
+
+
+# (values second by second from t=1, the onset expected or None): the delay counts the
+# raw limit crossing; a value back inside the raw limit restarts it (docs/clinical.md).
+HYSTERESIS_DELAY_CASES = [
+    ("SPO2_LOW", [{"spo2": 89}] + [{"spo2": 90}] * 14, None),  # the nuisance alarm
+    ("SPO2_LOW", [{"spo2": 89 if t % 2 else 90} for t in range(1, 20)], None),
+    ("SPO2_LOW", [{"spo2": 89}] * 16, 16.0),
+    ("SPO2_LOW", [{"spo2": 89}] * 5 + [{"spo2": 90}] + [{"spo2": 89}] * 16, 22.0),
+    ("PR_HIGH", [{"pr": 121}] + [{"pr": 119}] * 12, None),
+    ("PR_HIGH", [{"pr": 121}] * 11, 11.0),
+    ("RR_LOW", [{"rr": 7}] + [{"rr": 8}] * 40, None),
+]
+
+
+@pytest.mark.parametrize(("alarm_id", "values", "onset"), HYSTERESIS_DELAY_CASES)
+def test_hysteresis_never_shortens_a_delay(alarm_id: str, values: list, onset) -> None:
+    bench = Bench()
+    for t, fields in enumerate(values, start=1):
+        bench.numerics(t, **fields)
+    expected = [] if onset is None else [(onset, alarm_id)]
+    assert bench.onsets([alarm_id]) == expected
 
 
 def test_a_latched_alarm_whose_condition_returns_is_a_new_onset() -> None:
@@ -422,3 +440,86 @@ def test_acknowledge_during_an_alarm_pause_leaves_hidden_alarms_alone() -> None:
     bench.command(13, "pause_alarms", resume=True)
     (alarm,) = bench.engine.display_state(13).alarms
     assert (alarm.id, alarm.acknowledged, alarm.sounding) == ("PR_HIGH", False, True)
+
+
+# (what is active when the audio pause begins, the new condition, does it sound at once?)
+# docs/clinical.md: a new high-priority condition breaks through, whatever else sounds;
+# a new medium one waits for the pause to end.
+BREAK_THROUGH_CASES = [
+    ({"spo2": 84}, "PR_HIGH_CRITICAL", True),  # high sounding, a new high: the apnea case
+    ({"spo2": 84}, "NIBP_SYS_HIGH", False),  # high sounding, a new medium
+    ({}, "PR_HIGH_CRITICAL", True),  # nothing sounding, a new high
+    ({}, "NIBP_SYS_HIGH", False),
+    ({"pr": 125}, "SPO2_LOW_CRITICAL", True),  # medium sounding, a new high
+    ({"pr": 141}, "PR_HIGH_CRITICAL", False),  # the same high, still on: paused
+]
+NEW_CONDITION = {
+    "PR_HIGH_CRITICAL": lambda b, t: b.seconds(t, t + 11, pr=141, spo2=b.spo2),
+    "SPO2_LOW_CRITICAL": lambda b, t: b.seconds(t, t + 1, spo2=84, pr=b.pr),
+    "NIBP_SYS_HIGH": lambda b, t: b.nibp(t, 165, 80, 105),
+}
+
+
+@pytest.mark.parametrize(("before", "new", "sounds"), BREAK_THROUGH_CASES)
+def test_break_through_an_audio_pause(before: dict, new: str, sounds: bool) -> None:
+    bench = Bench()
+    bench.spo2, bench.pr = before.get("spo2", 97), before.get("pr", 72)
+    bench.seconds(1, 12, spo2=bench.spo2, pr=bench.pr)
+    bench.command(12, "pause_audio")
+    NEW_CONDITION[new](bench, 20)
+    onsets = [r for r in bench.records if r["id"] == new and r["state"] == "onset"]
+    state = bench.engine.display_state(bench.t)
+    (alarm,) = [a for a in state.alarms if a.id == new]
+    assert alarm.sounding is sounds
+    if onsets and onsets[-1]["t"] >= 12:
+        assert onsets[-1].get("break_through", False) is sounds
+        assert onsets[-1]["inactivation"] == "audio_paused"
+
+
+def test_a_high_alarm_that_ends_and_returns_during_a_pause_breaks_through() -> None:
+    bench = Bench()
+    bench.numerics(1, spo2=84)
+    bench.command(2, "pause_audio")
+    bench.numerics(3, spo2=97)  # ends (latched)
+    bench.numerics(4, spo2=84)  # back: a new condition
+    (onset,) = [r for r in bench.records if r["state"] == "onset" and r["t"] == 4.0]
+    assert onset["break_through"] is True
+    assert bench.engine.display_state(4).audio_priority == "high"
+
+
+def test_an_acknowledged_high_alarm_resounds_after_the_ack_timeout() -> None:
+    timeout = PRESET.behaviour.ack_timeout_s
+    bench = Bench()
+    bench.seconds(1, 2, spo2=84)
+    bench.command(2, "acknowledge", id="SPO2_LOW_CRITICAL")
+    assert not bench.engine.idle_through(2 + timeout)  # a fast replay must stop there
+    assert bench.engine.idle_through(2 + timeout - 0.5)
+    bench.engine.tick(2 + timeout - 0.5)
+    assert bench.engine.display_state().audio_priority is None
+    (alarm,) = bench.engine.display_state().alarms
+    assert alarm.ack_remaining_s == pytest.approx(0.5)  # the bar's countdown
+    bench.engine.tick(2 + timeout + 0.3)
+    resound = bench.records[-1]
+    assert (resound["t"], resound["id"], resound["state"], resound["reason"]) == (
+        2 + timeout,
+        "SPO2_LOW_CRITICAL",
+        "resound",
+        "ack_timeout",
+    )
+    assert bench.engine.display_state().audio_priority == "high"
+    bench.command(130, "acknowledge")  # acknowledged again: another full timeout
+    bench.engine.tick(130 + timeout - 1)
+    assert bench.engine.display_state().audio_priority is None
+    bench.engine.tick(130 + timeout)
+    assert bench.states("SPO2_LOW_CRITICAL")[-1] == (130 + timeout, "SPO2_LOW_CRITICAL", "resound")
+
+
+def test_no_resound_once_the_condition_ended_nor_for_a_medium_alarm() -> None:
+    timeout = PRESET.behaviour.ack_timeout_s
+    bench = Bench()
+    bench.seconds(1, 12, spo2=84, pr=125)  # SPO2_LOW_CRITICAL (high), PR_HIGH (medium)
+    bench.command(12, "acknowledge")
+    bench.seconds(12, 40, spo2=97, pr=125)  # the desaturation ends
+    bench.seconds(40, int(12 + timeout + 30), pr=125)
+    assert [s for _, i, s in bench.states() if s == "resound"] == []
+    assert bench.engine.display_state().audio_priority is None

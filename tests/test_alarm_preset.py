@@ -109,18 +109,28 @@ def test_preset_from_a_file_with_a_base(tmp_path) -> None:
     path = tmp_path / "mine.toml"
     path.write_text(
         'name = "mine"\nbase = "ketamine-adult"\n'
-        '[[alarm]]\nid = "PR_HIGH"\nthreshold = 110\ndelay_s = 5\n'
+        '[[alarm]]\nid = "PR_HIGH"\nthreshold = 110\ndelay_s = 5\nrange = [105, 130]\n'
     )
     preset = load_preset(str(path))
+    assert (preset.alarms["PR_HIGH"].setting.low, preset.alarms["PR_HIGH"].setting.high) == (
+        105,
+        130,
+    )  # a clinic may narrow a range
     assert preset.name == "mine"
     assert (preset.alarms["PR_HIGH"].threshold, preset.alarms["PR_HIGH"].delay_s) == (110, 5)
     assert preset.alarms["PR_HIGH"].priority == "medium"
 
 
+BASED = 'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\n'
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
-        ('name = "x"\n[[alarm]]\nid = "A"\nkind = "weird"', "'kind' must be one of"),
+        (
+            'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "A"\nkind = "weird"',
+            "'kind' must be one of",
+        ),
         (
             'name = "x"\nbase = "ketamine-adult"\n[[alarm]]\nid = "PR_HIGH"\npriority = "urgent"',
             "'priority' must be one of",
@@ -140,6 +150,38 @@ def test_preset_from_a_file_with_a_base(tmp_path) -> None:
         ('name = "x"\nbase = "ketamine-adult"\n[satseconds]\nsetting = 30', "'setting' must be"),
         ('name = "x"\nbase = "nowhere"', "unknown alarm preset 'nowhere'"),
         ("name = = 3", "line 1"),
+        # docs/clinical.md "Setting ranges": a preset file is refused like a nurse's change
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nthreshold = 0', "outside its range 80-90 %"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nthreshold = nan', "must be a finite number"),
+        (BASED + 'id = "PR_HIGH"\nthreshold = inf', "must be a finite number"),
+        (BASED + 'id = "PR_HIGH"\nrange = [100, inf]', "must be a finite number"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nenabled = false', "may not be switched off"),
+        (BASED + 'id = "OXIMETER_COMM_LOST"\nenabled = false', "can never be switched off"),
+        (BASED + 'id = "SPO2_PROBE_OFF"\nrange = [1, 2]', "technical alarm has no setting"),
+        (BASED + 'id = "PR_LOW"\ndelay_s = 100000', "delay 100000 s is outside 0-30 s"),
+        (BASED + 'id = "PR_HIGH_CRITICAL"\ndelay_s = 11', "outside 0-10 s"),
+        (BASED + 'id = "PR_HIGH"\nhysteresis = 60', "hysteresis 60 /min is wider than"),
+        (BASED + 'id = "PR_HIGH"\nrange = [150, 100]', "low <= high"),
+        (
+            BASED + 'id = "PR_HIGH"\nthreshold = 145',
+            "must stay above Pulse rate high",
+        ),
+        (BASED + 'id = "RR_LOW_CRITICAL"\napnea_s = 60', "apnea time 60 s is outside"),
+        (BASED + 'id = "SPO2_LOW"\nkind = "technical"', "SPO2_LOW must stay physiological"),
+        (BASED + 'id = "OXIMETER_COMM_LOST"\nsilence_s = 100000', "its 'silence_s' is fixed"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nmay_switch_off = true', "may not be switched off"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nrange = [0, 90]', "never widen it"),
+        (BASED + 'id = "RR_LOW_CRITICAL"\napnea_range = [15, 300]', "never widen it"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\npriority = "low"', "its 'priority' is fixed"),
+        (BASED + 'id = "PR_HIGH"\ncompare = "<"', "its 'compare' is fixed"),
+        (BASED + 'id = "SPO2_NO_UPDATE"\ndelay_s = 100000', "its 'delay_s' is fixed"),
+        (BASED + 'id = "SPO2_PROBE_OFF"\nescalate_to = "low"', "its 'escalate_to' is fixed"),
+        (BASED + 'id = "SPO2_LOW_CRITICAL"\nbeyond = "PR_LOW"', "'beyond' must name"),
+        (
+            'name = "x"\n[behaviour]\n[satseconds]\n[[alarm]]\nid = "SPO2_LOW"\n'
+            'kind = "physiological"',
+            "the built-in alarm SPO2_LOW_CRITICAL is missing",
+        ),
     ],
 )
 def test_bad_presets_name_the_problem(tmp_path, text: str, needle: str) -> None:
@@ -166,3 +208,22 @@ def test_a_preset_reloads_from_its_resolved_document() -> None:
             preset.alarms,
             preset.satseconds,
         )
+
+
+def test_a_preset_recorded_before_setting_ranges_replays_with_the_builtin_ones() -> None:
+    from monitor.config import PipelineConfig
+
+    doc = json.loads(json.dumps(load_preset().doc))
+    for alarm in doc["alarm"]:
+        for key in ("range", "may_switch_off", "beyond", "apnea_range"):
+            alarm.pop(key, None)
+    del doc["delay_range"]
+    doc["behaviour"].pop("ack_timeout_s")
+    doc["behaviour"]["break_through_idle"] = doc["behaviour"].pop("break_through")
+    doc["alarm"][0]["threshold"] = 93  # what the recording did say is kept
+    with pytest.raises(PresetError, match="missing 'range'"):
+        parse_preset(json.loads(json.dumps(doc)), "recorded")
+    preset = PipelineConfig({"oximeter": "nonin2"}, doc, "recorded").load_preset()
+    assert preset.alarms["SPO2_LOW"].threshold == 93
+    assert preset.alarms["SPO2_LOW"].setting == load_preset().alarms["SPO2_LOW"].setting
+    assert preset.behaviour == load_preset().behaviour

@@ -119,7 +119,7 @@ def test_limits_dialog_sends_only_changes_and_restores_the_preset(qtbot, bedside
     window.do_limits()
     dialog = window.dialog
     assert isinstance(dialog, LimitsDialog)
-    assert dialog.table.rowCount() == len(bedside.pipeline.alarms.limits())
+    assert sum(len(g.rows) for g in dialog.groups) == len(bedside.pipeline.alarms.limits())
     dialog.thresholds["PR_HIGH"].setValue(130)
     dialog.delays["PR_HIGH"].setValue(20)
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)

@@ -167,3 +167,26 @@ def test_a_note_of_any_length_and_any_characters_fits_the_report(tmp_path) -> No
         assert flat.count(word) == 190, word  # inside a sentence, with the page footer)
     assert f"<b>{long_word}END-OF-NOTE" in flat and "afterit" in flat
     assert pages.count("\f") >= 3  # the note ran over more than one page
+
+
+def test_the_report_lists_the_alarms_switched_off_and_for_how_long(tmp_path) -> None:
+    from monitor.recording.summary import AlarmOff
+    from tests.recording_helpers import record_session
+
+    path = tmp_path / "off.vitalmon"
+    emitted = record_session(path, "rec_alarm_off", seconds=180.0)
+    (refused,) = [r for r in emitted if r["type"] == "error"]
+    assert "may not be switched off" in refused["message"]
+    with SessionReader(path) as reader:
+        s = summarize(reader)
+    assert s.alarms_off == [AlarmOff("SPO2_LOW", 30.0, 90.0), AlarmOff("PR_HIGH", 60.0, None)]
+    if shutil.which("pdftotext") is None:
+        return
+    out = tmp_path / "off.pdf"
+    assert main(["report", str(path), "--out", str(out)]) == 0
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    section = text[text.index("Alarms switched off") :]
+    assert "SPO2_LOW" in section and f"{_clock(30)}" in section and "1:00" in section
+    assert "PR_HIGH" in section and "still off" in section and "2:00" in section

@@ -75,7 +75,7 @@ def test_limits_changed_during_the_run_replay_the_same(tmp_path) -> None:
             json.dumps(c)
             for c in (
                 {"cmd": "set_limit", "alarm_id": "SPO2_LOW", "satseconds": 10, "at": 20},
-                {"cmd": "set_limit", "alarm_id": "PR_HIGH", "threshold": 95, "at": 30},
+                {"cmd": "set_limit", "alarm_id": "PR_HIGH", "threshold": 100, "at": 30},
                 {"cmd": "set_limit", "alarm_id": "SPO2_LOW", "satseconds": 100, "at": 150},
             )
         )
@@ -135,3 +135,19 @@ def test_a_recorded_config_that_does_not_fit_is_one_line(tmp_path, config) -> No
     assert replay.returncode == 1
     assert replay.stderr.count("\n") == 1 and "config" in replay.stderr
     assert "Traceback" not in replay.stderr
+
+
+def test_break_through_and_the_acknowledge_timeout_replay_the_same(tmp_path) -> None:
+    """Timed by data time alone (the engine's `idle_through` says when the timeout falls
+    due, tested in test_alarm_engine.py), so the replay prints the same lines."""
+    commands = tmp_path / "cmds.jsonl"
+    commands.write_text(
+        '{"cmd": "acknowledge", "id": "RR_LOW_CRITICAL", "at": 12.3}\n'
+        '{"cmd": "pause_audio", "duration_s": 60, "at": 15}\n'
+    )
+    live, replay = _live_and_replay(
+        tmp_path, "--sim", "apnea", "--commands", str(commands), "--duration", "240"
+    )
+    assert replay == live
+    assert any('"reason": "ack_timeout"' in line for line in live)
+    assert any('"break_through": true' in line for line in live)

@@ -3,28 +3,32 @@ actions and shortcuts, font sizes."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from drivers.types import NibpReading, NibpStatus
+from monitor.alarms import load_preset
+from monitor.alarms.limits import limits_from
 from monitor.alarms.signals.priorities import load_alarm_signals
 from monitor.present.actions import (
     ACTIONS,
     EVENT_CHOICES,
-    LimitEdit,
     event_args,
-    limit_changes,
     next_phase,
     nibp_start_stop_command,
 )
 from monitor.present.alarm_view import (
     alarm_bar_view,
     alarm_list_lines,
+    alarms_off,
+    alarms_off_text,
     countdown,
     limits_text,
     tile_alarm,
+    tile_alarm_ids,
     tile_alarm_view,
 )
 from monitor.present.display import font_sizes
@@ -43,6 +47,7 @@ class Alarm:
     onset_t: float = 0.0
     condition_active: bool = True
     acknowledged: bool = False
+    ack_remaining_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ def test_bar_shows_inactivation_icon_and_countdown_and_acknowledged_is_steady() 
     assert view.icon == "audio_paused" and view.inactivation_text == "Audio paused 1:42"
     acked = alarm_bar_view([Alarm("X", "high", acknowledged=True)], "none", None, now_s=0.3)
     assert acked.lit and acked.icon == "acknowledged" and acked.inactivation_text == "Acknowledged"
+    timed = Alarm("SPO2_LOW_CRITICAL", "high", acknowledged=True, ack_remaining_s=101.2)
+    view = alarm_bar_view([timed], "none", None, now_s=0.0)
+    assert view.inactivation_text == "Acknowledged 1:42"  # then it sounds again
     none = alarm_bar_view([], "audio_off", None, 0.0)
     assert none.priority is None and none.inactivation_text == "Audio OFF"
     assert countdown(0.2) == "0:01" and countdown(120) == "2:00"
@@ -105,6 +113,34 @@ def test_limits_text_per_tile() -> None:
     assert limits_text("spo2", limits) == "▼90"
     assert limits_text("nibp", limits) == "Sys ▲160 ▼off"
     assert limits_text("rr", limits) == ""
+
+
+def test_tiles_show_the_critical_limits_too() -> None:
+    limits = load_limits()
+    assert limits_text("spo2", limits) == "▼90 ▼▼85"
+    assert limits_text("pr", limits) == "▲120 ▲▲140\n▼50 ▼▼40"  # a narrow tile: two lines
+    assert limits_text("rr", limits) == "▲30 ▼8 ▼▼6"
+    assert limits_text("nibp", limits) == "Sys ▲160 ▲▲180 ▼90  Dia ▲100 ▲▲110  MAP ▲120 ▼60"
+
+
+def test_alarms_off_on_the_tile_and_the_strip() -> None:
+    limits = load_limits()
+    assert alarms_off_text(limits) == "" and alarms_off(limits) == []
+    limits["SPO2_LOW"] = dataclasses.replace(limits["SPO2_LOW"], enabled=False)
+    assert alarms_off_text(limits) == "1 alarm off"
+    limits["NIBP_SYS_RISE"] = dataclasses.replace(limits["NIBP_SYS_RISE"], enabled=False)
+    assert alarms_off_text(limits) == "2 alarms off"
+    assert alarms_off(limits, tile_alarm_ids("spo2")) == ["SPO2_LOW"]
+    assert alarms_off(limits, tile_alarm_ids("nibp")) == ["NIBP_SYS_RISE"]
+    assert alarms_off(limits, tile_alarm_ids("pr")) == []
+    limits["RR_LOW"] = dataclasses.replace(limits["RR_LOW"], enabled=False)
+    assert alarms_off(limits, tile_alarm_ids("etco2")) == ["RR_LOW"]  # the rate is shown there
+    assert alarms_off(limits, tile_alarm_ids("rr")) == ["RR_LOW"]
+    assert limits_text("spo2", limits) == "▼off ▼▼85"
+
+
+def load_limits() -> dict:
+    return limits_from(load_preset())
 
 
 WALL = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -164,21 +200,6 @@ def test_action_rules() -> None:
         event_args(note, "")
     nausea = next(c for c in EVENT_CHOICES if dict(c.fixed).get("effect") == "nausea")
     assert event_args(nausea) == {"kind": "adverse_effect", "effect": "nausea"}
-
-
-def test_limit_changes_only_what_was_edited() -> None:
-    current = {"PR_HIGH": Limit(120), "SPO2_LOW": Limit(90, delay_s=15)}
-    edited = {
-        "PR_HIGH": LimitEdit(130, 10.0, True),
-        "SPO2_LOW": LimitEdit(90, 15.0, True),
-    }
-    assert limit_changes(current, edited) == [{"alarm_id": "PR_HIGH", "threshold": 130}]
-    edited["SPO2_LOW"] = LimitEdit(90, 20.0, False)
-    assert limit_changes(current, edited)[1] == {
-        "alarm_id": "SPO2_LOW",
-        "enabled": False,
-        "delay_s": 20.0,
-    }
 
 
 def test_fonts_scale_with_the_window_and_stay_readable_at_3_m() -> None:

@@ -13,7 +13,13 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from monitor.alarms.limits import changed_limit, fmt, limit_changes, limits_from
+from monitor.alarms.limits import (
+    SET_LIMIT_ARGS,
+    checked_limit,
+    fmt,
+    limit_changes,
+    limits_from,
+)
 from monitor.alarms.preset import (
     NIBP_MEASURES,
     NUMERIC_MEASURES,
@@ -52,6 +58,11 @@ class _Alarm:
     acknowledged: bool = False
     breaks_through: bool = False
     escalated: bool = False
+    acknowledged_t: float | None = None  # when, for the acknowledge timeout
+
+
+def _remaining(due: float | None, t: float) -> float | None:
+    return None if due is None else max(0.0, due - t)
 
 
 class AlarmEngine:
@@ -73,7 +84,8 @@ class AlarmEngine:
         self._messages: dict[str, str] = {}
         self._inactivation = "none"
         self._pause_until: float | None = None
-        self._pause_ref_rank = -1
+        # Alarms active (id -> priority rank) when the audio pause began: they stay paused.
+        self._paused_ranks: dict[str, int] = {}
         self.t = 0.0
         self._load(preset)
         if commands is not None:
@@ -122,6 +134,7 @@ class AlarmEngine:
                     condition_active=a.condition_active,
                     acknowledged=a.acknowledged,
                     sounding=self._sounding(a),
+                    ack_remaining_s=_remaining(self._ack_due(a), t),
                 )
                 for a in shown
             )
@@ -170,12 +183,45 @@ class AlarmEngine:
     def idle_through(self, t: float) -> bool:
         """Would `tick` up to data time `t` do nothing but move the clock?"""
         with self._lock:
-            return self._pause_until is None or t + EPS < self._pause_until
+            due = self._next_due()
+            return due is None or t + EPS < due
 
     def _advance(self, t: float) -> None:
+        """Move data time on, ending timed pauses and acknowledgements on their own time."""
         self.t = max(self.t, t)
-        if self._pause_until is not None and self.t + EPS >= self._pause_until:
-            self._set_inactivation("none", self._pause_until, None, reason="timeout")
+        while (due := self._next_due()) is not None and self.t + EPS >= due:
+            if self._pause_until is not None and due == self._pause_until:
+                self._set_inactivation("none", due, None, reason="timeout")
+            else:
+                self._ack_timeout(due)
+
+    def _ack_due(self, alarm: _Alarm) -> float | None:
+        """When an acknowledged high physiological alarm sounds again (docs/clinical.md)."""
+        if (
+            alarm.acknowledged_t is None
+            or not alarm.acknowledged
+            or not alarm.condition_active
+            or alarm.kind != "physiological"
+            or alarm.priority != "high"
+        ):
+            return None
+        return alarm.acknowledged_t + self.preset.behaviour.ack_timeout_s
+
+    def _next_due(self) -> float | None:
+        dues = [d for d in map(self._ack_due, self._alarms.values()) if d is not None]
+        if self._pause_until is not None:
+            dues.append(self._pause_until)
+        return min(dues, default=None)
+
+    def _ack_timeout(self, due: float) -> None:
+        for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
+            if self._ack_due(alarm) == due:
+                alarm.acknowledged = False
+                alarm.acknowledged_t = None
+                extra: Record = {"reason": "ack_timeout"}
+                if self._inactivation != "none":
+                    extra["inactivation"] = self._inactivation
+                self._record(alarm, due, "resound", **extra)
 
     def _on_numerics(self, record: Mapping[str, object], t: float) -> None:
         for spec in self._numeric_specs:
@@ -184,11 +230,12 @@ class AlarmEngine:
             value = numerics_field(record, spec.measure)
             if spec.id == "SPO2_LOW" and self._satseconds_on():
                 active = self._satseconds.update(value, threshold, t)
-            else:
-                active = compare(spec, threshold, value, holding=spec.id in self._pending)
-            if "apnea_s" in spec.extra:  # only where a resp channel reports breaths
+            else:  # hysteresis only once the alarm has started: it never shortens a delay
+                active = compare(spec, threshold, value, holding=self._started(spec.id))
+            apnea_limit = self._limits[spec.id].apnea_s
+            if apnea_limit is not None:  # only where a resp channel reports breaths
                 apnea = apnea_seconds(record)
-                active = active or (apnea is not None and apnea >= spec.number("apnea_s"))
+                active = active or (apnea is not None and apnea >= apnea_limit)
             self._condition(spec.id, active, t)
         for alarm_id, active in self._oximeter.on_numerics(record, t).items():
             self._condition(alarm_id, active, t)
@@ -247,6 +294,10 @@ class AlarmEngine:
         limit = self._limits.get("SPO2_LOW")
         return limit is not None and limit.satseconds is not None
 
+    def _started(self, alarm_id: str) -> bool:
+        alarm = self._alarms.get(alarm_id)
+        return alarm is not None and alarm.condition_active
+
     def _delay(self, alarm_id: str) -> float:
         if alarm_id == "SPO2_LOW" and self._satseconds_on():
             return 0.0  # the integral is the delay
@@ -272,7 +323,7 @@ class AlarmEngine:
         spec = self.preset.alarms[alarm_id]
         priority = self._limits[alarm_id].priority
         alarm = _Alarm(alarm_id, priority, spec.kind, self._message(spec), onset_t=t)
-        alarm.breaks_through = self._breaks_through(priority)
+        alarm.breaks_through = self._breaks_through(alarm_id, priority)
         self._alarms[alarm_id] = alarm
         extra: Record = {"delay_s": self._delay(alarm_id)}
         if alarm.breaks_through:
@@ -294,6 +345,7 @@ class AlarmEngine:
         if reason:
             extra["reason"] = reason
         self._record(alarm, t, "end", **extra)
+        self._paused_ranks.pop(alarm.id, None)  # back during the pause: a new condition
         if not latched:
             del self._alarms[alarm.id]
 
@@ -307,7 +359,9 @@ class AlarmEngine:
                 alarm.escalated = True
                 alarm.priority = str(target)
                 alarm.acknowledged = False
-                alarm.breaks_through = alarm.breaks_through or self._breaks_through(alarm.priority)
+                alarm.breaks_through = alarm.breaks_through or self._breaks_through(
+                    alarm.id, alarm.priority
+                )
                 self._record(alarm, t, "escalated")
 
     def _message(self, spec: AlarmSpec) -> str:
@@ -326,9 +380,16 @@ class AlarmEngine:
             return False
         return self._inactivation != "audio_paused" or alarm.breaks_through
 
-    def _breaks_through(self, priority: str) -> bool:
+    def _breaks_through(self, alarm_id: str, priority: str) -> bool:
+        """New during an audio pause, and high enough: sounds at once, whatever else sounds.
+
+        New means not active when the pause began (or active then at a lower priority,
+        or ended since): the nurse paused what was there, not what came after."""
+        rank = priority_rank(priority)
         return (
-            self._inactivation == "audio_paused" and priority_rank(priority) > self._pause_ref_rank
+            self._inactivation == "audio_paused"
+            and rank >= priority_rank(self.preset.behaviour.break_through)
+            and rank > self._paused_ranks.get(alarm_id, -1)
         )
 
     def _set_inactivation(
@@ -336,11 +397,9 @@ class AlarmEngine:
     ) -> None:
         previous = self._inactivation
         if state == "audio_paused":
-            sounding = [
-                priority_rank(a.priority) for a in self._alarms.values() if self._sounding(a)
-            ]
-            idle = priority_rank(self.preset.behaviour.break_through_idle) - 1
-            self._pause_ref_rank = max(sounding, default=idle)
+            self._paused_ranks = {
+                a.id: priority_rank(a.priority) for a in self._alarms.values() if a.condition_active
+            }
         self._inactivation = state
         self._pause_until = until
         for alarm in self._alarms.values():
@@ -351,7 +410,7 @@ class AlarmEngine:
             for alarm in sorted(self._alarms.values(), key=lambda a: a.onset_t):
                 silenced = previous.startswith("audio") or alarm.kind == "physiological"
                 if silenced and not alarm.acknowledged:
-                    self._record(alarm, t, "resound")
+                    self._record(alarm, t, "resound", reason="pause_end")
             return
         timed = f" for {fmt(duration_s)} s" if until is not None else ""
         self._system(t, state, f"{state.replace('_', ' ')}{timed}", duration_s=duration_s or None)
@@ -381,7 +440,9 @@ class AlarmEngine:
         bus.register("pause_audio", self.pause_audio, "audio pause {duration_s?, off?, resume?}")
         bus.register("pause_alarms", self.pause_alarms, "alarm pause {duration_s?, off?, resume?}")
         bus.register(
-            "set_limit", self.set_limit, "{alarm_id, threshold?, enabled?, delay_s?, satseconds?}"
+            "set_limit",
+            self.set_limit,
+            "{alarm_id, threshold?, enabled?, delay_s?, satseconds?, apnea_s?}",
         )
         bus.register("restore_preset", self.restore_preset, "restore the preset {name?}", ("name",))
         bus.register(
@@ -403,6 +464,7 @@ class AlarmEngine:
                 if wanted not in (None, alarm.id) or alarm.acknowledged or self._hidden(alarm):
                     continue
                 alarm.acknowledged = True
+                alarm.acknowledged_t = t
                 self._record(alarm, t, "acknowledged", condition_active=alarm.condition_active)
                 if not alarm.condition_active:
                     del self._alarms[alarm.id]
@@ -440,8 +502,7 @@ class AlarmEngine:
 
     def set_limit(self, args: Mapping[str, object], t: float) -> None:
         alarm_id = args.get("alarm_id")
-        allowed = {"alarm_id", "threshold", "enabled", "delay_s", "satseconds"}
-        unknown = set(args) - allowed
+        unknown = set(args) - SET_LIMIT_ARGS
         if unknown:
             raise CommandError(f"set_limit: unknown argument '{sorted(unknown)[0]}'")
         with self._lock:
@@ -449,7 +510,7 @@ class AlarmEngine:
                 raise CommandError(f"set_limit: unknown alarm_id {alarm_id!r}")
             self._advance(t)
             old = self._limits[alarm_id]
-            new = changed_limit(alarm_id, old, args, self.preset.satseconds.choices)
+            new = checked_limit(self.preset, self._limits, alarm_id, args)
             self._apply_limit(alarm_id, old, new, t)
 
     def _apply_limit(self, alarm_id: str, old: LimitSetting, new: LimitSetting, t: float) -> None:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from drivers.errors import VitalmonError
 from drivers.files import parse_toml, read_text_file
+from monitor.alarms.builtin_checks import builtin_fixed_problem, builtin_kept_problem
+from monitor.alarms.ranges import setting_problem
+from monitor.alarms.state import LimitSetting
 
 DEFAULT_PRESET = "ketamine-adult"
 PRIORITIES = ("low", "medium", "high")
@@ -34,7 +37,9 @@ EXTRA_KEYS = (
     "hysteresis",
 )
 BASIC_KEYS = ("id", "kind", "priority", "delay_s", "message", "measure", "compare", "threshold")
-ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS))
+# What a nurse may set on a physiological alarm (docs/clinical.md "Setting ranges").
+SETTING_RANGE_KEYS = ("range", "may_switch_off", "beyond", "apnea_range")
+ALARM_KEYS = frozenset((*BASIC_KEYS, "unit", "enabled", *EXTRA_KEYS, *SETTING_RANGE_KEYS))
 
 
 class PresetError(VitalmonError):
@@ -44,6 +49,17 @@ class PresetError(VitalmonError):
 def priority_rank(priority: str | None) -> int:
     """low < medium < high; None (nothing) ranks below all."""
     return -1 if priority is None else PRIORITIES.index(priority)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingRange:
+    """What a nurse may set on one physiological alarm; anything else is refused."""
+
+    low: float  # the threshold's allowed range, inclusive
+    high: float
+    may_switch_off: bool
+    beyond: str | None = None  # a critical alarm's non-critical partner: stays beyond its limit
+    apnea_range: tuple[float, float] | None = None  # RR_LOW_CRITICAL's apnea time
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,7 @@ class AlarmSpec:
     unit: str = ""
     enabled: bool = True
     extra: dict[str, object] = field(default_factory=dict)
+    setting: SettingRange | None = None  # None: technical, nothing a nurse may set
 
     def number(self, key: str) -> float:
         """A timing number the rule needs (e.g. `stale_s`); the preset must have it."""
@@ -83,8 +100,9 @@ class SatSecondsSpec:
 class Behaviour:
     audio_pause_s: float
     alarm_pause_s: float
-    break_through_idle: str
+    break_through: str  # this priority or higher, new during an audio pause, sounds at once
     max_pause_s: float  # the longest timed pause a command may ask for ("off" is untimed)
+    ack_timeout_s: float  # an acknowledged high physiological alarm sounds again after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +113,7 @@ class Preset:
     satseconds: SatSecondsSpec
     behaviour: Behaviour
     discharge: dict[str, float]
+    delay_ranges: dict[str, tuple[float, float]]  # priority -> a physiological delay's range
     baseline: dict[str, float] = field(default_factory=dict)
     source: str = ""
     # The document it was parsed from, `base` chain resolved: a recording keeps it
@@ -192,6 +211,47 @@ def _one_of(where: str, key: str, value: object, allowed: tuple[str, ...]) -> st
     return str(value)
 
 
+def _pair(where: str, key: str, value: object) -> tuple[float, float]:
+    """`[low, high]`: two finite numbers, low <= high."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise PresetError(f"{where}: '{key}' must be [low, high], not {value!r}")
+    low, high = (_num(where, key, v) for v in value)
+    if low > high:
+        raise PresetError(f"{where}: '{key}' must be [low, high] with low <= high")
+    return low, high
+
+
+def _setting_range(raw: dict, where: str, kind: str) -> SettingRange | None:
+    """A physiological alarm's range (required); a technical one has none to give."""
+    given = [k for k in SETTING_RANGE_KEYS if k in raw]
+    if kind == "technical":
+        if given:
+            raise PresetError(
+                f"{where}: a technical alarm has no setting a nurse may change: remove '{given[0]}'"
+            )
+        if raw.get("enabled", True) is not True:
+            raise PresetError(f"{where}: a technical alarm can never be switched off")
+        return None
+    if "range" not in raw:
+        raise PresetError(f"{where}: missing 'range' ([low, high] a nurse may set)")
+    if "may_switch_off" not in raw:
+        raise PresetError(f"{where}: missing 'may_switch_off' (true or false)")
+    low, high = _pair(where, "range", raw["range"])
+    beyond = raw.get("beyond")
+    if beyond is not None and not isinstance(beyond, str):
+        raise PresetError(f"{where}: 'beyond' must be an alarm id, not {beyond!r}")
+    apnea = raw.get("apnea_range")
+    if ("apnea_s" in raw) != (apnea is not None):
+        raise PresetError(f"{where}: 'apnea_s' and 'apnea_range' go together")
+    return SettingRange(
+        low=low,
+        high=high,
+        may_switch_off=_flag(where, "may_switch_off", raw["may_switch_off"]),
+        beyond=beyond,
+        apnea_range=None if apnea is None else _pair(where, "apnea_range", apnea),
+    )
+
+
 def _alarm(raw: dict, where: str) -> AlarmSpec:
     unknown = set(raw) - ALARM_KEYS
     if unknown:
@@ -209,6 +269,7 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
     extra = {k: raw[k] for k in EXTRA_KEYS if k in raw}
     if "escalate_to" in extra:
         _one_of(where, "escalate_to", extra["escalate_to"], PRIORITIES)
+    setting = _setting_range(raw, where, kind)
     numbers = [k for k in extra if k.endswith("_s") or k == "hysteresis"]
     for key in numbers:
         if _num(where, key, extra[key]) < 0:
@@ -228,6 +289,7 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
         unit=str(raw.get("unit", "")),
         enabled=_flag(where, "enabled", raw.get("enabled", True)),
         extra=extra,
+        setting=setting,
     )
 
 
@@ -271,11 +333,20 @@ def parse_preset(doc: dict, source: str) -> Preset:
     behaviour = Behaviour(
         audio_pause_s=_num(where, "audio_pause_s", beh.get("audio_pause_s")),
         alarm_pause_s=_num(where, "alarm_pause_s", beh.get("alarm_pause_s")),
-        break_through_idle=_one_of(
-            where, "break_through_idle", beh.get("break_through_idle"), PRIORITIES
-        ),
+        break_through=_one_of(where, "break_through", beh.get("break_through"), PRIORITIES),
         max_pause_s=_num(where, "max_pause_s", beh.get("max_pause_s")),
+        ack_timeout_s=_num(where, "ack_timeout_s", beh.get("ack_timeout_s")),
     )
+    if behaviour.ack_timeout_s <= 0:
+        raise PresetError(f"{where}: 'ack_timeout_s' must be above 0")
+    where = f"{source}: [delay_range]"
+    delay_ranges = {
+        priority: _pair(where, priority, value)
+        for priority, value in _section(doc, "delay_range", source).items()
+    }
+    for priority in PRIORITIES:
+        if priority not in delay_ranges:
+            raise PresetError(f"{where}: missing '{priority}' ([low, high] seconds)")
     discharge = {
         k: _num(f"{source}: [discharge]", k, v)
         for k, v in _section(doc, "discharge", source).items()
@@ -283,6 +354,7 @@ def parse_preset(doc: dict, source: str) -> Preset:
     baseline = {
         k: _num(f"{source}: [baseline]", k, v) for k, v in _section(doc, "baseline", source).items()
     }
+    _check_settings(alarms, delay_ranges, source)
     return Preset(
         name=name,
         baseline=baseline,
@@ -291,12 +363,84 @@ def parse_preset(doc: dict, source: str) -> Preset:
         satseconds=satseconds,
         behaviour=behaviour,
         discharge=discharge,
+        delay_ranges=delay_ranges,
         source=source,
         doc=doc,
     )
 
 
+def _check_settings(
+    alarms: dict[str, AlarmSpec], delay_ranges: dict[str, tuple[float, float]], source: str
+) -> None:
+    """Every alarm's preset setting inside its own range, as a nurse's change must be."""
+    limits = limits_of(alarms)
+    for spec in alarms.values():
+        beyond = spec.setting.beyond if spec.setting else None
+        if beyond is not None and (beyond not in alarms or alarms[beyond].measure != spec.measure):
+            raise PresetError(f"{source}: {spec.id}: 'beyond' must name an alarm on {spec.measure}")
+        problem = setting_problem(spec, limits[spec.id], delay_ranges, limits, alarms)
+        if problem is not None:
+            raise PresetError(f"{source}: {problem}")
+
+
+def limits_of(alarms: dict[str, AlarmSpec]) -> dict[str, LimitSetting]:
+    """Each alarm's setting as its preset entry gives it (SatSeconds aside)."""
+    return {
+        spec.id: LimitSetting(
+            threshold=spec.threshold,
+            unit=spec.unit,
+            priority=spec.priority,
+            delay_s=spec.delay_s,
+            enabled=spec.enabled,
+            apnea_s=spec.number("apnea_s") if "apnea_s" in spec.extra else None,
+        )
+        for spec in alarms.values()
+    }
+
+
+def _builtin_tables(doc: dict, source: str) -> tuple[dict, dict]:
+    """(the built-in default's alarm tables by id, this document's)."""
+    builtin, builtin_source, _ = _read(DEFAULT_PRESET)
+    theirs = {a.get("id"): a for a in _alarm_tables(builtin, builtin_source)}
+    return theirs, {a.get("id"): a for a in _alarm_tables(doc, source)}
+
+
+def completed_from_builtin(doc: dict) -> dict:
+    """A preset document recorded before setting ranges existed, completed from the built-in
+    default where it says nothing: each alarm's range keys, `[delay_range]`, and the
+    behaviour keys that came with them. What the document does say is kept."""
+    builtin, source, _ = _read(DEFAULT_PRESET)
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in doc.items()}
+    for table in ("delay_range", "behaviour"):
+        if isinstance(out.get(table), dict) and isinstance(builtin.get(table), dict):
+            out[table] = {**builtin[table], **out[table]}
+        elif table not in out:
+            out[table] = dict(builtin[table])
+    ranges = {
+        a.get("id"): {k: a[k] for k in SETTING_RANGE_KEYS if k in a}
+        for a in _alarm_tables(builtin, source)
+    }
+    tables = out.get("alarm")
+    if isinstance(tables, list):
+        out["alarm"] = [
+            {**ranges.get(a.get("id"), {}), **a}
+            if isinstance(a, dict) and a.get("kind") == "physiological" and "range" not in a
+            else a
+            for a in tables
+        ]
+    return out
+
+
 def load_preset(name_or_path: str = DEFAULT_PRESET) -> Preset:
     """A bundled preset by name, or a user's TOML file by path."""
     doc, source, _ = _read(name_or_path)
-    return parse_preset(doc, source)
+    doc = _merged(doc, source)
+    theirs, mine = _builtin_tables(doc, source)
+    problem = builtin_kept_problem(theirs, mine)  # before parsing: the clearer message
+    if problem is not None:
+        raise PresetError(f"{source}: {problem}")
+    preset = parse_preset(doc, source)
+    problem = builtin_fixed_problem(theirs, mine)
+    if problem is not None:
+        raise PresetError(f"{source}: {problem}")
+    return preset

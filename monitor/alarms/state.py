@@ -17,6 +17,7 @@ class LimitSetting:
     delay_s: float
     enabled: bool
     satseconds: float | None = None  # set when SatSeconds replaces delay_s (SPO2_LOW)
+    apnea_s: float | None = None  # no breath this long raises it too (RR_LOW_CRITICAL)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -26,6 +27,7 @@ class LimitSetting:
             "delay_s": self.delay_s,
             "enabled": self.enabled,
             "satseconds": self.satseconds,
+            "apnea_s": self.apnea_s,
         }
 
 
@@ -41,6 +43,7 @@ class ActiveAlarm:
     condition_active: bool
     acknowledged: bool
     sounding: bool  # audio wanted now (after acknowledgement and inactivation)
+    ack_remaining_s: float | None = None  # acknowledged high physiological: until it resounds
 
     @property
     def latched(self) -> bool:

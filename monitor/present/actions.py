@@ -5,9 +5,7 @@ test can check every action has a unique shortcut and produces the agreed comman
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from drivers.types import NibpStatus
 from monitor.session import ADVERSE_EFFECTS, PHASES
@@ -95,44 +93,11 @@ def event_args(choice: EventChoice, answer: object = None) -> dict[str, object]:
     return args
 
 
-class LimitLike(Protocol):
-    @property
-    def threshold(self) -> float | None: ...
-
-    @property
-    def delay_s(self) -> float | None: ...
-
-    @property
-    def enabled(self) -> bool: ...
-
-
 @dataclass(frozen=True, slots=True)
 class LimitEdit:
+    """What the limits dialog's controls hold for one alarm (None: no such control)."""
+
     threshold: float | None
     delay_s: float | None
     enabled: bool
-
-
-def limit_changes(
-    current: Mapping[str, LimitLike], edited: Mapping[str, LimitEdit]
-) -> list[dict[str, object]]:
-    """`set_limit` arguments for what the nurse changed in the dialog, nothing else."""
-    out: list[dict[str, object]] = []
-    for alarm_id, edit in edited.items():
-        now = current.get(alarm_id)
-        if now is None:
-            continue
-        args: dict[str, object] = {"alarm_id": alarm_id}
-        if (
-            edit.threshold is not None
-            and now.threshold is not None
-            and edit.threshold != now.threshold
-        ):
-            args["threshold"] = edit.threshold
-        if edit.enabled != now.enabled:
-            args["enabled"] = edit.enabled
-        if edit.delay_s is not None and now.delay_s is not None and edit.delay_s != now.delay_s:
-            args["delay_s"] = edit.delay_s
-        if len(args) > 1:
-            out.append(args)
-    return out
+    apnea_s: float | None = None

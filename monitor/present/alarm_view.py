@@ -36,6 +36,10 @@ class ActiveAlarmLike(Protocol):
     @property
     def acknowledged(self) -> bool: ...
 
+    @property
+    def ack_remaining_s(self) -> float | None:  # a timed acknowledgement's countdown
+        ...
+
 
 class LimitLike(Protocol):
     @property
@@ -122,7 +126,9 @@ def alarm_bar_view(
     lit = True if (top.acknowledged or signal is None) else signal.lit(now_s)
     others = len(alarms) - 1
     if not icon and top.acknowledged:
-        icon, inactivation_text = "acknowledged", "Acknowledged"
+        # a high physiological alarm sounds again when its acknowledgement times out
+        left = countdown(top.ack_remaining_s)
+        icon, inactivation_text = "acknowledged", f"Acknowledged {left}".strip()
     return AlarmBarView(
         message=top.message or top.id,
         priority=top.priority,
@@ -162,23 +168,32 @@ def tile_alarm_view(alarm: ActiveAlarmLike | None, now_s: float) -> TileAlarmVie
     return TileAlarmView(signal.colour, lit)
 
 
-# The limits each tile prints in small type: (label, low alarm id, high alarm id).
-TILE_LIMITS: dict[str, tuple[tuple[str, str | None, str | None], ...]] = {
-    "spo2": (("", "SPO2_LOW", None),),
-    "pr": (("", "PR_LOW", "PR_HIGH"),),
-    "rr": (("", "RR_LOW", "RR_HIGH"),),
+# The limits each tile prints in small type: (label, low alarm ids, high alarm ids), each
+# side non-critical first, then critical (docs/clinical.md: every tile shows its
+# critical limits too).
+TILE_LIMITS: dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]] = {
+    "spo2": (("", ("SPO2_LOW", "SPO2_LOW_CRITICAL"), ()),),
+    "pr": (("", ("PR_LOW", "PR_LOW_CRITICAL"), ("PR_HIGH", "PR_HIGH_CRITICAL")),),
+    "rr": (("", ("RR_LOW", "RR_LOW_CRITICAL"), ("RR_HIGH",)),),
     "nibp": (
-        ("Sys", "NIBP_SYS_LOW", "NIBP_SYS_HIGH"),
-        ("Dia", None, "NIBP_DIA_HIGH"),
-        ("MAP", "NIBP_MAP_LOW", "NIBP_MAP_HIGH"),
+        ("Sys", ("NIBP_SYS_LOW",), ("NIBP_SYS_HIGH", "NIBP_SYS_HIGH_CRITICAL")),
+        ("Dia", (), ("NIBP_DIA_HIGH", "NIBP_DIA_HIGH_CRITICAL")),
+        ("MAP", ("NIBP_MAP_LOW",), ("NIBP_MAP_HIGH",)),
     ),
     "pi": (),
-    "etco2": (("", "ETCO2_LOW", "ETCO2_HIGH"), ("Fi", None, "FICO2_HIGH")),
+    "etco2": (("", ("ETCO2_LOW",), ("ETCO2_HIGH",)), ("Fi", (), ("FICO2_HIGH",))),
+}
+WIDE_PIECES = 3  # more limits than this on a one-value tile go on two lines (high, low)
+# The alarms a tile's crossed bell stands for: its limits, and the baseline rise on NIBP.
+# With capnography the breathing rate is shown on the EtCO2 tile (the RR tile is hidden).
+TILE_OFF_EXTRA: dict[str, tuple[str, ...]] = {
+    "nibp": ("NIBP_SYS_RISE",),
+    "etco2": ("RR_HIGH", "RR_LOW"),
 }
 
 
-def _limit(limits: Mapping[str, LimitLike], alarm_id: str | None, arrow: str) -> str:
-    if alarm_id is None or alarm_id not in limits:
+def _limit(limits: Mapping[str, LimitLike], alarm_id: str, arrow: str) -> str:
+    if alarm_id not in limits:
         return ""
     setting = limits[alarm_id]
     if not setting.enabled or setting.threshold is None:
@@ -187,13 +202,37 @@ def _limit(limits: Mapping[str, LimitLike], alarm_id: str | None, arrow: str) ->
 
 
 def limits_text(tile: str, limits: Mapping[str, LimitLike]) -> str:
-    """e.g. '▲120 ▼50' for PR; '' when the engine knows no limits for the tile."""
+    """e.g. '▲120 ▲▲140' over '▼50 ▼▼40' for PR (▲▲/▼▼: critical); '' when none are known."""
     parts = []
-    for label, low_id, high_id in TILE_LIMITS.get(tile, ()):
-        pieces = [p for p in (_limit(limits, high_id, "▲"), _limit(limits, low_id, "▼")) if p]
-        if pieces:
-            parts.append(" ".join([label, *pieces]).strip())
+    groups = TILE_LIMITS.get(tile, ())
+    for label, low_ids, high_ids in groups:
+        highs = [p for n, i in enumerate(high_ids) if (p := _limit(limits, i, "▲" * (n + 1)))]
+        lows = [p for n, i in enumerate(low_ids) if (p := _limit(limits, i, "▼" * (n + 1)))]
+        if len(groups) == 1 and highs and lows and len(highs) + len(lows) > WIDE_PIECES:
+            parts.append(" ".join(highs) + "\n" + " ".join(lows))  # a narrow tile: two lines
+        elif highs or lows:
+            parts.append(" ".join([label, *highs, *lows]).strip())
     return "  ".join(parts)
+
+
+def tile_alarm_ids(tile: str) -> tuple[str, ...]:
+    """Every alarm whose limit a tile shows (plus the tile's other physiological alarms)."""
+    ids = [i for _, low, high in TILE_LIMITS.get(tile, ()) for i in (*low, *high)]
+    return (*ids, *TILE_OFF_EXTRA.get(tile, ()))
+
+
+def alarms_off(limits: Mapping[str, LimitLike], ids: Iterable[str] | None = None) -> list[str]:
+    """The alarms switched off (of `ids`, default all), in the order given."""
+    wanted = limits if ids is None else ids
+    return [i for i in wanted if i in limits and not limits[i].enabled]
+
+
+def alarms_off_text(limits: Mapping[str, LimitLike]) -> str:
+    """The status strip's count: '2 alarms off', '' when every alarm is on."""
+    count = len(alarms_off(limits))
+    if not count:
+        return ""
+    return f"{count} alarm{'s' if count > 1 else ''} off"
 
 
 def alarm_list_lines(alarms: Sequence[ActiveAlarmLike], t: float) -> list[str]:

@@ -58,6 +58,7 @@ class RemoteAlarm:
     acknowledged: bool
     sounding: bool
     chair: str
+    ack_remaining_s: float | None = None  # the bedside's countdown is not published
 
 
 def remote_alarm(record: Record, chair: str) -> RemoteAlarm | None:

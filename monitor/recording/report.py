@@ -376,6 +376,19 @@ def _alarms(s: Summary) -> list[Flowable]:
     return [*out, _table(rows, [4.4 * cm, 1.5 * cm, 1.7 * cm, 2.3 * cm, 3.6 * cm, 3.5 * cm])]
 
 
+def _alarms_off(s: Summary) -> list[Flowable]:
+    """Which alarms were switched off, and for how long (docs/clinical.md)."""
+    out: list[Flowable] = [Paragraph("Alarms switched off", H2)]
+    if not s.alarms_off:
+        return [*out, _none("no alarm was switched off")]
+    rows: list[list[object]] = [["Alarm id", "Off from", "Until", "Off for"]]
+    for a in s.alarms_off:
+        end = s.duration_s if a.on_t is None else a.on_t
+        until = "end of session (still off)" if a.on_t is None else _clock(s, a.on_t)
+        rows.append([a.alarm_id, _clock(s, a.off_t), until, _dur(end - a.off_t)])
+    return [*out, _table(rows, [5 * cm, 3 * cm, 5 * cm, 3 * cm])]
+
+
 ALARM_SETTING_COMMANDS = (
     "acknowledge",
     "pause_audio",
@@ -447,7 +460,14 @@ def build_story(s: Summary, path: Path) -> list[Flowable]:
             SMALL,
         )
     )
-    story += [*_limits(s), *_nibp_table(s), *_alarms(s), *_alarm_settings(s), *_events(s)]
+    story += [
+        *_limits(s),
+        *_nibp_table(s),
+        *_alarms(s),
+        *_alarms_off(s),
+        *_alarm_settings(s),
+        *_events(s),
+    ]
     story += _discharge(s)
     return story
 

@@ -68,6 +68,15 @@ class AlarmEpisode:
         return None if self.end_t is None else self.end_t - self.onset_t
 
 
+@dataclass(frozen=True, slots=True)
+class AlarmOff:
+    """An alarm switched off (docs/clinical.md: the report lists which, and for how long)."""
+
+    alarm_id: str
+    off_t: float
+    on_t: float | None  # None: still off at the end of the session
+
+
 @dataclass(slots=True)
 class Summary:
     meta: dict[str, object]
@@ -84,6 +93,7 @@ class Summary:
     phases: list[tuple[str, float, float]]  # (phase, start t, end t)
     doses: list[tuple[float, str]]
     limits: list[LimitUse]
+    alarms_off: list[AlarmOff] = field(default_factory=list)
     extremes: dict[str, tuple[float, float] | None] = field(default_factory=dict)
     discharge: list[tuple[str, str, str]] = field(
         default_factory=list
@@ -316,6 +326,26 @@ def _discharge(s: Summary) -> list[tuple[str, str, str]]:
     return out
 
 
+def _alarms_off(meta: dict[str, object], alarms: list[Record]) -> list[AlarmOff]:
+    """Off from the start (the limits in force then) or from a `disabled` record, until an
+    `enabled` record; in the order they were switched off."""
+    recorded = meta.get("limits")
+    off_since: dict[str, float] = {
+        str(i): 0.0
+        for i, v in (recorded.items() if isinstance(recorded, dict) else ())
+        if isinstance(v, dict) and v.get("enabled") is False
+    }
+    spans: list[AlarmOff] = []
+    for r in alarms:
+        alarm_id, state = str(r.get("id")), r.get("state")
+        if state == "disabled" and alarm_id not in off_since:
+            off_since[alarm_id] = float(r["t"])  # type: ignore[arg-type]
+        elif state == "enabled" and alarm_id in off_since:
+            spans.append(AlarmOff(alarm_id, off_since.pop(alarm_id), float(r["t"])))  # type: ignore[arg-type]
+    spans += [AlarmOff(i, t, None) for i, t in off_since.items()]
+    return sorted(spans, key=lambda a: (a.off_t, a.alarm_id))
+
+
 def summarize(reader: SessionReader) -> Summary:
     meta = reader.meta
     numerics = reader.records("numerics")
@@ -343,6 +373,7 @@ def summarize(reader: SessionReader) -> Summary:
         phases=_phases(commands, events, duration),
         doses=_doses(setup, events),
         limits=_limit_uses(meta, commands),
+        alarms_off=_alarms_off(meta, alarms),
     )
     for use in s.limits:
         _count_beyond(use, numerics, nibp)

@@ -15,17 +15,18 @@ from PyQt6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
+    QScrollArea,
     QVBoxLayout,
+    QWidget,
 )
 
-from monitor.alarms.state import LimitSetting
-from monitor.present.actions import EVENT_CHOICES, EventChoice, LimitEdit, event_args, limit_changes
+from monitor.alarms import LimitSetting, Preset
+from monitor.present.actions import EVENT_CHOICES, EventChoice, LimitEdit, event_args
+from monitor.present.limits_view import LimitRow, limit_groups, plan_changes
 from monitor.session import SessionModel
 from monitor.ui import theme
 
@@ -45,6 +46,19 @@ DIALOG_STYLE = (
     " font-size: 16px; padding: 4px; }"
 )
 
+LIMITS_STYLE = (
+    f"QScrollArea, #limits_body {{ background: {theme.PANEL}; border: none; }}"
+    f"QLabel#heading {{ color: {theme.TEXT}; font-size: 18px; font-weight: bold;"
+    f" padding-top: 10px; border-bottom: 1px solid {theme.PANEL_EDGE}; }}"
+    f"QLabel#column, QLabel#note, QLabel#always {{ color: {theme.DIM_TEXT}; font-size: 14px; }}"
+    f"QLabel#problem {{ color: {theme.PROBLEM_COLOUR}; font-size: 16px; }}"
+    "QCheckBox::indicator { width: 20px; height: 20px; border-radius: 3px; }"
+    f"QCheckBox::indicator:checked {{ background: {theme.OK_COLOUR};"
+    f" border: 2px solid {theme.OK_COLOUR}; }}"
+    f"QCheckBox::indicator:unchecked {{ background: {theme.BACKGROUND};"
+    f" border: 2px solid {theme.PROBLEM_COLOUR}; }}"
+)
+
 # What each ask-for-a-value event needs: (prompt, decimals, minimum, maximum) or text.
 ASK_NUMBERS: dict[str, tuple[str, int, float, float]] = {
     "dose_mg_per_kg_h": ("Dose (mg/kg/h)", 2, 0.05, 5.0),
@@ -54,69 +68,72 @@ ASK_NUMBERS: dict[str, tuple[str, int, float, float]] = {
 
 
 class LimitsDialog(QDialog):
-    """Every alarm with its threshold, delay (disclosed, IEC 60601-1-8) and on/off; a preset
-    restore. Apply sends one `set_limit` per alarm the nurse changed."""
+    """A nurse's limits screen: grouped as the tiles are, plain names, the current value and
+    the allowed range beside each limit, every delay disclosed (IEC 60601-1-8), refusals in
+    words. Controls are bounded by the preset's ranges; critical and technical alarms have
+    no off switch. Apply sends one `set_limit` per alarm changed (monitor.present.limits_view
+    decides what and in which order; this only paints it)."""
 
-    COLUMNS = ("Alarm", "Priority", "Limit", "Unit", "Delay (s)", "On")
-
-    def __init__(self, limits: Mapping[str, LimitSetting], send: Send, parent=None) -> None:
+    def __init__(
+        self,
+        preset: Preset,
+        limits: Mapping[str, LimitSetting],
+        send: Send,
+        current: Mapping[str, object] | None = None,
+        parent=None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Alarm limits")
-        self.setStyleSheet(DIALOG_STYLE)
+        self.setStyleSheet(DIALOG_STYLE + LIMITS_STYLE)
+        self.preset = preset
         self.limits = dict(limits)
         self.send = send
-        self.table = QTableWidget(len(self.limits), len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.verticalHeader().setVisible(False)
+        self.groups = limit_groups(preset, self.limits, current or {})
         self.thresholds: dict[str, QDoubleSpinBox] = {}
         self.delays: dict[str, QDoubleSpinBox] = {}
+        self.apneas: dict[str, QDoubleSpinBox] = {}
         self.enabled: dict[str, QCheckBox] = {}
-        # Limits with a threshold first (what the nurse adjusts), then technical alarms.
-        rows = sorted(
-            self.limits.items(), key=lambda kv: (kv[1].threshold is None, kv[0])
-        )
-        for row, (alarm_id, setting) in enumerate(rows):
-            self.table.setCellWidget(row, 0, QLabel(alarm_id))
-            self.table.setCellWidget(row, 1, QLabel(setting.priority))
-            threshold = setting.threshold
-            if threshold is not None:
-                box = QDoubleSpinBox()
-                box.setRange(-1000, 1000)
-                box.setDecimals(0 if float(threshold).is_integer() else 1)
-                box.setValue(float(threshold))
-                self.thresholds[alarm_id] = box
-                self.table.setCellWidget(row, 2, box)
-            else:
-                self.table.setCellWidget(row, 2, QLabel("—"))
-            self.table.setCellWidget(row, 3, QLabel(setting.unit))
-            delay = setting.delay_s
-            satseconds = setting.satseconds
-            if satseconds is not None:  # SpO2: SatSeconds replaces the plain delay
-                self.table.setCellWidget(row, 4, QLabel(f"SatSeconds {satseconds:g}"))
-            elif delay is not None and threshold is None:  # technical: fixed by the standard
-                self.table.setCellWidget(row, 4, QLabel(f"{delay:g}"))
-            elif delay is not None:
-                dbox = QDoubleSpinBox()
-                dbox.setRange(0, 600)
-                dbox.setDecimals(0)
-                dbox.setValue(float(delay))
-                self.delays[alarm_id] = dbox
-                self.table.setCellWidget(row, 4, dbox)
-            else:
-                self.table.setCellWidget(row, 4, QLabel("none"))
-            check = QCheckBox()
-            check.setChecked(setting.enabled)
-            self.enabled[alarm_id] = check
-            self.table.setCellWidget(row, 5, check)
-        header = self.table.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.headings: list[str] = []
+        self.names: dict[str, QLabel] = {}
+        body = QWidget()
+        body.setObjectName("limits_body")
+        self.grid = QGridLayout(body)
+        self.grid.setHorizontalSpacing(12)
+        self.grid.setVerticalSpacing(4)
+        for column, title in enumerate(("Alarm", "Now", "Limit", "Allowed", "Delay", "On")):
+            header = QLabel(title)
+            header.setObjectName("column")
+            self.grid.addWidget(header, 0, column)
+        row = 1
+        for group in self.groups:
+            heading = QLabel(group.heading)
+            heading.setObjectName("heading")
+            self.headings.append(group.heading)
+            self.grid.addWidget(heading, row, 0, 1, 6)
+            row += 1
+            for item in group.rows:
+                self._add_row(row, item)
+                row += 1
+                if item.apnea_s is not None:
+                    self._add_apnea_row(row, item)
+                    row += 1
+        self.grid.setColumnStretch(0, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area = scroll
         note = QLabel(
-            "A condition must hold for its whole delay before the alarm sounds. "
-            "Every change is logged."
+            "▲▲/▼▼ critical limits (high priority) can never be switched off, and stay beyond "
+            "their ▲/▼ partner. A condition "
+            "must hold for its whole delay before the alarm sounds; technical alarms are "
+            "always on. Every change is logged."
         )
         note.setWordWrap(True)
+        note.setObjectName("note")
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        self.problem.setObjectName("problem")
         buttons = QDialogButtonBox()
         self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
         self.restore_button = buttons.addButton(
@@ -127,23 +144,84 @@ class LimitsDialog(QDialog):
         self.restore_button.clicked.connect(self.restore)
         close.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(scroll, 1)
         layout.addWidget(note)
+        layout.addWidget(self.problem)
         layout.addWidget(buttons)
-        self.resize(900, 620)
+        self.resize(1040, 760)
+
+    def _spin(self, low: float, high: float, value: float, decimals: int, suffix: str):
+        box = QDoubleSpinBox()
+        box.setRange(low, high)
+        box.setDecimals(decimals)
+        box.setValue(value)
+        box.setSuffix(f" {suffix}" if suffix else "")
+        box.setMinimumWidth(130)
+        return box
+
+    def _add_row(self, row: int, item: LimitRow) -> None:
+        marker = f"{item.marker} " if item.marker else ""
+        name = QLabel(
+            f"{item.name}<br><span style='font-size: 11px; color: {theme.DIM_TEXT};'>"
+            f"{marker}{item.alarm_id} · {item.priority} priority</span>"
+        )
+        name.setTextFormat(Qt.TextFormat.RichText)
+        name.setWordWrap(True)
+        name.setMinimumWidth(180)
+        self.names[item.alarm_id] = name
+        self.grid.addWidget(name, row, 0)
+        self.grid.addWidget(QLabel(item.current_text), row, 1)
+        if item.threshold is not None and item.low is not None and item.high is not None:
+            box = self._spin(item.low, item.high, item.threshold, item.decimals, item.unit)
+            self.thresholds[item.alarm_id] = box
+            self.grid.addWidget(box, row, 2)
+            self.grid.addWidget(QLabel(item.range_text), row, 3)
+        if item.delay_low is not None and item.delay_high is not None:
+            delay = self._spin(item.delay_low, item.delay_high, item.delay_s, 0, "s")
+            delay.setToolTip(f"allowed {item.delay_low:g}-{item.delay_high:g} s")
+            self.delays[item.alarm_id] = delay
+            self.grid.addWidget(delay, row, 4)
+        else:
+            self.grid.addWidget(QLabel(item.delay_text), row, 4)
+        if item.may_switch_off:
+            check = QCheckBox()
+            check.toggled.connect(lambda on, c=check: c.setText("on" if on else "OFF"))
+            check.setChecked(item.enabled)
+            check.setText("on" if item.enabled else "OFF")
+            self.enabled[item.alarm_id] = check
+            self.grid.addWidget(check, row, 5)
+        else:
+            always = QLabel("always on")
+            always.setObjectName("always")
+            self.grid.addWidget(always, row, 5)
+
+    def _add_apnea_row(self, row: int, item: LimitRow) -> None:
+        assert item.apnea_s is not None and item.apnea_low is not None
+        assert item.apnea_high is not None
+        self.grid.addWidget(QLabel(f"{item.name}: no breath for"), row, 0)
+        box = self._spin(item.apnea_low, item.apnea_high, item.apnea_s, 0, "s")
+        self.apneas[item.alarm_id] = box
+        self.grid.addWidget(box, row, 2)
+        self.grid.addWidget(QLabel(f"{item.apnea_low:g}-{item.apnea_high:g} s"), row, 3)
 
     def edits(self) -> dict[str, LimitEdit]:
         return {
             alarm_id: LimitEdit(
                 self.thresholds[alarm_id].value() if alarm_id in self.thresholds else None,
                 self.delays[alarm_id].value() if alarm_id in self.delays else None,
-                self.enabled[alarm_id].isChecked(),
+                self.enabled[alarm_id].isChecked() if alarm_id in self.enabled else True,
+                self.apneas[alarm_id].value() if alarm_id in self.apneas else None,
             )
             for alarm_id in self.limits
         }
 
     def apply(self) -> None:
-        for args in limit_changes(self.limits, self.edits()):
+        """Send the changes, or nothing and the reasons in words."""
+        changes, problems = plan_changes(self.preset, self.limits, self.edits())
+        if problems:
+            self.problem.setText("Not applied: " + " ".join(p + "." for p in problems))
+            return
+        for args in changes:
             self.send("set_limit", **args)
         self.accept()
 

@@ -30,7 +30,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from drivers.types import OximeterFlag
+from drivers.types import NibpReading, OximeterFlag
+from monitor.alarms.engine import AlarmEngine
 from monitor.channels.capno import CapnoChannel
 from monitor.channels.resp import RespChannel
 from monitor.commands import CommandError
@@ -47,9 +48,12 @@ from monitor.present.actions import (
 from monitor.present.alarm_view import (
     alarm_bar_view,
     alarm_list_lines,
+    alarms_off,
+    alarms_off_text,
     countdown,
     limits_text,
     tile_alarm,
+    tile_alarm_ids,
     tile_alarm_view,
 )
 from monitor.present.bedside import BedsideSnapshot, bedside_snapshot
@@ -211,6 +215,9 @@ class MonitorWindow(QMainWindow):
             strip.addWidget(label)
         self.sound_label = QLabel("")
         self.clock_label = QLabel("")
+        self.alarms_off_label = QLabel("")  # docs/clinical.md: alarms off are counted here
+        self.alarms_off_label.setObjectName("alarms_off")
+        strip.addWidget(self.alarms_off_label)
         strip.addWidget(self.sound_label)
         strip.addWidget(self.clock_label)
         root.addWidget(self.strip)
@@ -320,7 +327,10 @@ class MonitorWindow(QMainWindow):
         self._open(EventDialog(self.send, self, defaults))
 
     def do_limits(self) -> None:
-        self._open(LimitsDialog(self.pipeline.alarms.limits(), self.send, self))
+        alarms = self.pipeline.alarms
+        nibp = bedside_snapshot(self.pipeline).nibp.reading
+        current = {**self.last_numerics, **_reading_fields(nibp)}
+        self._open(LimitsDialog(alarms.preset, alarms.limits(), self.send, current, self))
 
     def do_setup(self) -> None:
         self._open(SessionSetupDialog(self.send, self.pipeline.session, self))
@@ -540,6 +550,13 @@ class MonitorWindow(QMainWindow):
             ("etco2", self.etco2_tile),
         ):
             tile.set_limits(limits_text(key, shown.limits))
+            off = tuple(alarms_off(shown.limits, tile_alarm_ids(key)))
+            tile.set_alarms_off(off, ", ".join(_message(self.pipeline.alarms, i) for i in off))
+        _set_text(
+            self.alarms_off_label,
+            alarms_off_text(shown.limits),
+            f"color: {theme.PROBLEM_COLOUR}; font-weight: bold;",
+        )
         session = shown.session
         view = session_strip_view(
             session.patient_id,
@@ -585,6 +602,19 @@ class MonitorWindow(QMainWindow):
         if self.replay is not None:
             self.replay.stop()
         super().closeEvent(event)
+
+
+def _reading_fields(reading: NibpReading | None) -> dict[str, object]:
+    """The last NIBP reading's pressures, for the limits dialog's current values."""
+    if reading is None:
+        return {}
+    return {"sys": reading.systolic_mmhg, "dia": reading.diastolic_mmhg, "map": reading.map_mmhg}
+
+
+def _message(alarms_engine: AlarmEngine, alarm_id: str) -> str:
+    """An alarm's plain name (its preset message), for a tooltip."""
+    spec = alarms_engine.preset.alarms.get(alarm_id)
+    return spec.message if spec is not None else alarm_id
 
 
 def _set_text(label: QLabel, text: str, style: str | None = None) -> None:

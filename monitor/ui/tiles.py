@@ -6,7 +6,7 @@ Tiles only paint what the `monitor.present` modules (display, alarm_view, nibp_v
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.numerics import ValueState
@@ -14,6 +14,7 @@ from monitor.present.alarm_view import TileAlarmView
 from monitor.present.display import DASHES, FontSizes, TileText
 from monitor.present.nibp_view import NibpAge, NibpTileView
 from monitor.ui import theme
+from monitor.ui.alarm_bar import InactivationIcon
 
 
 def _label(
@@ -44,11 +45,17 @@ class _Tile(QFrame):
         self.title = _label(title, fixed_text=True)
         self.unit = _label(unit, fixed_text=True)
         self.limits = _label("", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        # The crossed bell (IEC 60417-5319, alarm off): one of this tile's alarms is off.
+        self.off_icon = InactivationIcon()
+        self.off_icon.setObjectName("alarm_off")
+        self.off_icon.setVisible(False)
+        self.alarms_off: tuple[str, ...] = ()
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(8)
         header.addWidget(self.title)
         header.addWidget(self.unit)
+        header.addWidget(self.off_icon, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.limits, 1)
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(10, 4, 10, 4)
@@ -60,6 +67,15 @@ class _Tile(QFrame):
         if self.limits.text() != text:
             self.limits.setText(text)
 
+    def set_alarms_off(self, ids: tuple[str, ...], names: str = "") -> None:
+        """Show the crossed bell while any of `ids` (this tile's alarms) is switched off."""
+        if ids == self.alarms_off:
+            return
+        self.alarms_off = ids
+        self.off_icon.set_icon("alarm_off" if ids else "", theme.PROBLEM_COLOUR)
+        self.off_icon.setVisible(bool(ids))
+        self.off_icon.setToolTip(f"Alarm off: {names or ', '.join(ids)}")
+
     def set_alarm(self, view: TileAlarmView) -> None:
         if view != self.alarm:
             self.alarm = view
@@ -67,6 +83,8 @@ class _Tile(QFrame):
 
     def apply_fonts(self, fonts: FontSizes) -> None:
         self.fonts = fonts
+        side = round(fonts.label_px * 1.4)
+        self.off_icon.setFixedSize(QSize(side, side))
         self._style_key = None
         self._restyle()
 
