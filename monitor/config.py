@@ -137,7 +137,11 @@ def build_pipeline(
     `replay=True` leaves the config's commands out: a recording's command log holds
     each of them as applied, and replay applies them from there."""
     pipeline = AcquisitionPipeline(
-        config.protocols, wall_start=wall_start, writer=writer, preset=config.load_preset()
+        config.protocols,
+        wall_start=wall_start,
+        writer=writer,
+        preset=config.load_preset(),
+        follow_ups=not replay,
     )
     if not replay:
         for command in config.commands:

@@ -29,6 +29,7 @@ EXTRA_KEYS = (
     "apnea_s",
     "silence_s",
     "stale_s",
+    "overdue_s",
     "raised_by",
     "hysteresis",
 )
@@ -93,7 +94,6 @@ class Preset:
     alarms: dict[str, AlarmSpec]  # in file order
     satseconds: SatSecondsSpec
     behaviour: Behaviour
-    discharge: dict[str, float]
     baseline: dict[str, float] = field(default_factory=dict)
     source: str = ""
     # The document it was parsed from, `base` chain resolved: a recording keeps it
@@ -275,10 +275,6 @@ def parse_preset(doc: dict, source: str) -> Preset:
         ),
         max_pause_s=_num(where, "max_pause_s", beh.get("max_pause_s")),
     )
-    discharge = {
-        k: _num(f"{source}: [discharge]", k, v)
-        for k, v in _section(doc, "discharge", source).items()
-    }
     baseline = {
         k: _num(f"{source}: [baseline]", k, v) for k, v in _section(doc, "baseline", source).items()
     }
@@ -289,7 +285,6 @@ def parse_preset(doc: dict, source: str) -> Preset:
         alarms=alarms,
         satseconds=satseconds,
         behaviour=behaviour,
-        discharge=discharge,
         source=source,
         doc=doc,
     )

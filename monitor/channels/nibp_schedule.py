@@ -33,6 +33,8 @@ class NibpSettings:
     stale_after_s: float
     invalid_after_s: float
     program: dict[str, tuple[ProgramStep, ...]]
+    program_starts_with_infusion: bool = False
+    status_check_s: float = math.inf  # idle: ask the module its status this often
 
     def program_interval_min(self, phase: str, phase_elapsed_s: float) -> int | None:
         """Minutes between readings the program wants now (None: no automatic readings)."""
@@ -65,6 +67,8 @@ def load_settings(text: str | None = None) -> NibpSettings:
         stale_after_s=float(doc["stale_after_minutes"]) * 60.0,
         invalid_after_s=float(doc["invalid_after_minutes"]) * 60.0,
         program=program,
+        program_starts_with_infusion=doc.get("program_starts_with_infusion") is True,
+        status_check_s=float(doc.get("status_check_seconds", math.inf)),
     )
 
 
