@@ -127,3 +127,20 @@ def test_no_breathing_source_is_not_monitored_not_missing(tmp_path) -> None:
     assert {r["rr_state"] for r in numerics} == {"not_monitored"}
     with_resp = [r for r in run("steady", 5) if r["type"] == "numerics"]
     assert {r["rr_state"] for r in with_resp[2:]} == {"valid"}
+
+
+def test_replay_equals_live_with_the_program_started_by_the_infusion(tmp_path) -> None:
+    """The follow-up command is recorded once and replayed from the log, not given again;
+    the idle status checks meet the recorded answers at the same data times."""
+    path = tmp_path / "s.vitalmon"
+    stdin = json.dumps(START) + "\n" + json.dumps({"cmd": "nibp_stop", "at": 400})
+    live = run_vitalmon(
+        "run", "--sim", "steady", "--headless", "--speed", "max", "--duration", "700",
+        "--commands", "-", "--record", str(path), input=stdin + "\n",
+    )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    replay = run_vitalmon("replay", str(path), "--headless", "--speed", "max")
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout == live.stdout
+    programs = [r for r in json_lines(live.stdout) if r.get("name") == "nibp_program"]
+    assert len(programs) == 1
