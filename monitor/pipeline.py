@@ -21,6 +21,7 @@ from drivers.registry import get_protocol
 from drivers.types import LinkEvent
 from monitor.alarms import AlarmEngine, Preset, load_preset
 from monitor.channels import Channel, Record, RunShare, make_channel
+from monitor.channels.nibp_schedule import NibpSettings
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
@@ -50,6 +51,7 @@ class AcquisitionPipeline:
         writer: Writer = no_writer,
         preset: Preset | None = None,
         follow_ups: bool = True,
+        nibp_settings: NibpSettings | None = None,
     ) -> None:
         # Commands the monitor gives itself in answer to one (the NIBP program with the
         # infusion); a replay takes them from the recorded command log instead.
@@ -74,6 +76,7 @@ class AcquisitionPipeline:
         self._consumers: list[Listener] = [self.session.on_record, self.alarms.on_record]
         for name, protocol in protocols.items():
             info = get_protocol(protocol)
+            options = {"settings": nibp_settings} if info.kind == "nibp" and nibp_settings else {}
             self.channels[name] = make_channel(
                 info.kind,
                 name,
@@ -81,6 +84,7 @@ class AcquisitionPipeline:
                 emit=self.emit,
                 write=lambda data, ch=name: self._writer(ch, data),
                 commands=self.commands,
+                **options,
             )
         for channel in self.channels.values():
             bind = getattr(channel, "bind", None)

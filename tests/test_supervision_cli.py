@@ -144,3 +144,18 @@ def test_replay_equals_live_with_the_program_started_by_the_infusion(tmp_path) -
     assert replay.stdout == live.stdout
     programs = [r for r in json_lines(live.stdout) if r.get("name") == "nibp_program"]
     assert len(programs) == 1
+
+
+def test_a_recording_keeps_its_nibp_settings_and_an_older_one_replays_without_checks() -> None:
+    from monitor.config import PipelineConfig, build_pipeline
+
+    config = PipelineConfig.of({"oximeter": "nonin2", "nibp": "suntech"})
+    again = PipelineConfig.from_json(json.loads(json.dumps(config.to_json())))
+    assert again.nibp == config.nibp and again.nibp_settings().status_check_s == 30
+    older = config.to_json()
+    del older["nibp"]  # a session recorded before the config kept it: no idle checks then
+    settings = PipelineConfig.from_json(older).nibp_settings()
+    assert settings.status_check_s == float("inf")
+    assert not settings.program_starts_with_infusion
+    pipeline = build_pipeline(PipelineConfig.from_json(older))
+    assert pipeline.channels["nibp"].driver.status_check_s == float("inf")

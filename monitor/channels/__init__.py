@@ -82,10 +82,17 @@ class Channel(Protocol):
 
 
 def make_channel(
-    kind: str, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+    kind: str,
+    name: str,
+    protocol: str,
+    emit: Emit,
+    write: Write,
+    commands: CommandBus,
+    **options: Any,
 ) -> Channel:
     """Channels get `emit` for records, `write` for device commands, and the command bus
-    to register the commands they answer (e.g. `nibp_start`)."""
+    to register the commands they answer (e.g. `nibp_start`); `options` what their kind
+    is configured with (the NIBP's `settings`)."""
     module_name, _, class_name = CHANNEL_CLASSES[kind].partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(name=name, protocol=protocol, emit=emit, write=write, commands=commands)
+    return cls(name=name, protocol=protocol, emit=emit, write=write, commands=commands, **options)

@@ -16,7 +16,7 @@ from drivers.registry import get_protocol
 from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
 from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
 from monitor.channels import Emit, Record, RunShare, Write
-from monitor.channels.nibp_schedule import NibpSchedule, load_settings
+from monitor.channels.nibp_schedule import NibpSchedule, NibpSettings, load_settings
 from monitor.commands import Command, CommandBus, CommandError
 from monitor.records import event_record, nibp_failure, nibp_reading
 
@@ -33,13 +33,19 @@ class NibpChannel:
     `nibp_stat`, `nibp_program`."""
 
     def __init__(
-        self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
+        self,
+        name: str,
+        protocol: str,
+        emit: Emit,
+        write: Write,
+        commands: CommandBus,
+        settings: NibpSettings | None = None,
     ) -> None:
         if get_protocol(protocol).name != "suntech":
             raise CommandError(f"no NIBP driver for protocol '{protocol}'")
         self.name = name
         self.protocol = protocol
-        self.settings = load_settings()
+        self.settings = settings or load_settings()
         self.schedule = NibpSchedule(self.settings)
         self.driver = SuntechNibpDriver(write, self.settings.status_check_s)
         self.last_reading: NibpReading | None = None

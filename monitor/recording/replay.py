@@ -10,6 +10,7 @@ Writes to devices are accepted and go nowhere.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from monitor.channels.nibp_schedule import legacy_doc
 from monitor.commands import Command, CommandBus, CommandError
 from monitor.config import ConfigError, PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
@@ -33,8 +35,9 @@ def recorded_config(reader: SessionReader) -> PipelineConfig:
     kept has only its channels: those, with the default preset it was then run with."""
     raw = reader.meta.get("config")
     try:
-        if raw is None:
-            return PipelineConfig.of(dict(reader.meta.get("protocols", {})))  # type: ignore[call-overload]
+        if raw is None:  # and the NIBP settings it ran with: no idle status checks
+            config = PipelineConfig.of(dict(reader.meta.get("protocols", {})))  # type: ignore[call-overload]
+            return dataclasses.replace(config, nibp=legacy_doc())
         config = PipelineConfig.from_json(raw)
         config.load_preset()
     except ConfigError as exc:
