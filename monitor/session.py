@@ -88,6 +88,7 @@ class SessionModel:
         self.weight_kg: float | None = None
         self.planned_dose_mg_per_kg_h: float | None = None
         self.dose_mg_per_kg_h: float | None = None  # the running infusion rate, None = stopped
+        self.infusing = False  # between infusion_start and infusion_stop, whatever the phase
         self.baseline: Baseline | None = None
         self.last_aldrete: int | None = None
         self._events: list[Record] = []
@@ -215,8 +216,10 @@ class SessionModel:
             )
         if kind != "sign_off":
             return
-        if self.phase == "infusion":
-            raise CommandError("mark_event sign_off: the infusion is running; stop it first")
+        if self.phase == "infusion" or self.infusing:
+            raise CommandError(
+                "mark_event sign_off: the infusion is running; mark infusion_stop first"
+            )
         if self.phase == "signed-off":
             raise CommandError("mark_event sign_off: the session is already signed off")
         unmet = self.discharge_assessment(t).unmet()
@@ -230,6 +233,8 @@ class SessionModel:
 
     def _apply_event(self, kind: str, fields: dict[str, object], t: float) -> None:
         self._refuse(kind, fields, t)
+        if kind in ("infusion_start", "infusion_stop"):
+            self.infusing = kind == "infusion_start"
         if kind == "infusion_start":
             dose = fields.get("dose_mg_per_kg_h", self.planned_dose_mg_per_kg_h)
             self.dose_mg_per_kg_h = finite_number(dose)

@@ -181,6 +181,9 @@ def test_sign_off_rules() -> None:
     bus.apply(Command("mark_event", {"kind": "infusion_start"}), 600)
     with pytest.raises(CommandError, match="infusion is running"):
         bus.apply(Command("mark_event", {"kind": "sign_off", "override_reason": "x"}), 700)
+    bus.apply(Command("set_phase", {"phase": "recovery"}), 750)  # the pump still runs
+    with pytest.raises(CommandError, match="infusion is running"):
+        bus.apply(Command("mark_event", {"kind": "sign_off", "override_reason": "x"}), 760)
     bus.apply(Command("mark_event", {"kind": "infusion_stop"}), 800)
     with pytest.raises(CommandError, match="override_reason") as refused:
         bus.apply(Command("mark_event", {"kind": "sign_off"}), 900)
