@@ -14,7 +14,9 @@ seconds so its return is noticed. Answers carry no sequence number, so after an
 unanswered command the next few seconds' answers may be its late answer: they
 are dropped, and no command but an abort goes out until that window is over
 (else a module always 7 s late would have each answer taken for the next
-command's and pass for responding). A measurement that
+command's and pass for responding). While idle, the module is asked its status every
+`status_check_s` (on multiples of it in data time), so a dead module is noticed
+without waiting for the next measurement. A measurement that
 has not finished 180 s after its start is aborted (IEC 80601-2-30: the cuff
 must be below 15 mmHg by then; the module deflates before it reports).
 """
@@ -109,8 +111,10 @@ class _Request:
 class SuntechNibpDriver:
     """Runs measurements on a SunTech module through `write` (bytes to the port)."""
 
-    def __init__(self, write: Callable[[bytes], object]) -> None:
+    def __init__(self, write: Callable[[bytes], object], status_check_s: float = math.inf) -> None:
         self._write = write
+        self.status_check_s = status_check_s
+        self._next_check_t = status_check_s
         self.decoder = SuntechResponseDecoder()
         self.status = NibpStatus.IDLE
         self.responding = True
@@ -223,6 +227,8 @@ class SuntechNibpDriver:
             candidates.append((self._next_bp_t, 3, self._poll_bp))
         elif not self.responding and self._outstanding is None and not self._queue:
             candidates.append((float(math.ceil(self._clock - 1e-9)), 4, self._probe))
+        elif self._outstanding is None and not self._queue and math.isfinite(self._next_check_t):
+            candidates.append((self._next_check_t, 5, self._status_check))
         if not candidates:
             return None
         stamp, _, action = min(candidates, key=lambda c: (c[0], c[1]))
@@ -250,6 +256,13 @@ class SuntechNibpDriver:
 
     def _probe(self, stamp: float) -> list[DriverEvent]:
         """While the module is silent, ask something harmless so we notice it is back."""
+        self._queue.append(_Request(CommandKind.GET_RETURN_CODE, stamp))
+        return []
+
+    def _status_check(self, stamp: float) -> list[DriverEvent]:
+        """Idle: ask the module its status, so silence is noticed between measurements."""
+        every = self.status_check_s
+        self._next_check_t = (math.floor(max(stamp, self._clock) / every + 1e-9) + 1) * every
         self._queue.append(_Request(CommandKind.GET_RETURN_CODE, stamp))
         return []
 

@@ -19,6 +19,7 @@ from typing import Any
 from drivers.errors import VitalmonError
 from monitor.alarms import DEFAULT_PRESET, Preset, load_preset, parse_preset
 from monitor.alarms.preset import completed_from_builtin
+from monitor.channels.nibp_schedule import NibpSettings, legacy_doc, load_settings, settings_doc
 from monitor.commands import Command, CommandError
 from monitor.pipeline import AcquisitionPipeline, Writer, no_writer
 from simulator.devices import Bedside
@@ -52,6 +53,9 @@ class PipelineConfig:
     preset_source: str = DEFAULT_PRESET
     commands: tuple[ScheduledCommand, ...] = ()
     source: dict[str, Any] = field(default_factory=dict)
+    # The NIBP schedule document (nibp_schedule.toml) the run used: its idle status
+    # checks meet the recorded answers in a replay only at the same period.
+    nibp: dict[str, Any] = field(default_factory=settings_doc)
 
     @classmethod
     def of(
@@ -81,6 +85,7 @@ class PipelineConfig:
                 {"at_s": c.at_s, "name": c.name, "args": dict(c.args)} for c in self.commands
             ],
             "source": dict(self.source),
+            "nibp": self.nibp,
         }
 
     @classmethod
@@ -102,9 +107,25 @@ class PipelineConfig:
         if not isinstance(raw_commands, list):
             raise ConfigError("'config.commands' is not a list")
         commands = tuple(_command(i, raw) for i, raw in enumerate(raw_commands, start=1))
+        nibp = data.get("nibp", None)
+        if nibp is None:
+            nibp = legacy_doc()  # recorded before the config kept it
+        if not isinstance(nibp, dict):
+            raise ConfigError("'config.nibp' is not a table")
         return cls(
-            dict(protocols), preset, str(data.get("preset_source", "")), commands, dict(source)
+            dict(protocols),
+            preset,
+            str(data.get("preset_source", "")),
+            commands,
+            dict(source),
+            nibp,
         )
+
+    def nibp_settings(self) -> NibpSettings:
+        try:
+            return load_settings(doc=self.nibp)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"the recorded NIBP settings do not load ({exc})") from None
 
 
 def _command(i: int, raw: object) -> ScheduledCommand:
@@ -139,7 +160,12 @@ def build_pipeline(
     `replay=True` leaves the config's commands out: a recording's command log holds
     each of them as applied, and replay applies them from there."""
     pipeline = AcquisitionPipeline(
-        config.protocols, wall_start=wall_start, writer=writer, preset=config.load_preset()
+        config.protocols,
+        wall_start=wall_start,
+        writer=writer,
+        preset=config.load_preset(),
+        follow_ups=not replay,
+        nibp_settings=config.nibp_settings(),
     )
     if not replay:
         for command in config.commands:

@@ -22,6 +22,7 @@ from drivers.registry import get_protocol
 from drivers.types import LinkEvent
 from monitor.alarms import AlarmEngine, Preset, load_preset
 from monitor.channels import Channel, Record, RunShare, StreamChannel, make_channel
+from monitor.channels.nibp_schedule import NibpSettings
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
 from monitor.numerics import OximeterSnapshot
@@ -30,6 +31,7 @@ from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
 from monitor.trends import TrendStore
 
+NOT_MONITORED = "not_monitored"  # `rr_state` where no breathing source is configured
 Listener = Callable[[Record], None]
 ChunkListener = Callable[[Chunk], None]
 Writer = Callable[[str, bytes], bool]
@@ -49,7 +51,12 @@ class AcquisitionPipeline:
         wall_start: datetime | None = None,
         writer: Writer = no_writer,
         preset: Preset | None = None,
+        follow_ups: bool = True,
+        nibp_settings: NibpSettings | None = None,
     ) -> None:
+        # Commands the monitor gives itself in answer to one (the NIBP program with the
+        # infusion); a replay takes them from the recorded command log instead.
+        self.follow_ups = follow_ups
         self.wall_start = wall_start or datetime.now(UTC)
         self.t = 0.0
         self._writer = writer
@@ -65,7 +72,7 @@ class AcquisitionPipeline:
         # Session and alarms see every record after the listeners, so what they
         # emit in answer follows its cause in the output.
         preset = preset or load_preset()
-        self.session = SessionModel(self.emit, self.commands, preset.discharge, preset.baseline)
+        self.session = SessionModel(self.emit, self.commands, baseline_rules=preset.baseline)
         self.alarms = AlarmEngine(preset, self.emit, self.commands, self.session.reference_sys)
         self._consumers: list[Listener] = [self.session.on_record, self.alarms.on_record]
         for name, protocol in protocols.items():
@@ -78,6 +85,7 @@ class AcquisitionPipeline:
                 write=partial(self._write, name),
                 commands=self.commands,
                 session_phase=self.session.phase_now,
+                nibp_settings=nibp_settings,
             )
         # Channels whose bytes a run may decode in one pass (see `process_run`).
         self._streams: dict[str, StreamChannel[Any]] = {
@@ -237,12 +245,18 @@ class AcquisitionPipeline:
         """Apply at the current data time and record it (replay calls this directly).
 
         A command the handler refuses becomes an `error` record; the run goes on."""
+        phase = self.session.phase
         try:
             self.commands.apply(command, self.t)
         except VitalmonError as exc:
             self.emit(error_record(self.t, command.name, str(exc)))
             return
         self.emit(command_record(self.t, command.name, command.args))
+        if self.follow_ups and phase != "infusion" and self.session.phase == "infusion":
+            start = getattr(self.channels.get("nibp"), "infusion_started", None)
+            follow = start() if callable(start) else None
+            if follow is not None:
+                self.apply_command(follow)
 
     def oximeter_snapshot(self) -> OximeterSnapshot | None:
         oximeter = self.oximeter
@@ -263,8 +277,8 @@ class AcquisitionPipeline:
             # A CO2 module's rate and apnea win over a respiration stream's (docs/clinical.md).
             for channel in sorted(self.channels.values(), key=lambda c: c.name == "capno"):
                 record.update(channel.numerics_json(second))
-            record.setdefault("rr", None)
-            record.setdefault("rr_source", None)
+            if "rr" not in record:  # no breathing source: not a dropout (docs/clinical.md)
+                record.update(rr=None, rr_state=NOT_MONITORED, rr_source=None)
             self.emit(record)
 
 

@@ -1,10 +1,12 @@
 """The infusion session: patient, phases, events, and the pre-infusion baseline.
 
 Phases follow docs/clinical.md: pre-infusion -> infusion -> recovery -> discharge ->
-signed-off. The nurse's marks arrive as commands (`mark_event`, `set_phase`,
-`session_setup`) and leave as `event` records, so a recording replays them and
-the report reads them. Baseline-relative alarm limits (NIBP_SYS_RISE) read
-`reference_sys()`.
+signed-off. Sign-off is refused while the infusion runs, and with a discharge
+criterion unmet (monitor/discharge.py, the one rule set) unless the nurse gives an
+`override_reason`; a signed-off session takes no new infusion. The nurse's marks
+arrive as commands (`mark_event`, `set_phase`, `session_setup`) and leave as
+`event` records, so a recording replays them and the report reads them.
+Baseline-relative alarm limits (NIBP_SYS_RISE) read `reference_sys()`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from monitor.alarms.rules import finite_number
 from monitor.commands import CommandBus, CommandError
+from monitor.discharge import DischargeAssessment, DischargeRules, assess, load_rules
 from monitor.records import Record, as_float, event_record, time_of
 
 Emit = Callable[[Record], None]
@@ -39,34 +42,11 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rescue_drug": (("drug",), ("dose_mg", "text")),
     "note": (("text",), ()),
     "aldrete": (("score",), ("text",)),
-    "sign_off": ((), ("text", "by")),
+    "sign_off": ((), ("text", "by", "override_reason")),
 }
 OK_STATUS = ("ok", "done", "valid")  # an NIBP record that carries a valid reading
 NUMBER_FIELDS = ("dose_mg_per_kg_h", "dose_mg", "dose_mg_per_kg", "score")
-TEXT_FIELDS = ("text", "drug", "by", "effect")
-
-
-@dataclass(frozen=True, slots=True)
-class DischargeAssessment:
-    """docs/clinical.md discharge criteria, each None while its value is unknown."""
-
-    aldrete_ok: bool | None
-    bp_ok: bool | None
-    spo2_ok: bool | None
-    recovery_s: float = 0.0  # time spent in recovery so far (about 60 min is usual; shown)
-
-    @property
-    def ready(self) -> bool:
-        return bool(self.aldrete_ok and self.bp_ok and self.spo2_ok)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "aldrete_ok": self.aldrete_ok,
-            "bp_ok": self.bp_ok,
-            "spo2_ok": self.spo2_ok,
-            "recovery_s": round(self.recovery_s, 1),
-            "ready": self.ready,
-        }
+TEXT_FIELDS = ("text", "drug", "by", "effect", "override_reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,14 +72,15 @@ class SessionModel:
         self,
         emit: Emit,
         commands: CommandBus | None = None,
-        discharge: Mapping[str, float] | None = None,
+        discharge: DischargeRules | None = None,
         baseline_rules: Mapping[str, float] | None = None,
     ) -> None:
         self._emit = emit
-        self._discharge = dict(discharge or {})
+        self._discharge = discharge or load_rules()
         self._baseline_rules = dict(baseline_rules or {})
         self.last_spo2: float | None = None  # latest valid SpO2
         self.last_sys: float | None = None  # latest valid NIBP systolic
+        self.last_bp: tuple[float, float] | None = None  # latest valid (systolic, diastolic)
         self._lock = threading.RLock()
         self.phase = PHASES[0]
         self.phase_started_t = 0.0
@@ -107,6 +88,7 @@ class SessionModel:
         self.weight_kg: float | None = None
         self.planned_dose_mg_per_kg_h: float | None = None
         self.dose_mg_per_kg_h: float | None = None  # the running infusion rate, None = stopped
+        self.infusing = False  # between infusion_start and infusion_stop, whatever the phase
         self.baseline: Baseline | None = None
         self.last_aldrete: int | None = None
         self._events: list[Record] = []
@@ -150,25 +132,26 @@ class SessionModel:
             if spo2 is not None and record.get("spo2_state", "valid") == "valid":
                 self.last_spo2 = spo2
         elif kind == "nibp":
-            sys = finite_number(record.get("sys"))
+            sys, dia = finite_number(record.get("sys")), finite_number(record.get("dia"))
             if sys is not None and record.get("status", "ok") in OK_STATUS:
                 self.last_sys = sys
+                if dia is not None:
+                    self.last_bp = (sys, dia)
             if self.phase == "pre-infusion":
                 self._baseline_reading(record)
 
     def discharge_assessment(self, t: float | None = None) -> DischargeAssessment:
-        """Aldrete >= 9, systolic within 20 % of baseline, SpO2 > 92 % (numbers from the preset)."""
-        rules = self._discharge
-        aldrete = spo2 = bp = None
-        if self.last_aldrete is not None and "aldrete_min" in rules:
-            aldrete = self.last_aldrete >= rules["aldrete_min"]
-        if self.last_spo2 is not None and "spo2_above" in rules:
-            spo2 = self.last_spo2 > rules["spo2_above"]
-        if self.baseline is not None and self.last_sys is not None and "bp_within_percent" in rules:
-            bp = abs(self.last_sys - self.baseline.sys) <= (
-                self.baseline.sys * rules["bp_within_percent"] / 100.0
+        """Each discharge criterion now (monitor/discharge.toml), as the report judges it."""
+        with self._lock:
+            base = self.baseline
+            return assess(
+                self.last_aldrete,
+                self.last_bp,
+                None if base is None else (base.sys, base.dia),
+                self.last_spo2,
+                self.phase_durations(t)["recovery"],
+                self._discharge,
             )
-        return DischargeAssessment(aldrete, bp, spo2, self.phase_durations(t)["recovery"])
 
     def _baseline_reading(self, record: Mapping[str, object]) -> None:
         sys, dia = finite_number(record.get("sys")), finite_number(record.get("dia"))
@@ -229,7 +212,34 @@ class SessionModel:
             self.t = max(self.t, t)
             self._apply_event(str(kind), fields, t)
 
+    def _refuse(self, kind: str, fields: Mapping[str, object], t: float) -> None:
+        """The session rules a mark_event must pass (docs/clinical.md)."""
+        if kind == "infusion_start" and self.phase == "signed-off":
+            raise CommandError(
+                "mark_event infusion_start: this session is signed off; "
+                "a new infusion is a new session"
+            )
+        if kind != "sign_off":
+            return
+        if self.phase == "infusion" or self.infusing:
+            raise CommandError(
+                "mark_event sign_off: the infusion is running; mark infusion_stop first"
+            )
+        if self.phase == "signed-off":
+            raise CommandError("mark_event sign_off: the session is already signed off")
+        unmet = self.discharge_assessment(t).unmet()
+        reason = fields.get("override_reason")
+        if unmet and not (isinstance(reason, str) and reason.strip()):
+            listed = "; ".join(f"{c.label} ({c.verdict}: {c.value})" for c in unmet)
+            raise CommandError(
+                f"mark_event sign_off: discharge criteria not met: {listed}; "
+                "give an override_reason to sign off anyway"
+            )
+
     def _apply_event(self, kind: str, fields: dict[str, object], t: float) -> None:
+        self._refuse(kind, fields, t)
+        if kind in ("infusion_start", "infusion_stop"):
+            self.infusing = kind == "infusion_start"
         if kind == "infusion_start":
             dose = fields.get("dose_mg_per_kg_h", self.planned_dose_mg_per_kg_h)
             self.dose_mg_per_kg_h = finite_number(dose)
@@ -253,7 +263,11 @@ class SessionModel:
         phase = args.get("phase")
         if not isinstance(phase, str) or phase not in PHASES:
             raise CommandError(f"set_phase: phase must be one of {', '.join(PHASES)}")
+        if phase == "signed-off":
+            raise CommandError("set_phase: sign off with mark_event sign_off (its checks apply)")
         with self._lock:
+            if self.phase == "signed-off":
+                raise CommandError("set_phase: the session is signed off; start a new session")
             self.t = max(self.t, t)
             if phase != self.phase:
                 self._change_phase(str(phase), t, cause="set_phase")
@@ -289,7 +303,10 @@ class SessionModel:
         self._phase_times[previous] += max(0.0, t - self.phase_started_t)
         self.phase = phase
         self.phase_started_t = t
-        self._event(t, "phase", phase=phase, previous=previous, cause=cause)
+        extra: dict[str, object] = {}
+        if phase == "infusion" and previous == "pre-infusion":  # NIBP_NO_BASELINE reads it
+            extra["baseline_complete"] = self.baseline is not None and self.baseline.complete
+        self._event(t, "phase", phase=phase, previous=previous, cause=cause, **extra)
 
     def _event(self, t: float, kind: str, **fields: object) -> None:
         record = event_record(t, kind, **fields)

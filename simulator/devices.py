@@ -279,9 +279,24 @@ class VirtualRespSensor:
                 self._render_block(block)
             first = self._frames_sent - block * self._block_frames
             last = min(due - block * self._block_frames, self._block_frames)
-            out.append(self._block[first * self._frame_len : last * self._frame_len])
-            self._frames_sent = block * self._block_frames + last
+            start = block * self._block_frames
+            out.append(self._audible(self._block, start, first, last))
+            self._frames_sent = start + last
         return b"".join(out)
+
+    def _audible(self, block: bytes, start: int, first: int, last: int) -> bytes:
+        """Frames `first`..`last` of the block at frame `start`, less those of the seconds
+        in which the scenario has the sensor silent (`resp_silent`)."""
+        size = self._frame_len
+        index = np.arange(start + first, start + last)
+        seconds = np.ceil((index + 1) / self.sample_rate_hz - 1e-9).astype(np.int64)
+        silent = [
+            k for k in np.unique(seconds) if self._model.device_state_at(float(k)).resp_silent
+        ]
+        if not silent:
+            return block[first * size : last * size]
+        keep = np.flatnonzero(~np.isin(seconds, silent)) + first
+        return b"".join(block[i * size : (i + 1) * size] for i in keep.tolist())
 
     def _render_block(self, block: int) -> None:
         n = self._block_frames

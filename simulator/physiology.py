@@ -83,6 +83,7 @@ class DeviceState:
     oximeter_fault: str = "none"
     nibp_error: int = 0
     nibp_silent: bool = False
+    resp_silent: bool = False
     capno_adapter_off: bool = False
     capno_zero_required: bool = False
     capno_obstruction: float = 0.0

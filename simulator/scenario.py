@@ -27,6 +27,7 @@ DEVICE_KEYS = {
     "oximeter_fault": "none",  # one of OXIMETER_FAULTS
     "nibp_error": 0,  # SunTech error code the next measurements end with (0 = none)
     "nibp_silent": False,  # the NIBP module stops answering
+    "resp_silent": False,  # the respiration source sends nothing (a dead sensor or cable)
     "capno_adapter_off": False,  # the CO2 airway adapter is off the patient's airway
     "capno_zero_required": False,  # the CO2 module asks for a zero (until one runs)
     "capno_obstruction": 0.0,  # partly obstructed airway, 0-1: the capnogram's shape

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from monitor.alarms import PresetError, builtin_presets, load_preset, parse_preset
+from monitor.discharge import load_rules
 
 # id: (kind, priority, delay_s, compare, threshold) as docs/clinical.md states them
 CLINICAL = {
@@ -34,6 +35,9 @@ CLINICAL = {
     "NIBP_COMM_LOST": ("technical", "medium", 0, None, None),
     "NIBP_FAILED": ("technical", "medium", 0, None, None),
     "NIBP_STALE": ("technical", "low", 0, None, None),
+    "NIBP_OVERDUE": ("technical", "medium", 0, None, None),
+    "NIBP_NO_BASELINE": ("technical", "low", 0, None, None),
+    "RESP_COMM_LOST": ("technical", "medium", 0, None, None),
     "RECORDING_FAILED": ("technical", "high", 0, None, None),
     "ALARM_AUDIO_FAILED": ("technical", "medium", 0, None, None),
     "ETCO2_HIGH": ("physiological", "medium", 15, ">", 50),
@@ -90,12 +94,10 @@ def test_default_preset_timing_numbers() -> None:
     assert preset.satseconds.choices == (10, 25, 50, 100)
     assert (preset.satseconds.crossings, preset.satseconds.crossing_window_s) == (3, 60)
     assert preset.baseline == {"readings": 2, "apart_s": 300}
-    assert preset.discharge == {
-        "aldrete_min": 9,
-        "bp_within_percent": 20,
-        "spo2_above": 92,
-        "recovery_s": 3600,
-    }
+    assert "discharge" not in preset.doc  # one rule set: monitor/discharge.toml
+    rules = load_rules()
+    assert (rules.aldrete_min, rules.bp_within_percent) == (9, 20)
+    assert (rules.spo2_min, rules.recovery_min_s) == (92, 3600)
 
 
 def test_satseconds_preset_inherits_the_default() -> None:

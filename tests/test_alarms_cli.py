@@ -126,6 +126,7 @@ def test_scripted_commands_apply_at_their_data_time_and_show_in_the_output() -> 
         (1.0, "session_setup"),
         (2.5, "mark_event"),
         (30.0, "mark_event"),
+        (30.0, "nibp_program"),  # the infusion starts the NIBP program
         (140.0, "pause_audio"),
         (150.0, "set_limit"),
         (460.0, "acknowledge"),
@@ -138,6 +139,7 @@ def test_scripted_commands_apply_at_their_data_time_and_show_in_the_output() -> 
         (2.5, "note"),
         (30.0, "infusion_start"),
         (30.0, "phase"),
+        (300.0, "nibp"),  # the program's first reading starts on the 5-minute slot
     ]
     states = [(r["t"], r["id"], r["state"]) for r in records if r["type"] == "alarm"]
     assert (140.0, "INACTIVATION", "audio_paused") in states

@@ -86,7 +86,10 @@ def test_phase_menu_moves_the_session(qtbot, bedside) -> None:
     window.do_phase()
     _menu_action(window, "Infusion").trigger()
     bedside.step()
-    assert bedside.commands() == [("set_phase", {"phase": "infusion"})]
+    assert bedside.commands() == [
+        ("set_phase", {"phase": "infusion"}),
+        ("nibp_program", {"on": True, "cause": "infusion_start"}),  # starts with the infusion
+    ]
     assert bedside.pipeline.session.phase == "infusion"
     window.refresh()
     window._slow_due = 0

@@ -35,6 +35,7 @@ ALARM_IDS = {
     "PR_HIGH",
     "OXIMETER_COMM_LOST",
     "NIBP_FAILED",
+    "NIBP_NO_BASELINE",  # the baseline readings were 4 min apart, not 5
 }
 
 

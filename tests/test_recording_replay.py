@@ -258,7 +258,9 @@ def test_timeline_marks_for_the_seek_bar(report_session) -> None:
         for r in emitted
         if r["type"] == "alarm" and r["state"] == "onset"
     ]
-    assert alarms == onsets and len(alarms) == 7
-    assert alarms[0][1:] == ("SPO2_LOW_CRITICAL", "high")
+    assert alarms == onsets and len(alarms) == 8
+    # the baseline readings were 4 min apart, not 5: the infusion starts without one
+    assert alarms[0] == (360.0, "NIBP_NO_BASELINE", "low")
+    assert alarms[1][1:] == ("SPO2_LOW_CRITICAL", "high")
     assert [m.t for m in marks] == sorted(m.t for m in marks)
     assert any(m.kind == "event" and m.label == "sign_off" and m.t == 895.0 for m in marks)

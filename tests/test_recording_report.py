@@ -68,7 +68,11 @@ def test_summary_figures(report_session) -> None:
     )
     assert (episodes["PR_HIGH"].response, episodes["PR_HIGH"].response_t) == ("paused", 670.0)
     assert episodes["OXIMETER_COMM_LOST"].response == "none"
-    assert [v for _, _, v in s.discharge] == ["met", "met", "met"]
+    # one rule set (monitor/discharge.toml): the report judges as the session did live
+    assert [v for _, _, v in s.discharge] == ["met", "met", "met", "NOT met"]
+    signed = _first(emitted, type="event", kind="sign_off")
+    assert s.assessment is not None and s.assessment.to_json() == signed["discharge"]
+    assert s.sign_off is not None and s.sign_off["override_reason"] == signed["override_reason"]
     assert s.setup["patient_id"] == "P-0042"
     assert [text for _, text in s.doses] == [
         "planned dose 0.5 mg/kg/h",
@@ -112,8 +116,10 @@ def test_report_pdf_names_every_alarm_and_reading(report_session, tmp_path, caps
         "max systolic",
         "max pulse rate",
         "Discharge assessment",
-        "All discharge criteria met",
-        "Signed off at 09:14:55",
+        "Discharge criteria NOT met",
+        "At least 60 min of recovery",
+        "Signed off at 09:14:55 by RN Smith",
+        "Reason: Recovery shortened: transfer to the ward, observed there",
         "adverse_effect",
         "Time below / above each limit",
         "SpO2 (%)",

@@ -62,6 +62,7 @@ def test_link_down_forgets_everything() -> None:
     ch.on_link(LinkEvent("x", LinkState.DOWN, "gone", 0.0), 1.5)
     assert ch.numerics_json(2.0) == {
         "rr": None, "rr_state": "missing", "apnea_s": None, "rr_source": "respiration",
+        "resp_last_frame_t": None,
     }  # fmt: skip
 
 

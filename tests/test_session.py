@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 
 from drivers.errors import VitalmonError
-from monitor.commands import Command, CommandBus
+from monitor.commands import Command, CommandBus, CommandError
 from monitor.config import PipelineConfig, build_pipeline
 from monitor.session import PHASES, SessionModel
 
-DISCHARGE = {"aldrete_min": 9, "bp_within_percent": 20, "spo2_above": 92}
 BASELINE = {"readings": 2, "apart_s": 300}
 
 
 def make_session() -> tuple[SessionModel, CommandBus, list[dict]]:
     records: list[dict] = []
     bus = CommandBus()
-    return SessionModel(records.append, bus, DISCHARGE, BASELINE), bus, records
+    return SessionModel(records.append, bus, baseline_rules=BASELINE), bus, records
 
 
 def nibp(t: float, sys: int, dia: int, status: str = "ok") -> dict:
@@ -43,7 +42,10 @@ def test_phases_follow_infusion_events() -> None:
     bus.apply(Command("mark_event", {"kind": "infusion_stop"}), 3300)
     assert (session.phase, session.dose_mg_per_kg_h) == ("recovery", None)
     bus.apply(Command("set_phase", {"phase": "discharge"}), 6900)
-    bus.apply(Command("mark_event", {"kind": "sign_off", "by": "RN Lee"}), 7000)
+    reason = "no Aldrete, no readings: a test"
+    bus.apply(
+        Command("mark_event", {"kind": "sign_off", "by": "RN Lee", "override_reason": reason}), 7000
+    )
     assert session.phase == "signed-off"
     assert session.phase_durations(7100) == {
         "pre-infusion": 600,
@@ -73,6 +75,7 @@ def test_phases_follow_infusion_events() -> None:
         "phase": "infusion",
         "previous": "pre-infusion",
         "cause": "infusion_start",
+        "baseline_complete": False,  # no baseline readings: NIBP_NO_BASELINE
     }
     assert session.events == tuple(records)
     assert (session.patient_id, session.weight_kg) == ("P7", 80)
@@ -156,15 +159,47 @@ def test_discharge_assessment() -> None:
         "aldrete_ok": True,
         "bp_ok": False,
         "spo2_ok": True,
+        "recovery_ok": False,
         "recovery_s": 0.0,
         "ready": False,
     }
-    session.on_record(nibp(1000, 135, 80))
-    assert session.discharge_assessment().ready
+    session.on_record(nibp(1000, 135, 97))  # diastolic +21 %: the diastolic counts too
+    assert session.discharge_assessment().to_json()["bp_ok"] is False
+    session.on_record(nibp(1010, 135, 95))
+    assert session.discharge_assessment().to_json()["bp_ok"] is True
     bus.apply(Command("mark_event", {"kind": "infusion_stop"}), 1050)
-    bus.apply(Command("mark_event", {"kind": "sign_off"}), 1100)
+    assert not session.discharge_assessment(1100).ready  # 50 s of recovery, not 60 min
+    session.on_record({"type": "numerics", "t": 4650.0, "spo2": 92, "spo2_state": "valid"})
+    assert session.discharge_assessment(4650).ready  # SpO2 92 is >= 92; 60 min of recovery
+    bus.apply(Command("mark_event", {"kind": "sign_off"}), 4650)
     assert records[-2]["discharge"]["ready"] is True
-    assert records[-2]["discharge"]["recovery_s"] == 50
+    assert records[-2]["discharge"]["recovery_s"] == 3600
+
+
+def test_sign_off_rules() -> None:
+    session, bus, records = make_session()
+    bus.apply(Command("mark_event", {"kind": "infusion_start"}), 600)
+    with pytest.raises(CommandError, match="infusion is running"):
+        bus.apply(Command("mark_event", {"kind": "sign_off", "override_reason": "x"}), 700)
+    bus.apply(Command("set_phase", {"phase": "recovery"}), 750)  # the pump still runs
+    with pytest.raises(CommandError, match="infusion is running"):
+        bus.apply(Command("mark_event", {"kind": "sign_off", "override_reason": "x"}), 760)
+    bus.apply(Command("mark_event", {"kind": "infusion_stop"}), 800)
+    with pytest.raises(CommandError, match="override_reason") as refused:
+        bus.apply(Command("mark_event", {"kind": "sign_off"}), 900)
+    assert "At least 60 min of recovery" in str(refused.value)
+    with pytest.raises(CommandError, match="override_reason"):
+        bus.apply(Command("mark_event", {"kind": "sign_off", "override_reason": "  "}), 900)
+    assert session.phase == "recovery"
+    with pytest.raises(CommandError, match="mark_event sign_off"):
+        bus.apply(Command("set_phase", {"phase": "signed-off"}), 900)
+    bus.apply(Command("mark_event", {"kind": "sign_off", "override_reason": "ward"}), 900)
+    assert records[-2]["override_reason"] == "ward" and session.phase == "signed-off"
+    with pytest.raises(CommandError, match="new session"):
+        bus.apply(Command("mark_event", {"kind": "infusion_start"}), 950)
+    with pytest.raises(CommandError, match="new session"):
+        bus.apply(Command("set_phase", {"phase": "infusion"}), 950)
+    assert session.phase == "signed-off"
 
 
 def test_pipeline_wires_baseline_into_nibp_sys_rise() -> None:

@@ -38,7 +38,7 @@ from monitor.alarms.rules import (
 )
 from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
-from monitor.alarms.technical import CapnoWatch, NibpWatch, OximeterWatch
+from monitor.alarms.technical import CapnoWatch, NibpWatch, OximeterWatch, RespWatch
 from monitor.commands import CommandBus, CommandError
 from monitor.records import Record, alarm_record, time_of
 
@@ -63,6 +63,11 @@ class _Alarm:
 
 def _remaining(due: float | None, t: float) -> float | None:
     return None if due is None else max(0.0, due - t)
+
+
+def _number(specs: Mapping[str, AlarmSpec], alarm_id: str, key: str) -> float:
+    """A technical rule's timing number; never true (infinity) where the preset lacks it."""
+    return specs[alarm_id].number(key) if alarm_id in specs else math.inf
 
 
 class AlarmEngine:
@@ -106,11 +111,16 @@ class AlarmEngine:
         co2_silence_s = (
             specs["CO2_COMM_LOST"].number("silence_s") if "CO2_COMM_LOST" in specs else math.inf
         )
+        overdue_s = _number(specs, "NIBP_OVERDUE", "overdue_s")
+        resp_silence_s = _number(specs, "RESP_COMM_LOST", "silence_s")
         if not hasattr(self, "_oximeter"):
             self._oximeter = OximeterWatch(silence_s)
             self._nibp = NibpWatch(stale_s)
             self._capno = CapnoWatch(co2_silence_s)
+            self._resp = RespWatch(resp_silence_s)
         self._capno.silence_s = co2_silence_s
+        self._resp.silence_s = resp_silence_s
+        self._nibp.overdue_s = overdue_s
         # A new preset keeps what the watches know about the devices.
         self._oximeter.silence_s = silence_s
         self._nibp.stale_s = stale_s
@@ -241,7 +251,9 @@ class AlarmEngine:
             self._condition(alarm_id, active, t)
         for alarm_id, active in self._capno.on_numerics(record, t).items():
             self._condition(alarm_id, active, t)
-        for alarm_id, active in self._nibp.on_tick(t).items():
+        for alarm_id, active in self._resp.on_numerics(record, t).items():
+            self._condition(alarm_id, active, t)
+        for alarm_id, active in self._nibp.on_numerics(record, t).items():
             self._condition(alarm_id, active, t)
         if self._nibp.stale(t):  # a reading past its validity can no longer hold an alarm
             for spec in self._nibp_specs:
@@ -279,8 +291,12 @@ class AlarmEngine:
                 changes = self._nibp.on_link(state)
             elif channel == "capno":
                 changes = self._capno.on_link(state, t)
+            elif channel == "resp":
+                changes = self._resp.on_link(state, t)
             else:
                 return
+        elif kind == "phase":
+            changes = self._nibp.on_phase(record, t)  # the session's supervision of NIBP
         elif kind == "nibp" and state:
             changes = self._nibp.on_status(state)  # NIBP channel events (not_responding, ...)
         else:

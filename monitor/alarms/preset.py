@@ -33,6 +33,7 @@ EXTRA_KEYS = (
     "apnea_s",
     "silence_s",
     "stale_s",
+    "overdue_s",
     "raised_by",
     "hysteresis",
 )
@@ -112,7 +113,6 @@ class Preset:
     alarms: dict[str, AlarmSpec]  # in file order
     satseconds: SatSecondsSpec
     behaviour: Behaviour
-    discharge: dict[str, float]
     delay_ranges: dict[str, tuple[float, float]]  # priority -> a physiological delay's range
     baseline: dict[str, float] = field(default_factory=dict)
     source: str = ""
@@ -347,10 +347,6 @@ def parse_preset(doc: dict, source: str) -> Preset:
     for priority in PRIORITIES:
         if priority not in delay_ranges:
             raise PresetError(f"{where}: missing '{priority}' ([low, high] seconds)")
-    discharge = {
-        k: _num(f"{source}: [discharge]", k, v)
-        for k, v in _section(doc, "discharge", source).items()
-    }
     baseline = {
         k: _num(f"{source}: [baseline]", k, v) for k, v in _section(doc, "baseline", source).items()
     }
@@ -362,7 +358,6 @@ def parse_preset(doc: dict, source: str) -> Preset:
         alarms=alarms,
         satseconds=satseconds,
         behaviour=behaviour,
-        discharge=discharge,
         delay_ranges=delay_ranges,
         source=source,
         doc=doc,

@@ -1,4 +1,5 @@
-"""Technical alarm conditions from pipeline records: probe off, no signal, comm lost, stale NIBP.
+"""Technical alarm conditions from pipeline records: probe off, no signal, comm lost, stale
+or overdue NIBP, an infusion started without a baseline.
 
 Each watch folds the records it cares about into plain booleans, one per alarm
 id; the engine applies delays, priorities and inactivation to them.
@@ -91,14 +92,50 @@ class CapnoWatch:
         }
 
 
-class NibpWatch:
-    """NIBP_COMM_LOST, NIBP_FAILED, NIBP_STALE (counted from the last valid reading)."""
+class RespWatch:
+    """RESP_COMM_LOST: the respiration source's port closed or vanished (at once), or no
+    frame for `silence_s` (a silent line)."""
 
-    def __init__(self, stale_s: float) -> None:
+    def __init__(self, silence_s: float) -> None:
+        self.silence_s = silence_s
+        self.link_lost = False
+        self._first_t: float | None = None
+
+    def on_link(self, state: str, t: float) -> dict[str, bool]:
+        self.link_lost = state in LINK_LOST
+        if state == "up" and self._first_t is None:
+            self._first_t = t
+        return {"RESP_COMM_LOST": self.link_lost}
+
+    def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
+        if "resp_last_frame_t" not in record:
+            return {}  # no respiration source in this session
+        if self._first_t is None:
+            self._first_t = t
+        last = finite_number(record.get("resp_last_frame_t"))
+        since = last if last is not None else self._first_t
+        return {"RESP_COMM_LOST": self.link_lost or t - since >= self.silence_s}
+
+
+SUPERVISED_PHASES = ("infusion", "recovery")
+
+
+class NibpWatch:
+    """NIBP_COMM_LOST, NIBP_FAILED, NIBP_STALE (counted from the last valid reading, or
+    from the first sign of an NIBP module when there never was one), and the session's
+    supervision of blood pressure: NIBP_OVERDUE (no good reading for `overdue_s` during
+    infusion or recovery) and NIBP_NO_BASELINE (the infusion started before the baseline
+    was complete). Phases come from the session's `phase` events."""
+
+    def __init__(self, stale_s: float, overdue_s: float = float("inf")) -> None:
         self.stale_s = stale_s
+        self.overdue_s = overdue_s
         self.last_ok_t: float | None = None
         self._link_lost = False
         self._not_responding = False
+        self._present_t: float | None = None  # first sign of an NIBP module
+        self._supervised_t: float | None = None  # entered infusion/recovery
+        self._no_baseline = False
 
     def on_link(self, state: str) -> dict[str, bool]:
         self._link_lost = state in LINK_LOST
@@ -110,8 +147,23 @@ class NibpWatch:
             self._not_responding = state == "not_responding"
         return {"NIBP_COMM_LOST": self._link_lost or self._not_responding}
 
+    def on_phase(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
+        """The session's `phase` event: supervision starts with the infusion."""
+        phase, previous = record.get("phase"), record.get("previous")
+        if phase in SUPERVISED_PHASES:
+            if self._supervised_t is None:
+                self._supervised_t = t
+            if phase == "infusion" and previous == "pre-infusion":
+                self._no_baseline = record.get("baseline_complete") is False
+        else:
+            self._supervised_t = None
+            self._no_baseline = False
+        return self.on_tick(t)
+
     def on_reading(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         ok = nibp_ok(record)
+        if self._present_t is None:
+            self._present_t = t
         if ok or record.get("error_code") is not None:
             self._not_responding = False  # the module answered (with a reading or a code)
         if ok:
@@ -120,11 +172,32 @@ class NibpWatch:
             "NIBP_FAILED": not ok,
             "NIBP_COMM_LOST": self._link_lost or self._not_responding,
             "NIBP_STALE": False if ok else self.stale(t),
+            "NIBP_OVERDUE": self.overdue(t),
         }
 
+    def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
+        if "nibp_state" in record and self._present_t is None:
+            self._present_t = t
+        return self.on_tick(t)
+
     def on_tick(self, t: float) -> dict[str, bool]:
-        return {"NIBP_STALE": self.stale(t)}
+        present = self._present_t is not None
+        return {
+            "NIBP_STALE": self.stale(t),
+            "NIBP_OVERDUE": self.overdue(t),
+            "NIBP_NO_BASELINE": present and self._no_baseline and self._supervised_t is not None,
+        }
 
     def stale(self, t: float) -> bool:
-        """The last good reading is past its validity (IEC 80601-2-30: 1 hour)."""
-        return self.last_ok_t is not None and t - self.last_ok_t >= self.stale_s
+        """The last good reading is past its validity (IEC 80601-2-30: 1 hour), or there
+        has been none for as long."""
+        since = self.last_ok_t if self.last_ok_t is not None else self._present_t
+        return since is not None and t - since >= self.stale_s
+
+    def overdue(self, t: float) -> bool:
+        """During infusion or recovery, no good reading for `overdue_s` (counted from the
+        start of the infusion when there never was one)."""
+        if self._present_t is None or self._supervised_t is None:
+            return False
+        since = self.last_ok_t if self.last_ok_t is not None else self._supervised_t
+        return t - since >= self.overdue_s

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from drivers.base import Batch, StreamDecoder
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
 from monitor.records import Record
+
+if TYPE_CHECKING:
+    from monitor.channels.nibp_schedule import NibpSettings
 
 Emit = Callable[[Record], None]
 Write = Callable[[bytes], bool]
@@ -109,11 +112,13 @@ def make_channel(
     write: Write,
     commands: CommandBus,
     session_phase: SessionPhase = no_session,
+    nibp_settings: NibpSettings | None = None,
 ) -> Channel:
     """The channel for a protocol's device kind. Channels get `emit` for records, `write`
     for device commands, and the command bus to register the commands they answer (e.g.
-    `nibp_start`); the NIBP one also the session's phase, which its program follows.
-    (Each module is imported here, when needed: they import this package.)"""
+    `nibp_start`); the NIBP one also the session's phase, which its program follows, and
+    the settings it is configured with. (Each module is imported here, when needed: they
+    import this package.)"""
     if kind == "oximeter":
         from monitor.channels.oximeter import OximeterChannel
 
@@ -121,7 +126,7 @@ def make_channel(
     if kind == "nibp":
         from monitor.channels.nibp import NibpChannel
 
-        return NibpChannel(name, protocol, emit, write, commands, session_phase)
+        return NibpChannel(name, protocol, emit, write, commands, session_phase, nibp_settings)
     if kind == "resp":
         from monitor.channels.resp import RespChannel
 

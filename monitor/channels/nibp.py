@@ -18,8 +18,8 @@ from drivers.registry import get_protocol
 from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
 from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
 from monitor.channels import Emit, Record, RunShare, SessionPhase, Write, no_session
-from monitor.channels.nibp_schedule import NibpSchedule, load_settings
-from monitor.commands import CommandBus, CommandError
+from monitor.channels.nibp_schedule import NibpSchedule, NibpSettings, load_settings
+from monitor.commands import Command, CommandBus, CommandError
 from monitor.records import event_record, nibp_failure, nibp_reading
 
 
@@ -42,14 +42,15 @@ class NibpChannel:
         write: Write,
         commands: CommandBus,
         session_phase: SessionPhase = no_session,
+        settings: NibpSettings | None = None,
     ) -> None:
         if get_protocol(protocol).name != "suntech":
             raise CommandError(f"no NIBP driver for protocol '{protocol}'")
         self.name = name
         self.protocol = protocol
-        self.settings = load_settings()
+        self.settings = settings or load_settings()
         self.schedule = NibpSchedule(self.settings)
-        self.driver = SuntechNibpDriver(write)
+        self.driver = SuntechNibpDriver(write, self.settings.status_check_s)
         self.last_reading: NibpReading | None = None
         self.last_reading_t: float | None = None
         self.last_failure: NibpReading | None = None
@@ -71,7 +72,10 @@ class NibpChannel:
             "nibp_stat", self._cmd_stat, "readings back to back for 5 minutes", accepts=()
         )
         commands.register(
-            "nibp_program", self._cmd_program, "{on}: the infusion program", accepts=("on",)
+            "nibp_program",
+            self._cmd_program,
+            "{on, cause?}: the infusion program",
+            accepts=("on", "cause"),
         )
 
     # ------------------------------------------------------------ what the GUI reads
@@ -166,8 +170,18 @@ class NibpChannel:
         self._start(t)
 
     def _cmd_program(self, args: dict[str, object], t: float) -> None:
+        cause = args.get("cause")
+        if cause is not None and not isinstance(cause, str):
+            raise CommandError("nibp_program: cause must be text")
         self.schedule.set_program(_flag(args, "on", True), t)
         self._run_schedule(t)
+
+    def infusion_started(self) -> Command | None:
+        """The command that starts the infusion program with the infusion (the default,
+        docs/clinical.md), unless the NIBP already measures automatically."""
+        if not self.settings.program_starts_with_infusion or self.schedule.mode != "manual":
+            return None
+        return Command("nibp_program", {"on": True, "cause": "infusion_start"})
 
     # ------------------------------------------------------------ internals
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from monitor.commands import CommandError
 
@@ -33,6 +34,8 @@ class NibpSettings:
     stale_after_s: float
     invalid_after_s: float
     program: dict[str, tuple[ProgramStep, ...]]
+    program_starts_with_infusion: bool = False
+    status_check_s: float = math.inf  # idle: ask the module its status this often
 
     def program_interval_min(self, phase: str, phase_elapsed_s: float) -> int | None:
         """Minutes between readings the program wants now (None: no automatic readings)."""
@@ -46,12 +49,27 @@ def normalise_phase(phase: str) -> str:
     return phase.strip().lower().replace("_", "-").replace(" ", "-")
 
 
-def load_settings(text: str | None = None) -> NibpSettings:
-    """The bundled `nibp.toml`, or `text` in its format (tests)."""
+def settings_doc(text: str | None = None) -> dict[str, Any]:
+    """The bundled `nibp_schedule.toml` as a document, or `text` in its format (tests)."""
     if text is None:
         path = resources.files("monitor") / "channels" / "nibp_schedule.toml"
         text = path.read_text(encoding="utf-8")
-    doc = tomllib.loads(text)
+    return tomllib.loads(text)
+
+
+# Added since recordings first kept their config: a recording without the NIBP document
+# ran without them, and replays so (no idle status checks, no program with the infusion).
+NEWER_KEYS = ("status_check_seconds", "program_starts_with_infusion")
+
+
+def legacy_doc() -> dict[str, Any]:
+    return {k: v for k, v in settings_doc().items() if k not in NEWER_KEYS}
+
+
+def load_settings(text: str | None = None, doc: Mapping[str, Any] | None = None) -> NibpSettings:
+    """The bundled settings, or those of `text` or of a document (a recording's)."""
+    if doc is None:
+        doc = settings_doc(text)
     low, high = doc["interval_minutes"]
     program = {
         normalise_phase(phase): tuple(
@@ -65,6 +83,8 @@ def load_settings(text: str | None = None) -> NibpSettings:
         stale_after_s=float(doc["stale_after_minutes"]) * 60.0,
         invalid_after_s=float(doc["invalid_after_minutes"]) * 60.0,
         program=program,
+        program_starts_with_infusion=doc.get("program_starts_with_infusion") is True,
+        status_check_s=float(doc.get("status_check_seconds", math.inf)),
     )
 
 

@@ -73,6 +73,7 @@ class RespChannel(StreamChannel[RespBatch]):
         def first_t(i: int) -> float:
             return times[i] - (counts[i] - 1) * dt
 
+        self._after_gap(first_t(fed[0]))
         self._wave.append_run(batch.wave, times[fed[-1]])
         self._last_frame_t = times[fed[-1]]
         if self._signal_since is None:
@@ -91,6 +92,7 @@ class RespChannel(StreamChannel[RespBatch]):
             return
         dt = 1.0 / self.wave_rate_hz
         first_t = t - (n - 1) * dt
+        self._after_gap(first_t)
         self._wave.append(batch.wave, t)
         self._last_frame_t = t
         if int(batch.flags[-1]) & NO_SIGNAL:
@@ -105,6 +107,17 @@ class RespChannel(StreamChannel[RespBatch]):
         if len(breaths):
             self.last_breath_t = first_t + int(breaths[-1]) * dt
         self._take_values(batch)
+
+    def _after_gap(self, first_t: float) -> None:
+        """Frames again after the value went missing: a breath marked before the gap says
+        nothing of the breaths missed in it (the device's own count does), so the
+        monitor's apnea count starts afresh (else a dropout ends in a false apnea)."""
+        if self._last_frame_t is not None and first_t - self._last_frame_t > (
+            QUIET_LINE_S + STALE_HOLD_S
+        ):
+            self._signal_since = None
+            self.last_breath_t = None
+            self._device_since_breath_s = None
 
     def _take_values(self, batch: RespBatch) -> None:
         """The rate and seconds since the last breath, as the last row has them."""
@@ -151,4 +164,7 @@ class RespChannel(StreamChannel[RespBatch]):
             "rr_state": state.value,
             "apnea_s": None if apnea is None else round(apnea, 1),
             "rr_source": "respiration",
+            "resp_last_frame_t": None
+            if self._last_frame_t is None
+            else round(self._last_frame_t, 3),
         }

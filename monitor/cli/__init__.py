@@ -15,7 +15,18 @@ from drivers.errors import VitalmonError
 from monitor.cli.common import PROG, OneLineParser
 
 # Subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = ("run", "central", "sim", "scenarios", "decode", "replay", "log", "export", "report")
+SUBCOMMANDS = (
+    "run",
+    "central",
+    "sim",
+    "scenarios",
+    "decode",
+    "replay",
+    "log",
+    "export",
+    "report",
+    "alarm-sound",
+)
 
 
 def build_parser() -> OneLineParser:
@@ -24,7 +35,7 @@ def build_parser() -> OneLineParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"monitor.cli.{name}")
+        module = importlib.import_module(f"monitor.cli.{name.replace('-', '_')}")
         sub = module.register(commands)
         sub.set_defaults(handler=module.run)
     return parser

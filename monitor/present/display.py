@@ -85,6 +85,17 @@ def format_reading(reading: NumericReading, decimals: int = 0) -> TileText:
     return TileText(f"{reading.value:.{decimals}f}", reading.state)
 
 
+RR_NOT_MONITORED = "RR not monitored"
+
+
+def rr_tile(monitored: bool, reading: NumericReading) -> tuple[TileText, str]:
+    """The RR tile's value and note. With no breathing source configured it says so in
+    words: dashes would read as a dropout (docs/clinical.md)."""
+    if not monitored:
+        return TileText("", ValueState.MISSING), RR_NOT_MONITORED
+    return format_reading(reading), ""
+
+
 @dataclass(frozen=True, slots=True)
 class FontSizes:
     """Pixel sizes for a window; the main numerics stay readable at 3 m (>= ~80 px at 768)."""

@@ -10,6 +10,7 @@ Writes to devices are accepted and go nowhere.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from monitor.channels.nibp_schedule import legacy_doc
 from monitor.commands import Command, CommandBus, CommandError
 from monitor.config import ConfigError, PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
@@ -34,8 +36,8 @@ def recorded_config(reader: SessionReader) -> PipelineConfig:
     kept has only its channels: those, with the default preset it was then run with."""
     raw = reader.meta.get("config")
     try:
-        if raw is None:
-            return PipelineConfig.of(reader.protocols)
+        if raw is None:  # and the NIBP settings it ran with: no idle status checks
+            return dataclasses.replace(PipelineConfig.of(reader.protocols), nibp=legacy_doc())
         config = PipelineConfig.from_json(raw)
         config.load_preset()
     except ConfigError as exc:

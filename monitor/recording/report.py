@@ -423,6 +423,8 @@ def _events(s: Summary) -> list[Flowable]:
 
 
 def _discharge(s: Summary) -> list[Flowable]:
+    """The criteria of monitor/discharge.toml, judged as at the sign-off, and who signed
+    off over which unmet criterion and why."""
     rows: list[list[object]] = [["Criterion", "Value", "Assessment"]]
     rows += [list(row) for row in s.discharge]
     verdicts = [v for _, _, v in s.discharge]
@@ -432,14 +434,20 @@ def _discharge(s: Summary) -> list[Flowable]:
         overall = "Discharge criteria NOT met."
     else:
         overall = "Discharge cannot be fully assessed from this recording."
-    signed = [e for e in s.events if "sign" in str(e.get("kind", ""))]
-    sign = f" Signed off at {_clock(s, time_of(signed[-1]))}." if signed else " Not signed off."
-    return [
+    out: list[Flowable] = [
         Paragraph("Discharge assessment", H2),
-        _table(rows, [6 * cm, 6 * cm, 5 * cm]),
+        _table(rows, [7 * cm, 6 * cm, 4 * cm]),
         Spacer(1, 0.2 * cm),
-        Paragraph(overall + sign, BODY),
     ]
+    if s.sign_off is None:
+        return [*out, Paragraph(overall + " Not signed off.", BODY)]
+    by = s.sign_off.get("by")
+    sign = f" Signed off at {_clock(s, float(s.sign_off['t']))}" + (f" by {by}." if by else ".")  # type: ignore[arg-type]
+    out.append(Paragraph(escape(overall + sign), BODY))
+    reason = s.sign_off.get("override_reason")
+    if reason:
+        out.append(Paragraph(escape(f"Signed off with criteria unmet. Reason: {reason}"), BODY))
+    return out
 
 
 def build_story(s: Summary, path: Path) -> list[Flowable]:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
 
+from monitor.discharge import DischargeAssessment, assess
 from monitor.recording.export import numeric_keys
 from monitor.recording.store import Record, SessionReader
 from monitor.records import as_float, fields_of, time_of
+from monitor.session import OK_STATUS
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -27,9 +29,6 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
 }
 DOSE_EVENT_WORDS = ("infusion", "rate", "bolus", "dose", "rescue")
-BP_BASELINE_BAND = 0.20  # discharge: BP within 20 % of baseline (docs/clinical.md)
-DISCHARGE_SPO2_ABOVE = 92.0
-DISCHARGE_ALDRETE_MIN = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +97,8 @@ class Summary:
     discharge: list[tuple[str, str, str]] = field(
         default_factory=list
     )  # (criterion, value, verdict)
+    assessment: DischargeAssessment | None = None
+    sign_off: dict[str, object] | None = None  # t, by, override_reason
 
     def wall(self, t: float) -> datetime:
         return self.wall_start + timedelta(seconds=t)
@@ -265,65 +266,59 @@ def _extreme(rows: list[Record], key: str, pick: Callable) -> tuple[float, float
     return pick(found, key=lambda p: p[0]) if found else None
 
 
-def _last_value(rows: list[Record], key: str) -> tuple[float, float] | None:
-    for r in reversed(rows):
-        value = _number(r.get(key))
-        if value is not None:
-            return value, time_of(r)
-    return None
+def _sign_off(events: list[Record]) -> Record | None:
+    return next(
+        (e for e in events if e.get("type") == "event" and e.get("kind") == "sign_off"), None
+    )
 
 
-def _discharge(s: Summary) -> list[tuple[str, str, str]]:
-    out = []
+def _recovery_s(phases: list[tuple[str, float, float]], until: float) -> float:
+    return sum(max(0.0, min(end, until) - start) for p, start, end in phases if p == "recovery")
+
+
+def _good_bp(r: Record) -> tuple[float, float] | None:
+    sys, dia = _number(r.get("sys")), _number(r.get("dia"))
+    if sys is None or dia is None or r.get("status", "ok") not in OK_STATUS:
+        return None
+    return sys, dia
+
+
+def assess_discharge(s: Summary) -> DischargeAssessment:
+    """The discharge criteria as the session model judged them live (monitor/discharge.py):
+    at the sign-off, from what came before it; else at the end of the recording."""
+    signed = _sign_off(s.events)
+    until = float(signed["t"]) if signed is not None else s.duration_s  # type: ignore[arg-type]
+
+    def before(r: Record) -> bool:  # a command at t is applied before the data of t
+        t = float(r["t"])  # type: ignore[arg-type]
+        return t < until if signed is not None else t <= until
+
     aldrete = None
-    for e in reversed(s.events):
-        if "aldrete" in str(e.get("kind", "")).lower():
-            aldrete = _number(e.get("score", e.get("value")))
-            if aldrete is not None:
-                break
-    if aldrete is None:
-        out.append(("Modified Aldrete score >= 9", "not recorded", "cannot assess"))
-    else:
-        ok = aldrete >= DISCHARGE_ALDRETE_MIN
-        out.append(("Modified Aldrete score >= 9", f"{aldrete:g}", "met" if ok else "NOT met"))
-    infusion_t = next((t for phase, t, _ in s.phases if phase == "infusion"), None)
-    if infusion_t is None:
-        infusion_t = next(
-            (
-                time_of(e)
-                for e in s.events
-                if "infusion_start" in str(e.get("kind", ""))
-            ),
-            None,
-        )
-    good = [r for r in s.nibp if _number(r.get("sys")) is not None]
-    base = [r for r in good if infusion_t is not None and time_of(r) < infusion_t]
-    label = "BP within 20 % of baseline"
-    if not base or not good or good[-1] in base:
-        out.append((label, "no baseline or no reading after it", "cannot assess"))
-    else:
-        last = good[-1]
-        verdicts = []
-        for key in ("sys", "dia"):
-            mean = sum(_number(r.get(key)) or 0.0 for r in base) / len(base)
-            value = _number(last.get(key))
-            verdicts.append(value is not None and abs(value - mean) <= BP_BASELINE_BAND * mean)
-        b_sys = sum(_number(r.get("sys")) or 0.0 for r in base) / len(base)
-        b_dia = sum(_number(r.get("dia")) or 0.0 for r in base) / len(base)
-        out.append(
-            (
-                label,
-                f"last {last.get('sys')}/{last.get('dia')} vs baseline {b_sys:.0f}/{b_dia:.0f}",
-                "met" if all(verdicts) else "NOT met",
-            )
-        )
-    spo2 = _last_value(s.numerics, "spo2")
-    if spo2 is None:
-        out.append(("SpO2 > 92 %", "no value", "cannot assess"))
-    else:
-        ok = spo2[0] > DISCHARGE_SPO2_ABOVE
-        out.append(("SpO2 > 92 %", f"last {spo2[0]:g} %", "met" if ok else "NOT met"))
-    return out
+    for e in s.events:
+        if e is signed:
+            break
+        if e.get("kind") == "aldrete" and (score := _number(e.get("score"))) is not None:
+            aldrete = int(score)
+    pre_end = next((end for p, _, end in s.phases if p == "pre-infusion"), None)
+    if not s.phases:
+        pre_end = math.inf
+    readings = [(float(r["t"]), bp) for r in s.nibp if before(r) and (bp := _good_bp(r))]  # type: ignore[arg-type]
+    base = [bp for t, bp in readings if pre_end is not None and t < pre_end]
+    baseline = None
+    if base:
+        baseline = (sum(b[0] for b in base) / len(base), sum(b[1] for b in base) / len(base))
+    spo2 = None
+    for r in s.numerics:
+        value = _number(r.get("spo2"))
+        if before(r) and value is not None and r.get("spo2_state", "valid") == "valid":
+            spo2 = value
+    return assess(
+        aldrete,
+        readings[-1][1] if readings else None,
+        baseline,
+        spo2,
+        _recovery_s(s.phases, until),
+    )
 
 
 def _alarms_off(meta: dict[str, object], alarms: list[Record]) -> list[AlarmOff]:
@@ -384,5 +379,14 @@ def summarize(reader: SessionReader) -> Summary:
         "max systolic": _extreme(nibp, "sys", max),
         "max diastolic": _extreme(nibp, "dia", max),
     }
-    s.discharge = _discharge(s)
+    s.assessment = assess_discharge(s)
+    s.discharge = [(c.label, c.value, c.verdict) for c in s.assessment.criteria]
+    signed = _sign_off(events)
+    if signed is not None:
+        reason = signed.get("override_reason")
+        s.sign_off = {
+            "t": signed["t"],
+            "by": signed.get("by"),
+            "override_reason": reason if isinstance(reason, str) else None,
+        }
     return s

@@ -25,10 +25,12 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.alarms import LimitSetting, Preset
+from monitor.discharge import DischargeAssessment
 from monitor.present.actions import EVENT_CHOICES, EventChoice, LimitEdit, event_args
 from monitor.present.limits_view import LimitRow, limit_groups, plan_changes
 from monitor.session import SessionModel
 from monitor.ui import theme
+from monitor.ui.discharge_dialog import DischargeDialog
 
 Send = Callable[..., object]
 
@@ -234,11 +236,18 @@ class EventDialog(QDialog):
     """A grid of one-tap event buttons; those needing a value ask for it first."""
 
     def __init__(
-        self, send: Send, parent=None, defaults: Mapping[str, float] | None = None
+        self,
+        send: Send,
+        parent=None,
+        defaults: Mapping[str, float] | None = None,
+        discharge: Callable[[], DischargeAssessment] | None = None,
     ) -> None:
-        """`defaults` pre-fill the values asked for (e.g. the running or planned dose)."""
+        """`defaults` pre-fill the values asked for (e.g. the running or planned dose);
+        `discharge` gives the assessment the sign-off checklist shows."""
         super().__init__(parent)
         self.defaults = dict(defaults or {})
+        self.discharge = discharge
+        self.checklist: DischargeDialog | None = None
         self.setWindowTitle("Mark event")
         self.setStyleSheet(DIALOG_STYLE)
         self.send = send
@@ -269,6 +278,10 @@ class EventDialog(QDialog):
         return text.strip() if ok and text.strip() else None
 
     def choose(self, choice: EventChoice, answer: object = None) -> None:
+        if choice.kind == "sign_off" and self.discharge is not None:
+            self.checklist = DischargeDialog(self.discharge(), self.send, DIALOG_STYLE, self)
+            self.checklist.show()  # the checklist first: sign-off is decided there
+            return
         if choice.ask is not None and answer is None:
             answer = self.ask(choice)
             if answer is None:

@@ -64,6 +64,7 @@ from monitor.present.display import (
     font_sizes,
     format_reading,
     reading_from_record,
+    rr_tile,
 )
 from monitor.present.nibp_view import nibp_tile_view
 from monitor.present.replay_view import mark_views
@@ -162,9 +163,9 @@ class MonitorWindow(QMainWindow):
         self.nibp_tile = NibpTile()
         self.pi_tile = NumericTile("pi", "PI", "%", theme.PI_COLOUR, large=False)
         self.rr_tile = NumericTile("rr", "RR", "/min", theme.RESP_COLOUR, large=False)
-        self.rr_tile.setVisible(
-            self.co2 is None and (self.resp is not None or "rr" in pipeline.channels)
-        )
+        # Without a breathing source the tile stays, saying "RR not monitored".
+        self.rr_monitored = self.resp is not None or "rr" in pipeline.channels
+        self.rr_tile.setVisible(self.co2 is None)
         # With capnography its tile (EtCO2, FiCO2, the rate) stands where RR does.
         self.etco2_tile = NumericTile("etco2", "EtCO₂", "mmHg", theme.CO2_COLOUR, large=False)
         breathing_row = self.co2 is not None or self.rr_tile.isVisible()
@@ -324,7 +325,8 @@ class MonitorWindow(QMainWindow):
         session = bedside_snapshot(self.pipeline).session
         dose = session.dose_mg_per_kg_h or session.planned_dose_mg_per_kg_h
         defaults = {"dose_mg_per_kg_h": dose} if dose else {}
-        self._open(EventDialog(self.send, self, defaults))
+        assess = getattr(session, "discharge_assessment", None)
+        self._open(EventDialog(self.send, self, defaults, assess))
 
     def do_limits(self) -> None:
         alarms = self.pipeline.alarms
@@ -513,7 +515,7 @@ class MonitorWindow(QMainWindow):
         reading = shown.rr
         if reading is None:  # a source whose rate arrives only in the numerics record
             reading = reading_from_record(self.last_numerics, "rr")
-        self.rr_tile.show_text(format_reading(reading))
+        self.rr_tile.show_text(*rr_tile(self.rr_monitored, reading))
 
     def _refresh_capno(self, shown: BedsideSnapshot) -> None:
         record = shown.capno
@@ -549,7 +551,8 @@ class MonitorWindow(QMainWindow):
             ("rr", self.rr_tile),
             ("etco2", self.etco2_tile),
         ):
-            tile.set_limits(limits_text(key, shown.limits))
+            watched = key != "rr" or self.rr_monitored  # no limits where nothing is watched
+            tile.set_limits(limits_text(key, shown.limits) if watched else "")
             off = tuple(alarms_off(shown.limits, tile_alarm_ids(key)))
             tile.set_alarms_off(off, ", ".join(_message(self.pipeline.alarms, i) for i in off))
         _set_text(

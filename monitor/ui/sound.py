@@ -19,7 +19,7 @@ from PyQt6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
 
 from monitor.alarms.signals.audio_policy import AlarmAudioPolicy, AlarmLike
 from monitor.alarms.signals.priorities import PRIORITIES, load_alarm_signals
-from monitor.alarms.signals.tones import pattern, to_pcm16
+from monitor.alarms.signals.tones import cycle_pcm
 
 log = logging.getLogger("vitalmon.sound")
 AUDIO_FAILED_ID = "ALARM_AUDIO_FAILED"
@@ -44,9 +44,11 @@ class SilentSink:
         self.ok = True
         self.problem = ""
         self.played: list[str] = []
+        self.last_pcm = b""  # what a speaker would have been given last
 
     def play(self, priority: str, pcm: bytes) -> None:
         self.played.append(priority)
+        self.last_pcm = pcm
 
     def stop(self) -> None:
         pass
@@ -136,7 +138,7 @@ class AlarmSound:
         self._report = report
         self.policy = AlarmAudioPolicy()
         signals = load_alarm_signals()
-        self._pcm = {p: to_pcm16(pattern(p, signals)) for p in PRIORITIES}
+        self._pcm = {p: cycle_pcm(p, signals) for p in PRIORITIES}
         self.reported = False
         self.check()
 

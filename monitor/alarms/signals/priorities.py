@@ -33,14 +33,47 @@ class VisualSignal:
 
 @dataclass(frozen=True, slots=True)
 class AudioSignal:
-    bursts: int
-    pulses: int  # per burst
-    pulse_ms: float
-    spacing_ms: float
-    burst_gap_ms: float
-    repeat_s: float  # 0 = once per onset
+    """One priority's burst; times between the 10 % amplitude points (IEC 60601-1-8)."""
+
+    groups: tuple[int, ...]  # pulses per group (high: 3, 2, 3, 2)
+    pulse_ms: float  # td
+    spacing_ms: float  # ts, silence between the pulses of a group
+    group_gaps_ms: tuple[float, ...]  # silence between groups
+    repeat_s: float  # burst start to burst start; 0 = once per onset
     fundamental_hz: float
     harmonics: int
+
+    @property
+    def pulses(self) -> int:
+        return sum(self.groups)
+
+    def onsets_ms(self) -> list[float]:
+        """Where each pulse starts (its 10 % point), from the start of the burst."""
+        out: list[float] = []
+        at = 0.0
+        for g, count in enumerate(self.groups):
+            if g:
+                at += self.group_gaps_ms[g - 1] - self.spacing_ms
+            for _ in range(count):
+                out.append(at)
+                at += self.pulse_ms + self.spacing_ms
+        return out
+
+
+def _audio(raw: dict) -> AudioSignal:
+    groups = tuple(int(n) for n in raw["groups"])
+    gaps = tuple(float(g) for g in raw["group_gaps_ms"])
+    if len(gaps) != len(groups) - 1:
+        raise ValueError("alarm_signals.toml: one group gap between each two groups")
+    return AudioSignal(
+        groups=groups,
+        pulse_ms=float(raw["pulse_ms"]),
+        spacing_ms=float(raw["spacing_ms"]),
+        group_gaps_ms=gaps,
+        repeat_s=float(raw["repeat_s"]),
+        fundamental_hz=float(raw["fundamental_hz"]),
+        harmonics=int(raw["harmonics"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +81,7 @@ class AlarmSignals:
     visual: dict[str, VisualSignal]
     audio: dict[str, AudioSignal]
     sample_rate_hz: int
-    ramp_fraction: float
+    rise_fraction: float  # 10 % -> 90 % rise (and fall) as a fraction of td
     volume: float
 
 
@@ -59,8 +92,8 @@ def load_alarm_signals() -> AlarmSignals:
     audio = data["audio"]
     return AlarmSignals(
         visual={p: VisualSignal(**data["visual"][p]) for p in PRIORITIES},
-        audio={p: AudioSignal(**audio[p]) for p in PRIORITIES},
+        audio={p: _audio(audio[p]) for p in PRIORITIES},
         sample_rate_hz=int(audio["sample_rate_hz"]),
-        ramp_fraction=float(audio["ramp_fraction"]),
+        rise_fraction=float(audio["rise_fraction"]),
         volume=float(audio["volume"]),
     )
