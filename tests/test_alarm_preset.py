@@ -48,7 +48,7 @@ CLINICAL = {
     "CO2_SENSOR_FAULT": ("technical", "medium", 0, None, None),
     "CO2_ZERO_REQUIRED": ("technical", "low", 0, None, None),
     "CO2_WARMUP": ("technical", "low", 0, None, None),
-    "CENTRAL_LINK_LOST": ("technical", "medium", 0, None, None),
+    "CENTRAL_LINK_LOST": ("technical", "low", 0, None, None),
     "HL7_LINK_LOST": ("technical", "low", 0, None, None),
 }
 

@@ -72,6 +72,8 @@ def test_a_co2_module_gives_its_numerics_now() -> None:
     shown = bedside_snapshot(pipeline)
     assert shown.capno == capno.numerics_json(pipeline.t)
     assert shown.capno is not None and shown.capno["rr_source"] == "capnography"
+    # the status strip's "CO2 ✓" (it said "waiting for data" beside EtCO2 values)
+    assert {link.channel: link.has_data for link in shown.links}["capno"]
 
 
 def test_a_snapshot_cannot_be_changed_by_its_reader() -> None:

@@ -123,6 +123,8 @@ def _has_data(channel: Channel) -> bool:
         return channel.pleth.total_written > 0
     if isinstance(channel, RespChannel):
         return channel.wave.total_written > 0
+    if isinstance(channel, CapnoChannel):
+        return channel.co2.total_written > 0
     if isinstance(channel, NibpChannel):
         return channel.last_reading is not None
     return False
