@@ -39,6 +39,7 @@ FILES: dict[str, bytes] = {
     "suntech.toml": (STEADY + '[devices]\noximeter = "suntech"\n').encode(),
     "nosuch.toml": (STEADY + '[devices]\nresp = "nosuch"\n').encode(),
     "action_nan.toml": (STEADY + '[[actions]]\nat_s = nan\ncommand = "nibp_start"\n').encode(),
+    "action_arg.toml": (STEADY + '[[actions]]\nat_s = 1\ncommand = "nibp_start"\nx = 1\n').encode(),
 }
 LONG = "x" * 260
 FIFO_TOO = "fifo.vitalmon"
@@ -77,6 +78,10 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --sim {tmp}/suntech.toml", "'oximeter' = 'suntech' is a nibp protocol"),
     ("run --headless --sim {tmp}/nosuch.toml", "[devices] 'resp': unknown protocol 'nosuch'"),
     ("run --headless --sim {tmp}/action_nan.toml", "[[actions]] #1: 'at_s' must be a finite"),
+    (
+        "run --headless --sim {tmp}/action_arg.toml",
+        "action_arg.toml: [[actions]]: the command at 1 s: nibp_start: unknown argument 'x'",
+    ),
     (f"run --headless --sim {LONG}", "unknown scenario 'xxxxxxxx"),
     (f"sim {LONG} --pty", "unknown scenario 'xxxxxxxx"),
     ("run --headless --sim ''", "empty scenario name"),
@@ -90,6 +95,12 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --oximeter nonin2:socket://127.0.0.1", "PORT 1-65535"),
     ("run --headless --oximeter nonin2:socket://:7000", "PORT 1-65535"),
     ("export {good} --format wfdb --out {tmp}/rëcord", "WFDB record names"),
+    # speeds and durations: 1e-300 waited past the clock's end (a traceback)
+    ("run --headless --speed 1e-300 --duration 2", "speed must be 0.01 to 1000, not 1e-300"),
+    ("run --headless --speed 1e300 --duration 2", "speed must be 0.01 to 1000"),
+    ("replay {good} --headless --speed 0.001", "speed must be 0.01 to 1000"),
+    ("sim steady --pty --speed 5000", "speed must be 0.01 to 1000"),
+    ("run --headless --duration 1e300", "duration must be at most 31536000 s"),
 ]
 
 
