@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from drivers.errors import VitalmonError
+from drivers.errors import VitalmonError, shown
 from drivers.files import parse_toml, read_text_file
 from drivers.registry import get_protocol
 from drivers.suntech import ERROR_TEXTS
@@ -129,8 +129,7 @@ def load_scenario(name_or_path: str) -> Scenario:
     names = [entry.name[:-5] for entry in _scenario_dir().iterdir()]
     if name_or_path not in names:
         known = ", ".join(s.name for s in builtin_scenarios())
-        shown = name_or_path if len(name_or_path) <= 40 else name_or_path[:40] + "..."
-        raise ScenarioError(f"unknown scenario '{shown}' (built in: {known})")
+        raise ScenarioError(f"unknown scenario '{shown(name_or_path)}' (built in: {known})")
     entry = _scenario_dir() / f"{name_or_path}.toml"
     return _parse(entry.read_text(encoding="utf-8"), entry.name)
 

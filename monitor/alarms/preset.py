@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from drivers.errors import VitalmonError
+from drivers.errors import VitalmonError, shown
 from drivers.files import parse_toml, read_text_file
 
 DEFAULT_PRESET = "ketamine-adult"
@@ -122,8 +122,7 @@ def _read(name_or_path: str) -> tuple[dict, str, str]:
     else:
         if name_or_path not in builtin_presets():
             names = ", ".join(builtin_presets())
-            shown = name_or_path if len(name_or_path) <= 40 else name_or_path[:40] + "..."
-            raise PresetError(f"unknown alarm preset '{shown}' (built in: {names})")
+            raise PresetError(f"unknown alarm preset '{shown(name_or_path)}' (built in: {names})")
         entry = _presets_dir() / f"{name_or_path}.toml"
         text, source = entry.read_text(encoding="utf-8"), entry.name
     return _toml(text, source), source, text
