@@ -212,6 +212,12 @@ def _step(where: str, raw: object) -> TimelineStep:
     )
 
 
+def _description(source: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{source}: 'description' must be text, not {type(value).__name__}")
+    return value
+
+
 def _action(where: str, raw: object) -> NurseAction:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where}: an action must be a table")
@@ -302,7 +308,7 @@ def _parse(text: str, source: str) -> Scenario:
     actions = [_action(f"{source}: [[actions]] #{i}", raw) for i, raw in enumerate(raw_actions, 1)]
     return Scenario(
         name=name,
-        description=str(doc.get("description", "")),
+        description=_description(source, doc.get("description", "")),
         patient=patient,
         oximeter_protocol=devices["oximeter"],
         timeline=tuple(sorted(steps, key=lambda s: s.at_s)),

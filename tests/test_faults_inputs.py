@@ -39,6 +39,8 @@ FILES: dict[str, bytes] = {
     "suntech.toml": (STEADY + '[devices]\noximeter = "suntech"\n').encode(),
     "nosuch.toml": (STEADY + '[devices]\nresp = "nosuch"\n').encode(),
     "action_nan.toml": (STEADY + '[[actions]]\nat_s = nan\ncommand = "nibp_start"\n').encode(),
+    "message.toml": (BASE + '[[alarm]]\nid = "PR_HIGH"\nmessage = nan\n').encode(),
+    "description.toml": (STEADY + "description = 5\n").encode(),
     "action_arg.toml": (STEADY + '[[actions]]\nat_s = 1\ncommand = "nibp_start"\nx = 1\n').encode(),
 }
 LONG = "x" * 260
@@ -68,6 +70,7 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --preset {tmp}/pause_inf.toml", "'alarm_pause_s' must be a finite number"),
     ("run --headless --preset {tmp}/enabled.toml", "(PR_HIGH): 'enabled' must be true or false"),
     ("run --headless --preset {tmp}/choices.toml", "'choices' must be an array"),
+    ("run --headless --preset {tmp}/message.toml", "(PR_HIGH): 'message' must be text, not float"),
     (f"run --headless --preset {LONG}", "unknown alarm preset 'xxxxxxxx"),
     # scenarios
     ("run --headless --sim {tmp}/binary.toml", "binary.toml': not UTF-8 text"),
@@ -82,6 +85,7 @@ CASES: list[tuple[str, str]] = [
         "run --headless --sim {tmp}/action_arg.toml",
         "action_arg.toml: [[actions]]: the command at 1 s: nibp_start: unknown argument 'x'",
     ),
+    ("run --headless --sim {tmp}/description.toml", "description.toml: 'description' must be text"),
     (f"run --headless --sim {LONG}", "unknown scenario 'xxxxxxxx"),
     (f"sim {LONG} --pty", "unknown scenario 'xxxxxxxx"),
     ("run --headless --sim ''", "empty scenario name"),

@@ -184,6 +184,13 @@ def _flag(where: str, key: str, value: object) -> bool:
     return value
 
 
+def _text(where: str, key: str, value: object) -> str:
+    """Text the screen shows: a number or a table here is a mistake, not a message."""
+    if not isinstance(value, str):
+        raise PresetError(f"{where}: '{key}' must be text, not {type(value).__name__}")
+    return value
+
+
 def _one_of(where: str, key: str, value: object, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise PresetError(f"{where}: '{key}' must be one of {', '.join(allowed)}, not {value!r}")
@@ -219,11 +226,11 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
         kind=kind,
         priority=_one_of(where, "priority", raw.get("priority"), PRIORITIES),
         delay_s=delay,
-        message=str(raw.get("message", alarm_id)),
+        message=_text(where, "message", raw.get("message", alarm_id)),
         measure=measure,
         compare=compare,
         threshold=threshold,
-        unit=str(raw.get("unit", "")),
+        unit=_text(where, "unit", raw.get("unit", "")),
         enabled=_flag(where, "enabled", raw.get("enabled", True)),
         extra=extra,
     )
@@ -284,7 +291,7 @@ def parse_preset(doc: dict, source: str) -> Preset:
     return Preset(
         name=name,
         baseline=baseline,
-        description=str(doc.get("description", "")),
+        description=_text(source, "description", doc.get("description", "")),
         alarms=alarms,
         satseconds=satseconds,
         behaviour=behaviour,
