@@ -99,6 +99,9 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --oximeter nonin2:socket://127.0.0.1", "PORT 1-65535"),
     ("run --headless --oximeter nonin2:socket://:7000", "PORT 1-65535"),
     ("export {good} --format wfdb --out {tmp}/rëcord", "WFDB record names"),
+    # a file name of bytes that are not UTF-8 (as the shell passes them): pyedflib's was
+    # a UnicodeEncodeError traceback
+    ("export {good} --format edf --out {tmp}/\udcfa.edf", "EDF file paths must be UTF-8"),
     # speeds and durations: 1e-300 waited past the clock's end (a traceback)
     ("run --headless --speed 1e-300 --duration 2", "speed must be 0.01 to 1000, not 1e-300"),
     ("run --headless --speed 1e300 --duration 2", "speed must be 0.01 to 1000"),
