@@ -440,7 +440,7 @@ class CapnostatDecoder:
         malformed = (cmd == CMD_WAVEFORM) & ~wave & (nbf != 2)  # `80 02 ..`: a start command
         self.counters.frames -= int(np.count_nonzero(malformed))
         self.counters.bytes_dropped += int((ends - starts)[malformed].sum())
-        messages = self._messages(buf, starts, ends, wave | malformed)
+        messages = self._messages(buf, starts, ends, wave | malformed, joined)
         believed = wave.copy()
         believed[wave] = self._confirmed(buf, starts, joined, wave)
         s = starts[believed]
@@ -478,10 +478,24 @@ class CapnostatDecoder:
         return ok
 
     def _messages(
-        self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, skip: np.ndarray
+        self,
+        buf: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        skip: np.ndarray,
+        joined: np.ndarray,
     ) -> list[tuple[int, CapnoMessage]]:
+        """The other frames, each only where no byte was dropped just before it: the
+        module's replies follow its stream or silence, while random bytes make a
+        reply-shaped frame (a boot NACK, a zero reply) about 15 times a megabyte, each
+        right after bytes that framed nothing (counted as unconfirmed)."""
         out = []
-        for i in np.flatnonzero(~skip).tolist():
+        doubted = ~skip & ~joined
+        if doubted.any():
+            self.counters.unconfirmed += int(np.count_nonzero(doubted))
+            self.counters.frames -= int(np.count_nonzero(doubted))
+            self.counters.bytes_dropped += int((ends - starts)[doubted].sum())
+        for i in np.flatnonzero(~skip & joined).tolist():
             s, e = int(starts[i]), int(ends[i])
             out.append((i, CapnoMessage(int(buf[s]), buf[s + 2 : e - 1].tobytes())))
         return out

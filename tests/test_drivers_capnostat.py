@@ -112,7 +112,7 @@ def test_module_replies_come_out_as_messages_in_order() -> None:
     ]
 
 
-def test_a_stream_frame_alone_in_noise_is_not_believed() -> None:
+def test_frames_alone_in_noise_are_not_believed() -> None:
     """Random bytes pass the framing and checksum as a stream frame about once in 270 MB;
     such a frame, and one whose SYNC does not count on from it, is never a value."""
     rng = np.random.default_rng(5)
@@ -122,9 +122,18 @@ def test_a_stream_frame_alone_in_noise_is_not_believed() -> None:
     jumping = cs.waveform_frame(20, 3.0) + cs.waveform_frame(22, 4.0) + noise[2]
     assert len(decoder.feed(lone)) == 0 and len(decoder.feed(jumping)) == 0
     assert decoder.counters.unconfirmed == 3 and decoder.counters.frames == 0
+    decoder = CapnostatDecoder()
     # The same frames back to back, SYNC counting on: believed from the second.
     rows = decoder.feed(b"".join(cs.waveform_frame(s, float(s)) for s in (30, 31, 32)))
     assert [r.co2_mmhg for r in rows] == [31.0, 32.0]
+    # A reply-shaped frame right after bytes that framed nothing (random bytes make a
+    # boot NACK or a zero reply about 15 times a megabyte) is no message either; the
+    # same frame after the module's stream is.
+    assert decoder.feed(noise[0] + cs.nack()).messages == []
+    assert decoder.feed(noise[1] + cs.zero_reply(cs.ZeroResult.STARTED)).messages == []
+    assert [m.name for _, m in decoder.feed(cs.waveform_frame(33, 1.0) + cs.nack()).messages] == [
+        "nack"
+    ]
 
 
 HOST_COMMANDS = [
