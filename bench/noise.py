@@ -16,8 +16,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from drivers.capnostat import CapnoBatch
 from drivers.registry import make_decoder, protocol_names
-from drivers.types import OximeterBatch
+from drivers.types import OximeterBatch, RespBatch
 
 
 def values_in(batch: object) -> int:
@@ -25,8 +26,12 @@ def values_in(batch: object) -> int:
     if isinstance(batch, OximeterBatch):
         columns = [batch.pleth, batch.spo2_percent, batch.pulse_rate_bpm]
         columns.append(batch.perfusion_index_percent)
+    elif isinstance(batch, RespBatch):
+        columns = [batch.wave, batch.rr_bpm, batch.since_breath_s]
+    elif isinstance(batch, CapnoBatch):
+        columns = [batch.co2_mmhg, batch.etco2_mmhg, batch.fico2_mmhg, batch.rr_bpm]
     else:
-        columns = [getattr(batch, name) for name in ("wave", "rr_bpm") if hasattr(batch, name)]
+        raise TypeError(f"no value count for {type(batch).__name__}")
     return sum(int(np.isfinite(column).sum()) for column in columns)
 
 
@@ -34,16 +39,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--protocols", nargs="*", help="these only (default: all)")
     args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
-    data = rng.integers(0, 256, int(args.mb * 1e6), dtype=np.uint8).tobytes()
-    for name in protocol_names():
-        if name == "suntech":
-            continue  # answers only to the host's commands: no stream to decode
+    names = [n for n in protocol_names() if n != "suntech"]  # suntech only answers
+    for name in args.protocols or names:
+        rng = np.random.default_rng(args.seed)  # the same bytes for every protocol
         decoder = make_decoder(name)
         values = 0
-        for i in range(0, len(data), 4096):
-            values += values_in(decoder.feed(data[i : i + 4096]))
+        left = int(args.mb * 1e6)
+        while left > 0:  # a megabyte at a time: any --mb fits in memory
+            data = rng.integers(0, 256, min(left, 1 << 20), dtype=np.uint8).tobytes()
+            left -= len(data)
+            for i in range(0, len(data), 4096):
+                values += values_in(decoder.feed(data[i : i + 4096]))
         row = {"protocol": name, "mb": args.mb, "values_per_mb": values / args.mb}
         print(json.dumps(row | decoder.counters.to_json()))
 

@@ -320,8 +320,10 @@ class CapnoFramer:
         """Bytes held back for a frame still arriving (at most one frame's worth)."""
         return len(self._pending)
 
-    def scan(self, data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(buffer, starts, ends) of the valid frames, in order."""
+    def scan(self, data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(buffer, starts, ends, joined) of the valid frames, in order; `joined`: the
+        frame follows the frame before it (in this feed or an earlier one) with no byte
+        dropped between them."""
         c = self.counters
         c.bytes_in += len(data)
         raw = self._pending + bytes(data) if self._pending else bytes(data)
@@ -331,7 +333,8 @@ class CapnoFramer:
         if len(starts) == 0:
             self._drop(n)
             self._pending = b""
-            return buf, starts, starts
+            return buf, starts, starts, np.empty(0, dtype=bool)
+        was_in_sync = self._in_sync
         following = np.empty(len(starts), dtype=np.int64)
         following[:-1] = starts[1:]
         following[-1] = n
@@ -365,7 +368,10 @@ class CapnoFramer:
         tail_from = int(taken_ends[-1]) if len(taken_ends) else 0
         self._drop(cut - tail_from)
         self._pending = raw[cut:]
-        return buf, taken_starts, taken_ends
+        joined = gaps == 0
+        if len(joined):
+            joined[0] &= was_in_sync
+        return buf, taken_starts, taken_ends, joined
 
     def _drop(self, count: int) -> None:
         if count <= 0:
@@ -383,11 +389,21 @@ _STATUS_TEMPERATURE = np.array([0, F.WARM_UP, F.OVER_TEMPERATURE, F.WARM_UP | F.
 _STATUS_ZERO = np.array([0, F.ZERO_IN_PROGRESS, F.ZERO_REQUIRED, F.ZERO_REQUIRED], dtype=np.uint32)
 
 
+# A stream frame is believed only as the second of a pair: random bytes pass the framing
+# and the 7-bit checksum as a stream frame about once in 270 MB (docs/reliability.md,
+# "Noise"), but almost never twice in a row with SYNC counting on.
+CONFIRM_FRAMES = 2
+
+
 class CapnostatDecoder(CapnoDecoder):
     """Module -> host: stream frames to a `CapnoBatch`, other frames to `CapnoMessage`s.
 
     Incremental (any split gives the same result) and never raises. A waveform frame
-    whose length does not fit its parameter is dropped as malformed."""
+    whose length does not fit its parameter is dropped as malformed. A stream frame is
+    believed only if it follows the stream frame before it byte for byte (module replies
+    may come between) and its SYNC is that frame's plus one; one that is not is left
+    out (counted as `unconfirmed`), so the first frame after any break costs one sample
+    (10 ms) and a lost frame the one after it too (both counted in `lost_before`)."""
 
     sample_rate_hz = SAMPLE_RATE_HZ
 
@@ -399,12 +415,14 @@ class CapnostatDecoder(CapnoDecoder):
     def reset(self) -> None:
         """Forget everything in flight (after a reconnect)."""
         self._framer.reset()
-        self._last_sync = -1
+        self._last_sync = -1  # of the last believed stream frame (lost-frame count)
+        self._seen_sync = -1  # of the last stream frame, believed or not
+        self._chain = False  # no byte dropped since that frame
         self._status = 0
         self._status_seen = False
 
     def feed(self, data: bytes) -> CapnoBatch:
-        buf, starts, ends = self._framer.scan(data)
+        buf, starts, ends, joined = self._framer.scan(data)
         if len(starts) == 0:
             return CapnoBatch.empty()
         cmd = buf[starts]
@@ -422,20 +440,62 @@ class CapnostatDecoder(CapnoDecoder):
         malformed = (cmd == CMD_WAVEFORM) & ~wave & (nbf != 2)  # `80 02 ..`: a start command
         self.counters.frames -= int(np.count_nonzero(malformed))
         self.counters.bytes_dropped += int((ends - starts)[malformed].sum())
-        messages = self._messages(buf, starts, ends, wave | malformed)
-        s = starts[wave]
-        d = dpi[wave]
+        messages = self._messages(buf, starts, ends, wave | malformed, joined)
+        believed = wave.copy()
+        believed[wave] = self._confirmed(buf, starts, joined, wave)
+        s = starts[believed]
+        d = dpi[believed]
         batch = self._stream(buf, s, d)
         if messages:
-            rows = np.cumsum(wave) - wave  # stream rows before each frame
+            rows = np.cumsum(believed) - believed  # stream rows before each frame
             batch.messages = [(int(rows[i]), m) for i, m in messages]
         return batch
 
+    def _confirmed(
+        self, buf: np.ndarray, starts: np.ndarray, joined: np.ndarray, wave: np.ndarray
+    ) -> np.ndarray:
+        """Of the stream frames (`wave`), which follow the stream frame before them: no
+        byte dropped since it, and SYNC one on. The rest are counted as unconfirmed."""
+        at = np.flatnonzero(wave)
+        if len(at) == 0:
+            self._chain &= bool(joined.all())
+            return np.empty(0, dtype=bool)
+        breaks = np.cumsum(~joined)
+        intact = np.empty(len(at), dtype=bool)
+        intact[0] = self._chain and breaks[at[0]] == 0
+        intact[1:] = breaks[at[1:]] == breaks[at[:-1]]
+        sync = buf[starts[at] + 2].astype(np.int64)
+        previous = np.concatenate(([self._seen_sync], sync[:-1]))
+        ok = intact & (previous >= 0) & (((previous + 1) & 0x7F) == sync)
+        self._seen_sync = int(sync[-1])
+        self._chain = bool(breaks[-1] == breaks[at[-1]])
+        doubted = len(ok) - int(np.count_nonzero(ok))
+        if doubted:
+            lengths = (buf[starts[at[~ok]] + 1].astype(np.int64) + 2).sum()
+            self.counters.unconfirmed += doubted
+            self.counters.frames -= doubted
+            self.counters.bytes_dropped += int(lengths)
+        return ok
+
     def _messages(
-        self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, skip: np.ndarray
+        self,
+        buf: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        skip: np.ndarray,
+        joined: np.ndarray,
     ) -> list[tuple[int, CapnoMessage]]:
+        """The other frames, each only where no byte was dropped just before it: the
+        module's replies follow its stream or silence, while random bytes make a
+        reply-shaped frame (a boot NACK, a zero reply) about 15 times a megabyte, each
+        right after bytes that framed nothing (counted as unconfirmed)."""
         out = []
-        for i in np.flatnonzero(~skip).tolist():
+        doubted = ~skip & ~joined
+        if doubted.any():
+            self.counters.unconfirmed += int(np.count_nonzero(doubted))
+            self.counters.frames -= int(np.count_nonzero(doubted))
+            self.counters.bytes_dropped += int((ends - starts)[doubted].sum())
+        for i in np.flatnonzero(~skip & joined).tolist():
             s, e = int(starts[i]), int(ends[i])
             out.append((i, CapnoMessage(int(buf[s]), buf[s + 2 : e - 1].tobytes())))
         return out
@@ -511,7 +571,7 @@ class CapnostatCommandDecoder:
         self._framer.reset()
 
     def feed(self, data: bytes) -> list[CapnoMessage]:
-        buf, starts, ends = self._framer.scan(data)
+        buf, starts, ends, _ = self._framer.scan(data)
         return [
             CapnoMessage(int(buf[s]), buf[s + 2 : e - 1].tobytes())
             for s, e in zip(starts.tolist(), ends.tolist(), strict=True)

@@ -28,6 +28,10 @@ READ_TIMEOUT_S = 0.05
 # is a chunk that the pipeline processes and the recording keeps (and a replay
 # re-reads): hundreds a second instead of at most 50. The price: up to 20 ms of latency.
 GATHER_S = 0.02
+# A stream faster than the reads (noise on a socket, where pyserial reads a byte at a
+# time) would keep the gathering going for ever: nothing handed over, so the link looked
+# `silent` while bytes poured in. What gathered is handed over after this long at most.
+MAX_GATHER_S = 2 * GATHER_S
 
 
 def open_port(url: str, line: LineSettings) -> serial.SerialBase:
@@ -128,10 +132,10 @@ class SerialTransport:
                 gathered += port.read(max(1, port.in_waiting))
                 if not gathered:
                     continue
-                arrived = self._clock()
+                arrived = first = self._clock()
                 # Let the rest of a trickling stream gather, then take what is waiting.
                 self._stop.wait(GATHER_S)
-                while port.in_waiting:
+                while port.in_waiting and arrived - first < MAX_GATHER_S:
                     gathered += port.read(port.in_waiting)
                     arrived = self._clock()
             except (serial.SerialException, OSError, TypeError) as exc:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
+from drivers.errors import shown
 from monitor.commands import CommandBus, CommandError
 
 OnError = Callable[[str], None]
@@ -48,13 +49,15 @@ def parse_command(line: str | bytes) -> tuple[float | None, str, dict[str, objec
     if not isinstance(doc, dict):
         raise CommandError("a command line must be a JSON object")
     name = doc.pop("cmd", None)
-    if not isinstance(name, str) or not name:
+    if name is None:
         raise CommandError('missing "cmd" (the command name)')
+    if not isinstance(name, str) or not name:
+        raise CommandError(f'"cmd" must be a command name, not {shown(repr(name))}')
     at = doc.pop("at", None)
     if at is not None and (
         isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at) or at < 0
     ):
-        raise BadAt(name, f'"at" must be a finite data time in seconds >= 0, not {at!r}')
+        raise BadAt(name, f'"at" must be a finite data time in seconds >= 0, not {shown(repr(at))}')
     args = doc.pop("args", {})
     if not isinstance(args, dict):
         raise CommandError('"args" must be a JSON object')

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from drivers.errors import VitalmonError
+from drivers.errors import VitalmonError, shown
 
 Handler = Callable[[dict[str, object], float], None]
 
@@ -65,7 +65,16 @@ class CommandBus:
     def require_known(self, name: str) -> None:
         if name not in self._specs:
             known = ", ".join(self.names())
-            raise CommandError(f"unknown command '{name}' (known: {known})")
+            raise CommandError(f"unknown command '{shown(name)}' (known: {known})")
+
+    def check(self, name: str, args: dict[str, object]) -> None:
+        """A known command with no argument it refuses by name: what a file's scripted
+        command must pass before the run starts (a live line gets its `error` record)."""
+        self.require_known(name)
+        accepts = self._specs[name].accepts
+        unknown = sorted(set(args) - accepts) if accepts is not None else []
+        if unknown:
+            raise CommandError(f"{name}: unknown argument '{shown(unknown[0])}'")
 
     # `self`, `name` and `at` are positional-only, so an argument of any name (a preset's
     # `name`, even `self`) lands in **args instead of colliding with them.
@@ -115,11 +124,5 @@ class CommandBus:
         """Run one command now (pipeline thread, or replay)."""
         if command.refused is not None:
             raise CommandError(command.refused)
-        spec = self._specs.get(command.name)
-        if spec is None:
-            raise CommandError(f"unknown command '{command.name}'")
-        if spec.accepts is not None:
-            unknown = sorted(set(command.args) - spec.accepts)
-            if unknown:
-                raise CommandError(f"{command.name}: unknown argument '{unknown[0]}'")
-        spec.handler(command.args, t)
+        self.check(command.name, command.args)
+        self._specs[command.name].handler(command.args, t)

@@ -170,10 +170,12 @@ def build_pipeline(
     if not replay:
         for command in config.commands:
             try:
+                pipeline.commands.check(command.name, command.args)
                 if command.at_s is None:
                     pipeline.at_start(Command(command.name, dict(command.args)))
                 else:
                     pipeline.commands.schedule(command.at_s, command.name, **command.args)
             except CommandError as exc:
-                raise ConfigError(str(exc)) from None
+                at = "at the start" if command.at_s is None else f"at {command.at_s:g} s"
+                raise ConfigError(f"the command {at}: {exc}") from None
     return pipeline

@@ -8,7 +8,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from drivers.errors import VitalmonError
+from drivers.errors import VitalmonError, shown
 from drivers.files import parse_toml, read_text_file
 from drivers.registry import get_protocol
 from drivers.suntech import ERROR_TEXTS
@@ -131,8 +131,7 @@ def load_scenario(name_or_path: str) -> Scenario:
     names = [entry.name[:-5] for entry in _scenario_dir().iterdir()]
     if name_or_path not in names:
         known = ", ".join(s.name for s in builtin_scenarios())
-        shown = name_or_path if len(name_or_path) <= 40 else name_or_path[:40] + "..."
-        raise ScenarioError(f"unknown scenario '{shown}' (built in: {known})")
+        raise ScenarioError(f"unknown scenario '{shown(name_or_path)}' (built in: {known})")
     entry = _scenario_dir() / f"{name_or_path}.toml"
     return _parse(entry.read_text(encoding="utf-8"), entry.name)
 
@@ -213,6 +212,12 @@ def _step(where: str, raw: object) -> TimelineStep:
     return TimelineStep(
         _time(where, raw, "at", None), _time(where, raw, "ramp", 0.0), targets, devices, drugs
     )
+
+
+def _description(source: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{source}: 'description' must be text, not {type(value).__name__}")
+    return value
 
 
 def _action(where: str, raw: object) -> NurseAction:
@@ -305,7 +310,7 @@ def _parse(text: str, source: str) -> Scenario:
     actions = [_action(f"{source}: [[actions]] #{i}", raw) for i, raw in enumerate(raw_actions, 1)]
     return Scenario(
         name=name,
-        description=str(doc.get("description", "")),
+        description=_description(source, doc.get("description", "")),
         patient=patient,
         oximeter_protocol=devices["oximeter"],
         timeline=tuple(sorted(steps, key=lambda s: s.at_s)),

@@ -22,6 +22,12 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 # ------------------------------------------------------------------ hand-built frames
 
 
+def lead(sync: int) -> bytes:
+    """The stream frame before one with `sync`: a frame is believed only as the second
+    of a back-to-back pair whose SYNC counts on (this one is left out)."""
+    return cs.waveform_frame((sync - 1) & 0x7F, 0.0)
+
+
 def test_the_documented_host_commands_byte_for_byte() -> None:
     assert cs.start_stream() == bytes.fromhex("80 02 00 7E")
     assert cs.start_zero() == bytes.fromhex("82 01 7D")
@@ -34,7 +40,7 @@ def test_a_hand_built_stream_frame() -> None:
     # CO2 38.00 mmHg = 4800 raw = 37 * 128 + 64; EtCO2 x10 = 381 = 2 * 128 + 125.
     body = bytes((0x80, 7, 5, 37, 64, 2, 2, 125))
     data = body + bytes(((-sum(body)) & 0x7F,))
-    [row] = list(CapnostatDecoder().feed(data))
+    [row] = list(CapnostatDecoder().feed(lead(5) + data))
     assert row.co2_mmhg == pytest.approx(38.0) and row.etco2_mmhg == pytest.approx(38.1)
     assert row.rr_bpm is None and row.fico2_mmhg is None and row.status == F.NONE
 
@@ -44,7 +50,7 @@ def test_a_hand_built_status_frame() -> None:
     # required (2 << 2), compensation not set (bit 4); byte 5: code 2 = sensor faulty.
     body = bytes((0x80, 10, 0, 7, 104, 1, 0x42, 0x19, 0, 0, 2))
     data = body + bytes(((-sum(body)) & 0x7F,))
-    [row] = list(CapnostatDecoder().feed(data))
+    [row] = list(CapnostatDecoder().feed(lead(0) + data))
     assert row.co2_mmhg == 0.0
     assert row.status == (F.CHECK_ADAPTER | F.NO_BREATHS | F.WARM_UP | F.ZERO_REQUIRED
                           | F.COMPENSATION_NOT_SET | F.SENSOR_FAULTY)  # fmt: skip
@@ -55,33 +61,39 @@ def test_a_bad_checksum_is_dropped_and_counted_and_the_next_frame_found() -> Non
     bad = bytearray(cs.waveform_frame(0, 30.0))
     bad[-1] ^= 0x01
     decoder = CapnostatDecoder()
-    rows = list(decoder.feed(bytes(bad) + good))
-    assert [r.co2_mmhg for r in rows] == [12.5]
+    rows = list(decoder.feed(bytes(bad) + good + cs.waveform_frame(2, 13.0)))
+    assert [r.co2_mmhg for r in rows] == [13.0]  # 12.5 found, but first after the break
     assert decoder.counters.checksum_failures == 1 and decoder.counters.resyncs == 1
+    assert decoder.counters.unconfirmed == 1
 
 
 def test_a_command_byte_inside_a_frame_starts_a_new_one() -> None:
     """A frame cut short by a byte >= 0x80 is abandoned at that byte: the frame that
     byte begins is decoded, whatever NBF the cut frame promised."""
     cut = cs.waveform_frame(0, 30.0, cs.DPI_STATUS, cs.status_bytes(0))[:6]
-    rows = list(CapnostatDecoder().feed(cut + cs.waveform_frame(1, 4.0)))
-    assert [r.co2_mmhg for r in rows] == [4.0]
+    decoder = CapnostatDecoder()
+    rows = list(decoder.feed(cut + cs.waveform_frame(1, 4.0) + cs.waveform_frame(2, 5.0)))
+    assert [r.co2_mmhg for r in rows] == [5.0] and decoder.counters.unconfirmed == 1
 
 
 def test_sync_gaps_count_lost_frames_across_feeds_and_the_wrap() -> None:
+    """A SYNC jump is lost frames, and the frame after the jump is not believed (noise
+    could have made it), so it is lost too: 126 -> 1 loses 127, 0 and 1; 2 -> 5 loses
+    3, 4 and 5. The first frame is not believed either."""
     decoder = CapnostatDecoder()
-    frames = [cs.waveform_frame(s, 1.0) for s in (125, 126, 1, 2, 5)]
-    batches = [decoder.feed(frames[0] + frames[1]), decoder.feed(b"".join(frames[2:]))]
+    frames = [cs.waveform_frame(s, float(s)) for s in (124, 125, 126, 1, 2, 5, 6)]
+    batches = [decoder.feed(b"".join(frames[:3])), decoder.feed(b"".join(frames[3:]))]
+    assert [r.co2_mmhg for b in batches for r in b] == [125.0, 126.0, 2.0, 6.0]
     lost = np.concatenate([b.lost_before for b in batches]).tolist()
-    assert lost == [0, 0, 2, 0, 2]  # 126 -> 1 skips 127 and 0
-    assert decoder.counters.lost_frames == 4
+    assert lost == [0, 0, 3, 3]
+    assert decoder.counters.lost_frames == 6 and decoder.counters.unconfirmed == 3
 
 
 def test_module_replies_come_out_as_messages_in_order() -> None:
     enc = CapnostatEncoder()
     data = (
         cs.nack()
-        + enc.encode(CapnoBatch.build([1.0]))
+        + enc.encode(CapnoBatch.build([0.5, 1.0]))  # the first is not believed
         + cs.zero_reply(cs.ZeroResult.STARTED)
         + cs.setting_reply(cs.Isb.BAROMETRIC_PRESSURE, cs.split14(760))
         + cs.revision_reply("CS5 4.12")
@@ -97,6 +109,30 @@ def test_module_replies_come_out_as_messages_in_order() -> None:
         (1, {"frame": "revision", "text": "CS5 4.12"}),
         (1, {"frame": "stop"}),
         (1, {"frame": "capabilities", "data": [0, 1]}),
+    ]
+
+
+def test_frames_alone_in_noise_are_not_believed() -> None:
+    """Random bytes pass the framing and checksum as a stream frame about once in 270 MB;
+    such a frame, and one whose SYNC does not count on from it, is never a value."""
+    rng = np.random.default_rng(5)
+    noise = [rng.integers(0, 0x80, 40, dtype=np.uint8).tobytes() for _ in range(3)]
+    decoder = CapnostatDecoder()
+    lone = noise[0] + cs.waveform_frame(9, 44.0, cs.DPI_ETCO2, cs.split14(440)) + noise[1]
+    jumping = cs.waveform_frame(20, 3.0) + cs.waveform_frame(22, 4.0) + noise[2]
+    assert len(decoder.feed(lone)) == 0 and len(decoder.feed(jumping)) == 0
+    assert decoder.counters.unconfirmed == 3 and decoder.counters.frames == 0
+    decoder = CapnostatDecoder()
+    # The same frames back to back, SYNC counting on: believed from the second.
+    rows = decoder.feed(b"".join(cs.waveform_frame(s, float(s)) for s in (30, 31, 32)))
+    assert [r.co2_mmhg for r in rows] == [31.0, 32.0]
+    # A reply-shaped frame right after bytes that framed nothing (random bytes make a
+    # boot NACK or a zero reply about 15 times a megabyte) is no message either; the
+    # same frame after the module's stream is.
+    assert decoder.feed(noise[0] + cs.nack()).messages == []
+    assert decoder.feed(noise[1] + cs.zero_reply(cs.ZeroResult.STARTED)).messages == []
+    assert [m.name for _, m in decoder.feed(cs.waveform_frame(33, 1.0) + cs.nack()).messages] == [
+        "nack"
     ]
 
 
@@ -207,10 +243,12 @@ def test_the_vectorised_encoder_writes_what_the_frame_by_frame_one_does(items, s
     assert data == one_by_one and int(ends[-1]) == len(data)
 
 
-def assert_decodes_to(batch: CapnoBatch, items: list[Row]) -> None:
-    assert len(batch) == len(items)
+def assert_decodes_to(batch: CapnoBatch, items: list[Row], believed: list[bool]) -> None:
+    """`believed[i]`: item i's frame is believed (so it is a row, and its status held)."""
+    shown = [item for item, b in zip(items, believed, strict=True) if b]
+    assert len(batch) == len(shown)
     held = 0
-    for i, (row, item) in enumerate(zip(batch, items, strict=True)):
+    for i, (row, item) in enumerate(zip(batch, shown, strict=True)):
         assert math.isclose(row.co2_mmhg, item.co2, abs_tol=0.005), (i, row, item)
         for kind, got in (("etco2", row.etco2_mmhg), ("fico2", row.fico2_mmhg),
                           ("rr", row.rr_bpm)):  # fmt: skip
@@ -239,11 +277,12 @@ def forms_frame(garbage: bytes) -> bool:
 @FAST
 def test_encode_decode_is_identity_for_any_split(items: list[Row], data) -> None:
     stream = CapnostatEncoder().encode(batch_of(items))
-    assert_decodes_to(decode([stream]), items)
-    assert_decodes_to(decode([bytes([b]) for b in stream]), items)
+    believed = [i > 0 for i in range(len(items))]  # the first frame confirms the rest
+    assert_decodes_to(decode([stream]), items, believed)
+    assert_decodes_to(decode([bytes([b]) for b in stream]), items, believed)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=5)))
     pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
-    assert_decodes_to(decode(pieces), items)
+    assert_decodes_to(decode(pieces), items, believed)
 
 
 @given(items=st.lists(rows(), min_size=1, max_size=6), data=st.data())
@@ -256,11 +295,13 @@ def test_garbage_between_frames_split_anywhere_changes_nothing(items: list[Row],
     for g in garbage:
         assume(not forms_frame(g))  # a receiver could not tell such bytes from a frame
     stream = b"".join(g + f for g, f in zip(garbage, [*frames, b""], strict=True))
-    assert_decodes_to(decode([stream]), items)
-    assert_decodes_to(decode([bytes([b]) for b in stream]), items)
+    # Garbage before a frame breaks the run: that frame must confirm itself again.
+    believed = [i > 0 and not garbage[i] for i in range(len(items))]
+    assert_decodes_to(decode([stream]), items, believed)
+    assert_decodes_to(decode([bytes([b]) for b in stream]), items, believed)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=5)))
     pieces = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
-    assert_decodes_to(decode(pieces), items)
+    assert_decodes_to(decode(pieces), items, believed)
 
 
 def assert_in_range(batch: CapnoBatch) -> None:
@@ -308,7 +349,8 @@ def test_vitalmon_decode_capnostat_prints_one_line_per_frame(tmp_path) -> None:
         status_frame=[True, False, False, False],
     )
     path = tmp_path / "co2.bin"
-    path.write_bytes(b"\x01\x02" + CapnostatEncoder().encode(batch) + cs.nack())
+    # lead(0): the frame before the first, which only confirms the run (not printed)
+    path.write_bytes(b"\x01\x02" + lead(0) + CapnostatEncoder().encode(batch) + cs.nack())
     result = run_vitalmon("decode", "capnostat", str(path))
     assert result.returncode == 0, result.stderr
     base = {"etco2": None, "fico2": None, "rr": None, "breath": True, "status": ["warm_up"]}
@@ -321,5 +363,6 @@ def test_vitalmon_decode_capnostat_prints_one_line_per_frame(tmp_path) -> None:
     ]
     summary = run_vitalmon("decode", "capnostat", str(path), "--summary")
     [counters] = json_lines(summary.stdout)
-    assert counters["frames"] == 5 and counters["bytes_dropped"] == 2
+    assert counters["frames"] == 5 and counters["unconfirmed"] == 1
+    assert counters["bytes_dropped"] == 2 + len(lead(0))  # the noise, the unconfirmed frame
     assert counters["lost_frames"] == 0

@@ -27,6 +27,12 @@ SCRIPT = "\n".join(
         "[" * 100_000 + "]" * 100_000,
         '{"cmd":"mark_event","kind":"note","text":"' + "x" * (MAX_LINE_BYTES + 10) + '"}',
         '{"cmd":"mark_event","kind":"note","text":"after","at":4}',
+        # names of any length are echoed cut short (were: whole, 500 kB stderr lines and
+        # error records); a "cmd" that is not a name says so (was: "missing")
+        '{"cmd":"' + "c" * 500_000 + '"}',
+        '{"cmd":"acknowledge","' + "k" * 300_000 + '":1}',
+        '{"cmd":"acknowledge","at":"' + "y" * 300_000 + '"}',
+        '{"cmd":5}',
         "",
     ]
 )
@@ -41,7 +47,8 @@ def _check(out: subprocess.CompletedProcess[str]) -> None:
     assert any("unknown argument 'self'" in r.get("message", "") for r in records)
     assert any("nibp_start: unknown argument 'x'" in r.get("message", "") for r in records)
     bad_at = [r for r in records if r["type"] == "error" and '"at"' in r["message"]]
-    assert len(bad_at) == 3 and {r["command"] for r in bad_at} == {"mark_event"}
+    assert len(bad_at) == 4 and {r["command"] for r in bad_at} == {"mark_event", "acknowledge"}
+    assert all(len(r["message"]) < 300 for r in records if r["type"] == "error")
     assert any("at most 600" in r.get("message", "") for r in records)
     commands = [(r["t"], r["name"], r["args"]) for r in records if r["type"] == "command"]
     assert (3.0, "restore_preset", {"name": "ketamine-adult"}) in commands
@@ -51,6 +58,8 @@ def _check(out: subprocess.CompletedProcess[str]) -> None:
     lines = out.stderr.splitlines()
     assert any("line 8: JSON nested too deep" in line for line in lines)
     assert any(f"line 9: longer than {MAX_LINE_BYTES} bytes" in line for line in lines)
+    assert any("line 11: unknown command 'cccccccc" in line for line in lines)
+    assert any('line 14: "cmd" must be a command name, not 5' in line for line in lines)
     assert all(len(line) < 300 for line in lines)
 
 

@@ -39,6 +39,9 @@ FILES: dict[str, bytes] = {
     "suntech.toml": (STEADY + '[devices]\noximeter = "suntech"\n').encode(),
     "nosuch.toml": (STEADY + '[devices]\nresp = "nosuch"\n').encode(),
     "action_nan.toml": (STEADY + '[[actions]]\nat_s = nan\ncommand = "nibp_start"\n').encode(),
+    "message.toml": (BASE + '[[alarm]]\nid = "PR_HIGH"\nmessage = nan\n').encode(),
+    "description.toml": (STEADY + "description = 5\n").encode(),
+    "action_arg.toml": (STEADY + '[[actions]]\nat_s = 1\ncommand = "nibp_start"\nx = 1\n').encode(),
 }
 LONG = "x" * 260
 FIFO_TOO = "fifo.vitalmon"
@@ -67,6 +70,7 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --preset {tmp}/pause_inf.toml", "'alarm_pause_s' must be a finite number"),
     ("run --headless --preset {tmp}/enabled.toml", "(PR_HIGH): 'enabled' must be true or false"),
     ("run --headless --preset {tmp}/choices.toml", "'choices' must be an array"),
+    ("run --headless --preset {tmp}/message.toml", "(PR_HIGH): 'message' must be text, not float"),
     (f"run --headless --preset {LONG}", "unknown alarm preset 'xxxxxxxx"),
     # scenarios
     ("run --headless --sim {tmp}/binary.toml", "binary.toml': not UTF-8 text"),
@@ -77,6 +81,11 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --sim {tmp}/suntech.toml", "'oximeter' = 'suntech' is a nibp protocol"),
     ("run --headless --sim {tmp}/nosuch.toml", "[devices] 'resp': unknown protocol 'nosuch'"),
     ("run --headless --sim {tmp}/action_nan.toml", "[[actions]] #1: 'at_s' must be a finite"),
+    (
+        "run --headless --sim {tmp}/action_arg.toml",
+        "action_arg.toml: [[actions]]: the command at 1 s: nibp_start: unknown argument 'x'",
+    ),
+    ("run --headless --sim {tmp}/description.toml", "description.toml: 'description' must be text"),
     (f"run --headless --sim {LONG}", "unknown scenario 'xxxxxxxx"),
     (f"sim {LONG} --pty", "unknown scenario 'xxxxxxxx"),
     ("run --headless --sim ''", "empty scenario name"),
@@ -90,6 +99,15 @@ CASES: list[tuple[str, str]] = [
     ("run --headless --oximeter nonin2:socket://127.0.0.1", "PORT 1-65535"),
     ("run --headless --oximeter nonin2:socket://:7000", "PORT 1-65535"),
     ("export {good} --format wfdb --out {tmp}/rëcord", "WFDB record names"),
+    # a file name of bytes that are not UTF-8 (as the shell passes them): pyedflib's was
+    # a UnicodeEncodeError traceback
+    ("export {good} --format edf --out {tmp}/\udcfa.edf", "EDF file paths must be UTF-8"),
+    # speeds and durations: 1e-300 waited past the clock's end (a traceback)
+    ("run --headless --speed 1e-300 --duration 2", "speed must be 0.01 to 1000, not 1e-300"),
+    ("run --headless --speed 1e300 --duration 2", "speed must be 0.01 to 1000"),
+    ("replay {good} --headless --speed 0.001", "speed must be 0.01 to 1000"),
+    ("sim steady --pty --speed 5000", "speed must be 0.01 to 1000"),
+    ("run --headless --duration 1e300", "duration must be at most 31536000 s"),
 ]
 
 

@@ -4,8 +4,8 @@ For every oximeter protocol: plain random bytes at the device's own byte rate, i
 time through the real pipeline, give no value, no pleth sample and no physiological
 alarm; the link goes to `garbage` once and stays there (no flapping), and
 OXIMETER_COMM_LOST starts within 10 s and lasts. Random bytes around a real device's
-frames give only the device's values. Last, the case as it was found: a TCP "device"
-sending random bytes to the real `vitalmon run` for nonin8.
+frames give only the device's values. Last, the cases as they were found: a TCP
+"device" sending random bytes to the real `vitalmon run`, for every oximeter protocol.
 """
 
 from __future__ import annotations
@@ -102,14 +102,27 @@ class NoiseServer:
         self._listener.close()
 
 
+# The issue's cases at the rates it used (contec7 at its 115 200 baud), the rest at 960
+# B/s; and a flood faster than any serial line (once `silent`: the transport never
+# handed the bytes over).
+LIVE = [*((name, BYTES_PER_S.get(name, 960)) for name in OXIMETERS if name != "nonin"),
+        ("nonin2", 96_000)]  # fmt: skip
+
+
 @pytest.mark.slow
-def test_live_random_bytes_on_a_socket_never_show_a_value() -> None:
-    server = NoiseServer(960)
+@pytest.mark.parametrize(("protocol", "rate"), LIVE)
+def test_live_random_bytes_on_a_socket_never_show_a_value(protocol: str, rate: int) -> None:
+    server = NoiseServer(rate)
     monitor = HeadlessMonitor(
-        "--oximeter", f"nonin8:socket://127.0.0.1:{server.port}", "--duration", "14"
+        "--oximeter", f"{protocol}:socket://127.0.0.1:{server.port}", "--duration", "14"
     )
     try:
-        monitor.wait_for(lambda r: r["type"] == "event" and r.get("state") == "garbage", 8)
+        # Host-time limits are generous (a loaded machine starts Python slowly); what
+        # counts is data time, checked on the records.
+        _, garbage = monitor.wait_for(
+            lambda r: r["type"] == "event" and r.get("state") == "garbage", 25
+        )
+        assert garbage["t"] <= 3.1, garbage  # 2 s without a valid frame (3 s at 1/s)
         monitor.wait_for(
             lambda r: (
                 r["type"] == "alarm"
@@ -119,9 +132,9 @@ def test_live_random_bytes_on_a_socket_never_show_a_value() -> None:
                 # whole second's numerics (docs/clinical.md): at most 11 s in data time.
                 and r["t"] <= 11.0
             ),
-            13,
+            15,
         )
-        assert monitor.proc.wait(20) == 0
+        assert monitor.proc.wait(25) == 0
     finally:
         monitor.stop()
         server.close()
@@ -129,5 +142,6 @@ def test_live_random_bytes_on_a_socket_never_show_a_value() -> None:
     values = [r for r in numerics(records) if r["spo2"] is not None or r["pr"] is not None]
     assert not values, values
     assert not physiological_onsets(records)
+    assert not alarms(records, "SPO2_PROBE_OFF") and not alarms(records, "SPO2_NO_SIGNAL")
     links = [r["state"] for r in records if r["type"] == "event" and r.get("kind") == "link"]
-    assert "up" not in links[links.index("garbage") :], links
+    assert links == ["up", "garbage"], links  # opened; garbage once, never up nor silent

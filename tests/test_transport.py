@@ -457,3 +457,37 @@ def test_a_trickling_line_is_handed_on_in_gathered_pieces_with_nothing_lost() ->
     assert len(pieces) <= took / 0.02 + 3, (len(pieces), took)
     times = [t for _, t in pieces]
     assert times == sorted(times)
+
+
+@pytest.mark.slow
+def test_a_flood_faster_than_the_reads_is_still_handed_over_in_time() -> None:
+    """Noise at 96 000 B/s on a socket (pyserial reads a socket a byte at a time): the
+    gathering once never ended, nothing was handed over, and the link said `silent` while
+    bytes poured in. Now what gathered goes on at least every MAX_GATHER_S (plus a read)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def flood() -> None:
+        conn, _ = listener.accept()
+        rng = np.random.default_rng(3)
+        with conn:
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    conn.sendall(rng.integers(0, 256, 4800, dtype=np.uint8).tobytes())
+                time.sleep(0.05)
+
+    threading.Thread(target=flood, daemon=True).start()
+    times: list[float] = []
+    url = f"socket://127.0.0.1:{listener.getsockname()[1]}"
+    transport = SerialTransport(
+        url, PROTOCOLS["nonin2"].line, lambda d, t: times.append(time.monotonic()), lambda e: None
+    )
+    transport.start()
+    try:
+        time.sleep(2.0)
+    finally:
+        stop.set()
+        transport.close()
+        listener.close()
+    assert len(times) >= 10, times
+    assert max(np.diff(times)) < 0.5, np.diff(times)  # the link watch's 2 s is far off

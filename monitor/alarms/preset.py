@@ -12,7 +12,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from drivers.errors import VitalmonError
+from drivers.errors import VitalmonError, shown
 from drivers.files import parse_toml, read_text_file
 from monitor.alarms.builtin_checks import builtin_fixed_problem, builtin_kept_problem
 from monitor.alarms.ranges import setting_problem
@@ -142,8 +142,7 @@ def _read(name_or_path: str) -> tuple[dict, str, str]:
     else:
         if name_or_path not in builtin_presets():
             names = ", ".join(builtin_presets())
-            shown = name_or_path if len(name_or_path) <= 40 else name_or_path[:40] + "..."
-            raise PresetError(f"unknown alarm preset '{shown}' (built in: {names})")
+            raise PresetError(f"unknown alarm preset '{shown(name_or_path)}' (built in: {names})")
         entry = _presets_dir() / f"{name_or_path}.toml"
         text, source = entry.read_text(encoding="utf-8"), entry.name
     return _toml(text, source), source, text
@@ -202,6 +201,13 @@ def _num(where: str, key: str, value: object) -> float:
 def _flag(where: str, key: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise PresetError(f"{where}: '{key}' must be true or false, not {value!r}")
+    return value
+
+
+def _text(where: str, key: str, value: object) -> str:
+    """Text the screen shows: a number or a table here is a mistake, not a message."""
+    if not isinstance(value, str):
+        raise PresetError(f"{where}: '{key}' must be text, not {type(value).__name__}")
     return value
 
 
@@ -282,11 +288,11 @@ def _alarm(raw: dict, where: str) -> AlarmSpec:
         kind=kind,
         priority=_one_of(where, "priority", raw.get("priority"), PRIORITIES),
         delay_s=delay,
-        message=str(raw.get("message", alarm_id)),
+        message=_text(where, "message", raw.get("message", alarm_id)),
         measure=measure,
         compare=compare,
         threshold=threshold,
-        unit=str(raw.get("unit", "")),
+        unit=_text(where, "unit", raw.get("unit", "")),
         enabled=_flag(where, "enabled", raw.get("enabled", True)),
         extra=extra,
         setting=setting,
@@ -354,7 +360,7 @@ def parse_preset(doc: dict, source: str) -> Preset:
     return Preset(
         name=name,
         baseline=baseline,
-        description=str(doc.get("description", "")),
+        description=_text(source, "description", doc.get("description", "")),
         alarms=alarms,
         satseconds=satseconds,
         behaviour=behaviour,

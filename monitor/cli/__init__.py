@@ -50,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except VitalmonError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        # A file name of bytes that are not UTF-8 comes as surrogates: escaped, as the
+        # interpreter's own stderr would, whatever stream stderr is.
+        line = f"{PROG}: {exc}".encode("utf-8", "backslashreplace").decode("utf-8")
+        print(line, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -28,8 +28,16 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
 
 
+# A factor outside these ends is a typo, not a pace: 1e-300 waited past the clock's end
+# (a traceback), and anything past 1000 is `max` in all but name.
+MIN_SPEED = 0.01
+MAX_SPEED = 1000.0
+# A run of more than a year is a typo too (leave --duration out to run on).
+MAX_DURATION_S = 365 * 24 * 3600.0
+
+
 def speed_arg(text: str) -> float | None:
-    """`N` (a positive factor) or `max`; None stands for max."""
+    """`N` (a factor MIN_SPEED..MAX_SPEED) or `max`; None stands for max."""
     if text == "max":
         return None
     try:
@@ -40,6 +48,10 @@ def speed_arg(text: str) -> float | None:
         raise argparse.ArgumentTypeError("speed must be above 0")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError("speed must be finite (use 'max' for flat out)")
+    if not MIN_SPEED <= value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(
+            f"speed must be {MIN_SPEED:g} to {MAX_SPEED:g}, not {value:g} (or 'max')"
+        )
     return value
 
 
@@ -63,6 +75,11 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError("duration must be above 0 seconds")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError("duration must be finite (leave it out to run on)")
+    if value > MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(
+            f"duration must be at most {MAX_DURATION_S:.0f} s (a year), not {value:g}"
+            " (leave it out to run on)"
+        )
     return value
 
 

@@ -241,7 +241,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             pipeline = build_pipeline(config)
         except ConfigError as exc:
-            raise UsageError(f"scenario '{config.source.get('scenario')}': {exc}") from exc
+            where = config.source.get("scenario_file") or config.source.get("scenario")
+            raise UsageError(f"{where}: [[actions]]: {exc}") from exc
         commands = CommandReader()
         commands.attach(args, pipeline)
         runner = PipelineRunner(source, pipeline, duration_s=args.duration)

@@ -199,6 +199,10 @@ def _edf_header(
 def export_edf(reader: SessionReader, out: Path) -> list[Path]:
     import pyedflib
 
+    try:  # pyedflib's C side takes UTF-8 paths only (a traceback otherwise)
+        str(out).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ExportError(f"EDF file paths must be UTF-8 text: '{out.name}'") from None
     blocks = reader.wave_blocks()
     numerics = reader.records("numerics")
     spans = segments(blocks, numerics)
