@@ -242,7 +242,10 @@ class VirtualCapnostat:
         if breathing and measuring:
             flags |= F.BREATH_OK
         timeout = self.settings.get(cs.Isb.NO_BREATH_TIMEOUT, b"\x14")[0]
-        quiet = self._last_breath_t is None or t - self._last_breath_t >= timeout
+        # The module's no-breath clock runs from its last breath, or from when it began
+        # measuring (the end of the warm-up): never "no breaths" the moment it is warm.
+        since = self._powered_t + WARMUP_S if self._last_breath_t is None else self._last_breath_t
+        quiet = t - since >= timeout
         if quiet and measuring:
             flags |= F.NO_BREATHS
         return int(flags)

@@ -41,7 +41,7 @@ DEVICE_PROTOCOL_DEFAULTS = {
     "oximeter": "nonin2",
     "nibp": "suntech",
     "resp": "simresp",
-    "capno": "",  # opt-in: a scenario with `capno = "capnostat"` has a virtual Capnostat
+    "capno": "capnostat",  # every simulated bedside has a CO2 module; `capno = false` opts out
 }
 DEFAULT_PATIENT = {
     "hr_bpm": 72.0,

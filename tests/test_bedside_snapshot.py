@@ -45,9 +45,9 @@ def test_a_frame_holds_what_the_pipeline_has_at_that_data_time() -> None:
     assert set(links) == set(pipeline.channels)
     assert links["oximeter"].has_data and links["oximeter"].answering is None
     assert links["nibp"].has_data and links["nibp"].answering is True
-    assert links["resp"].has_data
-    assert shown.rr is not None and shown.rr.state is ValueState.VALID
-    assert shown.capno is None  # no CO2 module in this scenario
+    assert links["resp"].has_data and links["capno"].has_data
+    assert shown.rr is not None and shown.rr.state is ValueState.VALID  # the resp stream's
+    assert shown.capno is not None and shown.capno["rr_source"] == "capnography"
 
 
 def test_before_any_data_nothing_is_claimed() -> None:

@@ -166,8 +166,13 @@ def test_values_without_breath_ok_do_not_count() -> None:
     assert n["etco2"] is None and n["rr"] is None and n["etco2_state"] == "valid"
 
 
-def test_without_a_co2_module_the_rate_source_is_the_respiration_stream() -> None:
-    n = numerics_at(records("steady", 5), 5.0)
+def test_without_a_co2_module_the_rate_source_is_the_respiration_stream(tmp_path: Path) -> None:
+    with_co2 = numerics_at(records("steady", 8), 8.0)
+    assert with_co2["rr_source"] == "capnography" and with_co2["etco2"] is not None
+    # A bedside whose CO2 module is switched off in its scenario.
+    path = tmp_path / "no-co2.toml"
+    path.write_text('name = "no-co2"\n[devices]\ncapno = false\n', encoding="utf-8")
+    n = numerics_at(records(str(path), 5), 5.0)
     assert n["rr_source"] == "respiration" and "etco2" not in n
 
 

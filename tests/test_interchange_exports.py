@@ -140,7 +140,9 @@ def test_hl7_messages_parse_and_match_the_recording(report_session, tmp_path, ca
             assert float(obx["150456"].obx_5.to_er7()) == r["spo2"]
             assert obx["150456"].obx_6.to_er7() == "262688^MDC_DIM_PERCENT^MDC"
             assert float(obx["149530"].obx_5.to_er7()) == r["pr"]
-            assert float(obx["151562"].obx_5.to_er7()) == r["rr"]
+            # The rate's code says its source: capnography (151594) or respiration (151562).
+            rr_code = "151594" if r["rr_source"] == "capnography" else "151562"
+            assert float(obx[rr_code].obx_5.to_er7()) == r["rr"]
             minutes.append(t)
     assert len(controls) == len(messages)  # every control id its own
     assert nibp == sorted(readings)

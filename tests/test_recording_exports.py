@@ -28,6 +28,7 @@ UNCONFIRMED = make_decoder("nonin2").confirm_frames - 1
 
 # What the rec_report scenario makes the real alarm engine raise (tests/data/rec_report.toml).
 ALARM_IDS = {
+    "CO2_WARMUP",  # the CO2 module warming up at the start
     "SPO2_LOW",
     "SPO2_LOW_CRITICAL",
     "NIBP_SYS_HIGH",

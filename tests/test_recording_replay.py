@@ -125,7 +125,7 @@ def test_replay_reapplies_commands_at_their_data_time(tmp_path) -> None:
     )  # 40 ms steps: commands land between seconds
     replayed = _replay(path)
     assert replayed == live
-    notes = [(r["t"], r["text"]) for r in live if r["type"] == "event"]
+    notes = [(r["t"], r["text"]) for r in live if r["type"] == "event" and r["kind"] == "note"]
     assert [text for _, text in notes] == ["first", "second", "third"]
     assert [r["name"] for r in live if r["type"] == "command"] == [NOTE] * 3
 
@@ -258,9 +258,10 @@ def test_timeline_marks_for_the_seek_bar(report_session) -> None:
         for r in emitted
         if r["type"] == "alarm" and r["state"] == "onset"
     ]
-    assert alarms == onsets and len(alarms) == 8
+    assert alarms == onsets and len(alarms) == 9
+    assert alarms[0] == (1.0, "CO2_WARMUP", "low")  # the CO2 module warming up
     # the baseline readings were 4 min apart, not 5: the infusion starts without one
-    assert alarms[0] == (360.0, "NIBP_NO_BASELINE", "low")
-    assert alarms[1][1:] == ("SPO2_LOW_CRITICAL", "high")
+    assert alarms[1] == (360.0, "NIBP_NO_BASELINE", "low")
+    assert alarms[2][1:] == ("SPO2_LOW_CRITICAL", "high")
     assert [m.t for m in marks] == sorted(m.t for m in marks)
     assert any(m.kind == "event" and m.label == "sign_off" and m.t == 895.0 for m in marks)

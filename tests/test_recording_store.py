@@ -39,6 +39,7 @@ def test_every_record_type_round_trips_in_emission_order(report_session) -> None
             "oximeter": "nonin2",
             "nibp": "suntech",
             "resp": "simresp",
+            "capno": "capnostat",
         }
         assert reader.meta["wall_start"] == "2026-03-02T09:00:00+00:00"
         assert reader.meta["source"] == {"kind": "simulator", "scenario": "rec_report", "seed": 3}

@@ -203,7 +203,9 @@ class CapnoChannel:
             return
         self._wave.append(batch.co2_mmhg, t)
         dt = 1.0 / self.co2_rate_hz
-        row_t = t - (n - 1 - np.arange(n)) * dt
+        # Rounded to the microsecond: the same frame gets the same time whatever the
+        # chunking (92.15 and 92.149999... would round apnea_s differently).
+        row_t = np.round(t - (n - 1 - np.arange(n)) * dt, 6)
         if not self.measuring():
             # Breaths from before the adapter came off (a warm-up, a zero) say nothing
             # about now: apnea counts afresh from when measuring resumes.
