@@ -12,6 +12,11 @@ follow docs/central.md:
   while the link is down (up to `KEEP_S`) and sent when it returns, each raised
   while it was down marked `"late": true`. Alarm records carry the chair's own
   sequence number `seq`, so the central can tell a resent record from a new one.
+- `recent` (QoS 1, retained) holds the chair's last `RECENT_MAX` alarm records as sent,
+  with this run's id: a central that (re)subscribes after the bedside delivered its
+  outage backlog (a broker restarted without persistence keeps nothing for it) reads
+  them there and fills its gaps by `seq`. `status` carries the same `run`, so a central
+  knows a restarted bedside numbering from 1 again.
 
 The broker unreachable for the preset's `silence_s` raises CENTRAL_LINK_LOST at the
 bedside (a technical alarm, through the command bus); a broker that refuses the user
@@ -26,6 +31,7 @@ import json
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -44,6 +50,7 @@ KEEP_S = 3600.0  # a record kept for the central this long while the link is dow
 LOSSY_QUEUE = 512  # numerics and waves waiting for the sender; more are dropped
 UNACKED_WAIT_S = 5.0  # after a reconnect, wait this long for paho's resends to be acknowledged
 KEEPALIVE_S = 2  # paho pings this often; a silent broker is noticed in 1.5x this
+RECENT_MAX = 200  # alarm records kept in the retained `recent` message
 RELIABLE = {"alarm": "alarms", "nibp": "nibp", "event": "events"}
 REFUSED = {4: "bad user name or password", 5: "not authorised"}  # MQTT 3.1.1 CONNACK codes
 
@@ -85,6 +92,9 @@ class CentralPublisher:
         self._reliable: collections.deque[Outgoing] = collections.deque()
         self._late = False  # the link is down: what is raised now is late
         self._seq = 0
+        self.run_id = uuid.uuid4().hex[:12]  # tells this run's seq 1.. from a previous run's
+        self._recent: collections.deque[dict] = collections.deque(maxlen=RECENT_MAX)
+        self._recent_due = False  # the sender republishes `recent` (after a connect or alarms)
         self.dropped_lossy = 0
         self.dropped_reliable = 0
         self._connected = threading.Event()
@@ -160,6 +170,7 @@ class CentralPublisher:
         return json.dumps(
             {
                 "state": state,
+                "run": self.run_id,
                 "patient_id": getattr(session, "patient_id", None),
                 "phase": session.phase,
                 "phase_t": session.phase_started_t,
@@ -208,7 +219,15 @@ class CentralPublisher:
                 self._unacked.clear()  # never acknowledged: go on rather than hold the rest
             self._waiting_since = None
         while self._reliable and self.connected:
-            self._publish(self._reliable.popleft())
+            item = self._reliable.popleft()
+            self._publish(item)
+            if item.leaf == "alarms" and isinstance(item.payload, dict):
+                self._recent.append(item.payload)
+                self._recent_due = True
+        if self._recent_due and self.connected:
+            self._recent_due = False
+            recent = {"run": self.run_id, "alarms": list(self._recent)}
+            self._publish(Outgoing("recent", recent, 1, True))
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - KEEP_S
@@ -260,6 +279,7 @@ class CentralPublisher:
         self._publish(Outgoing("status", self._status("online"), 1, True))
         self._down_since = None
         self._late = False
+        self._recent_due = True  # a restarted broker without persistence lost it
         self._connected.set()
 
     def _on_disconnect(self, _client, _userdata, _flags, _reason, _properties) -> None:
