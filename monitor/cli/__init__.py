@@ -15,7 +15,9 @@ from drivers.errors import VitalmonError
 from monitor.cli.common import PROG, OneLineParser
 
 # Subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = ("run", "central", "sim", "scenarios", "decode", "replay", "log", "export", "report")
+SUBCOMMANDS = (
+    "run", "central", "clinic", "sim", "scenarios", "decode", "replay", "log", "export", "report",
+)  # fmt: skip
 
 
 def build_parser() -> OneLineParser:
