@@ -9,6 +9,11 @@ taken from the chair's retained `recent` list, in `seq` order. A new `run` id (t
 bedside restarted, numbering from 1 again) forgets the seqs seen.
 `tick(now)` raises CHAIR_OFFLINE (high) for a chair whose last will arrived or that
 sent nothing for `silence_s`, and ends it when the chair sends again.
+
+For the window it also keeps, per chair, the latest numerics, status, active alarms and
+NIBP reading, the last hour of trends (`HourTrend`) and the live waves (`ChairWaves`,
+from `wave`, which is not printed: the bedside does not print its waves either); and
+the desk's own technical alarms (`desk_alarm`, e.g. a failed sound device).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 
+from monitor.net.hourtrend import HourTrend
+from monitor.net.waves import ChairWaves
 from monitor.records import Record, alarm_record
 
 OFFLINE_ID = "CHAIR_OFFLINE"
@@ -32,12 +39,20 @@ class OfflineRule:
     message: str
 
 
-def load_offline_rule() -> OfflineRule:
+def load_rule(alarm_id: str = OFFLINE_ID) -> OfflineRule:
+    """One of the central's own alarms, from central.toml."""
     text = resources.files("monitor").joinpath("net/central.toml").read_text()
-    data = tomllib.loads(text)[OFFLINE_ID]
+    data = tomllib.loads(text)[alarm_id]
     return OfflineRule(
-        str(data["priority"]), str(data["kind"]), float(data["silence_s"]), str(data["message"])
+        str(data["priority"]),
+        str(data["kind"]),
+        float(data.get("silence_s", 0.0)),
+        str(data["message"]),
     )
+
+
+def load_offline_rule() -> OfflineRule:
+    return load_rule(OFFLINE_ID)
 
 
 @dataclass(slots=True)
@@ -51,6 +66,10 @@ class ChairState:
     numerics: Record | None = None
     status: Record | None = None
     active: list[Record] = field(default_factory=list)
+    nibp: Record | None = None  # the latest reading (or failure)
+    trend: HourTrend = field(default_factory=HourTrend)
+    waves: ChairWaves = field(default_factory=ChairWaves)
+    changes: int = 0  # counts every message taken: the window redraws a chair that changed
 
 
 def wall_now() -> str:
@@ -66,6 +85,7 @@ class CentralModel:
         self.rule = rule or load_offline_rule()
         self.chairs: dict[str, ChairState] = {}
         self.duplicates = 0
+        self.desk: dict[str, Record] = {}  # the central's own active technical alarms, by id
 
     def on_message(self, topic: str, payload: bytes, now: float, wall: str) -> list[Record]:
         if not topic.startswith(self.prefix):
@@ -84,6 +104,10 @@ class CentralModel:
         out: list[Record] = []
         if leaf == "recent":
             return self._recent(chair, body, wall)
+        if leaf == "wave" and isinstance(body, dict):
+            if not chair.waves.add(body):
+                return []
+            return self._heard(chair, now, wall)
         if leaf == "status" and isinstance(body, dict):
             self._new_run(chair, body.get("run"))
             chair.status = body
@@ -103,12 +127,13 @@ class CentralModel:
                     return []
             elif leaf == "numerics":
                 chair.numerics = body
+                chair.trend.add(body)
+            elif leaf == "nibp":
+                chair.nibp = body
+                chair.trend.add(body)
         else:
             return []
-        chair.last_heard = now
-        chair.online = True
-        if chair.offline_alarm:
-            out += self._online(chair, now, wall)
+        out += self._heard(chair, now, wall)
         out.append(self._with(chair, record, wall))
         return out
 
@@ -143,6 +168,28 @@ class CentralModel:
         chair.seqs.add(seq)
         return True
 
+    def _heard(self, chair: ChairState, now: float, wall: str) -> list[Record]:
+        chair.last_heard = now
+        chair.online = True
+        chair.changes += 1
+        return self._online(chair, now, wall) if chair.offline_alarm else []
+
+    def desk_alarm(self, alarm_id: str, active: bool, detail: str, now: float, wall: str):
+        """The central's own technical alarm (ALARM_AUDIO_FAILED): onset or end, once each."""
+        rule = load_rule(alarm_id)
+        if active == (alarm_id in self.desk):
+            return []
+        message = f"{rule.message}: {detail}" if detail else rule.message
+        state = "onset" if active else "end"
+        record = alarm_record(
+            now - self.start, alarm_id, rule.priority, rule.kind, state, message, wall=wall
+        )
+        if active:
+            self.desk[alarm_id] = record
+        else:
+            del self.desk[alarm_id]
+        return [record]
+
     def tick(self, now: float, wall: str) -> list[Record]:
         out: list[Record] = []
         for chair in self.chairs.values():
@@ -158,6 +205,7 @@ class CentralModel:
         if chair.offline_alarm:
             return []
         chair.offline_alarm = True
+        chair.changes += 1
         message = f"{self.rule.message} ({why})"
         record = alarm_record(
             now - self.start,

@@ -8,6 +8,9 @@ follow docs/central.md:
 
 - numerics (QoS 0, retained) are the latest value only: dropped while the link is
   down and when the bounded queue is full;
+- wave blocks (pleth and CO2, QoS 0, not retained) are read from the channels' ring
+  buffers by the sender thread itself every 0.25 s of data time (`WaveBlocks`), and
+  dropped while the link is down;
 - alarm, active-alarm, NIBP, event and status records (QoS 1) are kept, in order,
   while the link is down (up to `KEEP_S`) and sent when it returns, each raised
   while it was down marked `"late": true`. Alarm records carry the chair's own
@@ -42,6 +45,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from monitor.alarms.preset import PresetError
 from monitor.commands import CommandError
 from monitor.net.broker import BrokerAddress
+from monitor.net.waves import WaveBlocks
 from monitor.pipeline import AcquisitionPipeline
 from monitor.records import Record
 
@@ -106,6 +110,8 @@ class CentralPublisher:
         self._acked_early: set[int] = set()
         self._lossy_mids: set[int] = set()  # QoS 0 ones paho has yet to write
         self._waiting_since: float | None = None
+        self.waves = WaveBlocks(pipeline)
+        self.wave_blocks = 0  # published
         self._thread = threading.Thread(target=self._run, name="central-publisher", daemon=True)
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -161,6 +167,7 @@ class CentralPublisher:
                 "onset_t": a.onset_t,
                 "condition_active": a.condition_active,
                 "acknowledged": a.acknowledged,
+                "sounding": a.sounding,
             }
             for a in state.alarms
         ]
@@ -197,6 +204,7 @@ class CentralPublisher:
         while not self._stop.is_set():
             self._watch_link()
             self._send_reliable()
+            self._send_waves()
             try:
                 item = self._lossy.get(timeout=0.05)
             except queue.Empty:
@@ -228,6 +236,14 @@ class CentralPublisher:
             self._recent_due = False
             recent = {"run": self.run_id, "alarms": list(self._recent)}
             self._publish(Outgoing("recent", recent, 1, True))
+
+    def _send_waves(self) -> None:
+        for block in self.waves.take():  # taken even while down: the next block starts now
+            if self.connected:
+                self._publish(Outgoing("wave", block, 0, False))
+                self.wave_blocks += 1
+            else:
+                self.dropped_lossy += 1
 
     def _forget_old(self) -> None:
         cutoff = time.monotonic() - KEEP_S

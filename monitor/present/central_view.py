@@ -1,0 +1,278 @@
+"""What the central station's window shows (no Qt): the grid for N chairs, each chair's
+tile, the clinic's alarm bar, the detail of one chair and what sounds at the desk.
+
+A chair is what `monitor.net.central.CentralModel` keeps of it (`ChairLike`). Colours,
+flash and priority order are the bedside's own (`alarm_bar_view`, alarm_signals.toml),
+so a chair's alarm looks the same at the desk as at the chair; the window paints these
+views and redraws a tile only when its view changed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from drivers.types import NibpReading
+from monitor.alarms.signals.priorities import PRIORITY_RANK
+from monitor.numerics import ValueState
+from monitor.present.alarm_view import AlarmBarView, alarm_bar_view, alarm_list_lines
+from monitor.present.capno_view import capno_tile_view
+from monitor.present.display import DASHES, TileText, format_reading, reading_from_record
+from monitor.present.nibp_view import NibpAge, nibp_tile_view
+from monitor.present.session_view import phase_label, running_time
+from monitor.present.trend_view import TREND_PLOTS, TrendPlot
+
+Record = dict[str, object]
+OFFLINE_TEXT = "NO DATA"
+OFFLINE_ID = "CHAIR_OFFLINE"
+OFFLINE_MESSAGE = "No data from this chair"
+TILE_ASPECT = 1.6  # width : height a chair's tile is drawn for
+MAX_CHAIRS = 32
+
+
+class ChairLike(Protocol):
+    name: str
+    offline_alarm: bool
+    numerics: Record | None
+    status: Record | None
+    active: list[Record]
+    nibp: Record | None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAlarm:
+    """An alarm of a chair as its `active` list says (an `ActiveAlarmLike`), or the
+    central's own. `sounding` is the bedside's call (acknowledged, paused: silent)."""
+
+    id: str
+    priority: str
+    kind: str
+    message: str
+    onset_t: float
+    condition_active: bool
+    acknowledged: bool
+    sounding: bool
+    chair: str
+
+
+def remote_alarm(record: Record, chair: str) -> RemoteAlarm | None:
+    priority = record.get("priority")
+    if priority not in PRIORITY_RANK:
+        return None
+    acknowledged = bool(record.get("acknowledged", False))
+    onset = record.get("onset_t", record.get("t", 0.0))
+    return RemoteAlarm(
+        id=str(record.get("id", "")),
+        priority=str(priority),
+        kind=str(record.get("kind", "")),
+        message=str(record.get("message") or record.get("id", "")),
+        onset_t=float(onset) if isinstance(onset, int | float) else 0.0,
+        condition_active=bool(record.get("condition_active", True)),
+        acknowledged=acknowledged,
+        sounding=bool(record.get("sounding", not acknowledged)),
+        chair=chair,
+    )
+
+
+def data_t(chair: ChairLike) -> float:
+    """The chair's data time as of its latest numerics (0 before any)."""
+    t = (chair.numerics or {}).get("t")
+    return float(t) if isinstance(t, int | float) else 0.0
+
+
+def remote_alarms(chair: ChairLike) -> tuple[RemoteAlarm, ...]:
+    """CHAIR_OFFLINE (the central's, high) first, then the chair's own in its engine order."""
+    own = tuple(a for r in chair.active if (a := remote_alarm(r, chair.name)) is not None)
+    if not chair.offline_alarm:
+        return own
+    offline = RemoteAlarm(
+        OFFLINE_ID, "high", "technical", OFFLINE_MESSAGE, data_t(chair), True, False, True,
+        chair.name,
+    )  # fmt: skip
+    return (offline, *own)
+
+
+def chair_order(names: Iterable[str]) -> list[str]:
+    """chair2 before chair10: digits compare as numbers."""
+
+    def key(name: str) -> list[object]:
+        return [
+            (0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in re.split(r"(\d+)", name)
+        ]
+
+    return sorted(names, key=key)
+
+
+def grid_shape(n: int, width: float, height: float, aspect: float = TILE_ASPECT) -> tuple[int, int]:
+    """(rows, columns) for `n` tiles that makes each as large as it can be at `aspect`
+    in a `width` x `height` area; of equal sizes, the one with fewer empty cells."""
+    n = max(1, n)
+    best: tuple[float, int, int, int] | None = None
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        cell_w, cell_h = width / cols, height / rows
+        size = min(cell_w, cell_h * aspect)  # the width the tile's content can use
+        empty = rows * cols - n
+        score = (round(size, 6), -empty, -rows, cols)
+        if best is None or score > best:
+            best = score
+    assert best is not None
+    cols = best[3]
+    return math.ceil(n / cols), cols
+
+
+@dataclass(frozen=True, slots=True)
+class ChairTileView:
+    chair: str
+    patient: str
+    phase: str  # "Infusion 0:12:34"
+    spo2: TileText
+    pr: TileText
+    breath_label: str  # "RR" or "EtCO₂"
+    breath_unit: str
+    breath: TileText
+    nibp: str  # "122/78 (91)"
+    nibp_when: str  # "12:41, 3 min ago"
+    nibp_state: NibpAge
+    offline: bool  # "NO DATA" over the values
+    alarm: AlarmBarView  # the chair's highest alarm: message, colour, flash phase
+
+
+MISSING = TileText(DASHES, ValueState.MISSING)
+
+
+def _nibp(chair: ChairLike, t: float) -> tuple[str, str, NibpAge]:
+    record = chair.nibp
+    if record is None:
+        view = nibp_tile_view(None, None, None, None, "manual", None, None, datetime.now(UTC), t)
+        return view.main, view.when, view.state
+    reading_t = float(record.get("t", 0.0))  # type: ignore[arg-type]
+    code = record.get("error_code")
+    reading = NibpReading(
+        record.get("sys"),  # type: ignore[arg-type]
+        record.get("dia"),  # type: ignore[arg-type]
+        record.get("map"),  # type: ignore[arg-type]
+        record.get("pr"),  # type: ignore[arg-type]
+        int(code) if isinstance(code, int) else (0 if record.get("status") == "ok" else -1),
+        str(record.get("error") or ""),
+    )
+    try:
+        wall = datetime.fromisoformat(str(record["wall"]))
+    except (KeyError, ValueError):
+        wall = datetime.now(UTC)
+    start = wall - timedelta(seconds=reading_t)
+    view = nibp_tile_view(
+        reading, reading_t, None, None, "manual", None, None, start, max(t, reading_t)
+    )
+    main = view.main if view.state is NibpAge.INVALID else f"{view.main} {view.map_text}"
+    when = (view.problem or view.when) if not reading.ok else view.when
+    return main, when, view.state
+
+
+def chair_tile_view(chair: ChairLike, now_s: float) -> ChairTileView:
+    """The tile at display time `now_s` (which drives the flash); ages in the chair's data time."""
+    status = chair.status or {}
+    numerics = chair.numerics or {}
+    t = data_t(chair)
+    patient = status.get("patient_id")
+    phase = status.get("phase")
+    phase_text = phase_label(str(phase) if phase else None)
+    phase_t = status.get("phase_t")
+    if phase and isinstance(phase_t, int | float) and numerics:
+        phase_text += f" {running_time(t - float(phase_t))}"
+    offline = chair.offline_alarm
+    capno = "etco2" in numerics or numerics.get("rr_source") == "capnography"
+    if offline or not numerics:
+        spo2 = pr = breath = MISSING
+    else:
+        spo2 = format_reading(reading_from_record(numerics, "spo2"))
+        pr = format_reading(reading_from_record(numerics, "pr"))
+        if capno:
+            capno_view = capno_tile_view(numerics)
+            breath = TileText(capno_view.text, capno_view.state)
+        else:
+            breath = format_reading(reading_from_record(numerics, "rr"))
+    nibp, when, age = _nibp(chair, t)
+    return ChairTileView(
+        chair=chair.name,
+        patient=f"Patient {patient}" if patient else "Patient: not set",
+        phase=phase_text,
+        spo2=spo2,
+        pr=pr,
+        breath_label="EtCO₂" if capno else "RR",
+        breath_unit="mmHg" if capno else "/min",
+        breath=breath,
+        nibp=nibp,
+        nibp_when=when,
+        nibp_state=age,
+        offline=offline,
+        alarm=alarm_bar_view(remote_alarms(chair), "none", None, now_s),
+    )
+
+
+def by_priority(alarms: Iterable[RemoteAlarm]) -> list[RemoteAlarm]:
+    """Highest priority first; chairs keep their order within a priority (a stable sort)."""
+    return sorted(alarms, key=lambda a: -PRIORITY_RANK.get(a.priority, 0))
+
+
+def clinic_bar_view(
+    chairs: Sequence[ChairLike], desk: Iterable[RemoteAlarm], now_s: float
+) -> AlarmBarView:
+    """The bar across the top: the clinic's highest alarm, named by its chair, and '+N more'."""
+    named = [
+        replace(a, message=f"{a.chair}: {a.message}")
+        for chair in chairs
+        for a in remote_alarms(chair)
+    ]
+    return alarm_bar_view(by_priority([*desk, *named]), "none", None, now_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Sounding:
+    """An `AlarmLike` for the desk's sound: ids made unique across the clinic."""
+
+    id: str
+    priority: str
+    sounding: bool
+
+
+def desk_sound(
+    chairs: Sequence[ChairLike], desk: Iterable[RemoteAlarm]
+) -> tuple[str | None, list[Sounding]]:
+    """What sounds at the desk: the highest priority any chair (or the central) sounds.
+
+    A chair's alarm sounds here while it sounds at the chair (acknowledged or audio
+    paused there: silent here too); CHAIR_OFFLINE sounds until the chair is back."""
+    alarms = [*desk, *(a for chair in chairs for a in remote_alarms(chair))]
+    sounding = [Sounding(f"{a.chair}/{a.id}", a.priority, a.sounding) for a in alarms]
+    ranks = [a.priority for a in sounding if a.sounding]
+    priority = max(ranks, key=lambda p: PRIORITY_RANK[p]) if ranks else None
+    return priority, sounding
+
+
+def detail_alarm_lines(chair: ChairLike) -> list[str]:
+    """Every alarm of the chair, one line each (the bedside's alarm list)."""
+    alarms = remote_alarms(chair)
+    lines = alarm_list_lines(alarms, data_t(chair))
+    if chair.offline_alarm:
+        lines[0] = f"{'HIGH':6}  {OFFLINE_MESSAGE}: its alarms below are as last known"
+    return lines or ["No alarms"]
+
+
+def detail_trend_plots(chair: ChairLike) -> tuple[TrendPlot, ...]:
+    """SpO2, PR, NIBP and the breathing rate, or EtCO2 when the chair has capnography."""
+    numerics = chair.numerics or {}
+    capno = "etco2" in numerics
+    keys = ("spo2", "pr", "nibp", "etco2" if capno else "rr")
+    return tuple(p for key in keys for p in TREND_PLOTS if p.key == key)
+
+
+def detail_title(view: ChairTileView) -> str:
+    words = [view.chair, view.patient, view.phase]
+    if view.offline:
+        words.append(OFFLINE_TEXT)
+    return "  ·  ".join(words)
