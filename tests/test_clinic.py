@@ -48,10 +48,10 @@ def test_three_chairs_reach_the_central(mosquitto, tmp_path) -> None:
         ]
         assert [r["seq"] for r in mine] == list(range(1, len(mine) + 1))
     ids = {
-        chair: {r["id"] for r in got if r["chair"] == chair} for chair in ("chair-02", "chair-03")
+        chair: {r["id"] for r in got if r["chair"] == chair} for chair in ("chair-01", "chair-02")
     }
-    assert "SPO2_PROBE_OFF" in ids["chair-02"]  # probe-off
-    assert "SPO2_LOW" in ids["chair-03"]  # desaturation: a different scenario
+    assert "SPO2_PROBE_OFF" in ids["chair-01"]  # probe-off
+    assert "SPO2_LOW" in ids["chair-02"]  # desaturation: a different scenario
     numerics = {r["chair"] for r in central.all() if r["type"] == "numerics"}
     assert numerics == {"chair-01", "chair-02", "chair-03"}
 

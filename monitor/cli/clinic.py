@@ -28,9 +28,10 @@ from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 
 MAX_CHAIRS = 64
-# Chair 1 is calm; the others take the clinic's usual troubles in turn.
+# The clinic's usual troubles in turn, a calm chair third; chair 1 alarms within 20 s
+# (so a one-chair bench has alarm onsets to time).
 SCENARIOS = (
-    "steady", "probe-off", "desaturation", "tachycardia", "bradycardia", "hypertension",
+    "probe-off", "desaturation", "steady", "tachycardia", "bradycardia", "hypertension",
     "apnea", "hypoventilation", "artifact", "obstruction", "nibp-fail", "capno-disconnect",
     "infusion", "comm-loss",
 )  # fmt: skip

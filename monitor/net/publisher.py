@@ -92,7 +92,8 @@ class CentralPublisher:
         self._on_fatal = on_fatal
         self.fatal: str | None = None
         self.after_s = _link_lost_after(pipeline)
-        self._lossy: queue.Queue[Outgoing] = queue.Queue(maxsize=LOSSY_QUEUE)
+        # None only wakes the sender for a reliable record (it waits on this queue)
+        self._lossy: queue.Queue[Outgoing | None] = queue.Queue(maxsize=LOSSY_QUEUE)
         self._reliable: collections.deque[Outgoing] = collections.deque()
         self._late = False  # the link is down: what is raised now is late
         self._seq = 0
@@ -154,6 +155,8 @@ class CentralPublisher:
             self._reliable.append(Outgoing("active", self._active(), 1, True))
         elif kind == "event" and record.get("kind") in ("phase", "session_setup", "set_phase"):
             self._reliable.append(Outgoing("status", self._status("online"), 1, True))
+        with contextlib.suppress(queue.Full):  # a full queue: the sender is awake anyway
+            self._lossy.put_nowait(None)
 
     def _active(self) -> list[Record]:
         """What this chair's alarm bar holds now (the engine has already applied the change)."""
@@ -209,6 +212,8 @@ class CentralPublisher:
                 item = self._lossy.get(timeout=0.05)
             except queue.Empty:
                 continue
+            if item is None:
+                continue  # a reliable record is waiting: send it now, not after 50 ms
             if self.connected:
                 self._publish(item)
             else:
