@@ -76,6 +76,10 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def clinics_cpu(clinics: list[ClinicProcess]) -> float:
+    return sum(process_cpu(c.proc.pid) for c in clinics)
+
+
 def alarm_key(record: dict) -> tuple:
     return (record.get("chair"), record.get("id"), record.get("state"), record.get("t"))
 
@@ -83,11 +87,11 @@ def alarm_key(record: dict) -> tuple:
 class ClinicProcess:
     """`vitalmon clinic` in a subprocess; each alarm line stamped on arrival."""
 
-    def __init__(self, url: str, chairs: int, duration: float) -> None:
+    def __init__(self, url: str, chairs: int, duration: float, first: int = 1) -> None:
         env = {**os.environ, "VITALMON_MQTT_PASSWORD": USERS["bedside"]}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "clinic", "--chairs", str(chairs),
-             "--publish", url, "--duration", str(duration)],
+             "--first-chair", str(first), "--publish", url, "--duration", str(duration)],
             stdout=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
         self.onsets: dict[tuple, float] = {}
@@ -108,7 +112,9 @@ class ClinicProcess:
         self._reader.join(5)
 
 
-def measure_central(broker: MosquittoBroker, chairs: int, seconds: float, warmup: float) -> dict:
+def measure_central(
+    broker: MosquittoBroker, chairs: int, seconds: float, warmup: float, processes: int = 1
+) -> dict:
     from monitor.ui.app import make_app
     from monitor.ui.central_window import CentralWindow
     from monitor.ui.sound import SilentSink
@@ -139,7 +145,12 @@ def measure_central(broker: MosquittoBroker, chairs: int, seconds: float, warmup
     window.show()
     link.start()
     assert link.subscribed.wait(10), "the central did not subscribe"
-    clinic = ClinicProcess(broker.url(clinic=f"bench{chairs}"), chairs, warmup + seconds + 5)
+    url, duration = broker.url(clinic=f"bench{chairs}"), warmup + seconds + 5
+    share = -(-chairs // processes)  # chairs per clinic process, the last may have fewer
+    clinics = [
+        ClinicProcess(url, min(share, chairs - first + 1), duration, first)
+        for first in range(1, chairs + 1, share)
+    ]
     frame_ends: list[float] = []
     frames: list[float] = []
     period = 1.0 / FPS
@@ -152,7 +163,7 @@ def measure_central(broker: MosquittoBroker, chairs: int, seconds: float, warmup
         while time.monotonic() - start < warmup + seconds:
             t0 = time.monotonic()
             if cpu0 is None and t0 >= measure_from:
-                cpu0, clinic0, frames = cpu_seconds(), process_cpu(clinic.proc.pid), []
+                cpu0, clinic0, frames = cpu_seconds(), clinics_cpu(clinics), []
                 wall0 = t0
             window.refresh()
             app.processEvents()
@@ -168,15 +179,17 @@ def measure_central(broker: MosquittoBroker, chairs: int, seconds: float, warmup
                 time.sleep(delay)
         wall = time.monotonic() - wall0
         cpu = cpu_seconds() - cpu0
-        clinic_cpu = process_cpu(clinic.proc.pid) - clinic0
+        clinic_cpu = clinics_cpu(clinics) - clinic0
     finally:
-        clinic.stop()
+        for clinic in clinics:
+            clinic.stop()
         link.stop()
         window.close()
     record_ms, screen_ms, central_ms = [], [], []
     ends = np.array(frame_ends)
+    onsets = {k: v for clinic in clinics for k, v in clinic.onsets.items()}
     for off_socket, arrived, key in received:
-        onset = clinic.onsets.get(key)
+        onset = onsets.get(key)
         if onset is None:
             continue  # the central's own CHAIR_OFFLINE, or a record of the shutdown
         record_ms.append((arrived - onset) * 1000)
@@ -187,6 +200,7 @@ def measure_central(broker: MosquittoBroker, chairs: int, seconds: float, warmup
     frame_ms = np.array(frames) * 1000
     return {
         "chairs": chairs,
+        "processes": len(clinics),
         "central_cpu_percent": 100 * cpu / wall,
         "fps": len(frames) / wall,
         "frame_median_ms": float(np.median(frame_ms)),
@@ -244,6 +258,9 @@ def main() -> int:
     parser.add_argument("--chairs", default="1,8,32", help="comma-separated chair counts")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured, per count")
     parser.add_argument("--warmup", type=float, default=10.0, help="before measuring")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="vitalmon clinic processes sharing the chairs"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.chairs.split(",")]
     print(f"machine: {machine()}; load average before: {os.getloadavg()}")
@@ -263,10 +280,11 @@ def main() -> int:
             )
             failed |= pub["publish_percent"] > PUBLISH_BUDGET_PERCENT
             for n in counts:
-                r = measure_central(broker, n, args.seconds, args.warmup)
+                r = measure_central(broker, n, args.seconds, args.warmup, args.processes)
                 p99 = r["record_p99_ms"]
                 print(
-                    f"{n:2d} chairs: central {r['central_cpu_percent']:.1f} % of a core at "
+                    f"{n:2d} chairs ({r['processes']} clinic processes): central "
+                    f"{r['central_cpu_percent']:.1f} % of a core at "
                     f"{r['fps']:.1f} fps (frame median {r['frame_median_ms']:.1f} ms, p99 "
                     f"{r['frame_p99_ms']:.1f} ms) -> "
                     f"{verdict(r['central_cpu_percent'], CPU_BUDGET_PERCENT)}; "

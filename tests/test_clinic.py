@@ -69,11 +69,12 @@ def test_wrong_password_is_said_once(mosquitto) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--chairs", "0"], "--chairs must be 1-64"),
+        (["--chairs", "0"], "argument --chairs: must be 1-64, not 0"),
         (["--chairs", "two"], "not a whole number of chairs"),
         (["--chairs", "2"], "--publish"),
         (["--publish", "mqtt://u@h:1/c"], "--chairs"),
         (["--chairs", "2", "--publish", "mqtt://u@h:1/c", "--speed", "max"], "not max"),
+        (["--chairs", "2", "--publish", "mqtt://u@h:1/c", "--first-chair", "64"], "last may be 64"),
         (["--chairs", "2", "--publish", "mqtt://u:pw@h:1/c"], "no password in the URL"),
         (["--chairs", "2", "--publish", "mqtt://u@h:1/c", "--ca", "x.pem"], "--ca goes with"),
     ],
