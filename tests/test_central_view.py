@@ -13,6 +13,8 @@ from monitor.net.central import CentralModel
 from monitor.net.hourtrend import HourTrend
 from monitor.numerics import ValueState
 from monitor.present.central_view import (
+    CentralViews,
+    all_alarms,
     chair_order,
     chair_tile_view,
     clinic_bar_view,
@@ -130,7 +132,7 @@ def test_the_clinic_bar_names_the_chair_of_the_highest_alarm() -> None:
     feed(model, "c1", "active", [alarm("PR_HIGH", "medium")])
     feed(model, "c2", "active", [alarm("SPO2_LOW", "high")])
     chairs = list(model.chairs.values())
-    bar = clinic_bar_view(chairs, [], LIT)
+    bar = clinic_bar_view(all_alarms(chairs), [], LIT)
     assert bar.message == "c2: SPO2_LOW" and bar.others_text == "+1 more"
     assert bar.colour == VISUAL["high"].colour
 
@@ -139,13 +141,13 @@ def test_the_desk_sounds_what_the_chairs_sound() -> None:
     model = CentralModel("test", 0.0)
     feed(model, "c1", "active", [alarm("PR_HIGH", "medium", sounding=True)])
     feed(model, "c2", "active", [alarm("SPO2_LOW", "high", sounding=False)])  # paused at c2
-    priority, alarms = desk_sound(list(model.chairs.values()), [])
+    priority, alarms = desk_sound(all_alarms(model.chairs.values()), [])
     assert priority == "medium"
     assert {a.id for a in alarms} == {"c1/PR_HIGH", "c2/SPO2_LOW"}
     feed(model, "c1", "active", [alarm("PR_HIGH", "medium", acknowledged=True)])  # no 'sounding'
-    assert desk_sound(list(model.chairs.values()), [])[0] is None
+    assert desk_sound(all_alarms(model.chairs.values()), [])[0] is None
     model.tick(10.0, "w")  # both silent for 5 s: CHAIR_OFFLINE sounds, high
-    assert desk_sound(list(model.chairs.values()), [])[0] == "high"
+    assert desk_sound(all_alarms(model.chairs.values()), [])[0] == "high"
 
 
 def test_the_central_keeps_the_last_hour() -> None:
@@ -167,3 +169,75 @@ def test_a_desk_alarm_once_each_way() -> None:
     assert onset[0]["state"] == "onset" and onset[0]["priority"] == "medium"
     assert model.desk_alarm("ALARM_AUDIO_FAILED", True, "again", 2.0, "w") == []
     assert model.desk_alarm("ALARM_AUDIO_FAILED", False, "", 3.0, "w")[0]["state"] == "end"
+
+
+def test_a_last_will_keeps_the_patient_and_phase_the_chair_last_said() -> None:
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "status", {"state": "online", "patient_id": "KT-7", "phase": "infusion",
+                                 "phase_t": 2.0})  # fmt: skip
+    feed(model, "c1", "numerics", numerics(62.0))
+    # the will, written when the bedside connected, before the session was set up
+    feed(model, "c1", "status", {"state": "offline", "patient_id": None, "phase": "pre-infusion",
+                                 "phase_t": 0.0})  # fmt: skip
+    view = chair_tile_view(model.chairs["c1"], LIT)
+    assert view.offline and view.patient == "Patient KT-7" and view.phase == "Infusion 0:01:00"
+
+
+def test_views_are_computed_again_only_for_a_chair_that_changed() -> None:
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "numerics", numerics(5.0))
+    feed(model, "c2", "numerics", numerics(5.0))
+    feed(model, "c2", "active", [alarm("SPO2_LOW", "high")])
+    views = CentralViews()
+    chairs = [model.chairs["c1"], model.chairs["c2"]]
+    first = views.tiles(chairs, LIT)
+    assert views.computed == 2
+    assert [a.id for a in views.alarms] == ["SPO2_LOW"]
+    feed(model, "c1", "wave", {"t0": 5.0, "fs": 75, "pleth": [1.0, 2.0]})  # not on the tile
+    dark = views.tiles(chairs, DARK)
+    assert views.computed == 2  # nothing recomputed: only the flash phase applied
+    assert dark["c1"] == first["c1"]
+    assert first["c2"].alarm.lit and not dark["c2"].alarm.lit
+    assert dark["c2"] == chair_tile_view(model.chairs["c2"], DARK)  # as if computed anew
+    feed(model, "c1", "numerics", numerics(6.0, spo2=88))
+    assert views.tiles(chairs, DARK)["c1"].spo2.text == "88" and views.computed == 3
+    model.tick(20.0, "w")  # both silent: offline
+    offline = views.tiles(chairs, LIT)
+    assert views.computed == 5 and offline["c1"].offline
+    assert [a.id for a in views.alarms] == ["CHAIR_OFFLINE", "CHAIR_OFFLINE", "SPO2_LOW"]
+
+
+def test_a_malformed_message_shows_as_dashes_and_stops_nothing() -> None:
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "status", {"state": "online", "patient_id": ["x"], "phase": 3,
+                                 "phase_t": "soon"})  # fmt: skip
+    feed(model, "c1", "numerics", {"type": "numerics", "t": "late", "spo2": "ninety",
+                                   "pr": True, "rr": [14], "etco2": {"v": 1},
+                                   "rr_source": "capnography"})  # fmt: skip
+    feed(model, "c1", "nibp", {"type": "nibp", "t": None, "sys": "hi", "dia": 80, "map": 90,
+                               "status": "ok", "wall": 12})  # fmt: skip
+    feed(model, "c1", "active", [{"id": 5, "priority": "high", "onset_t": "x"}, "junk", {}])
+    feed(model, "c1", "wave", {"t0": 1.0, "fs": 75, "pleth": [[1, 2], "a"]})
+    chair = model.chairs["c1"]
+    view = chair_tile_view(chair, LIT)
+    assert (view.spo2.text, view.pr.text, view.breath.text) == ("--", "--", "--")
+    assert view.alarm.priority == "high" and view.alarm.message == "5"
+    assert detail_alarm_lines(chair)[0].startswith("HIGH")
+    assert chair.waves.pleth is None
+    CentralViews().tiles([chair], DARK)
+    nan = b'{"type": "numerics", "t": NaN, "spo2": Infinity}'  # json reads them
+    model.on_message("vitalmon/test/c1/numerics", nan, 0.0, "w")
+    model.on_message("vitalmon/test/c1/status", b'{"state": "online", "phase": "infusion", '
+                     b'"phase_t": -Infinity}', 0.0, "w")  # fmt: skip
+    assert chair_tile_view(chair, LIT).spo2.text == "--"
+    model.on_message("vitalmon/test/c1/wave", b'{"t0": NaN, "fs": 75, "pleth": [1]}', 0.0, "w")
+    model.on_message("vitalmon/test/c1/wave", b'{"t0": 1, "fs": Infinity, "pleth": [1]}', 0, "w")
+    model.on_message("vitalmon/test/c1/active", b'[{"priority": "low", "onset_t": NaN}]', 0, "w")
+    assert chair.waves.pleth is None and len(chair.trend) == 0
+    assert detail_alarm_lines(chair)[0].startswith("LOW")
+
+
+def test_a_payload_nested_too_deep_is_dropped() -> None:
+    model = CentralModel("test", 0.0)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert model.on_message("vitalmon/test/c1/active", deep, 0.0, "w") == []

@@ -84,3 +84,20 @@ def test_a_bedside_publishes_its_pleth_and_capnogram(mosquitto, monkeypatch) -> 
     drawn, total = central.pleth.ring.snapshot()
     assert total == sum(len(b["pleth"]) for b in blocks)  # no block seen as lost
     assert np.isfinite(drawn).all()
+
+
+def test_an_ended_alarm_leaves_the_active_list(mosquitto, monkeypatch) -> None:
+    monkeypatch.setenv("VITALMON_MQTT_PASSWORD", USERS["bedside"])
+    tap = BrokerTap(mosquitto)
+    try:
+        out = run_vitalmon(
+            "run", "--sim", "hypoventilation", "--speed", "20", "--duration", "10", "--headless",
+            "--publish", mosquitto.url(), "--chair", "c1",
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        tap.wait_for("status", lambda p: p["state"] == "offline", 5)
+        active = tap.payloads("active")
+    finally:
+        tap.close()
+    assert [a["id"] for a in active[0]] == ["CO2_WARMUP"]  # onset at 1 s
+    assert active[-1] == []  # its end at 6 s: gone from the chair's alarm bar

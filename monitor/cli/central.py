@@ -49,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
     model = CentralModel(address.clinic, time.monotonic())
     emit = print_records if args.headless else None
     link = CentralSubscriber(model, address, password, ca_file, emit)
+    link.start()
     if args.headless:
         received = stop_on_signals(link.stopped.set)
-        link.start()
         try:
             while not link.stopped.wait(0.1):
                 link.tick()

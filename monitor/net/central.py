@@ -69,7 +69,7 @@ class ChairState:
     nibp: Record | None = None  # the latest reading (or failure)
     trend: HourTrend = field(default_factory=HourTrend)
     waves: ChairWaves = field(default_factory=ChairWaves)
-    changes: int = 0  # counts every message taken: the window redraws a chair that changed
+    changes: int = 0  # counts the messages that may change the chair's tile (not waves)
 
 
 def wall_now() -> str:
@@ -96,7 +96,7 @@ class CentralModel:
         name, leaf = parts
         try:
             body = json.loads(payload) if payload else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's depth
             return []
         chair = self.chairs.get(name)
         if chair is None:
@@ -107,16 +107,19 @@ class CentralModel:
         if leaf == "wave" and isinstance(body, dict):
             if not chair.waves.add(body):
                 return []
-            return self._heard(chair, now, wall)
+            return self._heard(chair, now, wall, changed=False)
         if leaf == "status" and isinstance(body, dict):
             self._new_run(chair, body.get("run"))
-            chair.status = body
             record: Record = {"type": "status", **body}
             if body.get("state") == "offline":
+                # The last will was written when the bedside connected: its patient and
+                # phase may be stale, so the chair keeps what it last said while online.
+                chair.status = {**(chair.status or body), "state": "offline"}
                 chair.online = False
                 out.append(self._with(chair, record, wall))
                 out += self._offline(chair, now, wall, "last will")
                 return out
+            chair.status = body
         elif leaf == "active" and isinstance(body, list):
             chair.active = [a for a in body if isinstance(a, dict)]
             record = {"type": "active", "alarms": chair.active}
@@ -168,10 +171,12 @@ class CentralModel:
         chair.seqs.add(seq)
         return True
 
-    def _heard(self, chair: ChairState, now: float, wall: str) -> list[Record]:
+    def _heard(self, chair: ChairState, now: float, wall: str, changed: bool = True):
+        """`changed`: what the tile shows may have (a wave block does not change it)."""
         chair.last_heard = now
         chair.online = True
-        chair.changes += 1
+        if changed or chair.offline_alarm:
+            chair.changes += 1
         return self._online(chair, now, wall) if chair.offline_alarm else []
 
     def desk_alarm(self, alarm_id: str, active: bool, detail: str, now: float, wall: str):

@@ -7,6 +7,7 @@ starts again (its data time goes back) starts a new trend.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -58,7 +59,7 @@ class HourTrend:
 
     def add(self, record: dict[str, object]) -> None:
         t = record.get("t")
-        if not isinstance(t, int | float):
+        if not isinstance(t, int | float) or not math.isfinite(t):
             return
         with self._lock:
             if record.get("type") == "numerics":

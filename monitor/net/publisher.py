@@ -152,15 +152,18 @@ class CentralPublisher:
             payload["late"] = True
         self._reliable.append(Outgoing(leaf, payload, 1, False))
         if kind == "alarm":
-            self._reliable.append(Outgoing("active", self._active(), 1, True))
+            self._reliable.append(Outgoing("active", self._active(record), 1, True))
         elif kind == "event" and record.get("kind") in ("phase", "session_setup", "set_phase"):
             self._reliable.append(Outgoing("status", self._status("online"), 1, True))
         with contextlib.suppress(queue.Full):  # a full queue: the sender is awake anyway
             self._lossy.put_nowait(None)
 
-    def _active(self) -> list[Record]:
-        """What this chair's alarm bar holds now (the engine has already applied the change)."""
+    def _active(self, record: Record) -> list[Record]:
+        """What this chair's alarm bar holds once `record` is applied: the engine has
+        applied an onset or acknowledgement, but lets an ended alarm go only after its
+        `end` record (which would leave it in the list until the next alarm record)."""
         state = self._pipeline.alarms.display_state()
+        gone = record.get("state") == "end" and not record.get("latched")
         return [
             {
                 "id": a.id,
@@ -173,6 +176,7 @@ class CentralPublisher:
                 "sounding": a.sounding,
             }
             for a in state.alarms
+            if not (gone and a.id == record.get("id"))
         ]
 
     def _status(self, state: str) -> str:

@@ -3,11 +3,13 @@
 paho's network thread calls `on_message`; the model is changed only under `lock`,
 which the window (or the headless printer) also takes to read it. The central only
 subscribes: it never publishes anything, so it can send no command to a bedside.
-A broker that refuses the user sets `fatal` and `stopped`.
+A broker that refuses the user sets `fatal` and `stopped`; one that cannot be reached
+at the start is a `LinkSetupError` (one line, exit 1).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,12 +17,13 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from monitor.net.broker import BrokerAddress
+from monitor.net.broker import BrokerAddress, LinkSetupError
 from monitor.net.central import CentralModel, wall_now
 from monitor.net.publisher import REFUSED
 from monitor.records import Record
 
 Emit = Callable[[list[Record]], None]
+log = logging.getLogger("vitalmon.central")
 
 
 class CentralSubscriber:
@@ -39,6 +42,7 @@ class CentralSubscriber:
         self.subscribed = threading.Event()
         self.fatal: str | None = None
         self.connected = False
+        self.bad_messages = 0  # that the model could not take (a bug: logged)
         self._emit = emit
         client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
         client.username_pw_set(address.user, password)
@@ -52,7 +56,13 @@ class CentralSubscriber:
         self._client = client
 
     def start(self) -> None:
-        self._client.connect_async(self.address.host, self.address.port, keepalive=2)
+        """Connect once now, so a broker that is not there (or a wrong CA) is one line at
+        the start; then paho's thread keeps the link, reconnecting every 1-2 s."""
+        try:
+            self._client.connect(self.address.host, self.address.port, keepalive=2)
+        except OSError as exc:  # refused, no such host, TLS refused (ssl.SSLError)
+            why = exc.strerror or str(exc) or type(exc).__name__
+            raise LinkSetupError(f"cannot reach the broker {self.address}: {why}") from None
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -73,9 +83,14 @@ class CentralSubscriber:
 
     def _on_message(self, _client, _userdata, message) -> None:
         with self.lock:
-            records = self.model.on_message(
-                message.topic, message.payload, time.monotonic(), wall_now()
-            )
+            try:
+                records = self.model.on_message(
+                    message.topic, message.payload, time.monotonic(), wall_now()
+                )
+            except Exception:  # a bug must not end paho's thread, and so every chair
+                self.bad_messages += 1
+                log.exception("message on %s not taken", message.topic)
+                return
             if self._emit is not None:
                 self._emit(records)
 

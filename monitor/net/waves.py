@@ -113,7 +113,7 @@ class ChairWaves:
     def add(self, block: dict[str, object]) -> bool:
         """One `wave` payload; False when it is not one."""
         t0 = block.get("t0")
-        if not isinstance(t0, int | float):
+        if not isinstance(t0, int | float) or not math.isfinite(t0):
             return False
         if self.last_t is not None and t0 < self.last_t - 1.0:  # the bedside began again
             self.pleth = self.co2 = None
@@ -121,7 +121,7 @@ class ChairWaves:
         for key, rate_key in (("pleth", "fs"), ("co2", "co2_fs")):
             samples = _samples(block.get(key))
             fs = block.get(rate_key)
-            if samples is None or not isinstance(fs, int | float) or fs <= 0:
+            if samples is None or not isinstance(fs, int | float) or not 0 < fs < 100_000:
                 continue
             wave = getattr(self, key)
             if wave is None or wave.rate_hz != fs:

@@ -36,6 +36,7 @@ MAX_CHAIRS = 32
 
 class ChairLike(Protocol):
     name: str
+    changes: int  # counts the messages that can change what the chair's tile shows
     offline_alarm: bool
     numerics: Record | None
     status: Record | None
@@ -70,7 +71,7 @@ def remote_alarm(record: Record, chair: str) -> RemoteAlarm | None:
         priority=str(priority),
         kind=str(record.get("kind", "")),
         message=str(record.get("message") or record.get("id", "")),
-        onset_t=float(onset) if isinstance(onset, int | float) else 0.0,
+        onset_t=float(onset) if _finite(onset) else 0.0,  # type: ignore[arg-type]
         condition_active=bool(record.get("condition_active", True)),
         acknowledged=acknowledged,
         sounding=bool(record.get("sounding", not acknowledged)),
@@ -80,8 +81,8 @@ def remote_alarm(record: Record, chair: str) -> RemoteAlarm | None:
 
 def data_t(chair: ChairLike) -> float:
     """The chair's data time as of its latest numerics (0 before any)."""
-    t = (chair.numerics or {}).get("t")
-    return float(t) if isinstance(t, int | float) else 0.0
+    t = numbers_only(chair.numerics).get("t")
+    return float(t) if t is not None else 0.0
 
 
 def remote_alarms(chair: ChairLike) -> tuple[RemoteAlarm, ...]:
@@ -146,11 +147,11 @@ MISSING = TileText(DASHES, ValueState.MISSING)
 
 
 def _nibp(chair: ChairLike, t: float) -> tuple[str, str, NibpAge]:
-    record = chair.nibp
+    record = numbers_only(chair.nibp) if chair.nibp is not None else None
     if record is None:
         view = nibp_tile_view(None, None, None, None, "manual", None, None, datetime.now(UTC), t)
         return view.main, view.when, view.state
-    reading_t = float(record.get("t", 0.0))  # type: ignore[arg-type]
+    reading_t = float(record.get("t") or 0.0)  # type: ignore[arg-type]
     code = record.get("error_code")
     reading = NibpReading(
         record.get("sys"),  # type: ignore[arg-type]
@@ -173,10 +174,26 @@ def _nibp(chair: ChairLike, t: float) -> tuple[str, str, NibpAge]:
     return main, when, view.state
 
 
+NUMBER_KEYS = frozenset({"t", "spo2", "pr", "pi", "rr", "etco2", "fico2", "phase_t",
+                         "sys", "dia", "map"})  # fmt: skip
+
+
+def numbers_only(record: Record | None) -> Record:
+    """`record` without a value that should be a number and is not: a malformed message
+    from a chair shows as dashes, and never stops the window."""
+    if not record:
+        return {}
+    return {k: v for k, v in record.items() if k not in NUMBER_KEYS or v is None or _finite(v)}
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def chair_tile_view(chair: ChairLike, now_s: float) -> ChairTileView:
     """The tile at display time `now_s` (which drives the flash); ages in the chair's data time."""
-    status = chair.status or {}
-    numerics = chair.numerics or {}
+    status = numbers_only(chair.status)
+    numerics = numbers_only(chair.numerics)
     t = data_t(chair)
     patient = status.get("patient_id")
     phase = status.get("phase")
@@ -219,16 +236,21 @@ def by_priority(alarms: Iterable[RemoteAlarm]) -> list[RemoteAlarm]:
     return sorted(alarms, key=lambda a: -PRIORITY_RANK.get(a.priority, 0))
 
 
+def all_alarms(chairs: Iterable[ChairLike]) -> list[RemoteAlarm]:
+    return [a for chair in chairs for a in remote_alarms(chair)]
+
+
+def clinic_alarms(alarms: Iterable[RemoteAlarm], desk: Iterable[RemoteAlarm]) -> list[RemoteAlarm]:
+    """The central's own and every chair's `alarms`, each named by its chair, highest first."""
+    named = [replace(a, message=f"{a.chair}: {a.message}") for a in alarms]
+    return by_priority([*desk, *named])
+
+
 def clinic_bar_view(
-    chairs: Sequence[ChairLike], desk: Iterable[RemoteAlarm], now_s: float
+    alarms: Iterable[RemoteAlarm], desk: Iterable[RemoteAlarm], now_s: float
 ) -> AlarmBarView:
-    """The bar across the top: the clinic's highest alarm, named by its chair, and '+N more'."""
-    named = [
-        replace(a, message=f"{a.chair}: {a.message}")
-        for chair in chairs
-        for a in remote_alarms(chair)
-    ]
-    return alarm_bar_view(by_priority([*desk, *named]), "none", None, now_s)
+    """The bar across the top: the clinic's highest alarm, named by its chair, '+N more'."""
+    return alarm_bar_view(clinic_alarms(alarms, desk), "none", None, now_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,17 +263,60 @@ class Sounding:
 
 
 def desk_sound(
-    chairs: Sequence[ChairLike], desk: Iterable[RemoteAlarm]
+    alarms: Iterable[RemoteAlarm], desk: Iterable[RemoteAlarm]
 ) -> tuple[str | None, list[Sounding]]:
     """What sounds at the desk: the highest priority any chair (or the central) sounds.
 
     A chair's alarm sounds here while it sounds at the chair (acknowledged or audio
     paused there: silent here too); CHAIR_OFFLINE sounds until the chair is back."""
-    alarms = [*desk, *(a for chair in chairs for a in remote_alarms(chair))]
-    sounding = [Sounding(f"{a.chair}/{a.id}", a.priority, a.sounding) for a in alarms]
+    sounding = [Sounding(f"{a.chair}/{a.id}", a.priority, a.sounding) for a in (*desk, *alarms)]
     ranks = [a.priority for a in sounding if a.sounding]
     priority = max(ranks, key=lambda p: PRIORITY_RANK[p]) if ranks else None
     return priority, sounding
+
+
+class CentralViews:
+    """Every chair's tile view and alarms, computed again only for a chair whose
+    messages changed (`changes`, which wave blocks leave alone); each frame then only
+    applies the flash phase, so 32 chairs cost little at 30 frames a second."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[tuple[int, bool], ChairTileView, tuple[RemoteAlarm, ...]]] = {}
+        self._key: tuple[object, ...] = ()
+        self.alarms: list[RemoteAlarm] = []  # every chair's, in chair order
+        self._ranked: list[RemoteAlarm] = []
+        self._ranked_for: tuple[object, ...] | None = None
+        self.computed = 0  # tile views computed (tests)
+
+    def tiles(self, chairs: Sequence[ChairLike], now_s: float) -> dict[str, ChairTileView]:
+        out: dict[str, ChairTileView] = {}
+        keys = []
+        for chair in chairs:
+            key = (chair.changes, chair.offline_alarm)
+            hit = self._cache.get(chair.name)
+            if hit is None or hit[0] != key:
+                self.computed += 1
+                hit = (key, chair_tile_view(chair, now_s), remote_alarms(chair))
+                self._cache[chair.name] = hit
+            _, view, alarms = hit
+            if alarms:
+                flash = alarm_bar_view(alarms, "none", None, now_s)
+                if flash != view.alarm:
+                    view = replace(view, alarm=flash)
+            out[chair.name] = view
+            keys.append((chair.name, key))
+        if tuple(keys) != self._key:
+            self._key = tuple(keys)
+            self.alarms = [a for chair in chairs for a in self._cache[chair.name][2]]
+            self._ranked_for = None
+        return out
+
+    def bar(self, desk: Sequence[RemoteAlarm], now_s: float) -> AlarmBarView:
+        """`clinic_bar_view` of the alarms `tiles` last saw (named and ranked once)."""
+        if self._ranked_for != (self._key, tuple(desk)):
+            self._ranked_for = (self._key, tuple(desk))
+            self._ranked = clinic_alarms(self.alarms, desk)
+        return alarm_bar_view(self._ranked, "none", None, now_s)
 
 
 def detail_alarm_lines(chair: ChairLike) -> list[str]:

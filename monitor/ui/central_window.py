@@ -22,9 +22,8 @@ from monitor.net.central import ChairState, wall_now
 from monitor.net.subscriber import CentralSubscriber
 from monitor.present.central_view import (
     MAX_CHAIRS,
+    CentralViews,
     chair_order,
-    chair_tile_view,
-    clinic_bar_view,
     desk_sound,
     grid_shape,
     remote_alarm,
@@ -83,6 +82,9 @@ class CentralWindow(QMainWindow):
         self.setCentralWidget(root_widget)
 
         self.tiles: dict[str, ChairTile] = {}
+        self.views = CentralViews()
+        self._names: list[str] = []  # the chairs shown, in order
+        self._seen = 0  # chairs the model knew when `_names` was made
         self._shape: tuple[int, int] | None = None
         self._order: list[str] = []
         self.detail: ChairDetail | None = None
@@ -109,14 +111,20 @@ class CentralWindow(QMainWindow):
         tick = time.monotonic()  # what is refreshed once a second follows the real clock
         self.link.tick()
         with self.link.lock:
-            chairs = [self.model.chairs[n] for n in chair_order(self.model.chairs)]
-            chairs = chairs[:MAX_CHAIRS]
-            self._place(chairs)
-            for chair in chairs:
-                self.tiles[chair.name].show_view(chair_tile_view(chair, now))
+            if len(self.model.chairs) != self._seen:  # chairs are only ever added
+                self._seen = len(self.model.chairs)
+                self._names = chair_order(self.model.chairs)
+            chairs = [self.model.chairs[n] for n in self._names]
+            shown = chairs[:MAX_CHAIRS]
+            self._place(shown)
+            # every chair's alarms reach the bar and the sound, shown on a tile or not
+            for name, view in self.views.tiles(chairs, now).items():
+                tile = self.tiles.get(name)
+                if tile is not None:
+                    tile.show_view(view)
             desk = [a for r in self.model.desk.values() if (a := remote_alarm(r, "central"))]
-            self.alarm_bar.show_view(clinic_bar_view(chairs, desk, now))
-            priority, sounding = desk_sound(chairs, desk)
+            self.alarm_bar.show_view(self.views.bar(desk, now))
+            priority, sounding = desk_sound(self.views.alarms, desk)
             if self.detail is not None and self.detail.isVisible():
                 self.detail.refresh(tick)
             total = len(self.model.chairs)
@@ -128,19 +136,19 @@ class CentralWindow(QMainWindow):
     def _place(self, chairs: list[ChairState]) -> None:
         """Lay the tiles out again only when the chairs or the grid's shape change."""
         names = [c.name for c in chairs]
+        if names == self._order and self._shape is not None:
+            return  # (a resize sets _shape to None)
         area = self.grid_host.size()
         shape = grid_shape(len(names), area.width(), area.height())
-        if names == self._order and shape == self._shape:
-            return
         self._order, self._shape = names, shape
         for tile in self.tiles.values():
             self.grid.removeWidget(tile)
         self.waiting.setVisible(not names)
         rows, cols = shape
-        for r in range(max(rows, 1)):
-            self.grid.setRowStretch(r, 1)
-        for c in range(max(cols, 1)):
-            self.grid.setColumnStretch(c, 1)
+        for r in range(max(rows, self.grid.rowCount())):  # rows of a larger grid: none
+            self.grid.setRowStretch(r, 1 if r < rows else 0)
+        for c in range(max(cols, self.grid.columnCount())):
+            self.grid.setColumnStretch(c, 1 if c < cols else 0)
         for i, name in enumerate(names):
             tile = self.tiles.get(name)
             if tile is None:
@@ -212,7 +220,8 @@ def _set(label: QLabel, text: str, colour: str) -> None:
 
 
 def run_central_gui(link: CentralSubscriber) -> int:
-    """The window until it is closed (or SIGINT/SIGTERM); a refused user closes it."""
+    """The window on a started `link` until it is closed (or SIGINT/SIGTERM); a refused
+    user closes it."""
     app = make_app()
     window = CentralWindow(link)
     screen = window.screen()
@@ -223,7 +232,6 @@ def run_central_gui(link: CentralSubscriber) -> int:
     watch = QTimer(app)
     watch.timeout.connect(lambda: app.quit() if link.fatal is not None else None)
     watch.start(200)
-    link.start()
     window.show()
     try:
         status = app.exec()

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from monitor.net.central import ChairState
 from monitor.present.capno_view import capnogram_range, capnogram_title
 from monitor.present.central_view import (
+    OFFLINE_TEXT,
     chair_tile_view,
     detail_alarm_lines,
     detail_title,
@@ -46,7 +47,10 @@ class WaveSlot(QWidget):
         self.plot: SweepPlot | None = None
         self.wave: GappedWave | None = None
 
-    def follow(self, wave: GappedWave | None) -> None:
+    def follow(self, wave: GappedWave | None, why: str = "no waveform from this chair") -> None:
+        """Sweep `wave`; none (the chair sends none, or nothing at all): say `why`."""
+        if self.empty.text() != why:
+            self.empty.setText(why)
         if wave is self.wave:
             return
         self.wave = wave
@@ -101,8 +105,12 @@ class ChairDetail(QWidget):
         """Every display frame, under the model's lock: sweeps now, the rest each second
         of `now` (monotonic seconds)."""
         waves = self.chair.waves
-        self.pleth.follow(waves.pleth)
-        self.co2.follow(waves.co2)
+        if self.chair.offline_alarm:  # a frozen sweep would look live: none at all
+            self.pleth.follow(None, OFFLINE_TEXT)
+            self.co2.follow(None, OFFLINE_TEXT)
+        else:
+            self.pleth.follow(waves.pleth)
+            self.co2.follow(waves.co2)
         self.co2.setVisible(waves.co2 is not None)
         self.pleth.refresh()
         self.co2.refresh()
@@ -127,6 +135,10 @@ class ChairDetail(QWidget):
         rows = self.chair.trend.numerics()
         nibp = self.chair.trend.nibp()
         last = self.chair.trend.last_t or 0.0
+        first = rows["t"][0] if len(rows["t"]) else last
+        if self.plots:  # the hour, or as much of it as there is (at least 5 min)
+            span_min = min(60.0, max(5.0, (last - first) / 60.0))
+            next(iter(self.plots.values())).setXRange(-span_min, 0, padding=0)
         for name, item in self.curves.items():
             key, series = name.split(".")
             source = nibp if key == "nibp" else rows
@@ -146,7 +158,6 @@ class ChairDetail(QWidget):
             plot.getAxis("left").setWidth(64)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setYRange(*spec.y_range, padding=0.05)
-            plot.setXRange(-60, 0, padding=0)
             plot.setMouseEnabled(x=False, y=False)
             if row == len(specs) - 1:
                 plot.setLabel("bottom", "minutes before the latest")

@@ -106,7 +106,7 @@ class ChairTile(QWidget):
         values_h = h - top - band_h - h * 0.14
         cell_w = inner.width() / 3
         label_px = max(8.0, min(values_h * 0.2, w / 28))
-        value_px = min(values_h * 0.72, cell_w / 2.0)
+        value_px = min(values_h * 0.72, cell_w / 2.5)  # '188' fits its third
         if view.offline:
             p.setPen(QColor(theme.TEXT))
             p.setFont(_font(min(values_h * 0.6, w / 7), bold=True))
@@ -134,8 +134,8 @@ class ChairTile(QWidget):
         nibp_h = h * 0.14
         stale = view.nibp_state in (NibpAge.STALE, NibpAge.INVALID)
         p.setPen(QColor(theme.STALE if stale else theme.NIBP_COLOUR))
-        p.setFont(_font(min(nibp_h * 0.7, w / 16), bold=True))
-        p.drawText(QRectF(inner.left(), nibp_top, inner.width() * 0.5, nibp_h), LEFT,
+        p.setFont(_font(min(nibp_h * 0.7, w / 19), bold=True))
+        p.drawText(QRectF(inner.left(), nibp_top, inner.width() * 0.62, nibp_h), LEFT,
                    f"NIBP {view.nibp}")  # fmt: skip
         p.setPen(QColor(theme.DIM_TEXT))
         p.setFont(_font(min(nibp_h * 0.5, w / 26)))
@@ -152,7 +152,7 @@ class ChairTile(QWidget):
         else:
             ink = (alarm.text_colour or "#000000") if lit else alarm.colour
         p.setPen(QColor(ink))
-        p.setFont(_font(min(band_h * 0.55, w / 20), bold=alarm.colour is not None))
+        p.setFont(_font(min(band_h * 0.6, w / 14), bold=alarm.colour is not None))
         text_rect = band.adjusted(pad, 0, -pad, 0)
         others = alarm.others_text
         if others:
