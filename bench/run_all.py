@@ -19,6 +19,7 @@ SCRIPTS = [
     ["gui.py"],
     ["killrecorder.py"],
     ["soak.py"],
+    ["central.py"],
 ]
 
 

@@ -48,16 +48,23 @@ def make_ca(where: Path) -> tuple[Path, Path, Path]:
 
 
 class MosquittoBroker:
-    """One mosquitto on 127.0.0.1:`port`; `tls` adds a CA made here (`ca_file`)."""
+    """One mosquitto on 127.0.0.1:`port`; `tls` adds a CA made here (`ca_file`); `users`
+    (name: password) replace USERS, and `acl_file` restricts what each may do."""
 
-    def __init__(self, where: Path, tls: bool = False) -> None:
+    def __init__(
+        self,
+        where: Path,
+        tls: bool = False,
+        users: dict[str, str] | None = None,
+        acl_file: Path | None = None,
+    ) -> None:
         self.where = where
         self.port = free_port()
         self.tls = tls
         self.ca_file: Path | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         passwords = where / "passwd"
-        passwords.write_text("".join(f"{u}:{p}\n" for u, p in USERS.items()))
+        passwords.write_text("".join(f"{u}:{p}\n" for u, p in (users or USERS).items()))
         subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True, timeout=30)
         lines = [
             f"listener {self.port} 127.0.0.1",
@@ -69,6 +76,8 @@ class MosquittoBroker:
             "log_type error",
             "log_type warning",
         ]
+        if acl_file is not None:
+            lines.append(f"acl_file {acl_file}")
         if tls:
             self.ca_file, crt, key = make_ca(where)
             lines += [f"cafile {self.ca_file}", f"certfile {crt}", f"keyfile {key}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -110,3 +111,31 @@ def test_wrong_password_at_the_central(mosquitto, tmp_path) -> None:
     assert out.stderr.strip().splitlines() == [
         f"vitalmon: broker {mosquitto.url('central')} refused user 'central': Not authorized"
     ]
+
+
+def alarm_json(seq: int, run_t: float = 3.0) -> dict:
+    return {"type": "alarm", "t": run_t + seq, "id": "PR_HIGH", "state": "onset", "seq": seq}
+
+
+def test_missed_alarms_are_filled_from_recent_in_seq_order() -> None:
+    """A central that reconnected after the bedside's backlog reads the retained `recent`
+    list: what it missed, in `seq` order, and nothing it has already shown."""
+    model = CentralModel("test", start=0.0)
+    status = {"state": "online", "run": "r1", "phase": "pre-infusion"}
+    model.on_message("vitalmon/test/c1/status", json.dumps(status).encode(), 0, "w")
+    model.on_message("vitalmon/test/c1/alarms", json.dumps(alarm_json(1)).encode(), 0, "w")
+    recent = {"run": "r1", "alarms": [alarm_json(3), alarm_json(1), alarm_json(2)]}
+    got = model.on_message("vitalmon/test/c1/recent", json.dumps(recent).encode(), 1, "w")
+    assert [r["seq"] for r in got] == [2, 3] and got[0]["chair"] == "c1"
+    assert model.on_message("vitalmon/test/c1/recent", json.dumps(recent).encode(), 2, "w") == []
+
+
+def test_a_restarted_bedside_numbers_from_1_again() -> None:
+    """A new `run` in the chair's status: seq 1 is a new alarm, not a resend."""
+    model = CentralModel("test", start=0.0)
+    alarm = json.dumps(alarm_json(1)).encode()
+    for run in ("r1", "r2"):
+        status = json.dumps({"state": "online", "run": run}).encode()
+        model.on_message("vitalmon/test/c1/status", status, 0, "w")
+        assert len(model.on_message("vitalmon/test/c1/alarms", alarm, 0, "w")) == 1
+    assert model.duplicates == 0

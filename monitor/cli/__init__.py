@@ -18,6 +18,7 @@ from monitor.cli.common import PROG, OneLineParser
 SUBCOMMANDS = (
     "run",
     "central",
+    "clinic",
     "sim",
     "scenarios",
     "decode",

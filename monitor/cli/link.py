@@ -7,11 +7,16 @@ password or the CA is one line before any port opens (docs/central.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 from collections.abc import Callable
 
 from monitor.cli.common import UsageError
+from monitor.commands import CommandError
 from monitor.net.broker import LinkSetupError, check_ca, check_name, parse_broker_url, read_password
+from monitor.net.publisher import ALARM_ID as LINK_ALARM
 from monitor.net.publisher import CentralPublisher
+from monitor.net.settings import load_link_settings, settings_path
 from monitor.pipeline import AcquisitionPipeline
 
 
@@ -52,4 +57,31 @@ def make_publisher(
         raise UsageError(str(exc)) from None
     publisher = CentralPublisher(address, password, chair, pipeline, ca_file, on_fatal)
     pipeline.subscribe(publisher)
+    settings = getattr(args, "link_settings", None)
+    if settings is not None:
+        print(f"vitalmon: publishing to {address} as {chair} ({settings})", file=sys.stderr)
     return publisher
+
+
+def apply_gui_settings(args: argparse.Namespace) -> None:
+    """The GUI without `--publish` publishes as its settings file says, if there is one."""
+    if args.headless or args.publish is not None or args.chair is not None:
+        return
+    try:
+        settings = load_link_settings()
+    except LinkSetupError as exc:
+        raise UsageError(str(exc)) from None
+    if settings is None:
+        return
+    args.publish, args.chair = settings.url, settings.chair
+    args.ca = args.ca or settings.ca_file
+    args.password_file = args.password_file or settings.password_file
+    args.link_settings = settings_path()
+
+
+def link_refused_alarm(message: str, pipeline: AcquisitionPipeline) -> None:
+    """In the window a refused user does not stop monitoring: one line on stderr, and
+    CENTRAL_LINK_LOST on the alarm bar saying why (it stays: the link will not return)."""
+    print(f"vitalmon: {message}", file=sys.stderr, flush=True)
+    with contextlib.suppress(CommandError):
+        pipeline.commands.submit("technical_alarm", id=LINK_ALARM, active=True, message=message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from drivers.errors import VitalmonError
 from drivers.files import open_regular
@@ -19,7 +20,12 @@ from monitor.cli.common import (
     speed_arg,
 )
 from monitor.cli.hl7 import hl7_address, make_hl7_sender, register_hl7
-from monitor.cli.link import make_publisher, register_publish
+from monitor.cli.link import (
+    apply_gui_settings,
+    link_refused_alarm,
+    make_publisher,
+    register_publish,
+)
 from monitor.command_input import describe, read_commands, start_reader
 from monitor.config import (
     ConfigError,
@@ -231,6 +237,7 @@ def start_recorder(
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
         require_display()
+        apply_gui_settings(args)  # docs/central.md: the GUI's settings file
     preset = load_preset(args.preset)  # a bad preset is one line before any port opens
     hl7 = hl7_address(args)  # so is a bad --hl7 URL
     source = make_source(args)
@@ -247,7 +254,12 @@ def run(args: argparse.Namespace) -> int:
         commands.attach(args, pipeline)
         runner = PipelineRunner(source, pipeline, duration_s=args.duration)
         commands.stop_with(runner.stop)
-        publisher = make_publisher(args, pipeline, lambda why: _link_fatal(why, runner))
+        on_fatal = (
+            partial(_link_fatal, runner=runner)
+            if args.headless
+            else partial(link_refused_alarm, pipeline=pipeline)
+        )
+        publisher = make_publisher(args, pipeline, on_fatal)
         recorder = start_recorder(args, source, pipeline, config)
         sender = make_hl7_sender(hl7, pipeline, recorder.session_id if recorder else None)
     except BaseException:

@@ -3,7 +3,10 @@
 `CentralModel.on_message` takes one MQTT message of a chair and returns the records
 to print (`--headless`) or show: the bedside's record as it printed it plus `chair`
 and `received` (wall time of arrival). An alarm record already seen (same chair and
-`seq`, resent after a broken connection) is dropped, so none is shown twice.
+`seq`, resent after a broken connection) is dropped, so none is shown twice; one that
+this central missed (it reconnected after the bedside delivered its outage backlog) is
+taken from the chair's retained `recent` list, in `seq` order. A new `run` id (the
+bedside restarted, numbering from 1 again) forgets the seqs seen.
 `tick(now)` raises CHAIR_OFFLINE (high) for a chair whose last will arrived or that
 sent nothing for `silence_s`, and ends it when the chair sends again.
 
@@ -59,6 +62,7 @@ class ChairState:
     online: bool = True
     offline_alarm: bool = False
     seqs: set[int] = field(default_factory=set)
+    run: str | None = None
     numerics: Record | None = None
     status: Record | None = None
     active: list[Record] = field(default_factory=list)
@@ -98,11 +102,14 @@ class CentralModel:
         if chair is None:
             chair = self.chairs[name] = ChairState(name, now)
         out: list[Record] = []
+        if leaf == "recent":
+            return self._recent(chair, body, wall)
         if leaf == "wave" and isinstance(body, dict):
             if not chair.waves.add(body):
                 return []
             return self._heard(chair, now, wall, changed=False)
         if leaf == "status" and isinstance(body, dict):
+            self._new_run(chair, body.get("run"))
             record: Record = {"type": "status", **body}
             if body.get("state") == "offline":
                 # The last will was written when the bedside connected: its patient and
@@ -119,12 +126,8 @@ class CentralModel:
         elif isinstance(body, dict) and "type" in body:
             record = body
             if leaf == "alarms":
-                seq = body.get("seq")
-                if isinstance(seq, int):
-                    if seq in chair.seqs:
-                        self.duplicates += 1
-                        return []
-                    chair.seqs.add(seq)
+                if not self._first(chair, body.get("seq")):
+                    return []
             elif leaf == "numerics":
                 chair.numerics = body
                 chair.trend.add(body)
@@ -136,6 +139,37 @@ class CentralModel:
         out += self._heard(chair, now, wall)
         out.append(self._with(chair, record, wall))
         return out
+
+    def _first(self, chair: ChairState, seq: object) -> bool:
+        """An alarm record not seen before from this chair's run (by `seq`)."""
+        if not isinstance(seq, int):
+            return True
+        if seq in chair.seqs:
+            self.duplicates += 1
+            return False
+        chair.seqs.add(seq)
+        return True
+
+    def _new_run(self, chair: ChairState, run: object) -> None:
+        if isinstance(run, str) and run != chair.run:
+            chair.run = run
+            chair.seqs.clear()
+
+    def _recent(self, chair: ChairState, body: object, wall: str) -> list[Record]:
+        """The alarm records of the retained `recent` list this central has not shown."""
+        if not isinstance(body, dict) or not isinstance(body.get("alarms"), list):
+            return []
+        self._new_run(chair, body.get("run"))
+        listed = body["alarms"]
+        alarms = [a for a in listed if isinstance(a, dict) and isinstance(a.get("seq"), int)]
+        alarms.sort(key=lambda a: a["seq"])
+        return [self._with(chair, a, wall) for a in alarms if self._first_quietly(chair, a["seq"])]
+
+    def _first_quietly(self, chair: ChairState, seq: int) -> bool:
+        if seq in chair.seqs:
+            return False
+        chair.seqs.add(seq)
+        return True
 
     def _heard(self, chair: ChairState, now: float, wall: str, changed: bool = True):
         """`changed`: what the tile shows may have (a wave block does not change it)."""

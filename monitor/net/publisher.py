@@ -15,6 +15,11 @@ follow docs/central.md:
   while the link is down (up to `KEEP_S`) and sent when it returns, each raised
   while it was down marked `"late": true`. Alarm records carry the chair's own
   sequence number `seq`, so the central can tell a resent record from a new one.
+- `recent` (QoS 1, retained) holds the chair's last `RECENT_MAX` alarm records as sent,
+  with this run's id: a central that (re)subscribes after the bedside delivered its
+  outage backlog (a broker restarted without persistence keeps nothing for it) reads
+  them there and fills its gaps by `seq`. `status` carries the same `run`, so a central
+  knows a restarted bedside numbering from 1 again.
 
 The broker unreachable for the preset's `silence_s` raises CENTRAL_LINK_LOST at the
 bedside (a technical alarm, through the command bus); a broker that refuses the user
@@ -29,6 +34,7 @@ import json
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -47,6 +53,7 @@ KEEP_S = 3600.0  # a record kept for the central this long while the link is dow
 LOSSY_QUEUE = 512  # numerics and waves waiting for the sender; more are dropped
 UNACKED_WAIT_S = 5.0  # after a reconnect, wait this long for paho's resends to be acknowledged
 KEEPALIVE_S = 2  # paho pings this often; a silent broker is noticed in 1.5x this
+RECENT_MAX = 200  # alarm records kept in the retained `recent` message
 RELIABLE = {"alarm": "alarms", "nibp": "nibp", "event": "events"}
 REFUSED = {4: "bad user name or password", 5: "not authorised"}  # MQTT 3.1.1 CONNACK codes
 
@@ -85,10 +92,14 @@ class CentralPublisher:
         self.fatal: str | None = None
         self._alarm = LinkAlarm(pipeline, ALARM_ID, f"broker {address.host}:{address.port}", 3.0)
         self.after_s = self._alarm.after_s
-        self._lossy: queue.Queue[Outgoing] = queue.Queue(maxsize=LOSSY_QUEUE)
+        # None only wakes the sender for a reliable record (it waits on this queue)
+        self._lossy: queue.Queue[Outgoing | None] = queue.Queue(maxsize=LOSSY_QUEUE)
         self._reliable: collections.deque[Outgoing] = collections.deque()
         self._late = False  # the link is down: what is raised now is late
         self._seq = 0
+        self.run_id = uuid.uuid4().hex[:12]  # tells this run's seq 1.. from a previous run's
+        self._recent: collections.deque[dict] = collections.deque(maxlen=RECENT_MAX)
+        self._recent_due = False  # the sender republishes `recent` (after a connect or alarms)
         self.dropped_lossy = 0
         self.dropped_reliable = 0
         self._connected = threading.Event()
@@ -143,6 +154,8 @@ class CentralPublisher:
             self._reliable.append(Outgoing("active", self._active(record), 1, True))
         elif kind == "event" and record.get("kind") in ("phase", "session_setup", "set_phase"):
             self._reliable.append(Outgoing("status", self._status("online"), 1, True))
+        with contextlib.suppress(queue.Full):  # a full queue: the sender is awake anyway
+            self._lossy.put_nowait(None)
 
     def _active(self, record: Record) -> list[Record]:
         """What this chair's alarm bar holds once `record` is applied: the engine has
@@ -170,6 +183,7 @@ class CentralPublisher:
         return json.dumps(
             {
                 "state": state,
+                "run": self.run_id,
                 "patient_id": getattr(session, "patient_id", None),
                 "phase": session.phase,
                 "phase_t": session.phase_started_t,
@@ -201,6 +215,8 @@ class CentralPublisher:
                 item = self._lossy.get(timeout=0.05)
             except queue.Empty:
                 continue
+            if item is None:
+                continue  # a reliable record is waiting: send it now, not after 50 ms
             if self.connected:
                 self._publish(item)
             else:
@@ -219,7 +235,15 @@ class CentralPublisher:
                 self._unacked.clear()  # never acknowledged: go on rather than hold the rest
             self._waiting_since = None
         while self._reliable and self.connected:
-            self._publish(self._reliable.popleft())
+            item = self._reliable.popleft()
+            self._publish(item)
+            if item.leaf == "alarms" and isinstance(item.payload, dict):
+                self._recent.append(item.payload)
+                self._recent_due = True
+        if self._recent_due and self.connected:
+            self._recent_due = False
+            recent = {"run": self.run_id, "alarms": list(self._recent)}
+            self._publish(Outgoing("recent", recent, 1, True))
 
     def _send_waves(self) -> None:
         for block in self.waves.take():  # taken even while down: the next block starts now
@@ -265,6 +289,7 @@ class CentralPublisher:
         self._publish(Outgoing("status", self._status("online"), 1, True))
         self._down_since = None
         self._late = False
+        self._recent_due = True  # a restarted broker without persistence lost it
         self._connected.set()
 
     def _on_disconnect(self, _client, _userdata, _flags, _reason, _properties) -> None:

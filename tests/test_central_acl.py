@@ -1,0 +1,76 @@
+"""The ACL file docs/central.md gives a clinic, on a real Mosquitto: a bedside writes
+only under its own chair, the central only reads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from tests.conftest import REPO
+from tests.mqtt_broker import MosquittoBroker
+
+ACL = REPO / "docs" / "mosquitto" / "vitalmon.acl"
+USERS = {"c1": "pw-c1", "c2": "pw-c2", "central": "pw-desk"}
+
+
+class Client:
+    """A plain MQTT 5 client as one user: the broker's PUBACK reason for each publish,
+    and every message its subscription receives."""
+
+    def __init__(self, broker: MosquittoBroker, user: str) -> None:
+        self.acks: dict[int, str] = {}
+        self.messages: list[tuple[str, bytes]] = []
+        self._subscribed = threading.Event()
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        client.username_pw_set(user, USERS[user])
+        client.on_publish = lambda _c, _u, mid, reason, _p: self.acks.__setitem__(mid, str(reason))
+        client.on_subscribe = lambda *_: self._subscribed.set()
+        client.on_message = lambda _c, _u, m: self.messages.append((m.topic, m.payload))
+        client.connect("127.0.0.1", broker.port, keepalive=5)
+        client.loop_start()
+        self.client = client
+
+    def publish(self, topic: str) -> str:
+        """The PUBACK's reason: "Success", or "Not authorized" for a refused topic."""
+        info = self.client.publish(topic, b"{}", qos=1)
+        deadline = time.monotonic() + 5
+        while info.mid not in self.acks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.acks.get(info.mid, "no PUBACK")
+
+    def subscribe(self, topic: str) -> None:
+        self.client.subscribe(topic, qos=1)
+        assert self._subscribed.wait(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def clinic_broker(tmp_path):
+    broker = MosquittoBroker(tmp_path, users=USERS, acl_file=ACL)
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.stop()
+
+
+def test_a_bedside_writes_only_its_own_chair_and_the_central_only_reads(clinic_broker) -> None:
+    central, c1 = Client(clinic_broker, "central"), Client(clinic_broker, "c1")
+    try:
+        central.subscribe("vitalmon/clinic1/#")
+        assert c1.publish("vitalmon/clinic1/c1/alarms") == "Success"
+        assert c1.publish("vitalmon/clinic1/c2/alarms") == "Not authorized"
+        assert c1.publish("vitalmon/clinic2/c1/alarms") == "Not authorized"
+        assert central.publish("vitalmon/clinic1/c1/status") == "Not authorized"
+        assert central.publish("vitalmon/clinic1/central/status") == "Not authorized"
+        time.sleep(0.5)  # anything wrongly let through has arrived by now
+    finally:
+        central.close()
+        c1.close()
+    assert [topic for topic, _ in central.messages] == ["vitalmon/clinic1/c1/alarms"]
