@@ -35,6 +35,8 @@ from monitor.sources import SerialSource, SimulatorSource, Source
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 
+FLUSH_AT_MAX_S = 0.1
+
 
 def register(commands) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="monitor a patient (GUI, or --headless JSON lines)")
@@ -248,8 +250,11 @@ def run(args: argparse.Namespace) -> int:
     except BaseException:
         source.close()
         raise
+    printer = None
     if args.headless:
-        pipeline.subscribe(JsonLinesWriter(sys.stdout))
+        # At --speed max no one waits on each line: flush a few times a second instead.
+        printer = JsonLinesWriter(sys.stdout, FLUSH_AT_MAX_S if args.speed is None else 0.0)
+        pipeline.subscribe(printer)
     if publisher is not None:
         publisher.start()
     try:
@@ -259,6 +264,8 @@ def run(args: argparse.Namespace) -> int:
             publisher.close()
         if recorder is not None:
             recorder.close()
+        if printer is not None:
+            printer.flush()
     failed = commands.failed is not None or (publisher is not None and publisher.fatal)
     return 1 if failed else status
 

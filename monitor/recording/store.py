@@ -59,8 +59,8 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _dumps(record: object) -> str:
-    return json.dumps(record, separators=(",", ":"), default=_plain)
+# Made once: json.dumps with arguments builds an encoder per call (same text).
+_dumps = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
 
 
 @dataclass(frozen=True, slots=True)
