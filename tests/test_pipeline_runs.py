@@ -1,11 +1,13 @@
 """`process_run` must make exactly the records `process` makes of each chunk in turn.
 
-Replay hands the pipeline a data second of chunks at a time; this is what makes an
+Replay hands the pipeline a data second of chunks at a time, and a simulation flat out
+hands it up to the next due time of the devices it writes to; this is what makes an
 8-hour session recorded at real time replay in seconds. The chunks here come from
-live runs of the fault scenarios (a line going quiet, a probe off, breathing
-stopping, NIBP polls, failures and schedules), chunked as a real-time run chunks
-them, and are then taken again by fresh pipelines, whole seconds at a time and in
-random groups (which may cross seconds, commands and link events).
+live runs of every bundled scenario (a line going quiet, a probe off, breathing
+stopping, NIBP polls, failures and schedules, a CO2 module's set-up and faults),
+chunked as a real-time run chunks them, and are then taken again by fresh pipelines
+one by one, whole seconds at a time and in random groups (which may cross seconds,
+commands and link events).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from monitor.config import PipelineConfig, build_pipeline, nurse_commands
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import Chunk, SimulatorSource
 from simulator.devices import SimulatedBedside
-from simulator.scenario import load_scenario
+from simulator.scenario import builtin_scenarios, load_scenario
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -34,11 +36,25 @@ CASES = {
     "nibp-fail": 200,
     "artifact": 260,
     "infusion": 420,
+    "bradycardia": 150,
+    "capno-disconnect": 200,
+    "desaturation": 250,
+    "hypertension": 200,
+    "hypoventilation": 200,
+    "obstruction": 290,
+    "steady": 120,
+    "tachycardia": 150,
 }
 
 
+def test_every_bundled_scenario_is_a_case() -> None:
+    assert {scenario.name for scenario in builtin_scenarios()} == set(CASES)
+
+
 def live(scenario: str, seconds: float, step_s: float) -> tuple[list[Chunk], list[dict]]:
-    source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None, step_s=step_s)
+    bedside = SimulatedBedside(load_scenario(scenario))
+    # Ahead of the monitor to its next due time, as a headless run at --speed max.
+    source = SimulatorSource(bedside, speed=None, step_s=step_s, ahead=True)
     pipeline = build_pipeline(
         PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside)),
         wall_start=START,

@@ -167,10 +167,11 @@ class AlarmEngine:
         with self._lock:
             self._advance(t)
 
-    def idle_through(self, t: float) -> bool:
-        """Would `tick` up to data time `t` do nothing but move the clock?"""
+    def next_due(self, t: float) -> float:
+        """The earliest data time from which `tick` does more than move the clock: a
+        timed pause ending (inf: none)."""
         with self._lock:
-            return self._pause_until is None or t + EPS < self._pause_until
+            return math.inf if self._pause_until is None else self._pause_until - EPS
 
     def _advance(self, t: float) -> None:
         self.t = max(self.t, t)

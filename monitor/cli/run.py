@@ -32,7 +32,7 @@ from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.paths import default_session_path
 from monitor.recording.recorder import SessionRecorder, raise_recording_failed
 from monitor.sources import SerialSource, SimulatorSource, Source
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside, SimulatedBedside
 from simulator.scenario import load_scenario
 
 FLUSH_AT_MAX_S = 0.1
@@ -121,9 +121,12 @@ def make_source(args: argparse.Namespace) -> Source:
     if args.sim and args.sim.startswith("wfdb:"):
         from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec  # scipy: load on demand
 
-        return SimulatorSource(WfdbBedside(parse_wfdb_spec(args.sim)), speed=args.speed)
-    scenario = load_scenario("steady" if args.sim is None else args.sim)
-    return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
+        bedside: Bedside = WfdbBedside(parse_wfdb_spec(args.sim))
+    else:
+        scenario = load_scenario("steady" if args.sim is None else args.sim)
+        bedside = SimulatedBedside(scenario, seed=args.seed)
+    # Headless, no command comes from outside once the run starts at --speed max.
+    return SimulatorSource(bedside, speed=args.speed, ahead=args.headless)
 
 
 def make_config(args: argparse.Namespace, source: Source, preset: Preset) -> PipelineConfig:
