@@ -51,10 +51,13 @@ def test_every_bundled_scenario_is_a_case() -> None:
     assert {scenario.name for scenario in builtin_scenarios()} == set(CASES)
 
 
-def live(scenario: str, seconds: float, step_s: float) -> tuple[list[Chunk], list[dict]]:
+def live(
+    scenario: str, seconds: float, step_s: float, ahead: bool = True
+) -> tuple[list[Chunk], list[dict]]:
+    """A simulated run; `ahead`: the simulator runs ahead of the monitor to its next due
+    time, as a headless run at --speed max does (else one step at a time)."""
     bedside = SimulatedBedside(load_scenario(scenario))
-    # Ahead of the monitor to its next due time, as a headless run at --speed max.
-    source = SimulatorSource(bedside, speed=None, step_s=step_s, ahead=True)
+    source = SimulatorSource(bedside, speed=None, step_s=step_s, ahead=ahead)
     pipeline = build_pipeline(
         PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside)),
         wall_start=START,
@@ -128,6 +131,16 @@ def recorded(request) -> tuple[str, list[Chunk], list[dict], dict[str, str]]:
     chunks, records = live(scenario, CASES[scenario], step)
     protocols = dict(SimulatedBedside(load_scenario(scenario)).protocols)
     return scenario, chunks, records, protocols
+
+
+def test_running_ahead_gives_the_records_of_one_step_at_a_time(recorded) -> None:
+    """What the monitor writes (NIBP requests, a CO2 module's set-up) reaches the device
+    at the step it would reach it one step at a time, so the device answers the same."""
+    scenario, chunks, records, _ = recorded
+    step = 0.04 if scenario == "infusion" else 0.07
+    stepped_chunks, stepped = live(scenario, CASES[scenario], step, ahead=False)
+    assert records == stepped, first_difference(records, stepped)
+    assert chunks == stepped_chunks
 
 
 def test_whole_seconds_at_a_time_give_the_live_records(recorded) -> None:
