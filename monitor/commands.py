@@ -105,6 +105,8 @@ class CommandBus:
             return self._scheduled[0][0] if self._scheduled else math.inf
 
     def pending(self) -> list[Command]:
+        if self._queue.empty():  # the usual case, asked after every chunk
+            return []
         out = []
         while True:
             try:

@@ -31,6 +31,10 @@ from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
 from monitor.trends import TrendStore
 
+# Fewer chunks than this cost more to take in one step than one by one (a flat-out
+# simulation steps whole seconds: two or three chunks a second).
+STRETCH_MIN = 3
+
 Listener = Callable[[Record], None]
 ChunkListener = Callable[[Chunk], None]
 Writer = Callable[[str, bytes], bool]
@@ -177,10 +181,14 @@ class AcquisitionPipeline:
                 self.process(chunk)
             return
         decoded = self._decode_ahead(chunks)
-        i = 0
-        while i < len(chunks):
-            j = self._stretch_end(chunks, i)
-            if j - i >= 2:
+        i, n = 0, len(chunks)
+        while i < n:
+            j = i + 1
+            if i + STRETCH_MIN <= n and math.ceil(chunks[i + STRETCH_MIN - 1].t) == math.ceil(
+                chunks[i].t
+            ):  # enough chunks in this data second to be worth a stretch
+                j = self._stretch_end(chunks, i)
+            if j - i >= STRETCH_MIN:
                 self._take_stretch(chunks[i:j], decoded[i:j])
             else:
                 j = i + 1
