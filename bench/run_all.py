@@ -9,6 +9,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["simulate.py", "--scenario", "infusion"],
+    # The user's own command (printing and recording) against the bench, side by side.
+    ["userpath.py", "--rounds", "1"],
     ["decode.py"],
     ["suntech_decode.py"],
     ["capnostat_decode.py"],

@@ -24,7 +24,8 @@ BUDGET_8H_S = 30.0
 
 
 def simulate(scenario: str, hours: float) -> tuple[float, float, int, float]:
-    source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None)
+    # Ahead of the monitor to its next due time, as `vitalmon run --headless --speed max`.
+    source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None, ahead=True)
     pipeline = build_pipeline(
         PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside))
     )  # the nurse's scripted actions, as `run` does

@@ -46,7 +46,7 @@ from monitor.config import PipelineConfig, build_pipeline
 from monitor.pipeline import PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.store import SessionReader
-from monitor.sources import Chunk, SimulatorSource
+from monitor.sources import Chunk, QuietUntil, SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 
@@ -114,6 +114,10 @@ class FaultySource:
             if chunk.channel == "nibp" and self._inside(t, self.nibp_silences):
                 continue  # the module's answers never arrive
             yield chunk
+
+    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+        for chunk in self.chunks():  # the faults are laid on chunk by chunk
+            yield [chunk]
 
     def write(self, channel: str, data: bytes) -> bool:
         return self._inner.write(channel, data)

@@ -12,6 +12,9 @@ from drivers.base import Batch, OximeterEncoder, StreamDecoder
 from drivers.types import DecoderCounters, OximeterBatch
 
 B = TypeVar("B", bound=Batch)
+# A run whose candidates overlap is split in halves down to this many feeds, then fed
+# one by one.
+RUN_SPLIT_MIN = 4
 
 
 @dataclass(slots=True)
@@ -331,7 +334,13 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         count of each), in one pass unless overlapping candidates forbid it."""
         found = self._scanner.scan_run(datas)
         if found is None:
-            return super().feed_run(datas)  # one feed at a time
+            if len(datas) < RUN_SPLIT_MIN:
+                return super().feed_run(datas)  # one feed at a time
+            # Candidates overlap somewhere in it: each half in one pass where it can be.
+            half = len(datas) // 2
+            first, first_counts = self.feed_run(datas[:half])
+            second, second_counts = self.feed_run(datas[half:])
+            return first.concat([first, second]), np.concatenate([first_counts, second_counts])
         scan, completed_by = found
         batch = self._decode(scan)
         if self._believed is not None:

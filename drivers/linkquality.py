@@ -9,6 +9,7 @@ threads and a replay reaches the very same verdicts as the live run.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from drivers.types import LinkState
 MIN_SILENT_S = 2.0
 MIN_GARBAGE_S = 2.0
 MISSED_FRAMES = 3
+# Due times are given this much early, so rounding never puts one after its moment.
+DUE_MARGIN_S = 1e-9
 
 
 @dataclass(slots=True)
@@ -72,6 +75,18 @@ class LinkQuality:
         if frameless >= self.garbage_after_s:
             return LinkState.GARBAGE, f"bytes but no valid frame for {frameless:.1f} s"
         return LinkState.UP, "valid frames again"
+
+    def next_due(self, t: float) -> float:
+        """The earliest data time from which `check`, with no more bytes, changes the
+        verdict (inf: never). With no news the verdict only worsens as time passes."""
+        if self.state is None or self.state is LinkState.SILENT:
+            return math.inf
+        if self._verdict(t)[0] is not self.state:
+            return t
+        silent = self._last_byte_t + self.silent_after_s
+        if self.state is LinkState.GARBAGE:
+            return silent - DUE_MARGIN_S
+        return min(silent, self._last_frame_t + self.garbage_after_s) - DUE_MARGIN_S
 
     def steady_through(
         self, byte_times: Sequence[float], frame_times: Sequence[float], t_end: float

@@ -106,13 +106,16 @@ class CommandBus:
                 out.append((at, command))
         return out
 
-    def idle_through(self, t: float) -> bool:
-        """Nothing queued, and nothing scheduled by data time `t`."""
+    def next_due(self) -> float:
+        """The earliest data time a command is due (-inf: one is queued now; inf: none)."""
+        if not self._queue.empty():
+            return -math.inf
         with self._lock:
-            scheduled = bool(self._scheduled) and self._scheduled[0][0] <= t
-        return not scheduled and self._queue.empty()
+            return self._scheduled[0][0] if self._scheduled else math.inf
 
     def pending(self) -> list[Command]:
+        if self._queue.empty():  # the usual case, asked after every chunk
+            return []
         out = []
         while True:
             try:

@@ -8,6 +8,7 @@ at most 10 s, greyed, then dashes.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass
 
@@ -54,11 +55,22 @@ class OximeterSnapshot:
             "pi": None if pi is None else round(pi, 1),
             "spo2_state": self.spo2.state.value,
             "pr_state": self.pulse_rate.state.value,
-            "oximeter_status": OximeterFlag.names(self.flags & ~OximeterFlag.PACKET_START),
+            "oximeter_status": status_names(int(self.flags & ~OximeterFlag.PACKET_START)),
             "oximeter_last_frame_t": (
                 None if self.last_frame_t is None else round(self.last_frame_t, 3)
             ),
         }
+
+
+@functools.lru_cache(maxsize=256)
+def _names(flags: int) -> tuple[str, ...]:
+    return tuple(OximeterFlag.names(flags))
+
+
+def status_names(flags: int) -> list[str]:
+    """`OximeterFlag.names`, worked out once per combination: a device repeats a few
+    combinations all session, and the names are wanted once a second."""
+    return list(_names(flags))
 
 
 def _last_value(column: np.ndarray) -> float | None:

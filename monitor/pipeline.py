@@ -12,7 +12,8 @@ import contextlib
 import itertools
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -21,7 +22,8 @@ from drivers.errors import VitalmonError
 from drivers.registry import get_protocol
 from drivers.types import LinkEvent
 from monitor.alarms import AlarmEngine, Preset, load_preset
-from monitor.channels import Channel, Record, RunShare, StreamChannel, make_channel
+from monitor.channels import Channel, ChannelRun, Record, RunShare, make_channel
+from monitor.channels.nibp import NibpChannel
 from monitor.channels.nibp_schedule import NibpSettings
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import Command, CommandBus
@@ -30,6 +32,10 @@ from monitor.records import command_record, error_record, link_event, numerics_r
 from monitor.session import SessionModel
 from monitor.sources import Chunk, Source
 from monitor.trends import TrendStore
+
+# Fewer chunks than this cost more to take in one step than one by one (a flat-out
+# simulation steps whole seconds: two or three chunks a second).
+STRETCH_MIN = 3
 
 NOT_MONITORED = "not_monitored"  # `rr_state` where no breathing source is configured
 Listener = Callable[[Record], None]
@@ -40,6 +46,18 @@ Writer = Callable[[str, bytes], bool]
 def no_writer(channel: str, data: bytes) -> bool:
     """Commands to devices go nowhere (replay, tests)."""
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """One chunk's frames in a batch its channel decoded in one pass."""
+
+    batch: Any
+    start: int
+    count: int
+
+    def part(self) -> Any:
+        return self.batch[self.start : self.start + self.count]
 
 
 class AcquisitionPipeline:
@@ -64,6 +82,7 @@ class AcquisitionPipeline:
         self._listeners: list[Listener] = []
         self._chunk_listeners: list[ChunkListener] = []
         self._at_start: list[Command] = []
+        self._holding: tuple[list, ChannelRun, int] | None = None
         self.link_states: dict[str, str] = {}
         self.commands = CommandBus()
         self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
@@ -87,12 +106,6 @@ class AcquisitionPipeline:
                 session_phase=self.session.phase_now,
                 nibp_settings=nibp_settings,
             )
-        # Channels whose bytes a run may decode in one pass (see `process_run`).
-        self._streams: dict[str, StreamChannel[Any]] = {
-            name: channel
-            for name, channel in self.channels.items()
-            if isinstance(channel, StreamChannel)
-        }
 
     @property
     def oximeter(self) -> OximeterChannel | None:
@@ -117,6 +130,10 @@ class AcquisitionPipeline:
         return (self.wall_start + timedelta(seconds=t)).isoformat(timespec="milliseconds")
 
     def emit(self, record: Record) -> None:
+        if self._holding is not None:  # inside a stretch: in one-by-one order afterwards
+            held, run, pos = self._holding
+            held.append(((run.index, run.phase, pos, len(held)), record))
+            return
         record.setdefault("wall", self.wall_iso(time_of(record)))
         if record.get("kind") == "link":  # channels report silent/garbage themselves
             self.link_states[str(record["channel"])] = str(record["state"])
@@ -140,84 +157,146 @@ class AcquisitionPipeline:
     def process(self, chunk: Chunk) -> None:
         self._process(chunk, None)
 
+    def quiet_until(self, channels: Collection[str]) -> float:
+        """The data time before which neither a command nor any of `channels` is due, so
+        nothing is written to their devices: a simulator may run ahead to it (bytes from
+        those devices still end its run, see `sources.SimulatorSource.runs`)."""
+        t = self.t
+        dues = (self.channels[name].next_due(t) for name in channels if name in self.channels)
+        return min([self.commands.next_due(), *dues])
+
     def process_run(self, chunks: Sequence[Chunk]) -> None:
         """Chunks that followed one another, to the very records `process` would make of
-        each in turn, in one step per channel wherever nothing can happen between them.
+        each in turn.
 
-        A replay at full speed hands over chunks by the thousand. Within one data second
-        no numerics record is due; where, besides, no command is due and each channel
-        and the alarm engine confirm that no link verdict, gap, poll or timeout falls
-        due, only the end state matters, and each channel reaches it from its decoded
-        share in one step. Anything else goes through one by one."""
-        takes_runs = self._streams
+        A replay at full speed, and a simulation flat out, hand over chunks by the
+        thousand. Each channel's bytes between link events are decoded in one pass.
+        Then, from each chunk on, the pipeline asks every timed part when it is next
+        due, and takes the chunks before that (and within the data second) in one step,
+        each channel through `take_run`; anything else goes through one by one."""
         segment: list[Chunk] = []
-        second = 0
         for chunk in chunks:
-            if chunk.link is None and (not chunk.data or chunk.channel in takes_runs):
-                closes = math.ceil(chunk.t)  # the numerics second this chunk belongs to
-                if closes != second and segment:
-                    self._merge(segment)
-                    segment = []
-                second = closes
+            if chunk.link is None:
                 segment.append(chunk)
-            else:  # a link event, or a device without a one-step path
-                self._merge(segment)
-                segment = []
-                self.process(chunk)
-        self._merge(segment)
+                continue
+            self._run_segment(segment)  # a link event resets a decoder: decode afresh after
+            segment = []
+            self.process(chunk)
+        self._run_segment(segment)
 
-    def _merge(self, chunks: Sequence[Chunk]) -> None:
-        ticks = list(itertools.accumulate((c.t for c in chunks), max, initial=self.t))[1:]
-        if len(chunks) < 2 or not self._may_merge(chunks, ticks):
+    def _run_segment(self, chunks: Sequence[Chunk]) -> None:
+        if len(chunks) < 2:
             for chunk in chunks:
                 self.process(chunk)
             return
-        shares = self._decode_shares(chunks)
-        end = ticks[-1]
-        if not self.alarms.idle_through(end) or not all(
-            channel.can_absorb(shares.get(name), ticks) for name, channel in self.channels.items()
-        ):
-            self._process_decoded(chunks, shares)
-            return
-        for listener in self._chunk_listeners:
-            for chunk in chunks:
+        decoded = self._decode_ahead(chunks)
+        i, n = 0, len(chunks)
+        while i < n:
+            j = i + 1
+            if i + STRETCH_MIN <= n and math.ceil(chunks[i + STRETCH_MIN - 1].t) == math.ceil(
+                chunks[i].t
+            ):  # enough chunks in this data second to be worth a stretch
+                j = self._stretch_end(chunks, i)
+            if j - i >= STRETCH_MIN:
+                self._take_stretch(chunks[i:j], decoded[i:j])
+            else:
+                j = i + 1
+                rows = decoded[i]
+                self._process(chunks[i], rows.part() if rows is not None else None)
+            i = j
+
+    def _decode_ahead(self, chunks: Sequence[Chunk]) -> list[_Rows | None]:
+        """For each chunk, where its channel decodes runs: its rows of its channel's bytes,
+        decoded in one pass (as feeding them one by one would)."""
+        mine: dict[str, list[int]] = {}
+        for k, chunk in enumerate(chunks):
+            channel = self.channels.get(chunk.channel)
+            if chunk.data and channel is not None and channel.run_decoder is not None:
+                mine.setdefault(chunk.channel, []).append(k)
+        out: list[_Rows | None] = [None] * len(chunks)
+        for name, ks in mine.items():
+            decoder = self.channels[name].run_decoder
+            batch, counts = decoder.feed_run([chunks[k].data for k in ks])
+            row = 0
+            for k, n in zip(ks, counts.tolist(), strict=True):
+                out[k] = _Rows(batch, row, n)
+                row += n
+        return out
+
+    def _stretch_end(self, chunks: Sequence[Chunk], i: int) -> int:
+        """The end of the longest stretch from chunk `i` that can be taken in one step.
+
+        Every timed part says when it is next due (`next_due`). No command may be due at
+        any tick of the stretch; before its last tick no data second may close and
+        nothing may fall due in the alarm engine or in a channel without bytes in the
+        stretch (a channel with bytes in it takes its own ticks in `take_run`). At the
+        last tick everything is ticked as one by one ticks it after the last chunk."""
+        t = self.t
+        commands = self.commands.next_due()
+        others = self.alarms.next_due(t)
+        dues = {name: channel.next_due(t) for name, channel in self.channels.items()}
+        bound = min([others, *dues.values()])
+        closes = max(self._next_second, math.ceil(chunks[i].t))
+        tick = t
+        j = i
+        while j < len(chunks):
+            chunk = chunks[j]
+            at = max(tick, chunk.t)
+            if at >= commands or at > closes:
+                break
+            if chunk.data and chunk.channel in dues:
+                dues.pop(chunk.channel)  # it takes its own ticks from here
+                bound = min([others, *dues.values()])
+            tick = at
+            j += 1
+            if tick >= bound or tick >= closes:  # chunk j-1 may end a stretch, not go on
+                break
+        return j
+
+    def _take_stretch(self, chunks: Sequence[Chunk], rows: Sequence[_Rows | None]) -> None:
+        ticks = list(itertools.accumulate((c.t for c in chunks), max, initial=self.t))[1:]
+        for chunk in chunks:
+            for listener in self._chunk_listeners:
                 listener(chunk)
         self._emit_seconds(chunks[0].t, inclusive=False)
-        self.t = end
-        for name, channel in self.channels.items():
-            channel.absorb(shares.get(name), ticks)
+        self.t = end = ticks[-1]
+        runs = self._channel_runs(chunks, rows, ticks)
+        held: list[tuple[tuple[int, int, int, int], Record]] = []
+        try:
+            for pos, (name, channel) in enumerate(self.channels.items()):
+                run = runs.get(name) or ChannelRun(ticks)
+                self._holding = (held, run, pos)
+                channel.take_run(run)
+        finally:
+            self._holding = None
+        held.sort(key=lambda item: item[0])
+        for _, record in held:
+            self.emit(record)
+        for channel in self.channels.values():
+            channel.tick(end)
         self.alarms.tick(end)
         self._emit_seconds(end, inclusive=True)
 
-    def _may_merge(self, chunks: Sequence[Chunk], ticks: list[float]) -> bool:
-        """No command due among these chunks, and no data second closing before the last."""
-        if not self.commands.idle_through(ticks[-1]):
-            return False
-        closes = max(self._next_second, math.ceil(chunks[0].t))
-        return max(ticks[:-1]) < closes and ticks[-1] <= closes
+    def _channel_runs(
+        self, chunks: Sequence[Chunk], rows: Sequence[_Rows | None], ticks: list[float]
+    ) -> dict[str, ChannelRun]:
+        runs: dict[str, ChannelRun] = {}
+        for k, chunk in enumerate(chunks):
+            if chunk.data and chunk.channel in self.channels:
+                run = runs.setdefault(chunk.channel, ChannelRun(ticks))
+                run.at.append(k)
+                run.datas.append(chunk.data)
+                run.times.append(chunk.t)
+        for run in runs.values():
+            own = [rows[k] for k in run.at]
+            if own[0] is not None:
+                first, last = own[0], own[-1]
+                batch = first.batch[first.start : last.start + last.count]  # type: ignore[union-attr]
+                counts = [r.count for r in own]  # type: ignore[union-attr]
+                run.share = RunShare(batch, counts, run.times)
+        return runs
 
-    def _decode_shares(self, chunks: Sequence[Chunk]) -> dict[str, RunShare[Any]]:
-        """Each channel's bytes of the run, decoded in one pass (as one by one would)."""
-        mine: dict[str, list[Chunk]] = {}
-        for chunk in chunks:
-            if chunk.data and chunk.channel in self._streams:
-                mine.setdefault(chunk.channel, []).append(chunk)
-        shares: dict[str, RunShare[Any]] = {}
-        for name, own in mine.items():
-            batch, counts = self._streams[name].decoder.feed_run([c.data for c in own])
-            shares[name] = RunShare(batch, counts.tolist(), [c.t for c in own])
-        return shares
-
-    def _process_decoded(
-        self, chunks: Sequence[Chunk], shares: dict[str, RunShare[Any]]
-    ) -> None:
-        """One by one, each chunk's frames taken from its channel's decoded share."""
-        parts = {name: share.per_feed() for name, share in shares.items()}
-        for chunk in chunks:
-            part = parts[chunk.channel].pop(0) if chunk.data and chunk.channel in parts else None
-            self._process(chunk, part)
-
-    def _process(self, chunk: Chunk, decoded: Any | None) -> None:
+    def _process(self, chunk: Chunk, decoded: object | None) -> None:
         for listener in self._chunk_listeners:
             listener(chunk)
         for at, command in self.commands.due(chunk.t):
@@ -232,10 +311,7 @@ class AcquisitionPipeline:
         if chunk.link is not None:
             self._on_link(chunk.channel, chunk.link, chunk.t)
         elif chunk.data and channel is not None:
-            if decoded is None:
-                channel.feed(chunk.data, chunk.t)
-            else:
-                self._streams[chunk.channel].apply(decoded, len(chunk.data), chunk.t)
+            channel.take(chunk.data, decoded, chunk.t)
         for each in self.channels.values():
             each.tick(self.t)
         self.alarms.tick(self.t)
@@ -253,8 +329,8 @@ class AcquisitionPipeline:
             return
         self.emit(command_record(self.t, command.name, command.args))
         if self.follow_ups and phase != "infusion" and self.session.phase == "infusion":
-            start = getattr(self.channels.get("nibp"), "infusion_started", None)
-            follow = start() if callable(start) else None
+            nibp = self.channels.get("nibp")
+            follow = nibp.infusion_started() if isinstance(nibp, NibpChannel) else None
             if follow is not None:
                 self.apply_command(follow)
 
@@ -282,6 +358,15 @@ class AcquisitionPipeline:
             self.emit(record)
 
 
+def _through(batch: Sequence[Chunk], t: float, end: float) -> Sequence[Chunk]:
+    """The chunks of `batch` one by one would process before the clock reaches `end`."""
+    for k, chunk in enumerate(batch):
+        t = max(t, chunk.t)
+        if t >= end:
+            return batch[: k + 1]
+    return batch
+
+
 class PipelineRunner:
     """Runs a source through the pipeline until the duration (data time) or `stop()`."""
 
@@ -297,11 +382,12 @@ class PipelineRunner:
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        runs = getattr(self.source, "runs", None)  # a source that can hand chunks over in runs
-        batches = runs() if runs is not None else ([c] for c in self.source.chunks())
         try:
             self.pipeline.start()
-            for batch in batches:
+            for run in self.source.runs(self._quiet_until):
+                batch: Sequence[Chunk] = run
+                if self.duration_s is not None:
+                    batch = _through(batch, self.pipeline.t, self.duration_s)
                 if len(batch) == 1:
                     self.pipeline.process(batch[0])
                 else:
@@ -315,6 +401,12 @@ class PipelineRunner:
             raise
         finally:
             self.source.close()
+
+    def _quiet_until(self, channels: Collection[str]) -> float:
+        """How far a source may run ahead: to the pipeline's next due time on `channels`,
+        and no further than the end of the run."""
+        until = self.pipeline.quiet_until(channels)
+        return until if self.duration_s is None else min(until, self.duration_s)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run_quietly, name="acquisition", daemon=True)

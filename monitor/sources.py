@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -38,11 +38,24 @@ class Chunk:
     link: LinkEvent | None = None
 
 
+# How far a source may run ahead: the data time before which the monitor does nothing of
+# its own accord on these channels, so writes nothing to their devices
+# (`AcquisitionPipeline.quiet_until`).
+QuietUntil = Callable[[Collection[str]], float]
+# A flat-out simulation runs ahead at most this far (memory stays small).
+MAX_RUN_S = 60.0
+
+
 class Source(Protocol):
     protocols: dict[str, str]  # channel -> protocol name
     live: bool  # True when the data comes from real time (no --speed)
 
     def chunks(self) -> Iterator[Chunk]: ...
+
+    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+        """The chunks in runs for `AcquisitionPipeline.process_run` (one by one, for a
+        source that cannot run ahead)."""
+        ...
 
     def write(self, channel: str, data: bytes) -> bool: ...
 
@@ -55,10 +68,18 @@ class SimulatorSource:
     live = False
 
     def __init__(
-        self, bedside: Bedside, speed: float | None = 1.0, step_s: float | None = None
+        self,
+        bedside: Bedside,
+        speed: float | None = 1.0,
+        step_s: float | None = None,
+        ahead: bool = False,
     ) -> None:
+        """`ahead`: flat out, run ahead of the monitor to its next due time (`runs`); only
+        for runs where no command comes in meanwhile from outside (headless at --speed
+        max reads its commands whole first; a window's buttons could come at any step)."""
         self._bedside = bedside
         self._speed = speed
+        self._ahead = ahead and speed is None
         # Steps divide a second exactly, so every speed yields the same per-second numerics.
         if step_s is None:
             step_s = 0.04 if speed is not None and speed <= 20 else 1.0
@@ -86,6 +107,33 @@ class SimulatorSource:
             self._t = t
             yield from self._step(t)
 
+    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+        """Flat out, the steps up to the monitor's next due time on the channels whose
+        devices answer it (`quiet_until`) in one run, and no further than a step in which
+        such a device sent bytes (the monitor may answer at once): whatever the monitor
+        writes reaches the device at the very step it would one step at a time. Paced, or
+        not `ahead`, one chunk at a time."""
+        if not self._ahead:
+            for chunk in self.chunks():
+                yield [chunk]
+            return
+        answers = {ch for ch in self.protocols if self._bedside.takes_commands(ch)}
+        yield from ([c] for c in self._drain(0.0))
+        step = 0
+        while not self._closed.is_set():
+            run: list[Chunk] = []
+            until = min(quiet_until(answers), self._t + MAX_RUN_S)
+            while True:
+                step += 1
+                t = round(step * self.step_s, 6)
+                self._t = t
+                first = self._first(t)
+                run += first
+                if t >= until or any(c.channel in answers for c in first):
+                    break
+            yield run
+            yield from ([c] for c in self._drain(t))
+
     def _step(self, t: float) -> Iterator[Chunk]:
         """Everything due at `t`, then, at the same `t`, the answers to commands the
         monitor wrote meanwhile: a device answers within the step, whatever its size.
@@ -93,12 +141,18 @@ class SimulatorSource:
         Every device's bytes of the step are in before the step's time closes a data
         second: earlier chunks of a step are stamped a hair before it, so the numerics
         of second k never miss a device's bytes of second k, whatever the step."""
+        yield from self._first(t)
+        yield from self._drain(t)
+
+    def _first(self, t: float) -> list[Chunk]:
+        """What the devices send by `t`, the last chunk stamped `t` (see `_step`)."""
         first = self._due(t)
         if not first:
-            yield Chunk(t)  # a clock tick: the monitor may send commands on it
-        for i, (channel, data) in enumerate(first):
-            yield Chunk(t if i == len(first) - 1 else t - SAME_STEP_EPS_S, channel, data)
-        yield from self._drain(t)
+            return [Chunk(t)]  # a clock tick: the monitor may send commands on it
+        return [
+            Chunk(t if i == len(first) - 1 else t - SAME_STEP_EPS_S, channel, data)
+            for i, (channel, data) in enumerate(first)
+        ]
 
     def _drain(self, t: float) -> Iterator[Chunk]:
         """Whatever the devices answer at the same `t`, until quiet."""
@@ -164,6 +218,10 @@ class SerialSource:
             except queue.Empty:
                 chunk = Chunk(time.monotonic() - self.started_monotonic)
             yield chunk
+
+    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+        for chunk in self.chunks():
+            yield [chunk]
 
     def write(self, channel: str, data: bytes) -> bool:
         transport = self._transports.get(channel)

@@ -6,11 +6,12 @@ line. Every channel with a waveform (pleth, respiration) keeps one of these.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from drivers.linkquality import longest_gap
+from drivers.linkquality import DUE_MARGIN_S, longest_gap
 from monitor.ringbuffer import RingBuffer
 
 # A pause in samples longer than this is drawn as a gap.
@@ -44,6 +45,13 @@ class GappedWave:
         count = min(round(silence * self.rate_hz), self.ring.capacity)
         self.ring.extend(np.full(count, np.nan, dtype=np.float32))
         self._last_t = until_t
+
+    def next_due(self, tolerance_s: float = GAP_TOLERANCE_S) -> float:
+        """The earliest data time from which `pad_until` with `tolerance_s`, with no more
+        samples, adds NaN (inf: no samples yet, nothing to pad)."""
+        if self._last_t is None:
+            return math.inf
+        return self._last_t + tolerance_s - DUE_MARGIN_S
 
     def steady_through(
         self, frame_times: Sequence[float], t_end: float, tick_tolerance_s: float = GAP_TOLERANCE_S

@@ -51,6 +51,7 @@ NO_SIGNAL_FLAGS = (
 )
 NOISE_OXIMETER, NOISE_RESP = 1, 2
 BREATH_FLAG = int(RespFlag.BREATH)
+OXIMETER_BLOCK_S = 16  # seconds of oximeter frames encoded at a time (fixed-size frames)
 
 
 class Model(Protocol):
@@ -139,6 +140,8 @@ class VirtualOximeter:
         self._model = model
         self._encoder = oximeter_encoder(self.protocol)
         self.sample_rate_hz: float = float(self._encoder.sample_rate_hz)
+        # A synthetic patient may be rendered ahead; a recorded one only as it plays.
+        ahead = pleth is None
         if pleth is None:
             if not isinstance(model, PatientModel):
                 raise ValueError("a recorded patient must bring its own pleth source")
@@ -149,6 +152,8 @@ class VirtualOximeter:
         self._hold_s = DISPLAY_HOLD_S.get(self.protocol, 0.0)
         self._last_good: tuple[float | None, float | None, float | None] | None = None
         self._probe_off_since: int | None = None
+        self._frame_len = fixed_frame_len(self.protocol, self.sample_rate_hz) if ahead else None
+        self._ahead: dict[int, bytes] = {}  # whole seconds encoded ahead, by second
 
     def receive(self, data: bytes, t: float) -> None:
         """An oximeter that only streams: what the monitor writes goes nowhere."""
@@ -156,18 +161,60 @@ class VirtualOximeter:
     def generate_until(self, t_s: float) -> bytes:
         out = []
         for k, index in frames_by_second(self._frames_sent, t_s, self.sample_rate_hz):
-            data = self._second(k, index)
+            data = self._frames(k, index)
             if data:
                 out.append(data)
         self._frames_sent = max(self._frames_sent, frames_due(t_s, self.sample_rate_hz))
         return b"".join(out)
 
+    def _frames(self, k: int, index: np.ndarray) -> bytes:
+        """Frames `index` of second k. Protocols with fixed-size frames are encoded
+        OXIMETER_BLOCK_S whole seconds at a time, in order (one encoder call instead of
+        one a second), and cut; a second's bytes do not depend on how it is cut."""
+        if self._frame_len is None:
+            return self._second(k, index)
+        if k not in self._ahead:
+            self._encode_ahead(k)
+        data = self._ahead[k]
+        first = int(index[0]) - self._second_start(k)
+        if first + len(index) == self._frames_in(k):
+            self._ahead.pop(k)  # the second's last frames: done with it
+        return data[first * self._frame_len : (first + len(index)) * self._frame_len]
+
+    def _second_start(self, k: int) -> int:
+        """Index of second k's first frame (frame i is at (i + 1) / rate, in (k - 1, k])."""
+        return frames_due(k - 1.0, self.sample_rate_hz)
+
+    def _frames_in(self, k: int) -> int:
+        return frames_due(float(k), self.sample_rate_hz) - self._second_start(k)
+
+    def _encode_ahead(self, k0: int) -> None:
+        """Seconds k0 on, each rendered once and in order (the fault state follows them)."""
+        seconds = range(k0, k0 + OXIMETER_BLOCK_S)
+        batches = []
+        for k in seconds:
+            start = self._second_start(k)
+            batch = self._second_batch(k, np.arange(start, start + self._frames_in(k)))
+            batches.append(batch)
+        present = [b for b in batches if b is not None]
+        data = self._encoder.encode(OximeterBatch.concat(present)) if present else b""
+        at = 0
+        for k, batch in zip(seconds, batches, strict=True):
+            size = 0 if batch is None or self._frame_len is None else len(batch) * self._frame_len
+            self._ahead[k] = data[at : at + size]
+            at += size
+
     def _second(self, k: int, index: np.ndarray) -> bytes:
+        batch = self._second_batch(k, index)
+        return b"" if batch is None else self._encoder.encode(batch)
+
+    def _second_batch(self, k: int, index: np.ndarray) -> OximeterBatch | None:
+        """Frames `index` of second k (None: the device is silent)."""
         fault = self._model.device_state_at(float(k)).oximeter_fault
         if fault != "probe_off":
             self._probe_off_since = None
         if fault == "silent":
-            return b""
+            return None
         vitals = self._model.vitals_at(float(k))
         times = (index + 1) / self.sample_rate_hz
         wave, beat = self._pleth(k, index, times, fault == "artifact")
@@ -206,7 +253,17 @@ class VirtualOximeter:
             int(flags),
         )
         batch.flags[beat] |= np.uint32(perfusion)
-        return self._encoder.encode(batch)
+        return batch
+
+
+def fixed_frame_len(protocol: str, rate_hz: float) -> int | None:
+    """Bytes per frame where every frame of `protocol` has the same size (None: not so),
+    found by encoding 1 and a second's worth of rows with fresh encoders."""
+    one = oximeter_encoder(protocol).encode(OximeterBatch.constant(rate_hz, [0.5], 97, 70, 5.0))
+    n = max(2, round(rate_hz))
+    rows = OximeterBatch.constant(rate_hz, [0.5] * n, 97, 70, 5.0)
+    many = oximeter_encoder(protocol).encode(rows)
+    return len(one) if one and len(many) == n * len(one) else None
 
 
 def _whole(value: float) -> float | None:
@@ -357,6 +414,10 @@ class Bedside:
     def advance(self, t_s: float) -> dict[str, bytes]:
         """Bytes each device sends between the previous call and `t_s`, by channel."""
         return {channel: device.generate_until(t_s) for channel, device in self.devices.items()}
+
+    def takes_commands(self, channel: str) -> bool:
+        """Does the device on `channel` answer what the monitor writes to it?"""
+        return callable(getattr(self.devices.get(channel), "receive", None))
 
     def receive(self, channel: str, data: bytes, t_s: float) -> None:
         """Bytes the monitor wrote to a device at data time `t_s` (two-way devices answer)."""

@@ -20,7 +20,7 @@ def test_rr_tile_rule() -> None:
 
 def test_window_says_rr_not_monitored_without_a_breathing_source(qtbot, tmp_path) -> None:
     path = tmp_path / "no-resp.toml"
-    path.write_text('name = "no-resp"\ndescription = "x"\n[devices]\nresp = ""\n')
+    path.write_text('name = "no-resp"\ndescription = "x"\n[devices]\nresp = false\ncapno = false\n')
     bedside = Bedside(str(path))
     bedside.run_to(10)
     window = bedside.window(qtbot)
@@ -33,8 +33,10 @@ def test_window_says_rr_not_monitored_without_a_breathing_source(qtbot, tmp_path
         window.grab().save(os.path.join(shots, "rr-not-monitored.png"))
 
 
-def test_window_with_respiration_shows_the_rate(qtbot) -> None:
-    bedside = Bedside("steady")
+def test_window_with_respiration_shows_the_rate(qtbot, tmp_path) -> None:
+    path = tmp_path / "resp-only.toml"  # a respiration stream and no CO2 module
+    path.write_text('name = "resp-only"\ndescription = "x"\n[devices]\ncapno = false\n')
+    bedside = Bedside(str(path))
     bedside.run_to(20)
     window = bedside.window(qtbot)
     assert window.rr_tile.note.text() == ""

@@ -77,7 +77,9 @@ def test_every_message_arrives_as_the_export_writes_it(receiver, tmp_path) -> No
         group = result.oru_r01_order_observation
         assert group.obr.obr_4.to_er7() == "182777000^monitoring of patient^SCT"
         codes |= {o.obx.obx_3.obx_3_1.to_er7() for o in group.oru_r01_observation}
-    assert {"150456", "149530", "151562", "150021", "150022", "150023", "149546"} <= codes
+    # the rate from the CO2 module (151594), with EtCO2 (151728) and FiCO2 (151736)
+    assert {"150456", "149530", "151594", "151728", "151736"} <= codes
+    assert {"150021", "150022", "150023", "149546"} <= codes  # NIBP
     ids = [control_id(t) for t in engine.accepted]
     assert [int(i[-6:]) for i in ids] == list(range(1, len(ids) + 1))
 

@@ -1,11 +1,13 @@
 """`process_run` must make exactly the records `process` makes of each chunk in turn.
 
-Replay hands the pipeline a data second of chunks at a time; this is what makes an
+Replay hands the pipeline a data second of chunks at a time, and a simulation flat out
+hands it up to the next due time of the devices it writes to; this is what makes an
 8-hour session recorded at real time replay in seconds. The chunks here come from
-live runs of the fault scenarios (a line going quiet, a probe off, breathing
-stopping, NIBP polls, failures and schedules), chunked as a real-time run chunks
-them, and are then taken again by fresh pipelines, whole seconds at a time and in
-random groups (which may cross seconds, commands and link events).
+live runs of every bundled scenario (a line going quiet, a probe off, breathing
+stopping, NIBP polls, failures and schedules, a CO2 module's set-up and faults),
+chunked as a real-time run chunks them, and are then taken again by fresh pipelines
+one by one, whole seconds at a time and in random groups (which may cross seconds,
+commands and link events).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from monitor.config import PipelineConfig, build_pipeline, nurse_commands
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.sources import Chunk, SimulatorSource
 from simulator.devices import SimulatedBedside
-from simulator.scenario import load_scenario
+from simulator.scenario import builtin_scenarios, load_scenario
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -34,11 +36,28 @@ CASES = {
     "nibp-fail": 200,
     "artifact": 260,
     "infusion": 420,
+    "bradycardia": 150,
+    "capno-disconnect": 200,
+    "desaturation": 250,
+    "hypertension": 200,
+    "hypoventilation": 200,
+    "obstruction": 290,
+    "steady": 120,
+    "tachycardia": 150,
 }
 
 
-def live(scenario: str, seconds: float, step_s: float) -> tuple[list[Chunk], list[dict]]:
-    source = SimulatorSource(SimulatedBedside(load_scenario(scenario)), speed=None, step_s=step_s)
+def test_every_bundled_scenario_is_a_case() -> None:
+    assert {scenario.name for scenario in builtin_scenarios()} == set(CASES)
+
+
+def live(
+    scenario: str, seconds: float, step_s: float, ahead: bool = True
+) -> tuple[list[Chunk], list[dict]]:
+    """A simulated run; `ahead`: the simulator runs ahead of the monitor to its next due
+    time, as a headless run at --speed max does (else one step at a time)."""
+    bedside = SimulatedBedside(load_scenario(scenario))
+    source = SimulatorSource(bedside, speed=None, step_s=step_s, ahead=ahead)
     pipeline = build_pipeline(
         PipelineConfig.of(source.protocols, commands=nurse_commands(source.bedside)),
         wall_start=START,
@@ -112,6 +131,16 @@ def recorded(request) -> tuple[str, list[Chunk], list[dict], dict[str, str]]:
     chunks, records = live(scenario, CASES[scenario], step)
     protocols = dict(SimulatedBedside(load_scenario(scenario)).protocols)
     return scenario, chunks, records, protocols
+
+
+def test_running_ahead_gives_the_records_of_one_step_at_a_time(recorded) -> None:
+    """What the monitor writes (NIBP requests, a CO2 module's set-up) reaches the device
+    at the step it would reach it one step at a time, so the device answers the same."""
+    scenario, chunks, records, _ = recorded
+    step = 0.04 if scenario == "infusion" else 0.07
+    stepped_chunks, stepped = live(scenario, CASES[scenario], step, ahead=False)
+    assert records == stepped, first_difference(records, stepped)
+    assert chunks == stepped_chunks
 
 
 def test_whole_seconds_at_a_time_give_the_live_records(recorded) -> None:

@@ -142,8 +142,8 @@ def test_break_through_and_the_acknowledge_timeout_replay_the_same(tmp_path) -> 
     due, tested in test_alarm_engine.py), so the replay prints the same lines."""
     commands = tmp_path / "cmds.jsonl"
     commands.write_text(
-        '{"cmd": "acknowledge", "id": "RR_LOW_CRITICAL", "at": 12.3}\n'
-        '{"cmd": "pause_audio", "duration_s": 60, "at": 15}\n'
+        '{"cmd": "acknowledge", "id": "RR_LOW_CRITICAL", "at": 36.3}\n'
+        '{"cmd": "pause_audio", "duration_s": 60, "at": 40}\n'
     )
     live, replay = _live_and_replay(
         tmp_path, "--sim", "apnea", "--commands", str(commands), "--duration", "240"

@@ -21,7 +21,7 @@ from drivers.linkquality import LinkQuality
 from drivers.registry import PROTOCOLS, make_decoder, make_encoder, parse_port_spec
 from drivers.transport import SerialTransport
 from drivers.types import LinkEvent, LinkState, OximeterBatch
-from monitor.channels import RunShare
+from monitor.channels import ChannelRun, RunShare
 from monitor.channels.oximeter import OximeterChannel
 from monitor.commands import CommandBus
 from monitor.config import PipelineConfig, build_pipeline
@@ -128,8 +128,9 @@ def test_a_run_sends_the_keepalives_that_one_chunk_at_a_time_sends() -> None:
         batch, counts = in_runs.decoder.feed_run([data for _, data in run])
         times = [t for t, _ in run]
         share = RunShare(batch, counts.tolist(), times)
-        assert in_runs.can_absorb(share, times)
-        in_runs.absorb(share, times)
+        datas = [data for _, data in run]
+        in_runs.take_run(ChannelRun(times, list(range(len(run))), datas, times, share))
+        in_runs.tick(times[-1])  # the pipeline ticks every channel at a run's end
     assert len(sent_singly) > 3 and sent_in_runs == sent_singly
     later = chunks[-1][0] + 1.0
     assert in_runs.snapshot(later) == one_by_one.snapshot(later)

@@ -190,11 +190,12 @@ class AlarmEngine:
         with self._lock:
             self._advance(t)
 
-    def idle_through(self, t: float) -> bool:
-        """Would `tick` up to data time `t` do nothing but move the clock?"""
+    def next_due(self, t: float) -> float:
+        """The earliest data time from which `tick` does more than move the clock: a
+        timed pause ending (inf: none)."""
         with self._lock:
             due = self._next_due()
-            return due is None or t + EPS < due
+            return math.inf if due is None else due - EPS
 
     def _advance(self, t: float) -> None:
         """Move data time on, ending timed pauses and acknowledgements on their own time."""

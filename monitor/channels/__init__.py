@@ -9,13 +9,13 @@ the session's phase), never found by reaching into the pipeline.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from drivers.base import Batch, StreamDecoder
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
 from monitor.records import Record
@@ -28,7 +28,6 @@ Write = Callable[[bytes], bool]
 # The session's phase and the data time it began (None: no session model), asked when
 # needed: the NIBP program follows it.
 SessionPhase = Callable[[], tuple[str, float] | None]
-B = TypeVar("B", bound=Batch)
 
 
 def no_session() -> tuple[str, float] | None:
@@ -37,15 +36,15 @@ def no_session() -> tuple[str, float] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class RunShare(Generic[B]):
+class RunShare:
     """A channel's bytes of a run of chunks, decoded in one pass: every frame of the run
     (`batch`), how many each chunk completed, and each chunk's arrival time."""
 
-    batch: B
+    batch: Any
     counts: list[int]
     times: list[float]
 
-    def per_feed(self) -> list[B]:
+    def per_feed(self) -> list[Any]:
         """The batch each chunk alone would have decoded to."""
         ends = list(itertools.accumulate(self.counts))
         return [self.batch[end - n : end] for n, end in zip(self.counts, ends, strict=True)]
@@ -63,12 +62,55 @@ class RunShare(Generic[B]):
         return np.cumsum(self.counts)[self.fed()] - 1
 
 
-class Channel(Protocol):
+@dataclass(slots=True)
+class ChannelRun:
+    """A run of chunks as one channel sees it, taken in one step where nothing else falls
+    due (the pipeline asked every timed part its `next_due`): the pipeline's clock after
+    each chunk (`ticks`), which of them brought this channel's bytes (`at`, with the
+    bytes and their arrival times), and those bytes decoded in one pass (`share`, for
+    channels with a `run_decoder`).
+
+    `index` and `phase` say where a channel taking the run one by one is (the chunk, and
+    0 while it takes the chunk's bytes, 1 while it ticks): the pipeline puts the records
+    of a run in the order one by one would have made them."""
+
+    ticks: Sequence[float]
+    at: list[int] = field(default_factory=list)
+    datas: list[bytes] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    share: RunShare | None = None
+    index: int = 0
+    phase: int = 0
+
+    def parts(self) -> list[Any] | list[None]:
+        """Each of this channel's chunks decoded (None: the channel decodes it itself)."""
+        return self.share.per_feed() if self.share is not None else [None] * len(self.at)
+
+
+class Channel:
+    """What every channel does for the pipeline; one-by-one defaults for the run method.
+
+    A channel with a `run_decoder` (a decoder with `feed_run` whose output `apply`
+    takes) gets its bytes of a run decoded in one pass; one without decodes in `feed`."""
+
     name: str
     protocol: str
+    run_decoder: Any = None
 
     def feed(self, data: bytes, t: float) -> None:
         """Bytes that arrived by data time `t`."""
+        self.apply(self.run_decoder.feed(data), len(data), t)
+
+    def apply(self, decoded: Any, n_bytes: int, t: float) -> None:
+        """What `n_bytes` arriving at `t` decoded to (channels with a `run_decoder`)."""
+        raise NotImplementedError
+
+    def take(self, data: bytes, decoded: Any | None, t: float) -> None:
+        """One chunk's bytes, already decoded where `decoded` is given."""
+        if decoded is None:
+            self.feed(data, t)
+        else:
+            self.apply(decoded, len(data), t)
 
     def on_link(self, event: LinkEvent, t: float) -> None:
         """The port went up or down."""
@@ -76,32 +118,35 @@ class Channel(Protocol):
     def tick(self, t: float) -> None:
         """Data time moved on (called after every chunk)."""
 
+    def next_due(self, t: float) -> float:
+        """The earliest data time from which `tick`, with no more bytes, would do anything
+        (emit, write, pad a wave, change a verdict); inf: never. The pipeline and the
+        simulator take everything before it in one step."""
+        return math.inf
+
     def numerics_json(self, t: float) -> Record:
         """This channel's part of the once-a-second numerics record."""
-
-    def can_absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> bool:
-        """Can `absorb` take this run (its bytes `share`, decoded by its own decoder, so
-        of its own batch type; a tick at each of `ticks`) and
-        leave what `feed` and `tick` one chunk at a time would: the same records, in
-        the same order, and the same state? (Pure: changes nothing.)"""
-
-    def absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> None:
-        """Take a run at once (only after `can_absorb` said yes)."""
-
-
-class StreamChannel(Generic[B]):
-    """A channel whose bytes go through its decoder alone (oximeter, respiration), so a
-    run of its chunks can be decoded in one pass (`decoder.feed_run`) and each chunk's
-    share handed to `apply`, to the same end as `feed` one chunk at a time."""
-
-    decoder: StreamDecoder[B]
-
-    def feed(self, data: bytes, t: float) -> None:
-        self.apply(self.decoder.feed(data), len(data), t)
-
-    def apply(self, batch: B, n_bytes: int, t: float) -> None:
-        """What `n_bytes` arriving at `t` decoded to."""
         raise NotImplementedError
+
+    def take_run(self, run: ChannelRun) -> None:
+        """A run of chunks in one step, leaving the records and state one by one leaves.
+        The pipeline ticks every channel at the run's last tick afterwards, as one by one
+        does after the last chunk. This default is one by one; without bytes of this
+        channel nothing falls due in the run (its `next_due` said so), so nothing to do."""
+        if not run.at:
+            return
+        parts = run.parts()
+        last = len(run.ticks) - 1
+        mine = 0
+        for i, tick in enumerate(run.ticks):
+            run.index = i
+            while mine < len(run.at) and run.at[mine] == i:
+                run.phase = 0
+                self.take(run.datas[mine], parts[mine], run.times[mine])
+                mine += 1
+            if i < last:
+                run.phase = 1
+                self.tick(tick)
 
 
 def make_channel(

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from drivers.capnostat import CapnoBatch, CapnoFlag
 from drivers.capnostat_host import CapnostatHost, HostEvent
 from drivers.types import LinkEvent, LinkState
-from monitor.channels import Emit, Record, RunShare, Write
+from monitor.channels import Channel, Emit, Record, Write
 from monitor.commands import CommandBus
 from monitor.numerics import QUIET_LINE_S, STALE_HOLD_S
 from monitor.records import event_record
@@ -62,7 +60,7 @@ class _Held:
         return self.value
 
 
-class CapnoChannel:
+class CapnoChannel(Channel):
     """One CO2 module on one port; the GUI reads `co2` (the capnogram) and `numerics_json`."""
 
     def __init__(
@@ -110,17 +108,12 @@ class CapnoChannel:
         self._wave.pad_until(t, QUIET_PAD_S)
         self._report(self.host.poll(t))
 
-    def can_absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> bool:
-        """Runs without CO2 bytes in which the host has nothing due and no gap opens."""
-        return (
-            share is None
-            and self._started
-            and self.host.next_action_t() > ticks[-1]
-            and self._wave.steady_through([], ticks[-1], QUIET_PAD_S)
-        )
-
-    def absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> None:
-        return  # `can_absorb` vouched that nothing happens
+    def next_due(self, t: float) -> float:
+        """The host's next set-up or zero, and the capnogram's gap; at once until the
+        module has been set up."""
+        if not self._started:
+            return t
+        return min(self.host.next_action_t(), self._wave.next_due(QUIET_PAD_S))
 
     # ------------------------------------------------------------ what the module says
 

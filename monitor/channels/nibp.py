@@ -11,13 +11,10 @@ of the `session_phase` callable it was made with.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from drivers.registry import get_protocol
 from drivers.suntech_driver import DriverEvent, DriverEventKind, SuntechNibpDriver
 from drivers.types import LinkEvent, LinkState, NibpReading, NibpStatus
-from monitor.channels import Emit, Record, RunShare, SessionPhase, Write, no_session
+from monitor.channels import Channel, Emit, Record, SessionPhase, Write, no_session
 from monitor.channels.nibp_schedule import NibpSchedule, NibpSettings, load_settings
 from monitor.commands import Command, CommandBus, CommandError
 from monitor.records import event_record, nibp_failure, nibp_reading
@@ -30,7 +27,7 @@ def _flag(args: dict[str, object], key: str, default: bool) -> bool:
     return value
 
 
-class NibpChannel:
+class NibpChannel(Channel):
     """One NIBP module on one port; commands `nibp_start`, `nibp_stop`, `nibp_interval`,
     `nibp_stat`, `nibp_program`."""
 
@@ -127,22 +124,9 @@ class NibpChannel:
         self._handle(self.driver.poll(t))
         self._run_schedule(t)
 
-    def can_absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> bool:
-        """Runs without NIBP bytes: the ticks are taken as they come (below)."""
-        return share is None
-
-    def absorb(self, share: RunShare[Any] | None, ticks: Sequence[float]) -> None:
-        """Every tick, where a poll, timeout or scheduled reading falls due in the run
-        (the other channels of a run emit nothing, so its records keep their order);
-        else only the clock moves."""
-        end = ticks[-1]
-        if self.driver.next_action_t() > end and self.schedule.quiet_through(
-            self._t, end, self._phase()
-        ):
-            self._t = max(self._t, end)
-            return
-        for t in ticks:
-            self.tick(t)
+    def next_due(self, t: float) -> float:
+        """The driver's next poll, timeout or probe, and the schedule's next reading."""
+        return min(self.driver.next_action_t(), self.schedule.next_due(t, self._phase()))
 
     def numerics_json(self, t: float) -> Record:
         age, state = self.age_state(t)

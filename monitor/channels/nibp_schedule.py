@@ -177,18 +177,23 @@ class NibpSchedule:
         self.next_due_t = slot + every_s
         return slot
 
-    def quiet_through(self, t0: float, t1: float, phase: tuple[str, float] | None) -> bool:
-        """Would `due` at any time from `t0` to `t1` change nothing and return None?"""
+    def next_due(self, t: float, phase: tuple[str, float] | None) -> float:
+        """The earliest data time from which `due` changes anything or returns a stamp
+        (inf: never; `t`: at once). `phase` as for `due`; it changes only by command."""
         if self.mode == "stat":
-            return self.stat_until_t is None or t1 < self.stat_until_t
+            return math.inf if self.stat_until_t is None else self.stat_until_t
+        at = math.inf
         if self.mode == "program":
-            if self._program_minutes(t0, phase) != self.interval_min:
-                return False
+            if self._program_minutes(t, phase) != self.interval_min:
+                return t
             name, started = self._program_phase(phase)
             for step in self.settings.program.get(normalise_phase(name), ()):
-                if step.until_min is not None and t0 < started + step.until_min * 60.0 <= t1:
-                    return False
-        return self.next_due_t is None or self.interval_min is None or t1 < self.next_due_t
+                end = None if step.until_min is None else started + step.until_min * 60.0
+                if end is not None and end > t:
+                    at = min(at, end - 1e-9)  # a hair early: rounding never makes it late
+        if self.next_due_t is not None and self.interval_min is not None:
+            at = min(at, self.next_due_t)
+        return at
 
     def _program_phase(self, phase: tuple[str, float] | None) -> tuple[str, float]:
         """(phase, its start) the program follows: the session's, else the default."""

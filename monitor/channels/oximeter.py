@@ -8,13 +8,14 @@ something), the start command on every (re)open and a keep-alive every
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from drivers.base import OximeterDecoder
 from drivers.linkquality import LinkQuality
 from drivers.registry import oximeter_decoder
 from drivers.types import LinkEvent, LinkState, OximeterBatch
-from monitor.channels import Emit, Record, RunShare, StreamChannel, Write
+from monitor.channels import Channel, ChannelRun, Emit, Record, Write
 from monitor.commands import CommandBus
 from monitor.numerics import OximeterNumerics, OximeterSnapshot
 from monitor.records import link_event
@@ -23,7 +24,7 @@ from monitor.wavestore import GappedWave
 PLETH_SECONDS = 60
 
 
-class OximeterChannel(StreamChannel[OximeterBatch]):
+class OximeterChannel(Channel):
     decoder: OximeterDecoder
 
     def __init__(
@@ -32,6 +33,7 @@ class OximeterChannel(StreamChannel[OximeterBatch]):
         self.name = name
         self.protocol = protocol
         self.decoder = oximeter_decoder(protocol)
+        self.run_decoder = self.decoder
         self.numerics = OximeterNumerics()
         self.pleth_rate_hz: float = self.decoder.sample_rate_hz
         self._pleth = GappedWave(self.pleth_rate_hz, PLETH_SECONDS)
@@ -50,20 +52,28 @@ class OximeterChannel(StreamChannel[OximeterBatch]):
         self._pleth.append(batch.pleth, t)
         self.numerics.update(batch, t)
 
-    def can_absorb(self, share: RunShare[OximeterBatch] | None, ticks: Sequence[float]) -> bool:
-        """Only where no link verdict or pleth gap falls due in the run."""
-        t_end = ticks[-1]
-        times = share.times if share else []
-        frame_times = share.frame_times() if share else []
-        return self.quality.steady_through(times, frame_times, t_end) and (
-            self._pleth.steady_through(frame_times, t_end)
-        )
+    def next_due(self, t: float) -> float:
+        """A link verdict, a pleth gap or a keep-alive."""
+        keepalive = math.inf if self._keepalive_due_t is None else self._keepalive_due_t
+        return min(self.quality.next_due(t), self._pleth.next_due(), keepalive)
 
-    def absorb(self, share: RunShare[OximeterBatch] | None, ticks: Sequence[float]) -> None:
-        self._keep_alive(ticks)
+    def take_run(self, run: ChannelRun) -> None:
+        """In one step where no link verdict or pleth gap falls due among the run's
+        bytes (keep-alives are bytes out only, taken at the ticks they fall on); else
+        one by one."""
+        share = run.share
         if share is None:
+            super().take_run(run)
             return
+        t_end = run.ticks[-1]
         frame_times = share.frame_times()
+        if not (
+            self.quality.steady_through(share.times, frame_times, t_end)
+            and self._pleth.steady_through(frame_times, t_end)
+        ):
+            super().take_run(run)
+            return
+        self._keep_alive(run.ticks[:-1])
         self.quality.absorb(share.times, frame_times)
         if frame_times:
             self._pleth.append_run(share.batch.pleth, frame_times[-1])
@@ -88,7 +98,7 @@ class OximeterChannel(StreamChannel[OximeterBatch]):
         """A two-way device's keep-alive on the first tick it is due at (bytes out only:
         nothing for the records, so a run's ticks may all be taken at once)."""
         due, interval = self._keepalive_due_t, self.decoder.keepalive_interval_s
-        if due is None or interval is None or ticks[-1] < due:
+        if due is None or interval is None or not ticks or ticks[-1] < due:
             return
         for t in ticks:
             if t >= due:

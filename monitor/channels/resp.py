@@ -11,13 +11,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
 from drivers.registry import resp_decoder
 from drivers.types import LinkEvent, LinkState, RespBatch, RespFlag
-from monitor.channels import Emit, Record, RunShare, StreamChannel, Write
+from monitor.channels import Channel, ChannelRun, Emit, Record, Write
 from monitor.commands import CommandBus
 from monitor.numerics import QUIET_LINE_S, STALE_HOLD_S, ValueState
 from monitor.wavestore import GappedWave
@@ -30,13 +29,14 @@ QUIET_PAD_S = 1.5
 BREATH, NO_SIGNAL = int(RespFlag.BREATH), int(RespFlag.NO_SIGNAL)
 
 
-class RespChannel(StreamChannel[RespBatch]):
+class RespChannel(Channel):
     def __init__(
         self, name: str, protocol: str, emit: Emit, write: Write, commands: CommandBus
     ) -> None:
         self.name = name
         self.protocol = protocol
         self.decoder = resp_decoder(protocol)
+        self.run_decoder = self.decoder
         self.wave_rate_hz: float = float(self.decoder.sample_rate_hz)
         self._wave = GappedWave(self.wave_rate_hz, WAVE_SECONDS)
         self.wave = self._wave.ring
@@ -52,18 +52,21 @@ class RespChannel(StreamChannel[RespBatch]):
         self.last_breath_t: float | None = None  # data time the last breath began
         self._device_since_breath_s: float | None = None
 
-    def can_absorb(self, share: RunShare[RespBatch] | None, ticks: Sequence[float]) -> bool:
-        """Only where no wave gap falls due and no feed reports a lost signal."""
-        frame_times = share.frame_times() if share else []
-        if not self._wave.steady_through(frame_times, ticks[-1], QUIET_PAD_S):
-            return False
-        if share is None or not frame_times:
-            return True
-        last_flags = share.batch.flags[share.last_rows()]
-        return not np.any(last_flags & NO_SIGNAL)  # a lost signal: one by one
+    def next_due(self, t: float) -> float:
+        """The wave's gap (nothing else here is timed)."""
+        return self._wave.next_due(QUIET_PAD_S)
 
-    def absorb(self, share: RunShare[RespBatch] | None, ticks: Sequence[float]) -> None:
+    def take_run(self, run: ChannelRun) -> None:
+        """In one step where no wave gap falls due and no feed reports a lost signal;
+        else one by one."""
+        share = run.share
         if share is None or not share.frame_times():
+            super().take_run(run)
+            return
+        frame_times = share.frame_times()
+        lost = np.any(share.batch.flags[share.last_rows()] & NO_SIGNAL)
+        if lost or not self._wave.steady_through(frame_times, run.ticks[-1], QUIET_PAD_S):
+            super().take_run(run)
             return
         batch, counts, times = share.batch, share.counts, share.times
         fed = share.fed()

@@ -39,8 +39,10 @@ from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.paths import default_session_path
 from monitor.recording.recorder import SessionRecorder, raise_recording_failed
 from monitor.sources import SerialSource, SimulatorSource, Source
-from simulator.devices import SimulatedBedside
+from simulator.devices import Bedside, SimulatedBedside
 from simulator.scenario import load_scenario
+
+FLUSH_AT_MAX_S = 0.1
 
 
 def register(commands) -> argparse.ArgumentParser:
@@ -127,9 +129,12 @@ def make_source(args: argparse.Namespace) -> Source:
     if args.sim and args.sim.startswith("wfdb:"):
         from simulator.wfdb_source import WfdbBedside, parse_wfdb_spec  # scipy: load on demand
 
-        return SimulatorSource(WfdbBedside(parse_wfdb_spec(args.sim)), speed=args.speed)
-    scenario = load_scenario("steady" if args.sim is None else args.sim)
-    return SimulatorSource(SimulatedBedside(scenario, seed=args.seed), speed=args.speed)
+        bedside: Bedside = WfdbBedside(parse_wfdb_spec(args.sim))
+    else:
+        scenario = load_scenario("steady" if args.sim is None else args.sim)
+        bedside = SimulatedBedside(scenario, seed=args.seed)
+    # Headless, no command comes from outside once the run starts at --speed max.
+    return SimulatorSource(bedside, speed=args.speed, ahead=args.headless)
 
 
 def make_config(args: argparse.Namespace, source: Source, preset: Preset) -> PipelineConfig:
@@ -265,8 +270,11 @@ def run(args: argparse.Namespace) -> int:
     except BaseException:
         source.close()
         raise
+    printer = None
     if args.headless:
-        pipeline.subscribe(JsonLinesWriter(sys.stdout))
+        # At --speed max no one waits on each line: flush a few times a second instead.
+        printer = JsonLinesWriter(sys.stdout, FLUSH_AT_MAX_S if args.speed is None else 0.0)
+        pipeline.subscribe(printer)
     if publisher is not None:
         publisher.start()
     if sender is not None:
@@ -280,6 +288,8 @@ def run(args: argparse.Namespace) -> int:
             publisher.close()
         if recorder is not None:
             recorder.close()
+        if printer is not None:
+            printer.flush()
     failed = commands.failed is not None or (publisher is not None and publisher.fatal)
     return 1 if failed else status
 

@@ -32,6 +32,9 @@ from monitor.sources import Chunk
 
 COMMIT_INTERVAL_S = 0.5
 QUEUE_SIZE = 50_000
+BATCH = 256
+HAND_OVER_S = 0.05
+WRITE_ROWS = 20_000  # rows held at most before they go to SQLite uncommitted
 _STOP = object()
 
 
@@ -99,9 +102,14 @@ class SessionRecorder:
         self._writer: SessionWriter | None = SessionWriter(self.path, meta)  # raises at once
         self._taps = taps_for(dict(pipeline.channels))
         self._builders: dict[tuple[str, str], BlockBuilder] = {}
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_SIZE)
+        # At most QUEUE_SIZE items wait, in hand-overs of one item live or BATCH otherwise.
+        self._queue: queue.Queue[list[object]] = queue.Queue(
+            maxsize=QUEUE_SIZE if live else QUEUE_SIZE // BATCH
+        )
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._closing = False
+        self._batch: list[object] = []
+        self._handed = time.monotonic()
         self.failed: str | None = None
         self.last_t = 0.0
         pipeline.subscribe_chunks(self._on_chunk)
@@ -125,20 +133,37 @@ class SessionRecorder:
         self._put(dict(record))
 
     def _put(self, item: object) -> None:
+        """Live: each item goes at once. Simulated or replayed: in batches of up to BATCH
+        items or HAND_OVER_S of wall time (a simulation paced at real time is recorded as
+        promptly as a live one), so a flat-out run pays one queue hand-over per BATCH."""
         if self.failed is not None or self._closing:
             return
+        if self._live:
+            self._hand_over([item])
+            return
+        self._batch.append(item)
+        if len(self._batch) >= BATCH or time.monotonic() - self._handed >= HAND_OVER_S:
+            self._send_batch()
+
+    def _send_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        self._handed = time.monotonic()
+        if batch:
+            self._hand_over(batch)
+
+    def _hand_over(self, items: list[object]) -> None:
         if not self._live:
             # Simulated or replayed: waiting loses nothing. The timeout only guards
             # against a writer thread that died.
             while self.failed is None and self._thread.is_alive():
                 try:
-                    self._queue.put(item, timeout=0.5)
+                    self._queue.put(items, timeout=0.5)
                     return
                 except queue.Full:
                     continue
             return
         try:
-            self._queue.put_nowait(item)
+            self._queue.put_nowait(items)
         except queue.Full:
             self._fail("the recorder cannot keep up with the data (queue full)")
 
@@ -154,25 +179,26 @@ class SessionRecorder:
         stopping = False
         while not stopping:
             try:
-                items = [self._queue.get(timeout=0.1)]
+                batches = [self._queue.get(timeout=0.1)]
             except queue.Empty:
-                items = []
-            while len(items) < 5000:
+                batches = []
+            while len(batches) < 5000:
                 try:
-                    items.append(self._queue.get_nowait())
+                    batches.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            for item in items:
-                if item is _STOP:
-                    stopping = True
-                elif isinstance(item, Chunk):
-                    chunk_seq += 1
-                    chunks.append((chunk_seq, item))
-                elif isinstance(item, WaveSlice):
-                    waves.extend(self._builder(item).add(item))
-                elif isinstance(item, dict):
-                    records.append((record_seq, chunk_seq, item))
-                    record_seq += 1
+            for batch in batches:
+                for item in batch:
+                    if item is _STOP:
+                        stopping = True
+                    elif isinstance(item, Chunk):
+                        chunk_seq += 1
+                        chunks.append((chunk_seq, item))
+                    elif isinstance(item, WaveSlice):
+                        waves.extend(self._builder(item).add(item))
+                    elif isinstance(item, dict):
+                        records.append((record_seq, chunk_seq, item))
+                        record_seq += 1
             if self.failed is not None:
                 chunks, records, waves = [], [], []
                 continue
@@ -181,7 +207,9 @@ class SessionRecorder:
             if commit:
                 for builder in self._builders.values():
                     waves.extend(builder.flush(keep_going=True))
-            if chunks or records or waves or commit:
+            # Rows go to SQLite when they are committed (a crash keeps only committed
+            # rows anyway), in a few large statements instead of many small ones.
+            if commit or len(chunks) + len(records) >= WRITE_ROWS:
                 self._write(chunks, records, waves, commit)
                 if commit:
                     last_commit = now
@@ -253,10 +281,12 @@ class SessionRecorder:
         if self._closing:
             return
         self._take_waves()  # what the last chunk added (the pipeline has stopped)
+        if not self._live:
+            self._send_batch()
         self._closing = True
         while True:
             try:
-                self._queue.put(_STOP, timeout=0.5)
+                self._queue.put([_STOP], timeout=0.5)
                 break
             except queue.Full:
                 if not self._thread.is_alive():

@@ -40,6 +40,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # 400 KB filesystem that fills, 52 s of numerics are kept instead of 12
 # (docs/reliability.md).
 WAL_CHECKPOINT_PAGES = 16
+# Rows to one INSERT statement (at most 8 columns: within SQLite's 999 parameters).
+ROWS_PER_INSERT = 100
 
 
 def _one_line(text: str, limit: int = 160) -> str:
@@ -59,8 +61,21 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _dumps(record: object) -> str:
-    return json.dumps(record, separators=(",", ":"), default=_plain)
+# Made once: json.dumps with arguments builds an encoder per call (same text).
+_dumps = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
+
+
+def _insert_rows(db: sqlite3.Connection, table: str, rows: Sequence[tuple]) -> None:
+    """Rows of one width, ROWS_PER_INSERT to a statement. sqlite3 lets go of the GIL at
+    every statement step; a step per row (executemany) made the pipeline thread hand the
+    GIL to the recorder's thread and back some 100 000 times in an 8-hour run."""
+    if not rows:
+        return
+    one = "(" + ",".join("?" * len(rows[0])) + ")"
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        part = rows[start : start + ROWS_PER_INSERT]
+        values = [value for row in part for value in row]
+        db.execute(f"INSERT INTO {table} VALUES " + ",".join([one] * len(part)), values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +153,7 @@ class SessionWriter:
                         link.host_time_s,
                     )
                 )
-        self._db.executemany("INSERT INTO raw VALUES (?,?,?,?,?,?,?,?)", out)
+        _insert_rows(self._db, "raw", out)
 
     def add_records(self, rows: Sequence[tuple[int, int, Record]]) -> None:
         """(seq, last chunk seq, record) triples, seq shared by every record table."""
@@ -158,8 +173,7 @@ class SessionWriter:
                 kind, row = "other_record", (seq, kind, t, wall, text)
             by_table.setdefault(kind, []).append(row)
         for table, table_rows in by_table.items():
-            marks = ",".join("?" * len(table_rows[0]))
-            self._db.executemany(f"INSERT INTO {table} VALUES ({marks})", table_rows)
+            _insert_rows(self._db, table, table_rows)
 
     def add_wave(self, block: WaveBlock) -> None:
         self._db.execute(

@@ -1,0 +1,87 @@
+"""The user's own command against the bench, and against an older tree, side by side.
+
+Budget (docs/architecture.md): `vitalmon run --sim infusion --headless --speed max
+--duration 28800 --record F` as fast as `bench/simulate.py --scenario infusion --hours 8`
+(within 1.2x), printing and recording included. Each command runs in its own process,
+one after another, rounds interleaved so that all see the same load; CPU is the
+process's user + system time (what the machine spent on it, whatever else runs).
+
+Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine
+
+HERE = Path(__file__).resolve().parent.parent
+RATIO_BUDGET = 1.2
+
+
+def measure(argv: list[str], tree: Path, out: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MB) of one process, its stdout into `out`."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    start = time.perf_counter()
+    with out.open("wb") as stdout:
+        proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=stdout)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed ({status}): {' '.join(argv)}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def user_command(hours: float, record: Path) -> list[str]:
+    duration = str(round(hours * 3600))
+    return [sys.executable, "-m", "monitor", "run", "--sim", "infusion", "--headless",
+            "--speed", "max", "--duration", duration, "--record", str(record)]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--old", type=Path, help="an older checkout to run the same command in")
+    args = parser.parse_args()
+    bench = [sys.executable, "bench/simulate.py", "--scenario", "infusion"]
+    bench += ["--hours", f"{args.hours:g}"]
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    load = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        for round_ in range(args.rounds):
+            runs = [("bench", HERE, bench), ("user", HERE, None)]
+            if args.old is not None:
+                runs.append(("old user", args.old.resolve(), None))
+            for name, tree, argv in runs:
+                record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
+                argv = argv or user_command(args.hours, record)
+                rows.setdefault(name, []).append(measure(argv, tree, tmp / "stdout"))
+                load.append(os.getloadavg()[0])
+    print(f"machine: {machine()}; load average {min(load):.1f}-{max(load):.1f}")
+    cpu = {name: statistics.median(r[1] for r in runs) for name, runs in rows.items()}
+    for name, runs in rows.items():
+        walls = ", ".join(f"{r[0]:.1f}" for r in runs)
+        cpus = ", ".join(f"{r[1]:.1f}" for r in runs)
+        rss = max(r[2] for r in runs)
+        median = f"median {cpu[name]:.1f}"
+        print(f"{name:9s} wall {walls} s; CPU {cpus} s ({median}); peak RSS {rss:.0f} MB")
+    ratio = cpu["user"] / cpu["bench"]
+    verdict = "met" if ratio <= RATIO_BUDGET else "OVER"
+    print(f"user / bench CPU: {ratio:.2f} (budget {RATIO_BUDGET}) -> {verdict}")
+    if "old user" in cpu:
+        print(f"old user / user CPU: {cpu['old user'] / cpu['user']:.2f}x less CPU now")
+
+
+if __name__ == "__main__":
+    main()
