@@ -325,7 +325,8 @@ class MonitorWindow(QMainWindow):
         session = bedside_snapshot(self.pipeline).session
         dose = session.dose_mg_per_kg_h or session.planned_dose_mg_per_kg_h
         defaults = {"dose_mg_per_kg_h": dose} if dose else {}
-        self._open(EventDialog(self.send, self, defaults, self.pipeline.session.discharge_assessment))
+        assess = self.pipeline.session.discharge_assessment
+        self._open(EventDialog(self.send, self, defaults, assess))
 
     def do_limits(self) -> None:
         alarms = self.pipeline.alarms
