@@ -48,7 +48,7 @@ test: system-deps $(VENV)/.installed-test
 	$(BIN)/ruff check drivers simulator monitor tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy drivers simulator monitor
-	$(TEST_ENV) $(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.installed-test
 	$(TEST_ENV) $(BIN)/python bench/run_all.py

@@ -162,7 +162,9 @@ class AcquisitionPipeline:
         nothing is written to their devices: a simulator may run ahead to it (bytes from
         those devices still end its run, see `sources.SimulatorSource.runs`)."""
         t = self.t
-        dues = (self.channels[name].next_due(t) for name in channels if name in self.channels)
+        dues = (
+            self.channels[name].next_write_due(t) for name in channels if name in self.channels
+        )
         return min([self.commands.next_due(), *dues])
 
     def process_run(self, chunks: Sequence[Chunk]) -> None:

@@ -129,7 +129,9 @@ class SimulatorSource:
                 self._t = t
                 first = self._first(t)
                 run += first
-                if t >= until or any(c.channel in answers for c in first):
+                sent = {c.channel for c in first if c.channel in answers}
+                prompted = [self._bedside.prompted(channel) for channel in sorted(sent)]
+                if t >= until or any(prompted):
                     break
             yield run
             yield from ([c] for c in self._drain(t))

@@ -127,6 +127,9 @@ class VirtualCapnostat:
         self._seed = seed
         self._decoder = CapnostatCommandDecoder()
         self._out = bytearray()
+        # Bytes out that may make the host write (a boot NACK, a reply, a status asking
+        # for a zero): a simulation running ahead of the monitor stops there.
+        self._prompted = False
         self.settings: dict[int, bytes] = {}
         self.streaming = False
         self._sent = 0  # frames generated since time 0 (also while not streaming: the clock)
@@ -152,13 +155,22 @@ class VirtualCapnostat:
         self._zero_until = None
         self._decoder.reset()
         self._out += cs.nack(cs.NACK_BOOT)
+        self._prompted = True
 
     def receive(self, data: bytes, t: float) -> None:
         """Bytes the host wrote, at data time `t`."""
         self._catch_up(t)
         for message in self._decoder.feed(data):
             self.received.append(message)
-            self._out += self._answer(message, t)
+            answer = self._answer(message, t)
+            self._out += answer
+            self._prompted = self._prompted or bool(answer)
+
+    def take_prompted(self) -> bool:
+        """Did the bytes out since the last call include any the host answers? The
+        stream alone it only reads (docs/architecture.md, "the simulator ahead")."""
+        prompted, self._prompted = self._prompted, False
+        return prompted
 
     def generate_until(self, t: float) -> bytes:
         self._catch_up(t)
@@ -270,6 +282,8 @@ class VirtualCapnostat:
         co2 = np.where(~blocked, here.co2_mmhg, 0.0)
         co2 = np.clip(co2 + noise, 0.0, None)
         status = self._status(float(times[0]), breathing)
+        if status & F.ZERO_REQUIRED:
+            self._prompted = True  # the host starts a zero when no breath is on the adapter
         starts = here.breath_starts & ~blocked
         if np.any(starts):
             self._last_breath_t = float(times[np.flatnonzero(starts)[-1]])

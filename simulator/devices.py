@@ -416,8 +416,20 @@ class Bedside:
         return {channel: device.generate_until(t_s) for channel, device in self.devices.items()}
 
     def takes_commands(self, channel: str) -> bool:
-        """Does the device on `channel` answer what the monitor writes to it?"""
-        return callable(getattr(self.devices.get(channel), "receive", None))
+        """Does the device on `channel` answer what the monitor writes to it? (Every
+        device hears it; only the NIBP and CO2 modules answer.)"""
+        from simulator.capno_device import VirtualCapnostat
+
+        return isinstance(self.devices.get(channel), VirtualNibpModule | VirtualCapnostat)
+
+    def prompted(self, channel: str) -> bool:
+        """May the bytes the device on `channel` just sent make the monitor write to it?
+        A command/response device's always may; a streaming CO2 module's only where they
+        held more than its stream (its own `take_prompted`)."""
+        from simulator.capno_device import VirtualCapnostat
+
+        device = self.devices.get(channel)
+        return device.take_prompted() if isinstance(device, VirtualCapnostat) else True
 
     def receive(self, channel: str, data: bytes, t_s: float) -> None:
         """Bytes the monitor wrote to a device at data time `t_s` (two-way devices answer)."""

@@ -138,7 +138,7 @@ def test_a_recorded_config_that_does_not_fit_is_one_line(tmp_path, config) -> No
 
 
 def test_break_through_and_the_acknowledge_timeout_replay_the_same(tmp_path) -> None:
-    """Timed by data time alone (the engine's `idle_through` says when the timeout falls
+    """Timed by data time alone (the engine's `next_due` says when the timeout falls
     due, tested in test_alarm_engine.py), so the replay prints the same lines."""
     commands = tmp_path / "cmds.jsonl"
     commands.write_text(

@@ -124,6 +124,11 @@ class Channel:
         simulator take everything before it in one step."""
         return math.inf
 
+    def next_write_due(self, t: float) -> float:
+        """The earliest data time from which `tick` may write to the device (a simulator
+        may run ahead of the monitor until then); by default `next_due`."""
+        return self.next_due(t)
+
     def numerics_json(self, t: float) -> Record:
         """This channel's part of the once-a-second numerics record."""
         raise NotImplementedError
