@@ -94,7 +94,7 @@ def grab_limits() -> None:
     window.do_limits()
     dialog = window.dialog
     assert dialog is not None
-    dialog.resize(1040, 1480)  # tall enough for every group in one image
+    dialog.resize(1180, 1480)  # tall enough for every group in one image
     dialog.show()
     app.processEvents()
     dialog.grab().save(str(DOCS / "screen-limits.png"))

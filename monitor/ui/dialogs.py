@@ -150,7 +150,7 @@ class LimitsDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
-        self.resize(1040, 760)
+        self.resize(1180, 760)  # every column whole, the scroll bar beside them
 
     def _spin(self, low: float, high: float, value: float, decimals: int, suffix: str):
         box = QDoubleSpinBox()
