@@ -195,7 +195,7 @@ class MonitorWindow(QMainWindow):
         self.strip.setObjectName("strip")
         strip = QHBoxLayout(self.strip)
         strip.setContentsMargins(10, 2, 10, 2)
-        strip.setSpacing(22)
+        strip.setSpacing(14)  # room for every link, the alarm-off count and the patient
         self.patient_label = QLabel("")
         self.phase_label = QLabel("")
         self.dose_label = QLabel("")
