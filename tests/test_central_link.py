@@ -51,7 +51,7 @@ def test_every_alarm_reaches_the_broker_numbered(request, tls: bool, bedside_pas
         assert out.returncode == 0, out.stderr
         printed = [r for r in json_lines(out.stdout) if r["type"] == "alarm"]
         assert printed, "the scenario raised no alarm"
-        tap.wait_for("status", lambda p: p["state"] == "offline", 5)
+        tap.wait_for("status", lambda p: p["state"] == "closed", 5)  # its goodbye
         sent = tap.payloads("alarms")
     finally:
         tap.close()
@@ -167,7 +167,7 @@ def test_broker_killed_during_an_alarm_loses_nothing(mosquitto, bedside_password
         late.wait_for(lambda r: r.get("seq") == delivered, 15)
         assert monitor.stop() == 0
         for central in centrals:
-            central.wait_for(lambda r: r.get("type") == "status" and r["state"] == "offline", 10)
+            central.wait_for(lambda r: r.get("type") == "status" and r["state"] == "closed", 10)
     finally:
         late.proc.send_signal(signal.SIGCONT)
         monitor.stop()

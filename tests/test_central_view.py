@@ -13,6 +13,7 @@ from monitor.net.central import CentralModel
 from monitor.net.hourtrend import HourTrend
 from monitor.numerics import ValueState
 from monitor.present.central_view import (
+    CLOSED_TEXT,
     CentralViews,
     all_alarms,
     chair_order,
@@ -181,6 +182,27 @@ def test_a_last_will_keeps_the_patient_and_phase_the_chair_last_said() -> None:
                                  "phase_t": 0.0})  # fmt: skip
     view = chair_tile_view(model.chairs["c1"], LIT)
     assert view.offline and view.patient == "Patient KT-7" and view.phase == "Infusion 0:01:00"
+
+
+def test_a_chair_that_says_goodbye_ends_without_chair_offline() -> None:
+    """The end of a session is no alarm at the desk: SESSION ENDED, not NO DATA with a
+    high alarm, whatever retained message comes after the goodbye, until a new session."""
+    model = CentralModel("test", 0.0)
+    feed(model, "c1", "status", {"state": "online", "patient_id": "KT-7", "phase": "recovery",
+                                 "phase_t": 2.0})  # fmt: skip
+    feed(model, "c1", "numerics", numerics(62.0))
+    feed(model, "c1", "status", {"state": "closed", "patient_id": "KT-7", "phase": "recovery",
+                                 "phase_t": 2.0}, now=1.0)  # fmt: skip
+    feed(model, "c1", "numerics", numerics(62.0), now=1.5)  # retained, after the goodbye
+    assert model.tick(30.0, "w") == []
+    view = chair_tile_view(model.chairs["c1"], LIT)
+    assert view.offline and view.offline_text == CLOSED_TEXT and view.alarm.priority is None
+    feed(model, "c1", "status", {"state": "online", "patient_id": "KT-8", "phase": "pre-infusion",
+                                 "phase_t": 0.0}, now=31.0)  # fmt: skip
+    feed(model, "c1", "numerics", numerics(1.0), now=31.0)
+    assert not chair_tile_view(model.chairs["c1"], LIT).offline
+    onsets = model.tick(40.0, "w")  # the new session falls silent: that is an alarm again
+    assert [r["id"] for r in onsets] == ["CHAIR_OFFLINE"]
 
 
 def test_views_are_computed_again_only_for_a_chair_that_changed() -> None:

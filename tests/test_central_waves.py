@@ -62,7 +62,7 @@ def test_a_bedside_publishes_its_pleth_and_capnogram(mosquitto, monkeypatch) -> 
             "--publish", mosquitto.url(), "--chair", "c1",
         )  # fmt: skip
         assert out.returncode == 0, out.stderr
-        tap.wait_for("status", lambda p: p["state"] == "offline", 5)
+        tap.wait_for("status", lambda p: p["state"] == "closed", 5)
         with tap._lock:
             waves = [
                 (p, retained) for _, topic, p, retained in tap.messages if topic.endswith("/wave")
@@ -95,7 +95,7 @@ def test_an_ended_alarm_leaves_the_active_list(mosquitto, monkeypatch) -> None:
             "--publish", mosquitto.url(), "--chair", "c1",
         )  # fmt: skip
         assert out.returncode == 0, out.stderr
-        tap.wait_for("status", lambda p: p["state"] == "offline", 5)
+        tap.wait_for("status", lambda p: p["state"] == "closed", 5)
         active = tap.payloads("active")
     finally:
         tap.close()

@@ -137,7 +137,7 @@ def test_the_detail_shows_the_chairs_pleth_and_capnogram(
     assert "c4" in detail.title.text()
     assert detail.pleth.plot.ring is central.model.chairs["c4"].waves.pleth.ring
     qtbot.waitUntil(lambda: central.tiles["c4"].view.offline, timeout=8000)  # its goodbye
-    assert detail.pleth.plot is None and detail.pleth.empty.text() == "NO DATA"
+    assert detail.pleth.plot is None and detail.pleth.empty.text() == "SESSION ENDED"
 
 
 def test_no_sound_device_is_a_technical_alarm_at_the_desk(qtbot) -> None:

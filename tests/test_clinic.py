@@ -33,7 +33,7 @@ def test_three_chairs_reach_the_central(mosquitto, tmp_path) -> None:
         for chair in ("chair-01", "chair-02", "chair-03"):
             central.wait_for(
                 lambda r, c=chair: (
-                    r.get("type") == "status" and r["chair"] == c and r["state"] == "offline"
+                    r.get("type") == "status" and r["chair"] == c and r["state"] == "closed"
                 ),
                 10,
             )

@@ -61,6 +61,7 @@ class ChairState:
     last_heard: float
     online: bool = True
     offline_alarm: bool = False
+    closed: bool = False  # its bedside said goodbye (status "closed"): no CHAIR_OFFLINE
     seqs: set[int] = field(default_factory=set)
     run: str | None = None
     numerics: Record | None = None
@@ -111,14 +112,20 @@ class CentralModel:
         if leaf == "status" and isinstance(body, dict):
             self._new_run(chair, body.get("run"))
             record: Record = {"type": "status", **body}
-            if body.get("state") == "offline":
+            state = body.get("state")
+            if state in ("offline", "closed"):
                 # The last will was written when the bedside connected: its patient and
                 # phase may be stale, so the chair keeps what it last said while online.
-                chair.status = {**(chair.status or body), "state": "offline"}
+                chair.status = {**(chair.status or body), "state": state}
                 chair.online = False
                 out.append(self._with(chair, record, wall))
-                out += self._offline(chair, now, wall, "last will")
-                return out
+                if state == "offline":
+                    return out + self._offline(chair, now, wall, "last will")
+                # A goodbye: the session ended at the bedside, nothing was lost.
+                chair.closed = True
+                chair.changes += 1
+                return out + (self._online(chair, now, wall) if chair.offline_alarm else [])
+            chair.closed = False  # a new session on this chair
             chair.status = body
         elif leaf == "active" and isinstance(body, list):
             chair.active = [a for a in body if isinstance(a, dict)]
@@ -198,7 +205,8 @@ class CentralModel:
     def tick(self, now: float, wall: str) -> list[Record]:
         out: list[Record] = []
         for chair in self.chairs.values():
-            if not chair.offline_alarm and now - chair.last_heard >= self.rule.silence_s:
+            quiet = now - chair.last_heard >= self.rule.silence_s
+            if not chair.offline_alarm and not chair.closed and quiet:
                 chair.online = False
                 out += self._offline(chair, now, wall, f"nothing for {self.rule.silence_s:g} s")
         return out

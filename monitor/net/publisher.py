@@ -319,7 +319,7 @@ class CentralPublisher:
     # ----- the end -------------------------------------------------------------------
 
     def close(self, flush_s: float = 2.0) -> None:
-        """Deliver what is queued (for up to `flush_s`), say offline, disconnect."""
+        """Deliver what is queued (for up to `flush_s`), say the session closed, disconnect."""
         deadline = time.monotonic() + flush_s
         while self.fatal is None and self.connected and time.monotonic() < deadline:
             with self._ack_lock:
@@ -331,7 +331,9 @@ class CentralPublisher:
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)
         if self.connected:
-            info = self._client.publish(self._topic("status"), self._status("offline"), 1, True)
+            # "closed", not the will's "offline": the session ended here, the desk is not
+            # to alarm for it (docs/central.md)
+            info = self._client.publish(self._topic("status"), self._status("closed"), 1, True)
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout=1.0)
         self._client.disconnect()

@@ -28,6 +28,7 @@ from monitor.present.trend_view import TREND_PLOTS, TrendPlot
 
 Record = dict[str, object]
 OFFLINE_TEXT = "NO DATA"
+CLOSED_TEXT = "SESSION ENDED"  # the bedside said goodbye: no data, and no alarm for it
 OFFLINE_ID = "CHAIR_OFFLINE"
 OFFLINE_MESSAGE = "No data from this chair"
 TILE_ASPECT = 1.6  # width : height a chair's tile is drawn for
@@ -38,6 +39,7 @@ class ChairLike(Protocol):
     name: str
     changes: int  # counts the messages that can change what the chair's tile shows
     offline_alarm: bool
+    closed: bool  # the bedside ended its session (its goodbye), not lost
     numerics: Record | None
     status: Record | None
     active: list[Record]
@@ -140,8 +142,9 @@ class ChairTileView:
     nibp: str  # "122/78 (91)"
     nibp_when: str  # "12:41, 3 min ago"
     nibp_state: NibpAge
-    offline: bool  # "NO DATA" over the values
+    offline: bool  # `offline_text` over the values
     alarm: AlarmBarView  # the chair's highest alarm: message, colour, flash phase
+    offline_text: str = OFFLINE_TEXT  # NO DATA, or SESSION ENDED after a goodbye
 
 
 MISSING = TileText(DASHES, ValueState.MISSING)
@@ -202,7 +205,7 @@ def chair_tile_view(chair: ChairLike, now_s: float) -> ChairTileView:
     phase_t = status.get("phase_t")
     if phase and isinstance(phase_t, int | float) and numerics:
         phase_text += f" {running_time(t - float(phase_t))}"
-    offline = chair.offline_alarm
+    offline = chair.offline_alarm or chair.closed
     capno = "etco2" in numerics or numerics.get("rr_source") == "capnography"
     if offline or not numerics:
         spo2 = pr = breath = MISSING
@@ -229,6 +232,7 @@ def chair_tile_view(chair: ChairLike, now_s: float) -> ChairTileView:
         nibp_state=age,
         offline=offline,
         alarm=alarm_bar_view(remote_alarms(chair), "none", None, now_s),
+        offline_text=CLOSED_TEXT if chair.closed and not chair.offline_alarm else OFFLINE_TEXT,
     )
 
 
@@ -340,5 +344,5 @@ def detail_trend_plots(chair: ChairLike) -> tuple[TrendPlot, ...]:
 def detail_title(view: ChairTileView) -> str:
     words = [view.chair, view.patient, view.phase]
     if view.offline:
-        words.append(OFFLINE_TEXT)
+        words.append(view.offline_text)
     return "  ·  ".join(words)

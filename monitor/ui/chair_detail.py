@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from monitor.net.central import ChairState
 from monitor.present.capno_view import capnogram_range, capnogram_title
 from monitor.present.central_view import (
+    CLOSED_TEXT,
     OFFLINE_TEXT,
     chair_tile_view,
     detail_alarm_lines,
@@ -105,9 +106,10 @@ class ChairDetail(QWidget):
         """Every display frame, under the model's lock: sweeps now, the rest each second
         of `now` (monotonic seconds)."""
         waves = self.chair.waves
-        if self.chair.offline_alarm:  # a frozen sweep would look live: none at all
-            self.pleth.follow(None, OFFLINE_TEXT)
-            self.co2.follow(None, OFFLINE_TEXT)
+        if self.chair.offline_alarm or self.chair.closed:  # a frozen sweep would look live
+            text = OFFLINE_TEXT if self.chair.offline_alarm else CLOSED_TEXT
+            self.pleth.follow(None, text)
+            self.co2.follow(None, text)
         else:
             self.pleth.follow(waves.pleth)
             self.co2.follow(waves.co2)

@@ -14,7 +14,7 @@ from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from monitor.numerics import ValueState
-from monitor.present.central_view import OFFLINE_TEXT, ChairTileView
+from monitor.present.central_view import ChairTileView
 from monitor.present.display import TileText
 from monitor.present.nibp_view import NibpAge
 from monitor.ui import theme
@@ -109,8 +109,9 @@ class ChairTile(QWidget):
         value_px = min(values_h * 0.72, cell_w / 2.5)  # '188' fits its third
         if view.offline:
             p.setPen(QColor(theme.TEXT))
-            p.setFont(_font(min(values_h * 0.6, w / 7), bold=True))
-            p.drawText(QRectF(inner.left(), top, inner.width(), values_h), CENTRE, OFFLINE_TEXT)
+            text = view.offline_text  # the longer SESSION ENDED in a smaller font
+            p.setFont(_font(min(values_h * 0.6, w / max(7, len(text))), bold=True))
+            p.drawText(QRectF(inner.left(), top, inner.width(), values_h), CENTRE, text)
         else:
             cells = (
                 ("SpO₂", "%", view.spo2, theme.SPO2_COLOUR),
