@@ -109,9 +109,9 @@ class ChairTile(QWidget):
         value_px = min(values_h * 0.72, cell_w / 2.5)  # '188' fits its third
         if view.offline:
             p.setPen(QColor(theme.TEXT))
-            text = view.offline_text  # the longer SESSION ENDED in a smaller font
-            p.setFont(_font(min(values_h * 0.6, w / max(7, len(text))), bold=True))
-            p.drawText(QRectF(inner.left(), top, inner.width(), values_h), CENTRE, text)
+            ended = view.offline_text  # the longer SESSION ENDED in a smaller font
+            p.setFont(_font(min(values_h * 0.6, w / max(7, len(ended))), bold=True))
+            p.drawText(QRectF(inner.left(), top, inner.width(), values_h), CENTRE, ended)
         else:
             cells = (
                 ("SpO₂", "%", view.spo2, theme.SPO2_COLOUR),
