@@ -12,35 +12,51 @@ from collections.abc import Mapping
 from monitor.alarms.rules import finite_number, nibp_ok
 
 LINK_LOST = ("down", "reconnecting")
-NO_SIGNAL_FLAGS = frozenset(
-    ("searching", "out_of_track", "sensor_alarm", "no_signal", "defective_sensor")
-)
 
 
-class OximeterWatch:
-    """SPO2_PROBE_OFF, SPO2_NO_SIGNAL, SPO2_ARTIFACT, SPO2_NO_UPDATE, OXIMETER_COMM_LOST."""
+class StreamLinkWatch:
+    """A streaming device's link, shared by the oximeter, CO2 and respiration watches:
+    lost at once when its port closes or vanishes, or silent when no valid frame came for
+    `silence_s` (counted from the port opening, or the first numerics, until one does)."""
 
     def __init__(self, silence_s: float) -> None:
         self.silence_s = silence_s
         self.link_lost = False
         self._first_t: float | None = None
 
-    def on_link(self, state: str, t: float | None = None) -> dict[str, bool]:
+    def _link(self, state: str, t: float | None) -> None:
         self.link_lost = state in LINK_LOST
         if state == "up" and t is not None and self._first_t is None:
-            self._first_t = t  # "no valid frame for 10 s" counts from the port opening
+            self._first_t = t
+
+    def _start(self, t: float) -> float:
+        """The numerics of `t` say the device is in this session: the silence clock runs."""
+        if self._first_t is None:
+            self._first_t = t
+        return self._first_t
+
+    def _silent(self, last_frame: float | None, t: float) -> bool:
+        first = self._start(t)
+        since = last_frame if last_frame is not None else first
+        return t - since >= self.silence_s
+NO_SIGNAL_FLAGS = frozenset(
+    ("searching", "out_of_track", "sensor_alarm", "no_signal", "defective_sensor")
+)
+
+
+class OximeterWatch(StreamLinkWatch):
+    """SPO2_PROBE_OFF, SPO2_NO_SIGNAL, SPO2_ARTIFACT, SPO2_NO_UPDATE, OXIMETER_COMM_LOST."""
+
+    def on_link(self, state: str, t: float | None = None) -> dict[str, bool]:
+        self._link(state, t)  # "no valid frame for 10 s" counts from the port opening
         return {"OXIMETER_COMM_LOST": self.link_lost} if self.link_lost else {}
 
     def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         if "spo2" not in record:
             return {}  # no oximeter in this session
-        if self._first_t is None:
-            self._first_t = t
+        self._start(t)
         last_frame = finite_number(record.get("oximeter_last_frame_t"))
-        silent = False
-        if "oximeter_last_frame_t" in record:
-            since = last_frame if last_frame is not None else self._first_t
-            silent = t - since >= self.silence_s
+        silent = "oximeter_last_frame_t" in record and self._silent(last_frame, t)
         comm_lost = self.link_lost or silent
         flags = set(record.get("oximeter_status") or ())  # type: ignore[call-overload]
         known = "oximeter_last_frame_t" in record
@@ -58,30 +74,20 @@ class OximeterWatch:
         }
 
 
-class CapnoWatch:
+class CapnoWatch(StreamLinkWatch):
     """CO2_COMM_LOST (port gone at once, or no valid frame for `silence_s`), and the
     module's own technical states: CO2_CHECK_ADAPTER, CO2_SENSOR_FAULT,
     CO2_ZERO_REQUIRED, CO2_WARMUP (from `co2_status` of the numerics)."""
 
-    def __init__(self, silence_s: float) -> None:
-        self.silence_s = silence_s
-        self.link_lost = False
-        self._first_t: float | None = None
-
     def on_link(self, state: str, t: float) -> dict[str, bool]:
-        self.link_lost = state in LINK_LOST
-        if state == "up" and self._first_t is None:
-            self._first_t = t
+        self._link(state, t)
         return {"CO2_COMM_LOST": self.link_lost} if self.link_lost else {}
 
     def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         if "co2_last_frame_t" not in record:
             return {}  # no CO2 module in this session
-        if self._first_t is None:
-            self._first_t = t
         last = finite_number(record.get("co2_last_frame_t"))
-        since = last if last is not None else self._first_t
-        comm_lost = self.link_lost or t - since >= self.silence_s
+        comm_lost = self.link_lost or self._silent(last, t)
         status = set() if comm_lost else set(record.get("co2_status") or ())  # type: ignore[call-overload]
         return {
             "CO2_COMM_LOST": comm_lost,
@@ -92,29 +98,19 @@ class CapnoWatch:
         }
 
 
-class RespWatch:
+class RespWatch(StreamLinkWatch):
     """RESP_COMM_LOST: the respiration source's port closed or vanished (at once), or no
     frame for `silence_s` (a silent line)."""
 
-    def __init__(self, silence_s: float) -> None:
-        self.silence_s = silence_s
-        self.link_lost = False
-        self._first_t: float | None = None
-
     def on_link(self, state: str, t: float) -> dict[str, bool]:
-        self.link_lost = state in LINK_LOST
-        if state == "up" and self._first_t is None:
-            self._first_t = t
+        self._link(state, t)
         return {"RESP_COMM_LOST": self.link_lost}
 
     def on_numerics(self, record: Mapping[str, object], t: float) -> dict[str, bool]:
         if "resp_last_frame_t" not in record:
             return {}  # no respiration source in this session
-        if self._first_t is None:
-            self._first_t = t
         last = finite_number(record.get("resp_last_frame_t"))
-        since = last if last is not None else self._first_t
-        return {"RESP_COMM_LOST": self.link_lost or t - since >= self.silence_s}
+        return {"RESP_COMM_LOST": self.link_lost or self._silent(last, t)}
 
 
 SUPERVISED_PHASES = ("infusion", "recovery")
