@@ -22,6 +22,7 @@ call, from `last_frame_t` (docs/clinical.md).
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import tomllib
 from collections.abc import Callable
@@ -167,9 +168,7 @@ class CapnostatHost:
         return max(times, default=-math.inf)
 
     def _zero_wanted(self) -> bool:
-        s = self.status
-        no_breath = bool(s & F.NO_BREATHS) or not s & F.BREATH_OK
-        return bool(s & F.ZERO_REQUIRED) and not s & F.ZERO_IN_PROGRESS and no_breath
+        return _wants_zero(int(self.status))
 
     def _set_up(self, t: float, why: str) -> HostEvent:
         self._set_up_t = t
@@ -196,3 +195,11 @@ class CapnostatHost:
             name = cs.ZeroResult(code).name.lower() if code <= 3 else str(code)
             return [HostEvent(t, HostEventKind.ZERO_REPLY, name)]
         return []
+
+
+@functools.cache
+def _wants_zero(status: int) -> bool:
+    """The status asks for a zero and no breath is on the adapter (asked every tick)."""
+    s = F(status)
+    no_breath = bool(s & F.NO_BREATHS) or not s & F.BREATH_OK
+    return bool(s & F.ZERO_REQUIRED) and not s & F.ZERO_IN_PROGRESS and no_breath

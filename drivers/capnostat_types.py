@@ -8,6 +8,7 @@ still reads as a typed `CapnoFrame` for tests, the CLI and humans.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, overload
@@ -43,11 +44,17 @@ class CapnoFlag(enum.IntFlag):
     @classmethod
     def names(cls, value: int) -> list[str]:
         """Status names for JSON, in bit order; `breath_ok` is said by `breath` instead."""
-        return [
-            f.name.lower()
-            for f in cls
-            if f.value and f is not cls.BREATH_OK and value & f.value and f.name
-        ]
+        return list(_status_names(int(value)))
+
+
+@functools.cache
+def _status_names(value: int) -> tuple[str, ...]:
+    """`CapnoFlag.names`, worked out once per status (asked once a data second)."""
+    return tuple(
+        f.name.lower()
+        for f in CapnoFlag
+        if f.value and f is not CapnoFlag.BREATH_OK and value & f.value and f.name
+    )
 
 
 @dataclass(slots=True)

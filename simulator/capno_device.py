@@ -18,6 +18,7 @@ and the commands received, so live and replay agree.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from drivers.capnostat import (
     CapnostatEncoder,
 )
 from simulator.devices import Model
-from simulator.physiology import PatientModel
+from simulator.physiology import DeviceState, PatientModel
 
 PROTOCOL = "capnostat"
 RATE_HZ = cs.SAMPLE_RATE_HZ
@@ -44,12 +45,13 @@ EXPIRATION_START = 0.4  # breath phase where expiration begins (0-0.4 inspiratio
 BASE_ETCO2_MMHG = 38.0
 ETCO2_PER_MISSING_BREATH = 2.5  # mmHg per breath/min below 14
 ROW_STATUS, ROW_ETCO2, ROW_RR, ROW_FICO2 = 0, 25, 50, 75
+AHEAD_S = 16  # seconds rendered in one pass (dropped if a command comes meanwhile)
 
 
-def etco2_for(rate_bpm: float, obstruction: float) -> float:
+def etco2_for(rate_bpm: np.ndarray, obstruction: np.ndarray) -> np.ndarray:
     """End-tidal CO2 the model's ventilation gives (mmHg): rises as the rate falls."""
     etco2 = BASE_ETCO2_MMHG + ETCO2_PER_MISSING_BREATH * (14.0 - rate_bpm)
-    return float(np.clip(etco2 * (1.0 - 0.35 * obstruction), 15.0, 90.0))
+    return np.clip(etco2 * (1.0 - 0.35 * obstruction), 15.0, 90.0)
 
 
 def capnogram(phase: np.ndarray, etco2: np.ndarray, obstruction: np.ndarray) -> np.ndarray:
@@ -72,30 +74,62 @@ class CapnoSecond:
     breathing: bool
 
 
-# A capnogram source: data second k -> what that second's frames carry.
-CapnoSource = Callable[[int], CapnoSecond]
+@dataclass(frozen=True, slots=True)
+class CapnoSeconds:
+    """`CapnoSecond`s of consecutive data seconds as columns: samples (RATE_HZ a
+    second) and one value a second."""
+
+    co2_mmhg: np.ndarray
+    breath_starts: np.ndarray
+    etco2_mmhg: np.ndarray
+    rate_bpm: np.ndarray
+    breathing: np.ndarray
+
+    @classmethod
+    def join(cls, seconds: list[CapnoSecond]) -> CapnoSeconds:
+        return cls(
+            np.concatenate([s.co2_mmhg for s in seconds]),
+            np.concatenate([s.breath_starts for s in seconds]),
+            np.array([s.etco2_mmhg for s in seconds]),
+            np.array([s.rate_bpm for s in seconds]),
+            np.array([s.breathing for s in seconds]),
+        )
+
+
+# A capnogram source: (first data second k0, count) -> what those seconds' frames carry.
+CapnoSource = Callable[[int, int], CapnoSeconds]
+
+
+def by_second(second: Callable[[int], CapnoSecond]) -> CapnoSource:
+    """A capnogram source from one that knows a second at a time (a recording)."""
+    return lambda k0, count: CapnoSeconds.join([second(k) for k in range(k0, k0 + count)])
 
 
 def synth_capnogram(model: PatientModel) -> CapnoSource:
-    """The patient model's breaths as a capnogram (rate, depth, obstruction)."""
+    """The patient model's breaths as a capnogram (rate, depth, obstruction), many
+    seconds in one numpy pass."""
+    per = int(RATE_HZ)
 
-    def second(k: int) -> CapnoSecond:
-        state = model.second(k)
-        faults = model.device_state_at(float(k))
-        index = np.arange((k - 1) * int(RATE_HZ), k * int(RATE_HZ))
-        times = (index + 1) / RATE_HZ
-        rate = state.breath_rate_bpm
-        phase = (state.resp_phase - (k - times) * rate / 60.0) % 1.0
-        obstruction = float(faults.capno_obstruction)
-        etco2 = etco2_for(state.vitals.rr_bpm, obstruction) * min(1.0, state.breath_depth)
-        breathing = state.breath_depth > 0.05 and rate > 0.5
-        co2 = capnogram(phase, np.full(len(index), etco2), np.full(len(index), obstruction))
-        prev = (phase - rate / 60.0 / RATE_HZ) % 1.0
-        starts = breathing & (prev < EXPIRATION_START) & (phase >= EXPIRATION_START)
-        return CapnoSecond(co2 if breathing else np.zeros(len(index)), starts, etco2, rate,
-                           breathing)  # fmt: skip
+    def seconds(k0: int, count: int) -> CapnoSeconds:
+        ks = range(k0, k0 + count)
+        states = [model.second(k) for k in ks]
+        obstruction = np.array([model.device_state_at(float(k)).capno_obstruction for k in ks])
+        rate = np.array([s.breath_rate_bpm for s in states])
+        depth = np.array([s.breath_depth for s in states])
+        rr = np.array([s.vitals.rr_bpm for s in states])
+        etco2 = etco2_for(rr, obstruction) * np.minimum(1.0, depth)
+        breathing = (depth > 0.05) & (rate > 0.5)
+        times = np.arange((k0 - 1) * per + 1, (k0 + count - 1) * per + 1) / RATE_HZ
+        each = np.repeat(rate, per)
+        ahead = np.repeat(np.asarray(ks, dtype=np.float64), per) - times  # to the second's end
+        phase = (np.repeat([s.resp_phase for s in states], per) - ahead * each / 60.0) % 1.0
+        on = np.repeat(breathing, per)
+        co2 = capnogram(phase, np.repeat(etco2, per), np.repeat(obstruction, per))
+        prev = (phase - each / 60.0 / RATE_HZ) % 1.0
+        starts = on & (prev < EXPIRATION_START) & (phase >= EXPIRATION_START)
+        return CapnoSeconds(np.where(on, co2, 0.0), starts, etco2, rate, breathing)
 
-    return second
+    return seconds
 
 
 def breath_marks(starts: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -136,6 +170,10 @@ class VirtualCapnostat:
         self._encoder = CapnostatEncoder()  # keeps the sync counter
         # The current second's frames and where each ends (None: not streaming then).
         self._second: tuple[bytes, np.ndarray] | None = None
+        # Seconds rendered ahead (one numpy pass for many), dropped when a command
+        # comes; and the state after the last second handed out, to go back to.
+        self._ahead: deque[_Rendered] = deque()
+        self._kept: tuple[int, float | None] = (0, None)
         self._powered_t = 0.0
         self._zero_until: float | None = None
         self._zeroed = False  # a zero ran since power-up (clears a scenario's request)
@@ -149,6 +187,7 @@ class VirtualCapnostat:
     def power_on(self, t: float) -> None:
         """A (re)start: settings forgotten, stream stopped, the boot NACK sent."""
         self.boots += 1
+        self._forget_ahead()
         self.settings.clear()
         self.streaming = False
         self._powered_t = t
@@ -160,7 +199,10 @@ class VirtualCapnostat:
     def receive(self, data: bytes, t: float) -> None:
         """Bytes the host wrote, at data time `t`."""
         self._catch_up(t)
-        for message in self._decoder.feed(data):
+        messages = self._decoder.feed(data)
+        if messages:  # a command takes effect from the next second: render afresh
+            self._forget_ahead()
+        for message in messages:
             self.received.append(message)
             answer = self._answer(message, t)
             self._out += answer
@@ -218,7 +260,7 @@ class VirtualCapnostat:
     # ------------------------------------------------------------ the stream
 
     def _breathing(self, t: float) -> bool:
-        return self._source(math.ceil(t - 1e-9)).breathing
+        return bool(self._source(math.ceil(t - 1e-9), 1).breathing[0])
 
     def _catch_up(self, t: float) -> None:
         """Frames (and the module's clock) up to `t`. A second is rendered whole when its
@@ -229,7 +271,7 @@ class VirtualCapnostat:
         while self._sent < due:
             k, first = divmod(self._sent, per_second)
             if first == 0:
-                self._second = self._render(k + 1) if self.streaming else None
+                self._second = self._next_second(k + 1) if self.streaming else None
             end = min(due, (k + 1) * per_second)
             if self.streaming and self._second is not None:
                 data, ends = self._second
@@ -237,8 +279,7 @@ class VirtualCapnostat:
                 self._out += data[begin : int(ends[end - k * per_second - 1])]
             self._sent = end
 
-    def _status(self, t: float, breathing: bool) -> int:
-        faults = self._model.device_state_at(t)
+    def _status(self, t: float, breathing: bool, faults: DeviceState) -> int:
         flags = F.NONE
         if t - self._powered_t < WARMUP_S:
             flags |= F.WARM_UP
@@ -269,33 +310,87 @@ class VirtualCapnostat:
             blocked |= times < self._zero_until
         return blocked
 
-    def _render(self, k: int) -> tuple[bytes, np.ndarray]:
-        """The frames of data second k, and where each one ends."""
-        index = np.arange((k - 1) * int(RATE_HZ), k * int(RATE_HZ))
-        here = self._source(k)
-        faults = self._model.device_state_at(float(k))
-        times = (index + 1) / RATE_HZ
-        rate, etco2, breathing = here.rate_bpm, here.etco2_mmhg, here.breathing
-        blocked = self._blocked(times, faults.capno_adapter_off)
-        row = index % int(RATE_HZ)
-        noise = np.random.default_rng([self._seed, 0xC02, k]).normal(0.0, 0.15, int(RATE_HZ))
-        co2 = np.where(~blocked, here.co2_mmhg, 0.0)
-        co2 = np.clip(co2 + noise, 0.0, None)
-        status = self._status(float(times[0]), breathing)
-        if status & F.ZERO_REQUIRED:
+    def _next_second(self, k: int) -> tuple[bytes, np.ndarray]:
+        """Data second k's frames and where each ends, from the seconds rendered ahead."""
+        if not self._ahead or self._ahead[0].k != k:
+            self._forget_ahead()
+            self._ahead.extend(self._render(k, AHEAD_S))
+        second = self._ahead.popleft()
+        self._kept = (second.sync_after, second.last_breath_after)
+        if second.prompts:
             self._prompted = True  # the host starts a zero when no breath is on the adapter
+        return second.data, second.ends
+
+    def _forget_ahead(self) -> None:
+        """Drop the seconds rendered ahead, back to the state after the last one sent."""
+        if self._ahead:
+            self._encoder.sync, self._last_breath_t = self._kept
+            self._ahead.clear()
+
+    def _render(self, k0: int, count: int) -> list[_Rendered]:
+        """Data seconds k0 .. k0+count-1, as the module would send them with no command
+        coming meanwhile: each second's status from the one before, all of them in
+        one numpy pass."""
+        per = int(RATE_HZ)
+        self._kept = (self._encoder.sync, self._last_breath_t)
+        here = self._source(k0, count)
+        faults = [self._model.device_state_at(float(k)) for k in range(k0, k0 + count)]
+        times = np.arange((k0 - 1) * per + 1, (k0 + count - 1) * per + 1) / RATE_HZ
+        blocked = (times - self._powered_t < WARMUP_S) | np.repeat(
+            [f.capno_adapter_off for f in faults], per
+        )
+        if self._zero_until is not None:
+            blocked |= times < self._zero_until
+        noise = np.concatenate([
+            np.random.default_rng([self._seed, 0xC02, k]).normal(0.0, 0.15, per)
+            for k in range(k0, k0 + count)
+        ])  # fmt: skip
+        co2 = np.clip(np.where(~blocked, here.co2_mmhg, 0.0) + noise, 0.0, None)
         starts = here.breath_starts & ~blocked
-        if np.any(starts):
-            self._last_breath_t = float(times[np.flatnonzero(starts)[-1]])
-        ok = breathing & ~blocked  # a value, or the module's 0 for none
-        nan = np.full(len(index), np.nan)
+        by_second = starts.reshape(count, per)
+        last_start = per - 1 - np.argmax(by_second[:, ::-1], axis=1)
+        has_start = by_second.any(axis=1).tolist()
+        statuses, states = [], []
+        for i in range(count):
+            statuses.append(self._status(float(times[i * per]), bool(here.breathing[i]), faults[i]))
+            if has_start[i]:
+                self._last_breath_t = float(times[i * per + last_start[i]])
+            sync = (self._encoder.sync + (i + 1) * per) & 0x7F
+            states.append((sync, self._last_breath_t))
+        row = np.tile(np.arange(per), count)
+        ok = np.repeat(here.breathing, per) & ~blocked  # a value, or the module's 0 for none
+        nan = np.full(len(row), np.nan)
+
+        def every_second(values: np.ndarray, at_row: int) -> np.ndarray:
+            return np.where(row == at_row, np.where(ok, np.repeat(values, per), 0.0), nan)
+
         batch = CapnoBatch.build(
             co2,
-            etco2_mmhg=np.where(row == ROW_ETCO2, np.where(ok, round(etco2, 1), 0.0), nan),
-            rr_bpm=np.where(row == ROW_RR, np.where(ok, round(rate), 0.0), nan),
+            etco2_mmhg=every_second(np.round(here.etco2_mmhg, 1), ROW_ETCO2),
+            rr_bpm=every_second(np.round(here.rate_bpm), ROW_RR),
             fico2_mmhg=np.where(row == ROW_FICO2, 0.0, nan),
             breath_detected=breath_marks(starts, row),
-            status=np.full(len(index), status),
+            status=np.repeat(statuses, per),
             status_frame=row == ROW_STATUS,
         )
-        return self._encoder.encode_frames(batch)
+        data, ends = self._encoder.encode_frames(batch)
+        out = []
+        for i, (sync, last_breath) in enumerate(states):
+            begin = int(ends[i * per - 1]) if i else 0
+            own = ends[i * per : (i + 1) * per] - begin
+            prompts = bool(statuses[i] & F.ZERO_REQUIRED)
+            out.append(_Rendered(k0 + i, data[begin : int(own[-1]) + begin], own, prompts,
+                                 sync, last_breath))  # fmt: skip
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """One data second's frames rendered ahead, and the module's state after it."""
+
+    k: int
+    data: bytes
+    ends: np.ndarray  # where each frame ends in `data`
+    prompts: bool  # its status asks the host for a zero
+    sync_after: int
+    last_breath_after: float | None

@@ -30,7 +30,7 @@ from scipy import signal
 from drivers.errors import VitalmonError
 from drivers.registry import oximeter_encoder
 from simulator.capno_device import RATE_HZ as CO2_RATE_HZ
-from simulator.capno_device import CapnoSecond, VirtualCapnostat
+from simulator.capno_device import CapnoSecond, VirtualCapnostat, by_second
 from simulator.devices import (
     BEAT_FLAG_FRAMES,
     Bedside,
@@ -368,7 +368,7 @@ class WfdbBedside(Bedside):
             etco2 = float(patient.etco2[row]) if breathing else 0.0
             return CapnoSecond(values, marks, etco2, rate if breathing else 0.0, breathing)
 
-        return VirtualCapnostat(patient, capnogram_source=second)
+        return VirtualCapnostat(patient, capnogram_source=by_second(second))
 
     @staticmethod
     def _oximeter(patient: RecordedPatient, pulse: np.ndarray, protocol: str) -> VirtualOximeter:

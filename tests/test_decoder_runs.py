@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers import nonin
+from drivers import capnostat, nonin
+from drivers.capnostat import CapnoBatch
 from drivers.fixedframe import FixedFrameScanner
 from drivers.registry import make_decoder, make_encoder
 from drivers.types import DecoderCounters, OximeterBatch, RespBatch
 from tests.drivers_specs import SPECS
 
-PROTOCOLS = [*sorted(SPECS), "simresp"]
+PROTOCOLS = [*sorted(SPECS), "simresp", "capnostat"]
 SOME = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -33,6 +34,23 @@ def stream(name: str, seconds: int, seed: int) -> bytes:
     parts = []
     for second in range(seconds):
         n = int(rate)
+        if name == "capnostat":
+            row = np.arange(n)
+            parts.append(
+                encoder.encode(
+                    CapnoBatch.build(
+                        rng.uniform(0, 45, n),
+                        etco2_mmhg=np.where(row == 25, 38.0 + second, np.nan),
+                        rr_bpm=np.where(row == 50, 12.0, np.nan),
+                        breath_detected=row == rng.integers(1, n),
+                        status=np.full(n, int(capnostat.CapnoFlag.BREATH_OK)),
+                        status_frame=row == 0,
+                    )
+                )
+            )
+            if second == 1:  # a module reply between the stream frames
+                parts.append(capnostat.nack(capnostat.NACK_BOOT))
+            continue
         if name == "simresp":
             flags = np.zeros(n, dtype=np.uint8)
             flags[rng.integers(0, n)] = 1
@@ -52,7 +70,17 @@ def stream(name: str, seconds: int, seed: int) -> bytes:
     return b"".join(parts)
 
 
-def columns(batch: OximeterBatch | RespBatch) -> dict[str, np.ndarray]:
+def columns(batch: OximeterBatch | RespBatch | CapnoBatch) -> dict[str, np.ndarray]:
+    if isinstance(batch, CapnoBatch):
+        return {
+            "co2": batch.co2_mmhg,
+            "etco2": batch.etco2_mmhg,
+            "rr": batch.rr_bpm,
+            "breath": batch.breath_detected,
+            "status": batch.status,
+            "lost": batch.lost_before,
+            "messages": np.array([(row, m.cmd) for row, m in batch.messages]).reshape(-1, 2),
+        }
     if isinstance(batch, RespBatch):
         return {
             "wave": batch.wave,

@@ -90,13 +90,18 @@ class CapnoChannel(Channel):
 
     def feed(self, data: bytes, t: float) -> None:
         self._start(t)
-        batch, events = self.host.feed(data, t)
-        self._take(batch, t)
+        self.apply(self.decoder.feed(data), len(data), t)
+
+    def apply(self, decoded: CapnoBatch, n_bytes: int, t: float) -> None:
+        self._start(t)
+        events = self.host.take(decoded, t)
+        self._take(decoded, t)
         self._report(events)
 
     def on_link(self, event: LinkEvent, t: float) -> None:
         if event.state is LinkState.UP:
             self._started = True
+            self.run_decoder = self.decoder
             self._reset_values()
             self._report(self.host.link_up(t))
         elif event.state in (LinkState.DOWN, LinkState.RECONNECTING):
@@ -192,6 +197,7 @@ class CapnoChannel(Channel):
     def _start(self, t: float) -> None:
         if not self._started:
             self._started = True
+            self.run_decoder = self.decoder  # decoded a run at a time from here on
             self._report(self.host.link_up(t))
 
     def _take(self, batch: CapnoBatch, t: float) -> None:
