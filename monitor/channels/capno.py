@@ -32,6 +32,10 @@ WAVE_SECONDS = 60
 QUIET_PAD_S = 1.5  # as the respiration channel: a whole-second step is not a gap
 F = CapnoFlag
 NOT_MEASURING = F.WARM_UP | F.ZERO_IN_PROGRESS | F.CHECK_ADAPTER | F.SLEEP
+# As plain ints: the status is asked several times a data second, and enum flag
+# arithmetic costs a Python call each time.
+_NOT_MEASURING, _BREATH_OK, _NO_BREATHS = int(NOT_MEASURING), int(F.BREATH_OK), int(F.NO_BREATHS)
+_WARM_UP, _ZEROING, _CHECK_ADAPTER = int(F.WARM_UP), int(F.ZERO_IN_PROGRESS), int(F.CHECK_ADAPTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,20 +136,19 @@ class CapnoChannel(Channel):
 
     def measuring(self) -> bool:
         """The module reads CO2 now: breath values count (docs/clinical.md)."""
-        s = self.host.status
-        return self.host.up and self.host.status_seen and not s & NOT_MEASURING
+        return self.host.up and self.host.status_seen and not int(self.host.status) & _NOT_MEASURING
 
     def value_state(self, t: float) -> str:
         """valid | stale | missing | warm_up | zeroing | check_adapter."""
-        s = self.host.status
+        s = int(self.host.status)
         last = self.host.last_frame_t
         if not self.host.up or last is None or not self.host.status_seen:
             return "missing"
-        if s & F.WARM_UP:
+        if s & _WARM_UP:
             return "warm_up"
-        if s & F.ZERO_IN_PROGRESS:
+        if s & _ZEROING:
             return "zeroing"
-        if s & F.CHECK_ADAPTER:
+        if s & _CHECK_ADAPTER:
             return "check_adapter"
         quiet = t - last
         if quiet <= QUIET_LINE_S:
@@ -155,7 +158,7 @@ class CapnoChannel(Channel):
     def readings(self, t: float) -> dict[str, float | None]:
         """EtCO2, FiCO2 (mmHg) and rate (/min) as they may be shown now."""
         state = self.value_state(t)
-        if state not in ("valid", "stale") or not self.host.status & F.BREATH_OK:
+        if state not in ("valid", "stale") or not int(self.host.status) & _BREATH_OK:
             return {"etco2": None, "fico2": None, "rr": None}
         hold = self.limits.hold_s
         return {
@@ -170,7 +173,7 @@ class CapnoChannel(Channel):
             return None
         since = self.last_breath_t if self.last_breath_t is not None else self._measuring_since
         apnea = 0.0 if since is None else max(0.0, t - since)
-        if self.host.status & F.NO_BREATHS:
+        if int(self.host.status) & _NO_BREATHS:
             apnea = max(apnea, float(self.host.settings.no_breath_timeout_s))
         return apnea
 
@@ -206,9 +209,12 @@ class CapnoChannel(Channel):
             return
         self._wave.append(batch.co2_mmhg, t)
         dt = 1.0 / self.co2_rate_hz
-        # Rounded to the microsecond: the same frame gets the same time whatever the
-        # chunking (92.15 and 92.149999... would round apnea_s differently).
-        row_t = np.round(t - (n - 1 - np.arange(n)) * dt, 6)
+
+        def row_t(row: int) -> float:
+            # Rounded to the microsecond: the same frame gets the same time whatever the
+            # chunking (92.15 and 92.149999... would round apnea_s differently).
+            return float(np.round(t - (n - 1 - row) * dt, 6))
+
         if not self.measuring():
             # Breaths from before the adapter came off (a warm-up, a zero) say nothing
             # about now: apnea counts afresh from when measuring resumes.
@@ -217,11 +223,11 @@ class CapnoChannel(Channel):
             self._etco2, self._fico2, self._rr = _Held(), _Held(), _Held()
             return
         if self._measuring_since is None:
-            self._measuring_since = float(row_t[0])
+            self._measuring_since = row_t(0)
         breaths = np.flatnonzero(batch.breath_detected)
         if len(breaths):
-            self.last_breath_t = float(row_t[breaths[-1]])
-        ok = bool(self.host.status & F.BREATH_OK)
+            self.last_breath_t = row_t(int(breaths[-1]))
+        ok = bool(int(self.host.status) & _BREATH_OK)
         top, top_rr = self.limits.max_mmhg, self.limits.max_rr_bpm
         for held, column, limit in (
             (self._etco2, batch.etco2_mmhg, top),
@@ -231,12 +237,13 @@ class CapnoChannel(Channel):
             rows = np.flatnonzero(np.isfinite(column))
             if not len(rows):
                 continue
-            value = float(column[rows[-1]])
+            last = int(rows[-1])
+            value = float(column[last])
             zero_is_none = held is not self._fico2  # inspired CO2 of 0 is a real value
             if not ok or value > limit or (zero_is_none and value <= 0):
-                held.value, held.t = None, float(row_t[rows[-1]])
+                held.value, held.t = None, row_t(last)
             else:
-                held.value, held.t = value, float(row_t[rows[-1]])
+                held.value, held.t = value, row_t(last)
 
     def _report(self, events: list[HostEvent]) -> None:
         for event in events:
