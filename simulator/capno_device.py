@@ -34,6 +34,7 @@ from drivers.capnostat import (
 )
 from simulator.devices import Model
 from simulator.physiology import DeviceState, PatientModel
+from simulator.waveforms import NoiseTable
 
 PROTOCOL = "capnostat"
 RATE_HZ = cs.SAMPLE_RATE_HZ
@@ -45,6 +46,7 @@ EXPIRATION_START = 0.4  # breath phase where expiration begins (0-0.4 inspiratio
 BASE_ETCO2_MMHG = 38.0
 ETCO2_PER_MISSING_BREATH = 2.5  # mmHg per breath/min below 14
 ROW_STATUS, ROW_ETCO2, ROW_RR, ROW_FICO2 = 0, 25, 50, 75
+NOISE_CAPNO = 3  # the noise table's stream (the oximeter's is 1, respiration's 2)
 AHEAD_S = 16  # seconds rendered in one pass (dropped if a command comes meanwhile)
 
 
@@ -158,7 +160,7 @@ class VirtualCapnostat:
                 raise ValueError("a recorded patient must bring its own capnogram")
             capnogram_source = synth_capnogram(model)
         self._source = capnogram_source
-        self._seed = seed
+        self._noise = NoiseTable(seed, NOISE_CAPNO)  # by sample index: any block, same noise
         self._decoder = CapnostatCommandDecoder()
         self._out = bytearray()
         # Bytes out that may make the host write (a boot NACK, a reply, a status asking
@@ -341,10 +343,8 @@ class VirtualCapnostat:
         )
         if self._zero_until is not None:
             blocked |= times < self._zero_until
-        noise = np.concatenate([
-            np.random.default_rng([self._seed, 0xC02, k]).normal(0.0, 0.15, per)
-            for k in range(k0, k0 + count)
-        ])  # fmt: skip
+        index = np.arange((k0 - 1) * per, (k0 + count - 1) * per)
+        noise = 0.15 * self._noise.at(index)
         co2 = np.clip(np.where(~blocked, here.co2_mmhg, 0.0) + noise, 0.0, None)
         starts = here.breath_starts & ~blocked
         by_second = starts.reshape(count, per)

@@ -213,7 +213,7 @@ class CapnoChannel(Channel):
         def row_t(row: int) -> float:
             # Rounded to the microsecond: the same frame gets the same time whatever the
             # chunking (92.15 and 92.149999... would round apnea_s differently).
-            return float(np.round(t - (n - 1 - row) * dt, 6))
+            return round((t - (n - 1 - row) * dt) * 1e6) / 1e6  # as np.round(.., 6)
 
         if not self.measuring():
             # Breaths from before the adapter came off (a warm-up, a zero) say nothing
