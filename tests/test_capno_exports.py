@@ -86,8 +86,10 @@ def test_trend_window_has_an_etco2_plot_with_its_limits(qtbot) -> None:
     bedside = Bedside("hypoventilation")
     bedside.run_to(60)
     window = TrendsWindow(bedside.pipeline)
-    window.timer.stop()
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.timer.stop()
     assert "etco2" in window.plots and "rr" in window.plots
     limits = bedside.pipeline.alarms.limits()
     assert ("etco2", 50.0) in {(plot, value) for plot, value, _ in limit_lines(limits)}

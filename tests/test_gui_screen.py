@@ -142,6 +142,8 @@ def test_trend_view_shows_the_whole_session(qtbot) -> None:
     bed.run_to(600)
     trends = TrendsWindow(bed.pipeline)
     qtbot.addWidget(trends)
+    trends.show()
+    qtbot.waitExposed(trends)
     trends.timer.stop()
     seconds = len(bed.pipeline.trends)
     assert seconds == 600
@@ -162,6 +164,18 @@ def test_trend_view_shows_the_whole_session(qtbot) -> None:
     assert p0 < z0
     trends.show_all()
     assert trends.x_range()[1] >= 599
+    # Closed and opened again (the Trends button): it follows the session again, with
+    # its limit and event lines.
+    trends.close()
+    assert not trends.timer.isActive() and not trends.limit_items
+    bed.run_to(660)
+    trends.show()
+    assert trends.timer.isActive()
+    assert trends.curve_points("spo2.spo2") == 660
+    assert len(trends.limit_items) == len(
+        [k for k, _, _ in _limits(trends) if k in trends.plots]
+    ) > 0
+    assert trends.event_count >= 2
 
 
 def _limits(trends):

@@ -213,6 +213,19 @@ class TrendsWindow(QWidget):
         _, y = self.curves[name].getData()
         return 0 if y is None else int(np.count_nonzero(np.isfinite(y)))
 
+    def showEvent(self, event) -> None:
+        """Opened again after a close: follow the session again."""
+        if not self.timer.isActive():
+            self.timer.start()
+            self.refresh()
+        super().showEvent(event)
+
     def closeEvent(self, event) -> None:
+        """Stop refreshing, and take the limit and event lines off the plots (drawn again
+        when the window opens): a pyqtgraph line still on a plot asks for its view box
+        while a closing window is torn down, and there is none by then (a crash)."""
         self.timer.stop()
+        for owner, item in [*self.limit_items, *self.event_lines]:
+            owner.removeItem(item)
+        self.limit_items, self.event_lines, self._limits_key = [], [], None
         super().closeEvent(event)
