@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -96,8 +97,11 @@ def frames_by_second(sent: int, t_s: float, rate_hz: float) -> list[tuple[int, n
     ]
 
 
-# A pleth source renders second k's frames: (values 0..1, beat-start mask).
-PlethSource = Callable[[int, np.ndarray, np.ndarray, bool], tuple[np.ndarray, np.ndarray]]
+# A pleth source renders frames: (data second of each frame, frame index, frame time,
+# artifact on) -> (values 0..1, beat-start mask); many seconds at once.
+PlethSource = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
+]
 
 
 def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
@@ -105,13 +109,16 @@ def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
     noise = NoiseTable(seed, NOISE_OXIMETER)
 
     def render(
-        k: int, index: np.ndarray, times: np.ndarray, artifact: bool
+        seconds: np.ndarray, index: np.ndarray, times: np.ndarray, artifact: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        state = model.second(k)
-        motion = motion_artifact(times, index, noise) if artifact else None
-        wave = pleth_samples(state, times, noise.at(index), motion)
-        beat = state.beat_phase - (state.k - times) * state.vitals.hr_bpm / 60.0
-        return wave, just_started(beat, state.vitals.hr_bpm, rate_hz, BEAT_FLAG_FRAMES)
+        first, last = int(seconds[0]), int(seconds[-1])
+        states = [model.second(k) for k in range(first, last + 1)]
+        motion = None
+        if artifact.any():
+            motion = np.where(artifact, motion_artifact(times, index, noise), 0.0)
+        wave, beat = pleth_samples(states, seconds, times, noise.at(index), motion)
+        hr = np.array([s.vitals.hr_bpm for s in states])[seconds - first]
+        return wave, just_started(beat, hr, rate_hz, BEAT_FLAG_FRAMES)
 
     return render
 
@@ -191,33 +198,64 @@ class VirtualOximeter:
     def _encode_ahead(self, k0: int) -> None:
         """Seconds k0 on, each rendered once and in order (the fault state follows them)."""
         seconds = range(k0, k0 + OXIMETER_BLOCK_S)
-        batches = []
-        for k in seconds:
-            start = self._second_start(k)
-            batch = self._second_batch(k, np.arange(start, start + self._frames_in(k)))
-            batches.append(batch)
-        present = [b for b in batches if b is not None]
-        data = self._encoder.encode(OximeterBatch.concat(present)) if present else b""
+        indexes = [self._second_start(k) + np.arange(self._frames_in(k)) for k in seconds]
+        batch, counts = self._render(list(seconds), indexes)
+        data = self._encoder.encode(batch) if len(batch) else b""
+        frame_len = self._frame_len or 0
         at = 0
-        for k, batch in zip(seconds, batches, strict=True):
-            size = 0 if batch is None or self._frame_len is None else len(batch) * self._frame_len
-            self._ahead[k] = data[at : at + size]
-            at += size
+        for k, count in zip(seconds, counts, strict=True):
+            self._ahead[k] = data[at : at + count * frame_len]
+            at += count * frame_len
 
     def _second(self, k: int, index: np.ndarray) -> bytes:
-        batch = self._second_batch(k, index)
-        return b"" if batch is None else self._encoder.encode(batch)
+        batch, _ = self._render([k], [index])
+        return self._encoder.encode(batch) if len(batch) else b""
 
-    def _second_batch(self, k: int, index: np.ndarray) -> OximeterBatch | None:
-        """Frames `index` of second k (None: the device is silent)."""
+    def _render(
+        self, seconds: list[int], indexes: list[np.ndarray]
+    ) -> tuple[OximeterBatch, list[int]]:
+        """Frames `indexes[i]` of each data second `seconds[i]`, in one batch, and how
+        many frames each second has in it (0: the device is silent then)."""
+        plans = [self._plan(k) for k in seconds]
+        both = list(zip(seconds, indexes, plans, strict=True))
+        counts = [0 if plan is None else len(index) for _, index, plan in both]
+        live = [(k, index, plan) for k, index, plan in both if plan is not None]
+        if not live:
+            return OximeterBatch.empty(self.sample_rate_hz), counts
+        per = [len(index) for _, index, _ in live]
+
+        def each(values: list) -> np.ndarray:
+            return np.repeat(np.asarray(values), per)
+
+        index = np.concatenate([index for _, index, _ in live])
+        times = (index + 1) / self.sample_rate_hz
+        faults = [plan.fault for _, _, plan in live]
+        artifact = each([fault == "artifact" for fault in faults])
+        wave, beat = self._pleth(each([k for k, _, _ in live]), index, times, artifact)
+        off = each([fault == "probe_off" for fault in faults])
+        searching = each([fault == "no_signal" for fault in faults])
+        wave = np.where(off, 0.0, np.where(searching, 0.5 + (wave - 0.5) * 0.05, wave))
+        beat = beat & ~off & ~searching
+
+        def column(name: str) -> np.ndarray:
+            values = [getattr(plan, name) for _, _, plan in live]
+            return each([np.nan if v is None else v for v in values]).astype(np.float32)
+
+        flags = each([plan.flags for _, _, plan in live]).astype(np.uint32)
+        flags[beat] |= each([plan.perfusion for _, _, plan in live]).astype(np.uint32)[beat]
+        pleth = np.round(self._low + wave * (self._high - self._low)).astype(np.float32)
+        batch = OximeterBatch(self.sample_rate_hz, pleth, column("spo2"), column("pr"),
+                              column("pi"), flags)  # fmt: skip
+        return batch, counts
+
+    def _plan(self, k: int) -> _SecondPlan | None:
+        """What the device shows in data second k (None: it is silent)."""
         fault = self._model.device_state_at(float(k)).oximeter_fault
         if fault != "probe_off":
             self._probe_off_since = None
         if fault == "silent":
             return None
         vitals = self._model.vitals_at(float(k))
-        times = (index + 1) / self.sample_rate_hz
-        wave, beat = self._pleth(k, index, times, fault == "artifact")
         spo2, pr = _whole(vitals.spo2_percent), _whole(vitals.hr_bpm)
         pi = None if math.isnan(vitals.pi_percent) else round(vitals.pi_percent, 1)
         flags = OximeterFlag.NONE
@@ -228,13 +266,9 @@ class VirtualOximeter:
             held = k - self._probe_off_since < self._hold_s and last is not None
             spo2, pr, pi = last if held and last is not None else (None, None, None)
             flags = PROBE_OFF_FLAGS
-            wave = np.zeros_like(wave)
-            beat = np.zeros_like(beat)
         elif fault == "no_signal":
             spo2 = pr = pi = None
             flags = NO_SIGNAL_FLAGS
-            wave = 0.5 + (wave - 0.5) * 0.05
-            beat = np.zeros_like(beat)
         else:
             self._last_good = (spo2, pr, pi)
             if fault == "artifact":
@@ -244,16 +278,20 @@ class VirtualOximeter:
             perfusion = OximeterFlag.LOW_PERFUSION
         elif vitals.pi_percent < MARGINAL_PERFUSION_PI:
             perfusion = OximeterFlag.MARGINAL_PERFUSION
-        batch = OximeterBatch.constant(
-            self.sample_rate_hz,
-            np.round(self._low + wave * (self._high - self._low)),
-            spo2,
-            pr,
-            pi,
-            int(flags),
-        )
-        batch.flags[beat] |= np.uint32(perfusion)
-        return batch
+        return _SecondPlan(fault, spo2, pr, pi, int(flags), int(perfusion))
+
+
+@dataclass(frozen=True, slots=True)
+class _SecondPlan:
+    """One data second of a virtual oximeter: its fault, the numerics it shows, its flags
+    and the perfusion flag its beats carry."""
+
+    fault: str
+    spo2: float | None
+    pr: float | None
+    pi: float | None
+    flags: int
+    perfusion: int
 
 
 def fixed_frame_len(protocol: str, rate_hz: float) -> int | None:

@@ -78,7 +78,7 @@ def phases_in_second(state: SecondState, times: np.ndarray) -> tuple[np.ndarray,
 
 
 def just_started(
-    phase: np.ndarray, rate_per_min: float, sample_rate_hz: float, samples: int = 1
+    phase: np.ndarray, rate_per_min: float | np.ndarray, sample_rate_hz: float, samples: int = 1
 ) -> np.ndarray:
     """True where a beat/breath began within the last `samples` samples (phase just wrapped)."""
     return (phase % 1.0) < rate_per_min / 60.0 * samples / sample_rate_hz
@@ -101,23 +101,35 @@ class NoiseTable:
 
 
 def pleth_samples(
-    state: SecondState, times: np.ndarray, noise: np.ndarray, motion: np.ndarray | None = None
-) -> np.ndarray:
-    """Pleth in 0..1 (0.5 = baseline) at `times` in second `state.k`.
+    states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray,
+    motion: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pleth in 0..1 (0.5 = baseline) at `times`, each in data second `seconds[i]`
+    (`states` holds those seconds in order, from `seconds[0]`), and each sample's
+    unwrapped beat phase. Vectorised over many seconds, as the oximeter renders blocks.
 
     Amplitude follows perfusion, breathing moves the baseline and the amplitude a
     little; `motion` (an artifact: a hand moving) is added on top.
-    """
-    beat, resp = phases_in_second(state, times)
-    pi = state.vitals.pi_percent
-    amplitude = float(np.clip(0.03 + 0.08 * pi, 0.02, 0.42))
-    breath = np.sin(2 * np.pi * resp) * min(1.0, state.breath_depth)
+    """  # fmt: skip
+    row = seconds - states[0].k
+    field = np.array(
+        [
+            (s.beat_phase, s.vitals.hr_bpm, s.resp_phase, s.breath_rate_bpm,
+             s.vitals.pi_percent, s.breath_depth)
+            for s in states
+        ]
+    )[row]  # fmt: skip
+    back = seconds - times
+    beat = field[:, 0] - back * field[:, 1] / 60.0
+    resp = field[:, 2] - back * field[:, 3] / 60.0
+    amplitude = np.clip(0.03 + 0.08 * field[:, 4], 0.02, 0.42)
+    breath = np.sin(2 * np.pi * resp) * np.minimum(1.0, field[:, 5])
     amplitude_mod = amplitude * (1.0 + 0.08 * breath)
     wave = 0.5 + amplitude_mod * (_lookup(_PLETH_TABLE, beat % 1.0) - 0.45)
     wave += 0.025 * breath + 0.004 * noise
     if motion is not None:
         wave += motion
-    return np.clip(wave, 0.0, 1.0)
+    return np.clip(wave, 0.0, 1.0), beat
 
 
 def motion_artifact(times: np.ndarray, index: np.ndarray, noise: NoiseTable) -> np.ndarray:

@@ -378,7 +378,7 @@ class WfdbBedside(Bedside):
         )
 
         def render(
-            k: int, index: np.ndarray, times: np.ndarray, artifact: bool
+            seconds: np.ndarray, index: np.ndarray, times: np.ndarray, artifact: np.ndarray
         ) -> tuple[np.ndarray, np.ndarray]:
             values, marks = wave.take(index)
             return np.clip(values, 0.0, 1.0), marks
