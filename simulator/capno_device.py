@@ -347,9 +347,9 @@ class VirtualCapnostat:
         noise = 0.15 * self._noise.at(index)
         co2 = np.clip(np.where(~blocked, here.co2_mmhg, 0.0) + noise, 0.0, None)
         starts = here.breath_starts & ~blocked
-        by_second = starts.reshape(count, per)
-        last_start = per - 1 - np.argmax(by_second[:, ::-1], axis=1)
-        has_start = by_second.any(axis=1).tolist()
+        starts_by_second = starts.reshape(count, per)
+        last_start = per - 1 - np.argmax(starts_by_second[:, ::-1], axis=1)
+        has_start = starts_by_second.any(axis=1).tolist()
         statuses, states = [], []
         for i in range(count):
             statuses.append(self._status(float(times[i * per]), bool(here.breathing[i]), faults[i]))
