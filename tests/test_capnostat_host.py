@@ -221,3 +221,39 @@ def test_a_silent_stream_is_set_up_again() -> None:
     assert host.poll(4.9) == []
     [event] = host.poll(5.0)
     assert event.kind is HostEventKind.SET_UP and b"".join(sent) == SETUP * 2
+
+
+def test_the_module_rendering_ahead_sends_what_it_sends_second_by_second(monkeypatch) -> None:
+    """The virtual module renders 16 s of frames at a time; a command in the middle of
+    them (stop, start, a zero, a reset) must give the bytes of one rendered a second at
+    a time, however time is stepped."""
+    import simulator.capno_device as capno_device
+
+    ahead = capno_device.AHEAD_S
+    commands = {
+        0.5: b"".join(SETTINGS.setup_commands()),
+        21.3: cs.stop_stream(),
+        23.7: cs.start_stream(),
+        35.2: cs.set_no_breath_timeout(10),  # streaming on: the status changes from here
+        58.5: cs.frame(cs.CMD_RESET),
+        60.1: b"".join(SETTINGS.setup_commands()),
+        66.6: cs.start_zero(),  # the adapter is off (60-120 s): the zero runs
+    }
+
+    def stream(step: float, ahead_s: int) -> bytes:
+        monkeypatch.setattr(capno_device, "AHEAD_S", ahead_s)
+        device = VirtualCapnostat(PatientModel(load_scenario("capno-disconnect")))
+        out = bytearray()
+        steps = (round(step * i, 6) for i in range(1, int(90 / step)))
+        times = sorted({*commands, *steps, 90.0})
+        for t in times:
+            out += device.generate_until(t)
+            if t in commands:
+                device.receive(commands[t], t)
+        assert device.boots == 2
+        return bytes(out)
+
+    reference = stream(1.0, 1)
+    assert len(reference) > 50_000
+    for step in (0.04, 1.0, 7.3):
+        assert stream(step, ahead) == reference, step
