@@ -247,7 +247,8 @@ class _Links:
     link: np.ndarray  # ... and its values follow that frame's (`follow`)
     columns: list[np.ndarray]  # the values `follow` checks
     take: int  # how many are decided now
-    continued: np.ndarray  # of those: followed by `hold_frames` linked frames
+    continued: np.ndarray | None  # of those: followed by `hold_frames` linked frames
+    steady: bool  # every frame linked to the one before (the usual case: fast paths)
 
 
 class ScannedDecoder(StreamDecoder[B], Generic[B]):
@@ -312,9 +313,15 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         link = contiguous & self._follows(columns) if columns else contiguous
         hold = self.hold_frames
         take = k
-        if hold == 0:
-            continued = np.ones(k, dtype=bool)
-        else:
+        continued: np.ndarray | None = None  # None: every frame taken is continued
+        steady = bool(link.all())
+        if hold and steady:  # one run throughout: only its last `hold` frames are open
+            if open_end:
+                take = max(0, k - hold)
+            else:
+                continued = np.ones(k, dtype=bool)
+                continued[max(0, k - hold) :] = False
+        elif hold:
             # Index of the first break after each frame (k: none in this scan).
             breaks = np.where(link, k, np.arange(k, dtype=np.int64))
             next_break = np.empty(k, dtype=np.int64)
@@ -323,7 +330,7 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
             if open_end:  # the last run may go on: its last `hold` frames wait
                 take = max(self._tail_start(link), k - hold)
             continued = (next_break - np.arange(k) - 1 >= hold)[:take]
-        self._links = _Links(starts, contiguous, link, columns, take, continued)
+        self._links = _Links(starts, contiguous, link, columns, take, continued, steady)
         return take
 
     @staticmethod
@@ -348,11 +355,16 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         self._prev_end = int(scan.starts[-1] + scan.buf_start) + self._scanner.frame_len
         if links.columns:
             self._last_values = [int(column[k - 1]) for column in links.columns]
-        runs = self._run_lengths(link)
         believed = links.continued
-        if self.confirm_frames > 1:
-            believed = believed & (runs >= self.confirm_frames - self.hold_frames)
-        if not believed.all():
+        first = self.confirm_frames - self.hold_frames  # the first frame of a run shown
+        if links.steady and self._run + 1 >= first:  # a believed run goes on
+            self._run += k
+        else:
+            runs = self._run_lengths(link)
+            if self.confirm_frames > 1:
+                shown = runs >= first
+                believed = shown if believed is None else believed & shown
+        if believed is not None and not believed.all():
             self._believed = believed
             n = int(np.count_nonzero(believed))
             self.counters.unconfirmed += k - n
