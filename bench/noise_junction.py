@@ -1,9 +1,11 @@
 """Rows noise invents right after a device's frames, per 100 000 junctions (per oximeter).
 
-docs/reliability.md ("What is left") quotes it. Blocks of a device's frames (SpO2 97,
-PR 72, pleth 50) each followed by random bytes: bytes that happen to form a frame that
-agrees with the device's last one continue its believed run, and no receiver can tell.
-Any row with another SpO2, PR or pleth is invented. Noise alone never reaches this case.
+docs/reliability.md ("Noise right after (or right before) a device's frame") quotes it.
+Blocks of a device's frames (SpO2 97, PR 72, pleth 50) each followed by random bytes:
+bytes that happen to form a frame that agrees with the device's last one once continued
+its believed run; now a frame is handed on only once `hold_frames` more of its run have
+followed it, so such noise must form several linked frames. Any row with another SpO2,
+PR or pleth is invented. Noise alone never reaches this case.
 Usage: python bench/noise_junction.py [--junctions 100000] [--noise 20] [--seed 1]
 """
 

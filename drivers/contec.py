@@ -33,10 +33,13 @@ SPO2_INVALID = 0x7F
 
 # The 5-byte stream has no checksum: bit 7 on byte 1 only is its whole framing, and
 # random bytes (a wrong baud rate, line noise) match it once in 32 positions. A frame is
-# believed only from the CONFIRM_FRAMES-th frame of a back-to-back run on: noise forms
-# such a run about once in 32**8 positions (never, in practice), while a real device
-# needs 8 frames (133 ms at 60/s) to be believed after each break.
+# believed only in a back-to-back run of CONFIRM_FRAMES frames: noise forms such a run
+# about once in 32**8 positions (never, in practice), while a real device needs 8 frames
+# (133 ms at 60/s) to be believed after each break. Each frame is handed on only once
+# HOLD_FRAMES more have followed it (17 ms at 60/s, 10 ms at 100/s), so noise that
+# continues a real run for one frame (7 in 100 000 bursts did) is dropped with it.
 CONFIRM_FRAMES = 8
+HOLD_FRAMES = 1
 # V7.0 packets: type 0x01 and eight bytes with bit 7 set, once in 65 536 positions of
 # noise; three back to back (50 ms of a real stream) almost never.
 CONTEC7_CONFIRM_FRAMES = 3
@@ -107,6 +110,7 @@ class ContecDecoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     status_bits = CONTEC_BITS
     pleth_zero_invalid = False
     confirm_frames = CONFIRM_FRAMES
+    hold_frames = HOLD_FRAMES
     follow = ((SPO2_INVALID, FOLLOW_SPO2_PERCENT), (PR_INVALID, FOLLOW_PR_BPM))
 
     def __init__(self) -> None:

@@ -117,6 +117,11 @@ def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
 # returns (header, valid): boolean masks over those m starts. `valid` marks whole
 # frames; a header without a valid frame counts as a checksum failure.
 FrameTest = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+# Given the scanned bytes, the starts of the frames chosen in them, the stream offset of
+# the bytes' first and whether the slot after the last frame is still open (not all its
+# bytes in yet), a decoder says how many of the frames to take now; the scanner keeps
+# the rest (their bytes and all after) and scans them again with the next bytes.
+Decide = Callable[[np.ndarray, np.ndarray, int, bool], int]
 
 
 @dataclass(slots=True)
@@ -133,10 +138,17 @@ class FixedFrameScanner:
     """Incremental framing for fixed-length frames: keeps the bytes that could still
     begin a frame, chooses frames, and counts what it drops in `counters`."""
 
-    def __init__(self, frame_len: int, test: FrameTest, counters: DecoderCounters) -> None:
+    def __init__(
+        self,
+        frame_len: int,
+        test: FrameTest,
+        counters: DecoderCounters,
+        decide: Decide | None = None,
+    ) -> None:
         self.frame_len = frame_len
         self._test = test
         self.counters = counters
+        self._decide = decide
         self.reset()
 
     def reset(self) -> None:
@@ -151,9 +163,9 @@ class FixedFrameScanner:
         return self._commit(raw, buf, len(data), self._test(buf, len(buf) - self.frame_len + 1))
 
     def scan_run(self, datas: Sequence[bytes]) -> tuple[FrameScan, np.ndarray] | None:
-        """Several feeds in one scan, and which feed completes each of its frames (the
-        index into `datas`); None (and nothing consumed) where that could have chosen
-        other frames.
+        """Several feeds in one scan, and where each feed ends in the scan's bytes (so
+        the caller can tell which feed brought a frame, or what decided it); None (and
+        nothing consumed) where that could have chosen other frames.
 
         Fed one by one, a frame comes out of the feed that brings its last byte, and
         each feed chooses among the frames it can see: the same ones as a single scan
@@ -165,15 +177,13 @@ class FixedFrameScanner:
         buf = np.frombuffer(raw, dtype=np.uint8)
         frame_len = self.frame_len
         tested = None
-        starts = np.empty(0, dtype=np.int64)
         if len(buf) >= frame_len:
             tested = self._test(buf, len(buf) - frame_len + 1)
             starts = np.flatnonzero(tested[1])
             if len(starts) > 1 and int(np.diff(starts).min()) < frame_len:
                 return None
         ends = len(self._pending) + np.cumsum([len(d) for d in datas], dtype=np.int64)
-        completed_by = np.searchsorted(ends, starts + frame_len, side="left")
-        return self._commit(raw, buf, len(data), tested), completed_by
+        return self._commit(raw, buf, len(data), tested), ends
 
     def _commit(
         self,
@@ -194,9 +204,17 @@ class FixedFrameScanner:
         m = len(buf) - frame_len + 1
         header, valid = tested
         starts = select_frames(np.flatnonzero(valid), frame_len)
-
-        last_end = int(starts[-1]) + frame_len if len(starts) else 0
-        keep_from = max(last_end, m)
+        take = len(starts)
+        if self._decide is not None and take:
+            # The slot after the last frame is open while its last byte is still to come.
+            open_end = int(starts[-1]) + 2 * frame_len > len(buf)
+            take = self._decide(buf, starts, buf_start, open_end)
+        if take < len(starts):
+            keep_from = int(starts[take])  # the frames not yet decided are scanned again
+            starts = starts[:take]
+        else:
+            last_end = int(starts[-1]) + frame_len if len(starts) else 0
+            keep_from = max(last_end, m)
         dropped = keep_from - len(starts) * frame_len
         failures = header[:keep_from] & ~valid[:keep_from] if header is not valid else None
         if failures is not None and failures.any():
@@ -212,20 +230,6 @@ class FixedFrameScanner:
         return FrameScan(buf, starts, buf_start)
 
 
-def count_resyncs(
-    counters: DecoderCounters, global_starts: np.ndarray, frame_len: int, prev_end: int
-) -> np.ndarray:
-    """Which frames follow the previous one back to back; every break is a resync.
-
-    `prev_end` is the stream offset just past the previous feed's last frame (-1: none).
-    """
-    prev_ends = np.concatenate(([prev_end], global_starts[:-1] + frame_len))
-    contiguous = global_starts == prev_ends
-    breaks = ~contiguous if prev_end >= 0 else ~contiguous[1:]
-    counters.resyncs += int(np.count_nonzero(breaks))
-    return contiguous
-
-
 def last_index_where(mask: np.ndarray) -> np.ndarray:
     """For each row, the index of the latest row at or before it where `mask` holds (-1: none):
     where the current packet or run began, in one pass."""
@@ -234,35 +238,58 @@ def last_index_where(mask: np.ndarray) -> np.ndarray:
     return last
 
 
+@dataclass(slots=True)
+class _Links:
+    """What `_decide` found out about every frame of a scan, for `_take_frames`."""
+
+    starts: np.ndarray  # every chosen frame, taken now or not (scan-relative)
+    contiguous: np.ndarray  # back to back with the frame before
+    link: np.ndarray  # ... and its values follow that frame's (`follow`)
+    columns: list[np.ndarray]  # the values `follow` checks
+    take: int  # how many are decided now
+    continued: np.ndarray | None  # of those: followed by `hold_frames` linked frames
+    steady: bool  # every frame linked to the one before (the usual case: fast paths)
+
+
 class ScannedDecoder(StreamDecoder[B], Generic[B]):
     """A decoder on a `FixedFrameScanner`: its `_decode` turns a scan into a batch, and a
     run of feeds can be decoded in one pass (`feed_run`).
 
-    A frame is believed only from the `confirm_frames`-th frame of a back-to-back run
-    on (docs/protocols.md, "What every decoder promises"): where the framing is weak
+    A frame is believed only within a back-to-back run of at least `confirm_frames`
+    frames (docs/protocols.md, "What every decoder promises"): where the framing is weak
     (no checksum, or a one-byte one), random bytes form well-shaped frames now and
-    then, but almost never several in a row. Frames not yet believed are left out of
-    the batch altogether, so no value, no pleth sample and no "valid frame" for the
-    link watch comes of them; they are counted as `unconfirmed`. `_decode` still sees
-    every frame, so a protocol whose values span frames (a Nonin packet) keeps its
-    place in the stream.
+    then, but almost never several in a row. It is handed on only once `hold_frames`
+    more frames of its run have come (so it is at least the `confirm_frames -
+    hold_frames`-th of its run): bytes of noise right after a real frame can have a
+    frame's shape and continue its run, but seldom for several frames, so a frame
+    followed by noise is dropped (docs/reliability.md, "Noise"). Frames not believed are
+    left out of the batch altogether, so no value, no pleth sample and no "valid frame"
+    for the link watch comes of them; they are counted as `unconfirmed`. `_decode`
+    still sees every frame, so a protocol whose values span frames (a Nonin packet)
+    keeps its place in the stream. A frame whose fate is still open (the frames after
+    it are still to come) is kept, bytes and all, and decoded with the next bytes.
     """
 
     confirm_frames: ClassVar[int] = 1
+    hold_frames: ClassVar[int] = 0
     # Where the framing is weak, a frame also belongs to the run before it only if its
     # values follow that frame's as a device's can: `follow` lists, per value the frame
     # carries (`_follow_values`), its "no value" code and how far it may move from one
     # frame to the next. Bytes of noise right after a real frame can have a frame's
     # shape; this keeps them from continuing (and so inheriting) a believed run.
     follow: ClassVar[tuple[tuple[int, int], ...]] = ()
+    # Whether a frame back to back with the one before but not following it counts as a
+    # resync (a lost frame on a line that stayed in step: `simresp`).
+    count_follow_breaks: ClassVar[bool] = False
 
     def __init__(self, frame_len: int, test: FrameTest) -> None:
         self.counters = DecoderCounters()
-        self._scanner = FixedFrameScanner(frame_len, test, self.counters)
+        self._scanner = FixedFrameScanner(frame_len, test, self.counters, self._decide)
         self._prev_end = -1  # stream offset just past the last accepted frame
         self._run = 0  # length of the back-to-back run the last frame ended
         self._believed: np.ndarray | None = None  # of the last scan's frames; None = all
         self._last_values: list[int] = [missing for missing, _ in self.follow]
+        self._links: _Links | None = None
 
     def reset(self) -> None:
         """Forget everything in flight (after a reconnect)."""
@@ -270,46 +297,98 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         self._prev_end = -1
         self._run = 0
         self._last_values = [missing for missing, _ in self.follow]
+        self._links = None
+
+    def _decide(self, buf: np.ndarray, starts: np.ndarray, buf_start: int, open_end: bool) -> int:
+        """How many of the scan's frames are decided: all but the last `hold_frames` of
+        a run that may still go on (see `Decide`)."""
+        frame_len = self._scanner.frame_len
+        k = len(starts)
+        global_starts = starts + buf_start
+        prev_ends = np.empty(k, dtype=np.int64)
+        prev_ends[0] = self._prev_end
+        prev_ends[1:] = global_starts[:-1] + frame_len
+        contiguous = global_starts == prev_ends
+        columns = self._follow_values(FrameScan(buf, starts, buf_start))
+        link = contiguous & self._follows(columns) if columns else contiguous
+        hold = self.hold_frames
+        take = k
+        continued: np.ndarray | None = None  # None: every frame taken is continued
+        steady = bool(link.all())
+        if hold and steady:  # one run throughout: only its last `hold` frames are open
+            if open_end:
+                take = max(0, k - hold)
+            else:
+                continued = np.ones(k, dtype=bool)
+                continued[max(0, k - hold) :] = False
+        elif hold:
+            # Index of the first break after each frame (k: none in this scan).
+            breaks = np.where(link, k, np.arange(k, dtype=np.int64))
+            next_break = np.empty(k, dtype=np.int64)
+            next_break[-1] = k
+            next_break[:-1] = np.minimum.accumulate(breaks[::-1])[::-1][1:]
+            if open_end:  # the last run may go on: its last `hold` frames wait
+                take = max(self._tail_start(link), k - hold)
+            continued = (next_break - np.arange(k) - 1 >= hold)[:take]
+        self._links = _Links(starts, contiguous, link, columns, take, continued, steady)
+        return take
+
+    @staticmethod
+    def _tail_start(link: np.ndarray) -> int:
+        """Where the run that ends the scan begins (0: it came from the feed before)."""
+        breaks = np.flatnonzero(~link)
+        return int(breaks[-1]) if len(breaks) else 0
 
     def _take_frames(self, scan: FrameScan) -> np.ndarray | None:
         """Count the scan's frames and their resyncs; which of them follow the previous
         frame back to back (None: the scan holds no frame). Notes which are believed."""
         self._believed = None
+        links, self._links = self._links, None
         k = len(scan.starts)
-        if k == 0:
+        if k == 0 or links is None:
             return None
-        global_starts = scan.starts + scan.buf_start
-        frame_len = self._scanner.frame_len
-        contiguous = count_resyncs(self.counters, global_starts, frame_len, self._prev_end)
-        contiguous &= self._follows(scan, contiguous)
-        self._prev_end = int(global_starts[-1]) + frame_len
-        runs = self._run_lengths(contiguous)
-        if self.confirm_frames > 1 and int(runs.min()) < self.confirm_frames:
-            self._believed = runs >= self.confirm_frames
-            believed = int(np.count_nonzero(self._believed))
-            self.counters.unconfirmed += k - believed
-            self.counters.bytes_dropped += (k - believed) * frame_len
-            self.counters.frames += believed
+        contiguous, link = links.contiguous[:k], links.link[:k]
+        breaks = ~contiguous if self._prev_end >= 0 else ~contiguous[1:]
+        self.counters.resyncs += int(np.count_nonzero(breaks))
+        if self.count_follow_breaks:
+            self.counters.resyncs += int(np.count_nonzero(contiguous & ~link))
+        self._prev_end = int(scan.starts[-1] + scan.buf_start) + self._scanner.frame_len
+        if links.columns:
+            self._last_values = [int(column[k - 1]) for column in links.columns]
+        believed = links.continued
+        first = self.confirm_frames - self.hold_frames  # the first frame of a run shown
+        if links.steady and self._run + 1 >= first:  # a believed run goes on
+            self._run += k
+        else:
+            runs = self._run_lengths(link)
+            if self.confirm_frames > 1:
+                shown = runs >= first
+                believed = shown if believed is None else believed & shown
+        if believed is not None and not believed.all():
+            self._believed = believed
+            n = int(np.count_nonzero(believed))
+            self.counters.unconfirmed += k - n
+            self.counters.bytes_dropped += (k - n) * self._scanner.frame_len
+            self.counters.frames += n
         else:
             self.counters.frames += k
-        return contiguous
+        return link
 
-    def _follows(self, scan: FrameScan, contiguous: np.ndarray) -> np.ndarray | bool:
+    def _follows(self, columns: list[np.ndarray]) -> np.ndarray:
         """Do each frame's values follow the frame before it (see `follow`)?"""
-        if not self.follow:
-            return True
-        agree = np.ones(len(scan.starts), dtype=bool)
-        columns = self._follow_values(scan)
+        agree = np.ones(len(columns[0]), dtype=bool)
         for i, ((missing, step), values) in enumerate(zip(self.follow, columns, strict=True)):
-            previous = np.concatenate(([self._last_values[i]], values[:-1]))
-            self._last_values[i] = int(values[-1])
+            previous = np.empty_like(values)
+            previous[0] = self._last_values[i]
+            previous[1:] = values[:-1]
             both = (values != missing) & (previous != missing)
             agree &= ~both | (np.abs(values - previous) <= step)
         return agree
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        """The raw values `follow` checks, one int64 column each (protocols that use it)."""
-        raise NotImplementedError
+        """The raw values `_follows` checks, one int64 column each (none: only contiguity
+        links frames)."""
+        return []
 
     def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:
         """Length of the back-to-back run each frame ends, counting across feeds."""
@@ -341,11 +420,37 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
             first, first_counts = self.feed_run(datas[:half])
             second, second_counts = self.feed_run(datas[half:])
             return first.concat([first, second]), np.concatenate([first_counts, second_counts])
-        scan, completed_by = found
+        scan, ends = found
+        links = self._links
+        decided_at = self._decided_at(links)
         batch = self._decode(scan)
         if self._believed is not None:
-            completed_by = completed_by[self._believed]
+            decided_at = decided_at[self._believed]
+        completed_by = np.searchsorted(ends, decided_at, side="left")
         return self._believed_only(batch), np.bincount(completed_by, minlength=len(datas))
+
+    def _decided_at(self, links: _Links | None) -> np.ndarray:
+        """For each frame taken from a scan, the scan offset whose arrival decided it: fed
+        one by one, it comes out of the feed that brings that byte. A frame is decided
+        once its `hold_frames`-th follower is in, or once the slot after the last frame
+        of its run could be tested (all of it in), whichever tells first."""
+        if links is None:
+            return np.empty(0, dtype=np.int64)
+        frame_len = self._scanner.frame_len
+        starts, take, hold = links.starts, links.take, self.hold_frames
+        if hold == 0:
+            return starts[:take] + frame_len
+        k = len(starts)
+        breaks = np.where(links.link, k, np.arange(k, dtype=np.int64))
+        next_break = np.empty(k, dtype=np.int64)
+        next_break[-1] = k
+        next_break[:-1] = np.minimum.accumulate(breaks[::-1])[::-1][1:]
+        idx = np.arange(take, dtype=np.int64)
+        last = np.minimum(next_break[:take] - 1, idx + hold)  # the run's last frame seen
+        at = starts[last] + frame_len
+        ended = last < idx + hold  # the run ended before `hold` more frames came
+        at[ended] += frame_len  # ... known once the next slot is whole
+        return at
 
 
 def whole_or_missing(values: np.ndarray, missing: int, top: int) -> np.ndarray:

@@ -59,11 +59,15 @@ STAT2_SMARTPOINT = 0x20
 # Values are re-sent every packet; three packets without one (1 s) and it is gone.
 VALUE_MAX_AGE_FRAMES = 3 * FRAMES_PER_PACKET
 # Frames of a back-to-back run before any is believed (docs/protocols.md). A format-2
-# frame's shape (0x01, status bit 7, checksum) turns up in noise once in ~130 000
+# frame's shape (0x01, status bit 7, checksum) turns up in noise once in ~260 000
 # positions, so 3 in a row (40 ms of a real stream) practically never; format 7 has no
-# lead byte (once in 512), so it waits for 4 (53 ms).
+# lead byte (once in ~2 000), so it waits for 5 (67 ms). A frame is handed on only once
+# HOLD_FRAMES more have followed it (13 ms; format 7: 27 ms), so noise right after a
+# device's frame must itself form 2 (format 7: 3) linked frames to continue its run.
 CONFIRM_FRAMES_FORMAT2 = 3
-CONFIRM_FRAMES_FORMAT7 = 4
+CONFIRM_FRAMES_FORMAT7 = 5
+HOLD_FRAMES_FORMAT2 = 1
+HOLD_FRAMES_FORMAT7 = 2
 
 
 def _status_table() -> np.ndarray:
@@ -152,6 +156,7 @@ class Nonin2Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     pleth_max = PLETH_MAX_FORMAT2
     data_format = 2
     confirm_frames = CONFIRM_FRAMES_FORMAT2
+    hold_frames = HOLD_FRAMES_FORMAT2
     _frame_test = staticmethod(format2_frames)
 
     def __init__(self) -> None:
@@ -212,13 +217,19 @@ class Nonin2Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
         float_ext = np.concatenate(([self._prev_float], floats))
         self._prev_pos = int(positions[-1])
         self._prev_float = int(floats[-1])
+        believed = self._believed
+
+        def trusted(rows: np.ndarray) -> np.ndarray:
+            """Only a believed frame sets a value: one held for the rows after it must
+            not come from noise that the run then dropped."""
+            return rows if believed is None else rows[believed[rows]]
 
         def single(pos: int) -> tuple[np.ndarray, np.ndarray]:
-            rows = rows_at(pos)
+            rows = trusted(rows_at(pos))
             return rows, floats[rows] & 0x7F
 
         def pair(msb_pos: int) -> tuple[np.ndarray, np.ndarray]:
-            rows = rows_at(msb_pos + 1, msb_pos)
+            rows = trusted(rows_at(msb_pos + 1, msb_pos))
             return rows, hr_from_pair(float_ext[rows], floats[rows])
 
         rows, raw = pair(POS_HR_D_MSB)
@@ -231,7 +242,7 @@ class Nonin2Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
         spo2_plain = self._spo2.fill(k, rows, spo2_value(raw))
         rows, raw = single(POS_STAT2)
         stat2 = self._stat2.fill(k, rows, raw.astype(np.float32))
-        rows = rows_at(POS_TIMER_LSB, POS_TIMER_MSB)
+        rows = trusted(rows_at(POS_TIMER_LSB, POS_TIMER_MSB))
         timer_ticks = ((float_ext[rows] & 0x7F) << 7) | (floats[rows] & 0x7F)
         timer_s = self._timer.fill(k, rows, timer_ticks.astype(np.float32) / 3.0)
 
@@ -368,6 +379,7 @@ class Nonin7Decoder(Nonin2Decoder):
     pleth_max = PLETH_MAX_FORMAT7
     data_format = 7
     confirm_frames = CONFIRM_FRAMES_FORMAT7
+    hold_frames = HOLD_FRAMES_FORMAT7
     _frame_test = staticmethod(format7_frames)
 
     def _frame_fields(

@@ -53,11 +53,15 @@ STAT2_TO_FLAGS = _table(_STAT2_BITS)
 
 
 # No checksum, and bit 7 of byte 1 is the only framing: one random 4-byte window in 16
-# has that shape. A frame is believed only from the 4th of a
-# back-to-back run in which each frame's display values follow the one before as a
-# device's can (they are averaged and change slowly); noise forms such a run about
-# once in 10**10 positions. A real device is believed 4 s after each break.
-CONFIRM_FRAMES = 4
+# has that shape. A frame is believed only in a back-to-back run of CONFIRM_FRAMES in
+# which each frame's display values follow the one before as a device's can (they are
+# averaged and change slowly), and it is handed on only once HOLD_FRAMES more have
+# followed it: so noise must form three linked frames of its own to pass, whether it
+# continues a real run (right after a frame) or leads into one (right before), about
+# once in 10**9 bursts. A real device is believed 5 s after each break, and each value
+# is handed on 2 s after its frame came.
+CONFIRM_FRAMES = 5
+HOLD_FRAMES = 2
 FOLLOW_SPO2_PERCENT = 10  # display SpO2 moves less than this in a second ...
 FOLLOW_HR_BPM = 40  # ... and display pulse rate less than this
 
@@ -76,6 +80,7 @@ class Nonin8Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
     sample_rate_hz = SAMPLE_RATE_HZ
     pleth_max = 0
     confirm_frames = CONFIRM_FRAMES
+    hold_frames = HOLD_FRAMES
 
     follow = ((SPO2_MISSING, FOLLOW_SPO2_PERCENT), (HR_MISSING, FOLLOW_HR_BPM))
 

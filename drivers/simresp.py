@@ -63,6 +63,7 @@ class SimRespDecoder(ScannedDecoder[RespBatch], RespDecoder):
 
     sample_rate_hz = SAMPLE_RATE_HZ
     confirm_frames = CONFIRM_FRAMES
+    count_follow_breaks = True
 
     def __init__(self) -> None:
         super().__init__(FRAME_LEN, resp_frames)
@@ -70,18 +71,18 @@ class SimRespDecoder(ScannedDecoder[RespBatch], RespDecoder):
 
     def reset(self) -> None:
         super().reset()
-        self._last_seq = -2  # no frame yet: the first one starts a run
+        self._last_values = [-2]  # no frame yet: the first one starts a run
 
-    def _follows(self, scan: FrameScan, contiguous: np.ndarray) -> np.ndarray:
+    def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
+        return [scan.buf[scan.starts + 1].astype(np.int64)]
+
+    def _follows(self, columns: list[np.ndarray]) -> np.ndarray:
         """A frame follows the one before if its sequence number is the next; frames lost
-        on a line that stayed in step are counted as a resync here (a byte gap already
-        was, by the scanner)."""
-        seq = scan.buf[scan.starts + 1].astype(np.int64)
-        previous = np.concatenate(([self._last_seq], seq[:-1]))
-        self._last_seq = int(seq[-1])
-        follows = ((previous + 1) & 0xFF) == seq
-        self.counters.resyncs += int(np.count_nonzero(contiguous & ~follows))
-        return follows
+        on a line that stayed in step are counted as a resync (`count_follow_breaks`; a
+        byte gap already was, by the scanner)."""
+        seq = columns[0]
+        previous = np.concatenate(([self._last_values[0]], seq[:-1]))
+        return ((previous + 1) & 0xFF) == seq
 
     def _decode(self, scan: FrameScan) -> RespBatch:
         if self._take_frames(scan) is None:

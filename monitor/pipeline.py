@@ -244,7 +244,7 @@ class AcquisitionPipeline:
         while j < len(chunks):
             chunk = chunks[j]
             at = max(tick, chunk.t)
-            if at >= commands or at > closes:
+            if at >= commands or at >= others or at > closes:
                 break
             if chunk.data and chunk.channel in dues:
                 dues.pop(chunk.channel)  # it takes its own ticks from here
@@ -305,6 +305,7 @@ class AcquisitionPipeline:
             self._emit_seconds(at, inclusive=False)
             self.t = max(self.t, at)
             self.apply_command(command)
+        self._alarms_due_before(chunk.t)
         self._emit_seconds(chunk.t, inclusive=False)
         self.t = max(self.t, chunk.t)
         for command in self.commands.pending():
@@ -318,6 +319,15 @@ class AcquisitionPipeline:
             each.tick(self.t)
         self.alarms.tick(self.t)
         self._emit_seconds(self.t, inclusive=True)
+
+    def _alarms_due_before(self, t: float) -> None:
+        """What falls due in the alarm engine before data time `t` (a silent link's
+        comm-lost, a pause ending), each at its own time and in order with the data
+        seconds, before the bytes of `t` (docs/architecture.md, "When time falls due")."""
+        while (due := self.alarms.next_due(self.t)) < t:
+            self._emit_seconds(due, inclusive=False)
+            self.t = max(self.t, due)
+            self.alarms.fall_due()
 
     def apply_command(self, command: Command) -> None:
         """Apply at the current data time and record it (replay calls this directly).

@@ -32,6 +32,9 @@ class ProtocolSpec:
     garbage_excludes: bytes = b""  # bytes garbage may not contain (text protocols)
     # Frames of a back-to-back run before any is believed (the decoder's confirm_frames).
     confirm_frames: int = 1
+    # Frames that must follow a frame in its run before it is handed on (the decoder's
+    # hold_frames): the last ones of each run are never shown.
+    hold_frames: int = 0
     # (SpO2 %, PR /min): how far display values may move from one frame to the next
     # and still belong to one run (nonin8); None = no such check.
     follow_limits: tuple[int, int] | None = None
@@ -58,28 +61,33 @@ SPECS: dict[str, ProtocolSpec] = {
         ProtocolSpec(
             "nonin2", 25, 510, (0, 255), None, NONIN_FLAGS, NONIN_PERFUSION, 5,
             nonin.format2_frames, confirm_frames=nonin.CONFIRM_FRAMES_FORMAT2,
+            hold_frames=nonin.HOLD_FRAMES_FORMAT2,
         ),
         ProtocolSpec(
             "nonin7", 25, 510, (0, 65535), None, NONIN_FLAGS, NONIN_PERFUSION, 5,
             nonin.format7_frames, confirm_frames=nonin.CONFIRM_FRAMES_FORMAT7,
+            hold_frames=nonin.HOLD_FRAMES_FORMAT7,
         ),
         ProtocolSpec(
             "nonin8", nonin8.CONFIRM_FRAMES, 510, None, None,
             (F.OUT_OF_TRACK, F.LOW_PERFUSION, F.MARGINAL_PERFUSION, F.ARTIFACT,
              F.SENSOR_ALARM, F.LOW_BATTERY),
             (), 4, nonin8.find_frames, confirm_frames=nonin8.CONFIRM_FRAMES,
+            hold_frames=nonin8.HOLD_FRAMES,
             follow_limits=(nonin8.FOLLOW_SPO2_PERCENT, nonin8.FOLLOW_HR_BPM),
         ),
         ProtocolSpec(
             "contec", contec.CONFIRM_FRAMES, 254, (0, 127), None,
             (F.SEARCHING, F.SPO2_DROPPING, F.PULSE_BEAT, F.SENSOR_OFF), (), 5,
             contec.five_byte_frames, confirm_frames=contec.CONFIRM_FRAMES,
+            hold_frames=contec.HOLD_FRAMES,
             follow_limits=CONTEC_FOLLOW,
         ),
         ProtocolSpec(
             "berry", contec.CONFIRM_FRAMES, 254, (1, 100), None,
             (F.NO_SIGNAL, F.SENSOR_OFF, F.PULSE_BEAT, F.SEARCHING), (), 5,
             contec.five_byte_frames, confirm_frames=contec.CONFIRM_FRAMES,
+            hold_frames=contec.HOLD_FRAMES,
             follow_limits=CONTEC_FOLLOW,
         ),
         ProtocolSpec(

@@ -10,14 +10,16 @@ from tests.conftest import json_lines, run_vitalmon
 
 
 def lead_in(protocol: str) -> int:
-    """Frames a run needs before the decoder believes one (docs/protocols.md)."""
-    return make_decoder(protocol).confirm_frames - 1
+    """Frames of a run before the first the decoder hands on (docs/protocols.md)."""
+    decoder = make_decoder(protocol)
+    return decoder.confirm_frames - decoder.hold_frames - 1
 
 
 def capture(protocol: str) -> bytes:
-    """Two stray bytes, then a run whose last three frames (pleth 10, 11, 12) are believed."""
+    """Two stray bytes, then a run whose frames with pleth 10, 11, 12 are believed (the
+    frames after them, `hold_frames`, hand them on and still wait themselves)."""
     encoder = make_encoder(protocol)
-    pleth = list(range(10 - lead_in(protocol), 13))
+    pleth = list(range(10 - lead_in(protocol), 13 + make_decoder(protocol).hold_frames))
     batch = OximeterBatch.constant(
         encoder.sample_rate_hz, pleth, 97, None, 2.5, OximeterFlag.PULSE_BEAT
     )
@@ -44,7 +46,9 @@ def test_hex_capture_and_summary(tmp_path) -> None:
     unbelieved = lead_in("contec")
     assert summary["frames"] == 3 and summary["unconfirmed"] == unbelieved
     assert summary["bytes_dropped"] == 2 + 5 * unbelieved
-    assert summary["bytes_in"] == 2 + 5 * (unbelieved + 3) and summary["resyncs"] == 0
+    waiting = make_decoder("contec").hold_frames
+    assert summary["bytes_in"] == 2 + 5 * (unbelieved + 3 + waiting)
+    assert summary["resyncs"] == 0
 
 
 @pytest.mark.parametrize(

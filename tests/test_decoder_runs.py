@@ -147,7 +147,8 @@ def test_a_clean_stream_is_one_pass_and_frames_go_to_the_feed_ending_them() -> N
     scanner = FixedFrameScanner(nonin.FRAME_LEN, nonin.format2_frames, DecoderCounters())
     found = scanner.scan_run(pieces)
     assert found is not None
-    scan, completed_by = found
+    scan, ends = found  # where each feed ends in the scan's bytes
+    completed_by = np.searchsorted(ends, scan.starts + nonin.FRAME_LEN, side="left")
     counts = np.bincount(completed_by, minlength=len(pieces))
     assert counts.tolist() == [1, 1, 3, len(data) // 5 - 5]
     assert len(scan.starts) == len(data) // 5

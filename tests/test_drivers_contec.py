@@ -7,6 +7,7 @@ import pytest
 from drivers.contec import (
     CONFIRM_FRAMES,
     CONTEC7_CONFIRM_FRAMES,
+    HOLD_FRAMES,
     KEEPALIVE,
     START_REALTIME,
     BerryDecoder,
@@ -55,13 +56,18 @@ def test_contec_heart_rate_300_cannot_be_sent() -> None:
 
 
 def test_contec_values_are_believed_only_after_a_run_of_frames() -> None:
-    # No checksum: a lone frame-shaped 5 bytes is as likely noise as a device.
+    # No checksum: a lone frame-shaped 5 bytes is as likely noise as a device. A frame is
+    # handed on once its run is CONFIRM_FRAMES long and HOLD_FRAMES more have followed it.
     decoder = ContecDecoder()
     assert len(decoder.feed(frame5(70, 97) * (CONFIRM_FRAMES - 1))) == 0  # not a frame yet
-    assert decoder.counters.unconfirmed == CONFIRM_FRAMES - 1 and decoder.counters.frames == 0
-    assert decoder.feed(frame5(70, 97))[0].pulse_rate_bpm == 70  # the run is long enough
-    assert decoder.feed(frame5(71, 97))[0].pulse_rate_bpm == 71  # and stays believed
-    assert len(decoder.feed(b"\x01" + frame5(72, 97))) == 0  # a break: confirm again
+    assert decoder.counters.unconfirmed == CONFIRM_FRAMES - 1 - HOLD_FRAMES  # the last waits
+    assert decoder.counters.frames == 0
+    out = decoder.feed(frame5(71, 97))  # the run is long enough: the frame before goes on
+    assert [f.pulse_rate_bpm for f in out] == [70]
+    assert [f.pulse_rate_bpm for f in decoder.feed(frame5(72, 97))] == [71]  # a frame behind
+    # A break: the 72 had no follower, so it is dropped; the new run must confirm again.
+    assert len(decoder.feed(b"\x01" * 5 + frame5(73, 97))) == 0
+    assert decoder.counters.unconfirmed == CONFIRM_FRAMES - HOLD_FRAMES
 
 
 @pytest.mark.parametrize(
@@ -95,8 +101,9 @@ def test_berry_status_bits(b0_bits: int, b2_bits: int, flag: OximeterFlag) -> No
 def test_berry_pleth_zero_is_invalid_and_rate_is_100() -> None:
     decoder = BerryDecoder()
     out = shown(decoder, frame5(70, 97, pleth=100))
-    out2 = decoder.feed(frame5(70, 97, pleth=0))  # the run goes on: believed at once
-    assert out2[0].pleth is None and out[0].pleth == 100
+    # The run goes on: each frame is handed on once the next one came.
+    out2 = decoder.feed(frame5(70, 97, pleth=0) + frame5(70, 97))
+    assert [f.pleth for f in out2] == [100, None] and out[0].pleth == 100
     assert decoder.sample_rate_hz == 100.0
 
 
@@ -106,10 +113,14 @@ def test_contec_resyncs_after_garbage_split_anywhere() -> None:
     decoder = ContecDecoder()
     out = OximeterBatch.concat([decoder.feed(stream[i : i + 3]) for i in range(0, len(stream), 3)])
     shown_prs = [f.pulse_rate_bpm for f in out if f.pulse_rate_bpm is not None]
-    assert shown_prs == [60, 61, 62]  # the last frame of each run confirms it
-    assert len(out) == 3  # the frames before it are not believed
-    assert decoder.counters.unconfirmed == 3 * (CONFIRM_FRAMES - 1)
-    assert decoder.counters.bytes_dropped == 3 + 3 * (CONFIRM_FRAMES - 1) * 5
+    # The last frame of each run confirms the one before it (HOLD_FRAMES = 1), which is
+    # all that is handed on: the frames before are not believed, the last has no
+    # follower (the stream's very last still waits for one).
+    assert shown_prs == [60, 61, 62]
+    assert len(out) == 3
+    unconfirmed = 3 * (CONFIRM_FRAMES - 1) - HOLD_FRAMES
+    assert decoder.counters.unconfirmed == unconfirmed
+    assert decoder.counters.bytes_dropped == 3 + unconfirmed * 5
     assert decoder.counters.resyncs == 2
 
 

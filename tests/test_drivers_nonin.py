@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drivers.nonin import CONFIRM_FRAMES_FORMAT7, Nonin7Decoder, Nonin7Encoder, format7_frames
-from drivers.nonin8 import CONFIRM_FRAMES, Nonin8Decoder
+from drivers.nonin import (
+    CONFIRM_FRAMES_FORMAT7,
+    HOLD_FRAMES_FORMAT7,
+    Nonin7Decoder,
+    Nonin7Encoder,
+    format7_frames,
+)
+from drivers.nonin8 import CONFIRM_FRAMES, HOLD_FRAMES, Nonin8Decoder
 from drivers.types import OximeterBatch, OximeterFlag
 
 F = OximeterFlag
@@ -37,12 +43,15 @@ def last(batch: OximeterBatch):
 
 
 # Frames that open the run before a test's packet, so its own frames are believed from
-# the first (docs/protocols.md: a run confirms itself before any frame is believed).
-LEAD_IN7 = frame7(0x80, 0, 0) * (CONFIRM_FRAMES_FORMAT7 - 1)
+# the first, and frames that follow it, so its last ones are handed on too
+# (docs/protocols.md: a run confirms itself before any frame is believed, and a frame
+# is handed on once HOLD_FRAMES more have followed it).
+LEAD_IN7 = frame7(0x80, 0, 0) * (CONFIRM_FRAMES_FORMAT7 - HOLD_FRAMES_FORMAT7 - 1)
+TAIL7 = frame7(0x80, 0, 0) * HOLD_FRAMES_FORMAT7
 
 
 def decode7(data: bytes, decoder: Nonin7Decoder | None = None) -> OximeterBatch:
-    return (decoder or Nonin7Decoder()).feed(LEAD_IN7 + data)
+    return (decoder or Nonin7Decoder()).feed(LEAD_IN7 + data + TAIL7)
 
 
 def shown8(frame: bytes) -> OximeterBatch:
@@ -93,8 +102,10 @@ def test_nonin7_low_battery_and_resync_mid_packet() -> None:
     decoder = Nonin7Decoder()
     out = decoder.feed(stream[13:])  # starts inside a frame: slides until frames line up
     assert last(out).pulse_rate_bpm == 90 and last(out).flags & F.LOW_BATTERY
-    # The tail of the frame cut at byte 13, and the run's first frames (not believed).
-    assert decoder.counters.bytes_dropped == 2 + (CONFIRM_FRAMES_FORMAT7 - 1) * 5
+    # The tail of the frame cut at byte 13, and the run's first frames (not believed);
+    # the last HOLD_FRAMES_FORMAT7 still wait for followers.
+    first = CONFIRM_FRAMES_FORMAT7 - HOLD_FRAMES_FORMAT7 - 1
+    assert decoder.counters.bytes_dropped == 2 + first * 5
 
 
 def frame8(hr: int, spo2: int, status_bits: int = 0, stat2: int = 0) -> bytes:
@@ -135,9 +146,11 @@ def test_nonin8_smartpoint_and_split_frames() -> None:
     run = CONFIRM_FRAMES
     data = frame8(72, 97, stat2=0x20) * run + b"\x95\x10" + frame8(140, 91) * run
     out = OximeterBatch.concat([decoder.feed(data[i : i + 1]) for i in range(len(data))])
-    assert [f.pulse_rate_bpm for f in out] == [72, 140]  # each run believed from its 4th
+    # Each run believed once CONFIRM_FRAMES long; a frame handed on once HOLD_FRAMES
+    # more followed it, so one of each run here (the second run's last two still wait).
+    assert [f.pulse_rate_bpm for f in out] == [72, 140]
     assert out.extras["smartpoint"].tolist() == [1.0, 0.0]
-    assert decoder.counters.bytes_dropped == 2 + 2 * (run - 1) * 4
+    assert decoder.counters.bytes_dropped == 2 + (2 * (run - 1) - HOLD_FRAMES) * 4
     assert decoder.counters.resyncs == 1
 
 
@@ -154,8 +167,9 @@ def test_nonin8_noise_shaped_like_frames_is_not_a_value() -> None:
 
 def test_nonin8_values_that_move_slowly_stay_one_run() -> None:
     steps = [(72, 97), (80, 95), (95, 90), (120, 85), (150, 80)]  # a fast but real change
+    steps += [(150, 80)] * HOLD_FRAMES  # followers, so the last step is handed on
     out = Nonin8Decoder().feed(b"".join(frame8(hr, spo2) for hr, spo2 in steps))
-    assert [f.pulse_rate_bpm for f in out] == [120, 150]
+    assert [f.pulse_rate_bpm for f in out] == [95, 120, 150]  # from the 3rd of the run
 
 
 def test_nonin7_misaligned_window_that_checksums_does_not_cost_a_real_frame() -> None:

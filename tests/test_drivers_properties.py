@@ -80,17 +80,24 @@ def assert_decodes_to(
     breaks: list[bool] | None = None,
 ) -> None:
     """`breaks[u]`: the byte stream breaks (garbage) before unit u. A new run must then
-    confirm itself: its first `confirm_frames - 1` frames are not believed, so they are
+    confirm itself: of a run of `confirm_frames` or more, a frame is handed on from the
+    `confirm_frames - hold_frames`-th on, once `hold_frames` more have followed it, so
+    the run's first `confirm_frames - hold_frames - 1` and last `hold_frames` frames are
     not in the batch at all (units are at least `confirm_frames` long)."""
     rows = spec.rows_per_unit
     breaks = breaks or [True] + [False] * (len(expected) - 1)
-    shown = [rows - (spec.confirm_frames - 1 if starts_run(spec, expected, breaks, u) else 0)
-             for u in range(len(expected))]  # fmt: skip
+    n = len(expected)
+    head = [spec.confirm_frames - spec.hold_frames - 1
+            if starts_run(spec, expected, breaks, u) else 0 for u in range(n)]  # fmt: skip
+    tail = [spec.hold_frames
+            if u + 1 == n or starts_run(spec, expected, breaks, u + 1) else 0
+            for u in range(n)]  # fmt: skip
+    shown = [rows - head[u] - tail[u] for u in range(n)]
     assert len(batch) == sum(shown), (len(batch), shown)
     end = 0
     for u, unit in enumerate(expected):
         first, end = end, end + shown[u]
-        for row, r in zip(range(first, end), range(rows - shown[u], rows), strict=True):
+        for row, r in zip(range(first, end), range(head[u], rows - tail[u]), strict=True):
             frame = batch[row]
             if spec.pleth is None:
                 assert frame.pleth is None, (u, r, frame)

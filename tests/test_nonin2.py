@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drivers.nonin import CONFIRM_FRAMES_FORMAT2, Nonin2Decoder, Nonin2Encoder, hr_from_pair
+from drivers.nonin import (
+    CONFIRM_FRAMES_FORMAT2,
+    HOLD_FRAMES_FORMAT2,
+    Nonin2Decoder,
+    Nonin2Encoder,
+    hr_from_pair,
+)
 from drivers.types import OximeterBatch, OximeterFlag
 
 
@@ -41,12 +47,16 @@ def packet(
 
 
 # Frames that open the run before a test's packet, so its own frames are believed from
-# the first (docs/protocols.md: a run confirms itself before any frame is believed).
-LEAD_IN = frame(0x80, 0, 0) * (CONFIRM_FRAMES_FORMAT2 - 1)
+# the first, and frames that follow it, so its last ones are handed on too
+# (docs/protocols.md: a run confirms itself before any frame is believed, and a frame
+# is handed on once HOLD_FRAMES_FORMAT2 more have followed it).
+FIRST_SHOWN = CONFIRM_FRAMES_FORMAT2 - HOLD_FRAMES_FORMAT2 - 1  # frames of a run not shown
+LEAD_IN = frame(0x80, 0, 0) * FIRST_SHOWN
+TAIL = frame(0x80, 0, 0) * HOLD_FRAMES_FORMAT2
 
 
 def decode(data: bytes) -> OximeterBatch:
-    return Nonin2Decoder().feed(LEAD_IN + data)
+    return Nonin2Decoder().feed(LEAD_IN + data + TAIL)
 
 
 @pytest.mark.parametrize("hr", [0, 72, 127, 128, 200, 300, 510])
@@ -120,12 +130,13 @@ def test_encode_decode_round_trip_split_anywhere() -> None:
     decoder = Nonin2Decoder()
     parts = [decoder.feed(raw[i : i + 7]) for i in range(0, len(raw), 7)]
     out = OximeterBatch.concat(parts)
-    unconfirmed = CONFIRM_FRAMES_FORMAT2 - 1  # the run's first frames are not believed
-    assert np.array_equal(out.pleth, source.pleth[unconfirmed:])
+    unconfirmed = FIRST_SHOWN  # the run's first frames are not believed ...
+    waiting = HOLD_FRAMES_FORMAT2  # ... and its last still wait for followers
+    assert np.array_equal(out.pleth, source.pleth[unconfirmed : 250 - waiting])
     assert out[len(out) - 1].pulse_rate_bpm == 133
     assert out[len(out) - 1].spo2_percent == 94
     assert decoder.counters.bytes_dropped == unconfirmed * 5
-    assert decoder.counters.frames == 250 - unconfirmed
+    assert decoder.counters.frames == 250 - unconfirmed - waiting
     assert decoder.counters.unconfirmed == unconfirmed
 
 

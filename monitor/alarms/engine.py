@@ -38,7 +38,13 @@ from monitor.alarms.rules import (
 )
 from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
-from monitor.alarms.technical import CapnoWatch, NibpWatch, OximeterWatch, RespWatch
+from monitor.alarms.technical import (
+    CapnoWatch,
+    NibpWatch,
+    OximeterWatch,
+    RespWatch,
+    StreamLinkWatch,
+)
 from monitor.commands import CommandBus, CommandError
 from monitor.records import Record, alarm_record, time_of
 
@@ -190,9 +196,17 @@ class AlarmEngine:
         with self._lock:
             self._advance(t)
 
+    def fall_due(self) -> None:
+        """Data time has reached the next due time (`next_due`): act on it, at that time."""
+        with self._lock:
+            due = self._next_due()
+            if due is not None:
+                self._advance(due)
+
     def next_due(self, t: float) -> float:
         """The earliest data time from which `tick` does more than move the clock: a
-        timed pause ending (inf: none)."""
+        timed pause ending, an acknowledgement timing out, a silent link's comm-lost
+        (inf: none)."""
         with self._lock:
             due = self._next_due()
             return math.inf if due is None else due - EPS
@@ -203,8 +217,24 @@ class AlarmEngine:
         while (due := self._next_due()) is not None and self.t + EPS >= due:
             if self._pause_until is not None and due == self._pause_until:
                 self._set_inactivation("none", due, None, reason="timeout")
-            else:
+            elif not self._silence(due):
                 self._ack_timeout(due)
+
+    def _stream_watches(self) -> tuple[tuple[StreamLinkWatch, str], ...]:
+        return (
+            (self._oximeter, "OXIMETER_COMM_LOST"),
+            (self._capno, "CO2_COMM_LOST"),
+            (self._resp, "RESP_COMM_LOST"),
+        )
+
+    def _silence(self, due: float) -> bool:
+        """A silent link's comm-lost falls due at `due`: raised at that very time."""
+        for watch, alarm_id in self._stream_watches():
+            if watch.silence_due() == due:
+                watch.fall_due()
+                self._condition(alarm_id, True, due)
+                return True
+        return False
 
     def _ack_due(self, alarm: _Alarm) -> float | None:
         """When an acknowledged high physiological alarm sounds again (docs/clinical.md)."""
@@ -222,6 +252,10 @@ class AlarmEngine:
         dues = [d for d in map(self._ack_due, self._alarms.values()) if d is not None]
         if self._pause_until is not None:
             dues.append(self._pause_until)
+        for watch, _ in self._stream_watches():
+            silence = watch.silence_due()
+            if silence is not None:
+                dues.append(silence)
         return min(dues, default=None)
 
     def _ack_timeout(self, due: float) -> None:

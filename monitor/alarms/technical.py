@@ -12,22 +12,47 @@ from collections.abc import Mapping
 from monitor.alarms.rules import finite_number, nibp_ok
 
 LINK_LOST = ("down", "reconnecting")
+# The channel's own link watch says no valid frame is coming (drivers/linkquality.py).
+FRAMELESS = ("garbage", "silent")
 
 
 class StreamLinkWatch:
     """A streaming device's link, shared by the oximeter, CO2 and respiration watches:
     lost at once when its port closes or vanishes, or silent when no valid frame came for
-    `silence_s` (counted from the port opening, or the first numerics, until one does)."""
+    `silence_s` (counted from the port opening, or the first numerics, until one does).
+
+    Silence is judged on each whole second's numerics, and, while the channel says no
+    valid frame is coming (`garbage` or `silent`: no frame since the last one the
+    numerics named), at the very moment it is due (`silence_due`): docs/clinical.md
+    asks for the alarm after 10 s, not at the next whole second after them."""
 
     def __init__(self, silence_s: float) -> None:
         self.silence_s = silence_s
         self.link_lost = False
         self._first_t: float | None = None
+        self._frameless = False
+        self._last_frame: float | None = None  # as the latest numerics said
+        self._fell_due = False  # this silence's due time has been judged
 
     def _link(self, state: str, t: float | None) -> None:
         self.link_lost = state in LINK_LOST
+        self._frameless = state in FRAMELESS
+        if not self._frameless:
+            self._fell_due = False
         if state == "up" and t is not None and self._first_t is None:
             self._first_t = t
+
+    def silence_due(self) -> float | None:
+        """When "no valid frame for `silence_s`" falls due, if the link watch says no
+        frame has come since the last one known (None: not known to be silent)."""
+        if not self._frameless or self._fell_due or self.link_lost or self._first_t is None:
+            return None
+        since = self._last_frame if self._last_frame is not None else self._first_t
+        return since + self.silence_s
+
+    def fall_due(self) -> None:
+        """The due time was reached: the condition holds until frames come back."""
+        self._fell_due = True
 
     def _start(self, t: float) -> float:
         """The numerics of `t` say the device is in this session: the silence clock runs."""
@@ -36,6 +61,7 @@ class StreamLinkWatch:
         return self._first_t
 
     def _silent(self, last_frame: float | None, t: float) -> bool:
+        self._last_frame = last_frame
         first = self._start(t)
         since = last_frame if last_frame is not None else first
         return t - since >= self.silence_s
