@@ -149,11 +149,15 @@ class CapnostatHost:
             events.append(HostEvent(t, HostEventKind.ZERO_STARTED, "the module asked for a zero"))
         return events
 
-    def next_action_t(self) -> float:
-        """From when `poll` may have something to do (a replay may skip until then)."""
+    def next_action_t(self, frames_through: float | None = None) -> float:
+        """From when `poll` may have something to do (a replay may skip until then), if
+        stream frames keep coming through `frames_through` (a simulator knows)."""
         if not self.up:
             return float("inf")
-        at = self._quiet_since() + RESTART_AFTER_S
+        quiet_since = self._quiet_since()
+        if frames_through is not None and self.last_frame_t is not None:
+            quiet_since = max(quiet_since, frames_through)  # streaming: not silent before
+        at = quiet_since + RESTART_AFTER_S
         if self._zero_wanted():
             at = min(
                 at, -math.inf if self._zero_sent_t is None else self._zero_sent_t + ZERO_RETRY_S

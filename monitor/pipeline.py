@@ -12,7 +12,7 @@ import contextlib
 import itertools
 import math
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -157,13 +157,21 @@ class AcquisitionPipeline:
     def process(self, chunk: Chunk) -> None:
         self._process(chunk, None)
 
-    def quiet_until(self, channels: Collection[str]) -> float:
+    def quiet_until(
+        self, channels: Collection[str], streamed: Mapping[str, float] | None = None
+    ) -> float:
         """The data time before which neither a command nor any of `channels` is due, so
         nothing is written to their devices: a simulator may run ahead to it (bytes from
-        those devices still end its run, see `sources.SimulatorSource.runs`)."""
+        those devices still end its run where they may make the monitor answer, see
+        `sources.SimulatorSource.runs`). `streamed`: the data time through which a
+        device has sent bytes in the run so far (a streaming one pushes back a write
+        its silence would bring)."""
         t = self.t
+        streamed = streamed or {}
         dues = (
-            self.channels[name].next_write_due(t) for name in channels if name in self.channels
+            self.channels[name].next_write_due(t, streamed.get(name))
+            for name in channels
+            if name in self.channels
         )
         return min([self.commands.next_due(), *dues])
 
@@ -414,10 +422,10 @@ class PipelineRunner:
         finally:
             self.source.close()
 
-    def _quiet_until(self, channels: Collection[str]) -> float:
+    def _quiet_until(self, channels: Collection[str], streamed: Mapping[str, float]) -> float:
         """How far a source may run ahead: to the pipeline's next due time on `channels`,
         and no further than the end of the run."""
-        until = self.pipeline.quiet_until(channels)
+        until = self.pipeline.quiet_until(channels, streamed)
         return until if self.duration_s is None else min(until, self.duration_s)
 
     def start(self) -> None:

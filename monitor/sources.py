@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -41,7 +41,9 @@ class Chunk:
 # How far a source may run ahead: the data time before which the monitor does nothing of
 # its own accord on these channels, so writes nothing to their devices
 # (`AcquisitionPipeline.quiet_until`).
-QuietUntil = Callable[[Collection[str]], float]
+# (channels whose devices answer the monitor, the data time each of them has sent bytes
+# through in the run so far) -> the data time from which the monitor may write to them.
+QuietUntil = Callable[[Collection[str], Mapping[str, float]], float]
 # A flat-out simulation runs ahead at most this far (memory stays small).
 MAX_RUN_S = 60.0
 
@@ -122,7 +124,9 @@ class SimulatorSource:
         step = 0
         while not self._closed.is_set():
             run: list[Chunk] = []
-            until = min(quiet_until(answers), self._t + MAX_RUN_S)
+            longest = self._t + MAX_RUN_S
+            streamed: dict[str, float] = {}  # what the answering devices sent, through when
+            until = min(quiet_until(answers, streamed), longest)
             while True:
                 step += 1
                 t = round(step * self.step_s, 6)
@@ -133,6 +137,9 @@ class SimulatorSource:
                 prompted = [self._bedside.prompted(channel) for channel in sorted(sent)]
                 if t >= until or any(prompted):
                     break
+                if sent:  # a device streaming on may push the monitor's next write back
+                    streamed.update((c.channel, c.t) for c in first if c.channel in sent)
+                    until = min(quiet_until(answers, streamed), longest)
             yield run
             yield from ([c] for c in self._drain(t))
 

@@ -159,3 +159,25 @@ def test_random_groups_give_the_live_records(recorded) -> None:
     for seed, longest in ((1, 12), (2, 400)):
         out, _ = again(protocols, records, at_random(chunks, seed, longest))
         assert out == records, f"seed {seed}: {first_difference(out, records)}"
+
+
+def test_a_streaming_co2_module_does_not_cut_the_simulator_s_runs() -> None:
+    """The CO2 host sets the module up again after 5 s without a stream frame, so a run
+    ahead used to end 5 s after the frames it had seen; the frames the run itself brings
+    push that back (`quiet_until`'s `streamed`). Runs then stretch between the NIBP
+    module's polls, and the records stay those of one step at a time (above)."""
+    bedside = SimulatedBedside(load_scenario("steady"))
+    assert "capno" in bedside.protocols
+    source = SimulatorSource(bedside, speed=None, ahead=True)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols), wall_start=START)
+    pipeline.set_writer(source.write)
+    pipeline.start()
+    lengths: list[float] = []
+    for run in source.runs(pipeline.quiet_until):
+        if len(run) > 1:
+            lengths.append(run[-1].t - run[0].t)
+        pipeline.process_run(run)
+        if pipeline.t >= 600:
+            break
+    assert max(lengths) > 20.0, lengths  # the NIBP module is idle: up to a minute
+    assert not [r for r in pipeline.alarms.log if r.get("id") == "CO2_COMM_LOST"]

@@ -124,9 +124,10 @@ class Channel:
         simulator take everything before it in one step."""
         return math.inf
 
-    def next_write_due(self, t: float) -> float:
+    def next_write_due(self, t: float, streamed_through: float | None = None) -> float:
         """The earliest data time from which `tick` may write to the device (a simulator
-        may run ahead of the monitor until then); by default `next_due`."""
+        may run ahead of the monitor until then), given the device has sent bytes through
+        `streamed_through` meanwhile (None: nothing since `t`); by default `next_due`."""
         return self.next_due(t)
 
     def numerics_json(self, t: float) -> Record:

@@ -124,9 +124,10 @@ class CapnoChannel(Channel):
             return t
         return min(self.host.next_action_t(), self._wave.next_due(QUIET_PAD_S))
 
-    def next_write_due(self, t: float) -> float:
-        """The host's next set-up or zero (the capnogram's gap writes nothing)."""
-        return t if not self._started else self.host.next_action_t()
+    def next_write_due(self, t: float, streamed_through: float | None = None) -> float:
+        """The host's next set-up or zero (the capnogram's gap writes nothing); a module
+        streaming through a time is not silent before it."""
+        return t if not self._started else self.host.next_action_t(streamed_through)
 
     # ------------------------------------------------------------ what the module says
 
