@@ -305,7 +305,7 @@ class VirtualCapnostat:
             flags |= F.NO_BREATHS
         return int(flags)
 
-    def _blocked(self, times: np.ndarray, adapter_off: bool) -> np.ndarray:
+    def _blocked(self, times: np.ndarray, adapter_off: np.ndarray) -> np.ndarray:
         """Samples with no CO2 reading: adapter off, warming up, zeroing."""
         blocked = (times - self._powered_t < WARMUP_S) | adapter_off
         if self._zero_until is not None:
@@ -337,13 +337,9 @@ class VirtualCapnostat:
         self._kept = (self._encoder.sync, self._last_breath_t)
         here = self._source(k0, count)
         faults = [self._model.device_state_at(float(k)) for k in range(k0, k0 + count)]
-        times = np.arange((k0 - 1) * per + 1, (k0 + count - 1) * per + 1) / RATE_HZ
-        blocked = (times - self._powered_t < WARMUP_S) | np.repeat(
-            [f.capno_adapter_off for f in faults], per
-        )
-        if self._zero_until is not None:
-            blocked |= times < self._zero_until
         index = np.arange((k0 - 1) * per, (k0 + count - 1) * per)
+        times = (index + 1) / RATE_HZ
+        blocked = self._blocked(times, np.repeat([f.capno_adapter_off for f in faults], per))
         noise = 0.15 * self._noise.at(index)
         co2 = np.clip(np.where(~blocked, here.co2_mmhg, 0.0) + noise, 0.0, None)
         starts = here.breath_starts & ~blocked
