@@ -74,6 +74,11 @@ def test_report_has_an_etco2_trend(capno_session, tmp_path) -> None:
     story = build_story(summary, capno_session)
     titles = [str(getattr(part, "text", "")) for f in story for part in getattr(f, "_content", [])]
     assert f"<b>{LABELS['etco2']}</b>" in titles and f"<b>{LABELS['fico2']}</b>" in titles
+    # The EtCO2 limits on its trend and in the time-beyond table, as for the other values:
+    # the late EtCO2 is above 50 mmHg, never below 25.
+    uses = {use.rule.alarm_id: use for use in summary.limits}
+    assert uses["ETCO2_HIGH"].of > 100 and uses["ETCO2_HIGH"].beyond > 10
+    assert uses["ETCO2_LOW"].beyond == 0 and uses["FICO2_HIGH"].beyond == 0
     pdf = tmp_path / "r.pdf"
     result = run_vitalmon("report", str(capno_session), "--out", str(pdf))
     assert result.returncode == 0, result.stderr
