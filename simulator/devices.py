@@ -116,9 +116,8 @@ def synth_pleth(model: PatientModel, rate_hz: float, seed: int) -> PlethSource:
         motion = None
         if artifact.any():
             motion = np.where(artifact, motion_artifact(times, index, noise), 0.0)
-        wave, beat = pleth_samples(states, seconds, times, noise.at(index), motion)
-        hr = np.array([s.vitals.hr_bpm for s in states])[seconds - first]
-        return wave, just_started(beat, hr, rate_hz, BEAT_FLAG_FRAMES)
+        wave, at = pleth_samples(states, seconds, times, noise.at(index), motion)
+        return wave, just_started(at.beat, at.hr_bpm, rate_hz, BEAT_FLAG_FRAMES)
 
     return render
 

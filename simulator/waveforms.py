@@ -9,6 +9,7 @@ samples, which keeps the simulator's bytes identical at any step size.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -68,13 +69,34 @@ _PLETH_TABLE = _table(pleth_beat_shape)
 _RESP_TABLE = _table(resp_breath_shape)
 
 
-def phases_in_second(state: SecondState, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(beat, resp) phases at `times` inside (k-1, k] of `state`'s second k, unwrapped:
-    values may be below 0; their integer part counts beats/breaths back from time k."""
-    back = state.k - times
-    beat = state.beat_phase - back * state.vitals.hr_bpm / 60.0
-    resp = state.resp_phase - back * state.breath_rate_bpm / 60.0
-    return beat, resp
+@dataclass(frozen=True, slots=True)
+class SamplePhases:
+    """Each sample's second's model state, and its unwrapped beat and breath phases:
+    values may be below 0; their integer part counts beats/breaths back from the end
+    of the sample's second."""
+
+    hr_bpm: np.ndarray
+    breath_rate_bpm: np.ndarray
+    pi_percent: np.ndarray
+    breath_depth: np.ndarray
+    beat: np.ndarray
+    resp: np.ndarray
+
+
+def phases_at(states: list[SecondState], seconds: np.ndarray, times: np.ndarray) -> SamplePhases:
+    """Phases at `times`, each in data second `seconds[i]` (`states` holds those seconds
+    in order, from `seconds[0]`); waveforms in (k-1, k] use second k's rates."""
+    field = np.array(
+        [
+            (s.beat_phase, s.vitals.hr_bpm, s.resp_phase, s.breath_rate_bpm,
+             s.vitals.pi_percent, s.breath_depth)
+            for s in states
+        ]
+    )[seconds - states[0].k]  # fmt: skip
+    back = seconds - times
+    beat = field[:, 0] - back * field[:, 1] / 60.0
+    resp = field[:, 2] - back * field[:, 3] / 60.0
+    return SamplePhases(field[:, 1], field[:, 3], field[:, 4], field[:, 5], beat, resp)
 
 
 def just_started(
@@ -103,33 +125,23 @@ class NoiseTable:
 def pleth_samples(
     states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray,
     motion: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, SamplePhases]:
     """Pleth in 0..1 (0.5 = baseline) at `times`, each in data second `seconds[i]`
     (`states` holds those seconds in order, from `seconds[0]`), and each sample's
-    unwrapped beat phase. Vectorised over many seconds, as the oximeter renders blocks.
+    phases. Vectorised over many seconds, as the oximeter renders blocks.
 
     Amplitude follows perfusion, breathing moves the baseline and the amplitude a
     little; `motion` (an artifact: a hand moving) is added on top.
     """  # fmt: skip
-    row = seconds - states[0].k
-    field = np.array(
-        [
-            (s.beat_phase, s.vitals.hr_bpm, s.resp_phase, s.breath_rate_bpm,
-             s.vitals.pi_percent, s.breath_depth)
-            for s in states
-        ]
-    )[row]  # fmt: skip
-    back = seconds - times
-    beat = field[:, 0] - back * field[:, 1] / 60.0
-    resp = field[:, 2] - back * field[:, 3] / 60.0
-    amplitude = np.clip(0.03 + 0.08 * field[:, 4], 0.02, 0.42)
-    breath = np.sin(2 * np.pi * resp) * np.minimum(1.0, field[:, 5])
+    at = phases_at(states, seconds, times)
+    amplitude = np.clip(0.03 + 0.08 * at.pi_percent, 0.02, 0.42)
+    breath = np.sin(2 * np.pi * at.resp) * np.minimum(1.0, at.breath_depth)
     amplitude_mod = amplitude * (1.0 + 0.08 * breath)
-    wave = 0.5 + amplitude_mod * (_lookup(_PLETH_TABLE, beat % 1.0) - 0.45)
+    wave = 0.5 + amplitude_mod * (_lookup(_PLETH_TABLE, at.beat % 1.0) - 0.45)
     wave += 0.025 * breath + 0.004 * noise
     if motion is not None:
         wave += motion
-    return np.clip(wave, 0.0, 1.0), beat
+    return np.clip(wave, 0.0, 1.0), at
 
 
 def motion_artifact(times: np.ndarray, index: np.ndarray, noise: NoiseTable) -> np.ndarray:
@@ -146,17 +158,8 @@ def resp_samples(
     (`states` holds those seconds in order, from `seconds[0]`): the breath scaled by its
     depth, plus a small cardiac oscillation and noise; flat at apnea. Vectorised over
     many seconds at once, because respiration is rendered in blocks."""
-    row = seconds - states[0].k
-    field = np.array(
-        [
-            (s.beat_phase, s.vitals.hr_bpm, s.resp_phase, s.breath_rate_bpm, s.breath_depth)
-            for s in states
-        ]
-    )[row]
-    back = seconds - times
-    beat = field[:, 0] - back * field[:, 1] / 60.0
-    resp = field[:, 2] - back * field[:, 3] / 60.0
-    depth = np.minimum(1.2, field[:, 4])
-    wave = depth * (2.0 * _lookup(_RESP_TABLE, resp % 1.0) - 1.0) * 0.8
-    wave += 0.04 * np.sin(2 * np.pi * beat) + 0.015 * noise
-    return np.clip(wave, -1.0, 1.0), resp, field[:, 3]
+    at = phases_at(states, seconds, times)
+    depth = np.minimum(1.2, at.breath_depth)
+    wave = depth * (2.0 * _lookup(_RESP_TABLE, at.resp % 1.0) - 1.0) * 0.8
+    wave += 0.04 * np.sin(2 * np.pi * at.beat) + 0.015 * noise
+    return np.clip(wave, -1.0, 1.0), at.resp, at.breath_rate_bpm
