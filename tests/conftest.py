@@ -58,6 +58,18 @@ def report_session(tmp_path_factory) -> tuple[Path, list[dict]]:
     return path, record_session(path)
 
 
+@pytest.fixture(scope="session")
+def capno_session(tmp_path_factory) -> Path:
+    """A real 200 s recording of `hypoventilation` (a CO2 module; recorded once)."""
+    path = tmp_path_factory.mktemp("co2") / "hypo.vitalmon"
+    live = run_vitalmon(
+        "run", "--sim", "hypoventilation", "--headless", "--speed", "max",
+        "--duration", "200", "--record", str(path),
+    )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    return path
+
+
 @pytest.fixture
 def mosquitto(tmp_path):
     """A real mosquitto on a free loopback port: password file, no anonymous access."""

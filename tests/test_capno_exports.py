@@ -17,17 +17,6 @@ from tests.conftest import run_vitalmon
 from tests.gui_helpers import Bedside
 
 
-@pytest.fixture(scope="module")
-def capno_session(tmp_path_factory):
-    path = tmp_path_factory.mktemp("co2") / "hypo.vitalmon"
-    live = run_vitalmon(
-        "run", "--sim", "hypoventilation", "--headless", "--speed", "max",
-        "--duration", "200", "--record", str(path),
-    )  # fmt: skip
-    assert live.returncode == 0, live.stderr
-    return path
-
-
 def test_csv_carries_etco2_and_fico2(capno_session) -> None:
     out = run_vitalmon("export", str(capno_session), "--format", "csv", "--out", "-")
     assert out.returncode == 0, out.stderr

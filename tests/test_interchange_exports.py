@@ -10,11 +10,9 @@ import sys
 from datetime import UTC, datetime
 
 import numpy as np
-import pytest
 
 from monitor.cli import main
 from monitor.recording.store import SessionReader
-from tests.conftest import run_vitalmon
 from tests.recording_helpers import WALL_START
 
 START = WALL_START.timestamp()
@@ -162,17 +160,6 @@ def test_hl7_of_a_session_with_no_values_says_so(tmp_path, capsys) -> None:
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "holds no" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.vitalmon"]
-
-
-@pytest.fixture(scope="module")
-def capno_session(tmp_path_factory):
-    path = tmp_path_factory.mktemp("co2") / "hypo.vitalmon"
-    live = run_vitalmon(
-        "run", "--sim", "hypoventilation", "--headless", "--speed", "max",
-        "--duration", "200", "--record", str(path),
-    )  # fmt: skip
-    assert live.returncode == 0, live.stderr
-    return path
 
 
 def test_vital_of_a_capnography_session(capno_session, tmp_path) -> None:
