@@ -49,6 +49,27 @@ def raw_pty() -> Iterator[tuple[int, str]]:
                 os.close(fd)
 
 
+@pytest.fixture
+def qtbot(qtbot):
+    """pytest-qt's bot, holding every window it closes until the test is torn down.
+
+    pytest-qt keeps weak references only: a window the test no longer names becomes
+    garbage as soon as the test body returns, while pytest-qt still processes its paint
+    events. A garbage collection in that paint deletes the window under it (a
+    segfault that took an xdist worker down). Held here, it is closed first, then freed.
+    """
+    kept: list[object] = []
+    add = qtbot.addWidget
+
+    def add_and_keep(widget, **kwargs) -> None:
+        kept.append(widget)
+        add(widget, **kwargs)
+
+    qtbot.addWidget = qtbot.add_widget = add_and_keep
+    yield qtbot
+    kept.clear()
+
+
 @pytest.fixture(scope="session")
 def report_session(tmp_path_factory) -> tuple[Path, list[dict]]:
     """A real 15-minute recording with alarms, NIBP, events and commands (recorded once)."""
