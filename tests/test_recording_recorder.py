@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -254,6 +255,28 @@ def test_a_session_being_recorded_can_be_read_meanwhile(tmp_path) -> None:
     recorder.close()
     with SessionReader(path) as reader:
         assert len(reader.records("numerics")) == 30
+
+
+def test_a_simulation_is_written_on_the_pipeline_thread_and_committed_as_it_goes(
+    tmp_path,
+) -> None:
+    """No writer thread when waiting loses nothing, and still a commit every half second
+    of wall time (what a kill -9 keeps)."""
+    source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=None)
+    pipeline = build_pipeline(PipelineConfig.of(source.protocols))
+    path = tmp_path / "s.vitalmon"
+    recorder = SessionRecorder(path, pipeline, live=False)
+    assert "recorder" not in [thread.name for thread in threading.enumerate()]
+    chunks = source.chunks()
+    _run_until(pipeline, chunks, 20.0)
+    time.sleep(0.6)
+    _run_until(pipeline, chunks, 21.0)  # the next items find the commit due
+    with SessionReader(path) as reader:
+        seen = [r["t"] for r in reader.records("numerics")]
+    assert seen[:20] == [float(t) for t in range(1, 21)]
+    recorder.close()
+    with SessionReader(path) as reader:
+        assert len(reader.records("numerics")) == 21
 
 
 def test_a_record_that_cannot_be_stored_fails_the_recording_not_the_monitor(tmp_path) -> None:
