@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TextIO
 
-from monitor.pipeline import Record
-
-# json.dumps builds an encoder per call; one made once writes the very same text.
-_ENCODE = json.JSONEncoder(separators=(", ", ": ")).encode
+from monitor.records import Record, record_json
 
 
 class JsonLinesWriter:
@@ -25,7 +21,7 @@ class JsonLinesWriter:
         self._flushed = time.monotonic()
 
     def __call__(self, record: Record) -> None:
-        self._stream.write(_ENCODE(record) + "\n")
+        self._stream.write(record_json(record) + "\n")
         if self._flush_after_s <= 0.0:
             self._stream.flush()
             return

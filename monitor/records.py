@@ -11,6 +11,7 @@ not fit is one line naming its table and row, never a traceback further on.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from collections.abc import Callable, Mapping
@@ -35,6 +36,37 @@ MAX_T_S = 1e8
 
 class RecordError(VitalmonError):
     """A record (a recording's row) that does not have its type's shape."""
+
+
+# -- the JSON form ---------------------------------------------------------------------
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and arrays a channel may have put in a record (they have tolist)."""
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# Made once: json.dumps with arguments builds an encoder per call (same text).
+_ENCODE = json.JSONEncoder(separators=(", ", ": "), default=_plain).encode
+_last_encoded: tuple[Record | None, str] = (None, "")
+
+
+def record_json(record: Record) -> str:
+    """The record's one JSON text: the headless line and the recording's row.
+
+    The printer and the recorder ask in turn for the same record, so the last one
+    encoded is kept (a record is never changed once emitted): encoded once, not twice.
+    Raises TypeError or ValueError for a record that is not JSON."""
+    global _last_encoded
+    last, text = _last_encoded
+    if last is record:
+        return text
+    text = _ENCODE(record)
+    _last_encoded = (record, text)
+    return text
 
 
 # -- making records -------------------------------------------------------------------

@@ -22,6 +22,7 @@ from monitor.recording.store import (
     WaveBlock,
     table_counts,
 )
+from monitor.records import record_json
 from monitor.sources import Chunk
 
 
@@ -93,12 +94,11 @@ def test_link_events_ticks_meta_and_wave_blocks_round_trip(tmp_path) -> None:
         Chunk(1.5, "oximeter", link=down),
     ]
     writer.add_chunks(list(enumerate(chunks)))
-    writer.add_records(
-        [
-            (0, 2, {"type": "command", "t": 1.5, "wall": "w", "name": "x", "args": {"a": 1}}),
-            (1, 2, {"type": "mystery", "t": 1.5, "wall": "w", "v": 2}),
-        ]
-    )
+    rows = [
+        {"type": "command", "t": 1.5, "wall": "w", "name": "x", "args": {"a": 1}},
+        {"type": "mystery", "t": 1.5, "wall": "w", "v": 2},
+    ]
+    writer.add_records([(seq, 2, r, record_json(r)) for seq, r in enumerate(rows)])
     wave = WaveBlock("oximeter", "pleth", 0.25, 75.0, np.array([1, np.nan, 3], dtype=np.float32))
     writer.add_wave(wave)
     writer.close()

@@ -29,8 +29,9 @@ from drivers.errors import VitalmonError
 from monitor.commands import CommandError
 from monitor.config import PipelineConfig
 from monitor.pipeline import AcquisitionPipeline
-from monitor.recording.store import Record, SessionFileError, SessionWriter, WaveBlock
+from monitor.recording.store import SessionFileError, SessionWriter, WaveBlock
 from monitor.recording.waves import BlockBuilder, WaveSlice, taps_for
+from monitor.records import Record, record_json
 from monitor.sources import Chunk
 
 COMMIT_INTERVAL_S = 0.5
@@ -77,7 +78,7 @@ class _Pending:
     chunk_seq: int = -1
     record_seq: int = 0
     chunks: list[tuple[int, Chunk]] = dataclasses.field(default_factory=list)
-    records: list[tuple[int, int, Record]] = dataclasses.field(default_factory=list)
+    records: list[tuple[int, int, Record, str]] = dataclasses.field(default_factory=list)
     waves: list[WaveBlock] = dataclasses.field(default_factory=list)
     last_commit: float = dataclasses.field(default_factory=time.monotonic)
     stopping: bool = False
@@ -149,7 +150,16 @@ class SessionRecorder:
                 self._put(piece)
 
     def _on_record(self, record: Record) -> None:
-        self._put(dict(record))
+        """The record with its JSON text, made now: the printer has just asked for the
+        same (`record_json` encodes it once)."""
+        if self.failed is not None or self._closing:
+            return
+        try:
+            text = record_json(record)
+        except (TypeError, ValueError) as exc:  # not JSON: still never stop monitoring
+            self._fail(f"{type(exc).__name__}: {exc}")
+            return
+        self._put((record, text))
 
     def _put(self, item: object) -> None:
         """Live: each item goes to the writer thread at once. Simulated or replayed
@@ -202,8 +212,11 @@ class SessionRecorder:
                     pending.chunks.append((pending.chunk_seq, item))
                 elif isinstance(item, WaveSlice):
                     pending.waves.extend(self._builder(item).add(item))
-                elif isinstance(item, dict):
-                    pending.records.append((pending.record_seq, pending.chunk_seq, item))
+                elif isinstance(item, tuple):
+                    record, text = item
+                    pending.records.append(
+                        (pending.record_seq, pending.chunk_seq, record, text)
+                    )
                     pending.record_seq += 1
         if self.failed is not None:
             pending.clear()
@@ -230,7 +243,7 @@ class SessionRecorder:
     def _write(
         self,
         chunks: list[tuple[int, Chunk]],
-        records: list[tuple[int, int, Record]],
+        records: list[tuple[int, int, Record, str]],
         waves: list[WaveBlock],
         commit: bool,
     ) -> None:

@@ -155,12 +155,13 @@ class SessionWriter:
                 )
         _insert_rows(self._db, "raw", out)
 
-    def add_records(self, rows: Sequence[tuple[int, int, Record]]) -> None:
-        """(seq, last chunk seq, record) triples, seq shared by every record table."""
+    def add_records(self, rows: Sequence[tuple[int, int, Record, str]]) -> None:
+        """(seq, last chunk seq, record, its `record_json` text); seq is shared by every
+        record table."""
         by_table: dict[str, list[tuple]] = {}
-        for seq, chunk_seq, r in rows:
+        for seq, chunk_seq, r, text in rows:
             kind = str(r.get("type"))
-            t, wall, text = time_of(r), str(r.get("wall", "")), _dumps(r)
+            t, wall = time_of(r), str(r.get("wall", ""))
             if kind == "alarm":
                 row: tuple = (seq, t, wall, r.get("id"), r.get("state"), text)
             elif kind == "event":
