@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -26,7 +27,7 @@ from monitor.recording.store import SessionReader
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
-from tests.conftest import REPO, vitalmon_cmd
+from tests.conftest import REPO, run_vitalmon, vitalmon_cmd
 
 
 def _run_until(pipeline: AcquisitionPipeline, chunks, t: float) -> None:
@@ -292,3 +293,24 @@ def test_a_record_that_cannot_be_stored_fails_the_recording_not_the_monitor(tmp_
     recorder.close()
     assert recorder.failed is not None and "TypeError" in recorder.failed
     assert warnings
+
+
+def test_every_printed_line_is_stored_as_printed(tmp_path) -> None:
+    """One JSON form: the recording's record rows are the headless lines, text for text,
+    in the order printed."""
+    path = tmp_path / "s.vitalmon"
+    live = run_vitalmon(
+        "run", "--sim", "desaturation", "--headless", "--speed", "max",
+        "--duration", "120", "--record", str(path),
+    )  # fmt: skip
+    assert live.returncode == 0, live.stderr
+    printed = live.stdout.splitlines()
+    db = sqlite3.connect(path)
+    tables = ("numerics", "nibp", "alarm", "event", "command", "other_record")
+    stored = db.execute(
+        " UNION ALL ".join(f"SELECT seq, record FROM {table}" for table in tables)
+        + " ORDER BY seq"
+    ).fetchall()
+    db.close()
+    assert len(printed) > 120 and any('"alarm"' in line for line in printed)
+    assert [text for _, text in stored] == printed
