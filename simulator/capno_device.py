@@ -47,7 +47,7 @@ BASE_ETCO2_MMHG = 38.0
 ETCO2_PER_MISSING_BREATH = 2.5  # mmHg per breath/min below 14
 ROW_STATUS, ROW_ETCO2, ROW_RR, ROW_FICO2 = 0, 25, 50, 75
 NOISE_CAPNO = 3  # the noise table's stream (the oximeter's is 1, respiration's 2)
-AHEAD_S = 16  # seconds rendered in one pass (dropped if a command comes meanwhile)
+AHEAD_S = 64  # seconds rendered in one pass (dropped if a command comes meanwhile)
 
 
 def etco2_for(rate_bpm: np.ndarray, obstruction: np.ndarray) -> np.ndarray:

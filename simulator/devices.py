@@ -52,7 +52,7 @@ NO_SIGNAL_FLAGS = (
 )
 NOISE_OXIMETER, NOISE_RESP = 1, 2
 BREATH_FLAG = int(RespFlag.BREATH)
-OXIMETER_BLOCK_S = 16  # seconds of oximeter frames encoded at a time (fixed-size frames)
+OXIMETER_BLOCK_S = 64  # seconds of oximeter frames encoded at a time (fixed-size frames)
 
 
 class Model(Protocol):
@@ -313,7 +313,7 @@ def _whole(value: float) -> float | None:
 RespSource = Callable[
     [np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]
 ]
-RESP_BLOCK_S = 16  # respiration is rendered and encoded this many seconds at a time
+RESP_BLOCK_S = 64  # respiration is rendered and encoded this many seconds at a time
 
 
 def synth_resp(model: PatientModel, rate_hz: float, seed: int) -> RespSource:
