@@ -2,8 +2,11 @@
 
 Per docs/protocols.md the fields and their widths vary by model, so a line is parsed
 as tokens, not by column: `SPO2=098%`, `BPM=072`, `PI=03.10`, `EXC=000C00`.
-Dashes mean no value. EXC is a hex word of exception bits. A line with none of
-the fields we read is not a frame (its bytes are counted as dropped).
+Dashes mean no value. EXC is a hex word of exception bits. A line is a frame only
+if it carries both SPO2 and BPM, which every model sends (dashed when it has no
+value); anything else is noise, its bytes counted as dropped. Random bytes once made
+a frame of a stray `PI=` (hypothesis, 24 kB), and a frame, even of no value, tells
+link supervision the device is there.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ EXC_BITS: tuple[tuple[int, OximeterFlag], ...] = (
 EXC_FULL_SET = 0x800
 
 _TOKEN = re.compile(rb"\b(SPO2|BPM|PI|EXC)=([^\s]*)")
+_REQUIRED = (b"SPO2", b"BPM")
 _NUMBER = re.compile(rb"[+-]?\d+(?:\.\d+)?")
 _EXC = re.compile(rb"[0-9A-Fa-f]{1,8}")
 
@@ -61,6 +65,10 @@ def _exc_flags(text: bytes | None) -> int:
         return 0
     exc = int(text, 16)
     return sum(int(flag) for bit, flag in EXC_BITS if exc & bit)
+
+
+def _is_frame(fields: dict[bytes, bytes]) -> bool:
+    return all(key in fields for key in _REQUIRED)
 
 
 class MasimoDecoder(OximeterDecoder):
@@ -91,7 +99,7 @@ class MasimoDecoder(OximeterDecoder):
         flags: list[int] = []
         for line in lines:
             fields = dict(_TOKEN.findall(line))
-            if not fields:
+            if not _is_frame(fields):
                 self.counters.bytes_dropped += len(line) + 1
                 if line.strip():
                     self.counters.resyncs += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from drivers.masimo import MAX_LINE_BYTES, MasimoDecoder
@@ -80,3 +81,25 @@ def test_endless_line_is_dropped() -> None:
     decoder.feed(b"x" * (MAX_LINE_BYTES + 1))
     assert decoder.counters.bytes_dropped == MAX_LINE_BYTES + 1
     assert len(decoder.feed(line())) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"PI=03.10 EXC=000000\r\n",  # no SpO2, no pulse rate
+        b"SPO2=097% PI=03.10\r\n",  # no pulse rate
+        b"\x8e\x13PI=\xa7\x02\r\n",  # what random bytes made a frame of (hypothesis)
+    ],
+)
+def test_a_line_without_spo2_and_bpm_is_not_a_frame(text: bytes) -> None:
+    decoder = MasimoDecoder()
+    assert len(decoder.feed(text)) == 0
+    assert decoder.counters.frames == 0 and decoder.counters.bytes_dropped == len(text)
+
+
+def test_random_bytes_that_once_made_a_frame_make_none() -> None:
+    """The case hypothesis found: 24 kB of noise holding a stray `PI=`."""
+    noise = np.random.default_rng(9340).integers(0, 256, 24329, dtype=np.uint8).tobytes()
+    assert b"PI=" in noise
+    decoder = MasimoDecoder()
+    assert len(decoder.feed(noise)) == 0 and decoder.counters.frames == 0
