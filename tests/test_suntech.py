@@ -352,3 +352,48 @@ def test_a_frame_hidden_inside_a_real_frame_is_not_taken() -> None:
         out = list(decoder.feed(raw[:cut])) + list(decoder.feed(raw[cut:]))
         assert out == [bp], cut
         assert decoder.counters.bytes_dropped == 0
+
+
+def _general_scan_only(decoder):
+    """The same decoder with the one-whole-frame shortcut turned off."""
+    decoder._one_whole_frame = lambda data: None
+    return decoder
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(responses.map(encode_response), st.binary(max_size=8)), max_size=8),
+    st.data(),
+)
+def test_a_whole_frame_fed_alone_is_taken_as_the_general_scan_takes_it(pieces, data) -> None:
+    """Feeds that are a frame, a frame spoiled (checksum, length byte, contents), or
+    noise: the shortcut and the general scan give the same frames and counters."""
+    feeds = []
+    for piece in pieces:
+        spoil = data.draw(st.sampled_from(["none", "checksum", "length", "ack"]))
+        frame = bytearray(piece)
+        if spoil == "checksum" and frame:
+            frame[-1] ^= 0x01
+        elif spoil == "length" and len(frame) > 1:
+            frame[1] = 0x07
+        elif spoil == "ack" and len(frame) == 4:
+            frame[2] = 0x21  # not an ack character, the checksum made good again
+            frame[3] = -sum(frame[:3]) & 0xFF
+        feeds.append(bytes(frame))
+    for kind in (SuntechResponseDecoder, SuntechCommandDecoder):
+        fast, general = kind(), _general_scan_only(kind())
+        for feed in feeds:
+            assert list(fast.feed(feed)) == list(general.feed(feed))
+            assert fast.counters == general.counters and fast.pending == general.pending
+        assert list(fast.flush()) == list(general.flush())
+        assert fast.counters == general.counters
+
+
+def test_commands_fed_whole_take_the_shortcut_and_match_the_general_scan() -> None:
+    fast, general = SuntechCommandDecoder(), _general_scan_only(SuntechCommandDecoder())
+    for kind in CommandKind:
+        value = {CommandKind.SET_INITIAL_INFLATE: 160, CommandKind.CALIBRATE: 250}.get(kind)
+        frame = encode_command(kind, value)
+        assert SuntechCommandDecoder()._one_whole_frame(frame) is not None  # shortcut
+        assert list(fast.feed(frame)) == list(general.feed(frame)) == [SuntechCommand(kind, value)]
+    assert fast.counters == general.counters
