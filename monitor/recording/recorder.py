@@ -36,8 +36,6 @@ from monitor.sources import Chunk
 
 COMMIT_INTERVAL_S = 0.5
 QUEUE_SIZE = 50_000
-BATCH = 256
-HAND_OVER_S = 0.05
 WRITE_ROWS = 20_000  # rows held at most before they go to SQLite uncommitted
 _STOP = object()
 
@@ -127,8 +125,6 @@ class SessionRecorder:
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._pending = _Pending()
         self._closing = False
-        self._batch: list[object] = []
-        self._handed = time.monotonic()
         self.failed: str | None = None
         self.last_t = 0.0
         pipeline.subscribe_chunks(self._on_chunk)
@@ -163,9 +159,8 @@ class SessionRecorder:
 
     def _put(self, item: object) -> None:
         """Live: each item goes to the writer thread at once. Simulated or replayed
-        (waiting loses nothing): written here, on the pipeline thread, in batches of up
-        to BATCH items or HAND_OVER_S of wall time; a thread would only add hand-overs
-        of the GIL and of the queue to the same work."""
+        (waiting loses nothing): taken here, on the pipeline thread; a thread would only
+        add hand-overs of the GIL and of the queue to the same work."""
         if self.failed is not None or self._closing:
             return
         if self._live:
@@ -174,15 +169,8 @@ class SessionRecorder:
             except queue.Full:
                 self._fail("the recorder cannot keep up with the data (queue full)")
             return
-        self._batch.append(item)
-        if len(self._batch) >= BATCH or time.monotonic() - self._handed >= HAND_OVER_S:
-            self._write_batch()
-
-    def _write_batch(self) -> None:
-        batch, self._batch = self._batch, []
-        self._handed = time.monotonic()
-        if batch:
-            self._take([batch])
+        self._take_item(item)
+        self._write_if_due()
 
     # -- the writing: on the writer thread (live), else on the pipeline thread ---------
 
@@ -197,42 +185,47 @@ class SessionRecorder:
                     batches.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self._take(batches)
+            for batch in batches:
+                for item in batch:
+                    self._take_item(item)
+            self._write_if_due()
         self._finish()
 
-    def _take(self, batches: list[list[object]]) -> None:
-        """Items into rows; to SQLite when due for a commit or when many are held."""
+    def _take_item(self, item: object) -> None:
+        """An item into its row (or its wave block)."""
         pending = self._pending
-        for batch in batches:
-            for item in batch:
-                if item is _STOP:
-                    pending.stopping = True
-                elif isinstance(item, Chunk):
-                    pending.chunk_seq += 1
-                    pending.chunks.append((pending.chunk_seq, item))
-                elif isinstance(item, WaveSlice):
-                    pending.waves.extend(self._builder(item).add(item))
-                elif isinstance(item, tuple):
-                    record, text = item
-                    pending.records.append(
-                        (pending.record_seq, pending.chunk_seq, record, text)
-                    )
-                    pending.record_seq += 1
+        if isinstance(item, Chunk):
+            pending.chunk_seq += 1
+            pending.chunks.append((pending.chunk_seq, item))
+        elif isinstance(item, WaveSlice):
+            pending.waves.extend(self._builder(item).add(item))
+        elif isinstance(item, tuple):
+            record, text = item
+            pending.records.append((pending.record_seq, pending.chunk_seq, record, text))
+            pending.record_seq += 1
+        elif item is _STOP:
+            pending.stopping = True
+
+    def _write_if_due(self) -> None:
+        """To SQLite when due for a commit (every COMMIT_INTERVAL_S of wall time) or when
+        many rows are held."""
+        pending = self._pending
         if self.failed is not None:
             pending.clear()
             return
         now = time.monotonic()
         commit = pending.stopping or now - pending.last_commit >= COMMIT_INTERVAL_S
+        if not commit and len(pending.chunks) + len(pending.records) < WRITE_ROWS:
+            return
         if commit:
             for builder in self._builders.values():
                 pending.waves.extend(builder.flush(keep_going=True))
         # Rows go to SQLite when they are committed (a crash keeps only committed
         # rows anyway), in a few large statements instead of many small ones.
-        if commit or len(pending.chunks) + len(pending.records) >= WRITE_ROWS:
-            self._write(pending.chunks, pending.records, pending.waves, commit)
-            if commit:
-                pending.last_commit = now
-            pending.clear()
+        self._write(pending.chunks, pending.records, pending.waves, commit)
+        if commit:
+            pending.last_commit = now
+        pending.clear()
 
     def _builder(self, piece: WaveSlice) -> BlockBuilder:
         key = (piece.channel, piece.signal)
@@ -300,8 +293,8 @@ class SessionRecorder:
             return
         self._take_waves()  # what the last chunk added (the pipeline has stopped)
         if not self._live:
-            self._batch.append(_STOP)
-            self._write_batch()
+            self._take_item(_STOP)
+            self._write_if_due()
             self._closing = True
             self._finish()
             return
