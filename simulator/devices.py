@@ -382,13 +382,21 @@ class VirtualRespSensor:
         """Frames `first`..`last` of the block at frame `start`, less those of the seconds
         in which the scenario has the sensor silent (`resp_silent`)."""
         size = self._frame_len
-        index = np.arange(start + first, start + last)
-        seconds = np.ceil((index + 1) / self.sample_rate_hz - 1e-9).astype(np.int64)
+        if last <= first:
+            return b""
+        # The frames' seconds run in order: the first frame's to the last's.
+        k_first, k_last = (
+            math.ceil((start + i + 1) / self.sample_rate_hz - 1e-9) for i in (first, last - 1)
+        )
         silent = [
-            k for k in np.unique(seconds) if self._model.device_state_at(float(k)).resp_silent
+            k
+            for k in range(k_first, k_last + 1)
+            if self._model.device_state_at(float(k)).resp_silent
         ]
         if not silent:
             return block[first * size : last * size]
+        index = np.arange(start + first, start + last)
+        seconds = np.ceil((index + 1) / self.sample_rate_hz - 1e-9).astype(np.int64)
         keep = np.flatnonzero(~np.isin(seconds, silent)) + first
         return b"".join(block[i * size : (i + 1) * size] for i in keep.tolist())
 
