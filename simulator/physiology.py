@@ -22,6 +22,7 @@ What it models, and why:
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -130,6 +131,11 @@ class PatientModel:
         self._noise_blocks: OrderedDict[int, np.ndarray] = OrderedDict()
         self._recent: OrderedDict[int, tuple[SecondState, _Hidden]] = OrderedDict()
         self._checkpoints: dict[int, tuple[SecondState, _Hidden]] = {}
+        # Device states hold from one timeline step to the next: one per step (a sorted
+        # timeline, as loading makes it), asked for several times a data second.
+        self._step_times = [step.at_s for step in scenario.timeline]
+        self._steps_sorted = self._step_times == sorted(self._step_times)
+        self._device_states: dict[int, DeviceState] = {}
         self._a_spo2 = _decay(SPO2_LAG_S)
         self._a_store = _decay(O2_STORE_LAG_S)
         self._a_plasma = _decay(KETAMINE_PLASMA_HALF_S / math.log(2))
@@ -163,7 +169,14 @@ class PatientModel:
         return state
 
     def device_state_at(self, t_s: float) -> DeviceState:
-        return DeviceState(**self._held(DEVICE_KEYS, "devices", t_s))  # type: ignore[arg-type]
+        if not self._steps_sorted:
+            return DeviceState(**self._held(DEVICE_KEYS, "devices", t_s))  # type: ignore[arg-type]
+        steps_in = bisect.bisect_right(self._step_times, t_s)  # the steps _held applies
+        state = self._device_states.get(steps_in)
+        if state is None:
+            state = DeviceState(**self._held(DEVICE_KEYS, "devices", t_s))  # type: ignore[arg-type]
+            self._device_states[steps_in] = state
+        return state
 
     def infusion_rate_at(self, t_s: float) -> float:
         """Ketamine infusion rate (mg/kg/h) the timeline sets at `t_s`."""
