@@ -181,3 +181,17 @@ def test_infusion_session_has_its_desaturation_episode_and_bp_rise() -> None:
     base = sum(model.vitals_at(t * 60.0).sys_mmhg for t in range(2, 10)) / 8
     peak = max(model.vitals_at(t * 60.0).sys_mmhg for t in range(45, 56))
     assert peak >= 1.25 * base  # NIBP_SYS_RISE can fire at the end of the infusion
+
+
+def test_the_bench_s_infusion_without_co2_is_infusion_less_its_co2_module() -> None:
+    """bench/infusion-noco2.toml, the like-for-like comparison with trees before every
+    bedside had a capnograph (docs/performance.md), stays `infusion` in all else."""
+    from dataclasses import replace
+
+    from tests.conftest import REPO
+
+    plain = load_scenario("infusion")
+    bare = load_scenario(str(REPO / "bench" / "infusion-noco2.toml"))
+    assert plain.capno_protocol and not bare.capno_protocol
+    same = replace(bare, name=plain.name, capno_protocol=plain.capno_protocol, source=plain.source)
+    assert same == plain
