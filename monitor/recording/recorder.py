@@ -30,7 +30,7 @@ from monitor.commands import CommandError
 from monitor.config import PipelineConfig
 from monitor.pipeline import AcquisitionPipeline
 from monitor.recording.store import SessionFileError, SessionWriter, WaveBlock
-from monitor.recording.waves import BlockBuilder, WaveSlice, taps_for
+from monitor.recording.waves import taps_for
 from monitor.records import Record, record_json
 from monitor.sources import Chunk
 
@@ -119,7 +119,7 @@ class SessionRecorder:
         meta["limits"] = _limits_snapshot(pipeline)
         self._writer: SessionWriter | None = SessionWriter(self.path, meta)  # raises at once
         self._taps = taps_for(dict(pipeline.channels))
-        self._builders: dict[tuple[str, str], BlockBuilder] = {}
+        self._waves_flushed = time.monotonic()
         # Live: at most QUEUE_SIZE items wait for the writer thread.
         self._queue: queue.Queue[list[object]] = queue.Queue(maxsize=QUEUE_SIZE)
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
@@ -138,12 +138,19 @@ class SessionRecorder:
         self._take_waves()
         self._put(chunk)
 
-    def _take_waves(self) -> None:
-        """Samples the previous chunk added, stamped with its data time (pipeline thread)."""
+    def _take_waves(self, flush: bool = False) -> None:
+        """Blocks of the samples the previous chunks added (pipeline thread, where the
+        taps live), open blocks too every COMMIT_INTERVAL_S of wall time."""
+        t = self._pipeline.t
         for tap in self._taps:
-            piece = tap.take(self._pipeline.t)
-            if piece is not None:
-                self._put(piece)
+            for block in tap.look(t):
+                self._put(block)
+        now = time.monotonic()
+        if flush or now - self._waves_flushed >= COMMIT_INTERVAL_S:
+            self._waves_flushed = now
+            for tap in self._taps:
+                for block in tap.flush():
+                    self._put(block)
 
     def _on_record(self, record: Record) -> None:
         """The record with its JSON text, made now: the printer has just asked for the
@@ -197,8 +204,8 @@ class SessionRecorder:
         if isinstance(item, Chunk):
             pending.chunk_seq += 1
             pending.chunks.append((pending.chunk_seq, item))
-        elif isinstance(item, WaveSlice):
-            pending.waves.extend(self._builder(item).add(item))
+        elif isinstance(item, WaveBlock):
+            pending.waves.append(item)
         elif isinstance(item, tuple):
             record, text = item
             pending.records.append((pending.record_seq, pending.chunk_seq, record, text))
@@ -217,21 +224,12 @@ class SessionRecorder:
         commit = pending.stopping or now - pending.last_commit >= COMMIT_INTERVAL_S
         if not commit and len(pending.chunks) + len(pending.records) < WRITE_ROWS:
             return
-        if commit:
-            for builder in self._builders.values():
-                pending.waves.extend(builder.flush(keep_going=True))
         # Rows go to SQLite when they are committed (a crash keeps only committed
         # rows anyway), in a few large statements instead of many small ones.
         self._write(pending.chunks, pending.records, pending.waves, commit)
         if commit:
             pending.last_commit = now
         pending.clear()
-
-    def _builder(self, piece: WaveSlice) -> BlockBuilder:
-        key = (piece.channel, piece.signal)
-        if key not in self._builders:
-            self._builders[key] = BlockBuilder(piece.channel, piece.signal, piece.rate_hz)
-        return self._builders[key]
 
     def _write(
         self,
@@ -291,7 +289,7 @@ class SessionRecorder:
         """Write what is queued, commit, and leave a finished file."""
         if self._closing:
             return
-        self._take_waves()  # what the last chunk added (the pipeline has stopped)
+        self._take_waves(flush=True)  # what the last chunks added (the pipeline has stopped)
         if not self._live:
             self._take_item(_STOP)
             self._write_if_due()
