@@ -18,7 +18,6 @@ from monitor.cli.common import UsageError, require_display, stop_on_signals
 from monitor.cli.link import register_credentials
 from monitor.net.broker import LinkSetupError, check_ca, parse_broker_url, read_password
 from monitor.net.central import CentralModel
-from monitor.net.subscriber import CentralSubscriber
 from monitor.records import Record
 
 FIRST_ANSWER_S = 5.0  # how long the window waits for the broker to accept or refuse
@@ -48,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if not args.headless:
         require_display()
+    from monitor.net.subscriber import CentralSubscriber  # the MQTT client: only here
+
     model = CentralModel(address.clinic, time.monotonic())
     emit = print_records if args.headless else None
     link = CentralSubscriber(model, address, password, ca_file, emit)

@@ -14,18 +14,21 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitor.alarms import DEFAULT_PRESET, load_preset
 from monitor.cli.common import UsageError, positive_seconds, seed_arg, speed_arg, stop_on_signals
 from monitor.cli.link import register_credentials
 from monitor.config import PipelineConfig, build_pipeline, nurse_commands
 from monitor.net.broker import LinkSetupError, check_ca, parse_broker_url, read_password
-from monitor.net.publisher import CentralPublisher
 from monitor.pipeline import PipelineRunner
 from monitor.records import Record
 from monitor.sources import SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
+
+if TYPE_CHECKING:  # the MQTT client is imported when a clinic starts, not by every command
+    from monitor.net.publisher import CentralPublisher
 
 MAX_CHAIRS = 64
 # The clinic's usual troubles in turn, a calm chair third; chair 1 alarms within 20 s
@@ -115,6 +118,8 @@ def make_chair(
         source.protocols, load_preset(DEFAULT_PRESET), nurse_commands(bedside), meta
     )
     pipeline = build_pipeline(config)
+    from monitor.net.publisher import CentralPublisher
+
     publisher = CentralPublisher(address, password, name, pipeline, ca_file, on_fatal)
     pipeline.subscribe(publisher)
     pipeline.subscribe(printer.listener(name))

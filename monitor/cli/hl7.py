@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from typing import TYPE_CHECKING
 
 from monitor.hl7.mllp import MllpAddress, parse_mllp_url
-from monitor.net.hl7_sender import Hl7Sender
 from monitor.pipeline import AcquisitionPipeline
+
+if TYPE_CHECKING:  # the sender is imported only by a run that sends
+    from monitor.net.hl7_sender import Hl7Sender
 
 
 def register_hl7(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +36,8 @@ def make_hl7_sender(
     """The sender, subscribed to `pipeline` (not started yet)."""
     if address is None:
         return None
+    from monitor.net.hl7_sender import Hl7Sender
+
     prefix = (session_id or str(uuid.uuid4()))[:8]
     sender = Hl7Sender(address, pipeline, prefix)
     pipeline.subscribe(sender)

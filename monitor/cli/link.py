@@ -10,14 +10,16 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import UsageError
 from monitor.commands import CommandError
 from monitor.net.broker import LinkSetupError, check_ca, check_name, parse_broker_url, read_password
-from monitor.net.publisher import ALARM_ID as LINK_ALARM
-from monitor.net.publisher import CentralPublisher
 from monitor.net.settings import load_link_settings, settings_path
 from monitor.pipeline import AcquisitionPipeline
+
+if TYPE_CHECKING:  # the MQTT client is imported only by a run that publishes
+    from monitor.net.publisher import CentralPublisher
 
 
 def register_publish(parser: argparse.ArgumentParser, chair: bool = True) -> None:
@@ -55,6 +57,8 @@ def make_publisher(
         password = read_password(args.password_file)
     except LinkSetupError as exc:
         raise UsageError(str(exc)) from None
+    from monitor.net.publisher import CentralPublisher
+
     publisher = CentralPublisher(address, password, chair, pipeline, ca_file, on_fatal)
     pipeline.subscribe(publisher)
     settings = getattr(args, "link_settings", None)
@@ -82,6 +86,8 @@ def apply_gui_settings(args: argparse.Namespace) -> None:
 def link_refused_alarm(message: str, pipeline: AcquisitionPipeline) -> None:
     """In the window a refused user does not stop monitoring: one line on stderr, and
     CENTRAL_LINK_LOST on the alarm bar saying why (it stays: the link will not return)."""
+    from monitor.net.publisher import ALARM_ID as LINK_ALARM
+
     print(f"vitalmon: {message}", file=sys.stderr, flush=True)
     with contextlib.suppress(CommandError):
         pipeline.commands.submit("technical_alarm", id=LINK_ALARM, active=True, message=message)
