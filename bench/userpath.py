@@ -3,8 +3,9 @@
 Budget (docs/architecture.md): `vitalmon run --sim infusion --headless --speed max
 --duration 28800 --record F` as fast as `bench/simulate.py --scenario infusion --hours 8`
 (within 1.2x), printing and recording included. Each command runs in its own process,
-one after another, rounds interleaved so that all see the same load; CPU is the
-process's user + system time (what the machine spent on it, whatever else runs).
+one after another, rounds interleaved (every other one in reverse order) so that all
+see the same load; CPU is the process's user + system time (what the machine spent on
+it, whatever else runs).
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
 """
@@ -63,6 +64,8 @@ def main() -> None:
             runs = [("bench", HERE, bench), ("user", HERE, None)]
             if args.old is not None:
                 runs.append(("old user", args.old.resolve(), None))
+            if round_ % 2:  # every other round the other way round: no command always first
+                runs.reverse()
             for name, tree, argv in runs:
                 record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
                 argv = argv or user_command(args.hours, record)
@@ -79,6 +82,9 @@ def main() -> None:
     ratio = cpu["user"] / cpu["bench"]
     verdict = "met" if ratio <= RATIO_BUDGET else "OVER"
     print(f"user / bench CPU: {ratio:.2f} (budget {RATIO_BUDGET}) -> {verdict}")
+    paired = [u[1] / b[1] for u, b in zip(rows["user"], rows["bench"], strict=True)]
+    each = ", ".join(f"{r:.2f}" for r in paired)
+    print(f"user / bench, round by round: {each} (median {statistics.median(paired):.2f})")
     if "old user" in cpu:
         print(f"old user / user CPU: {cpu['old user'] / cpu['user']:.2f}x less CPU now")
 
