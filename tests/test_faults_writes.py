@@ -135,7 +135,10 @@ def test_a_recording_onto_a_filesystem_that_fills_keeps_what_it_committed() -> N
         log = run_vitalmon("log", str(path), "--numerics")
         assert log.returncode == 0, log.stderr
         kept = json_lines(log.stdout)
-        assert len(kept) >= 30, len(kept)  # 12 with SQLite's default checkpointing
+        # 12 with SQLite's default checkpointing; 30 on a quiet machine, 26 on a loaded
+        # one (commits fall every half second of wall time, so where the disk fills in
+        # data time moves with the load).
+        assert len(kept) >= 20, len(kept)
         assert [r["t"] for r in kept] == [float(t) for t in range(1, len(kept) + 1)]
         assert [r["spo2"] for r in kept] == [r["spo2"] for r in printed[: len(kept)]]
 

@@ -139,18 +139,24 @@ class SessionRecorder:
         self._put(chunk)
 
     def _take_waves(self, flush: bool = False) -> None:
-        """Blocks of the samples the previous chunks added (pipeline thread, where the
-        taps live), open blocks too every COMMIT_INTERVAL_S of wall time."""
+        """Blocks of the samples the previous chunks added (on the pipeline thread, where
+        the taps live). The open blocks are cut at each commit: by `_write_if_due` when
+        it runs here, else (live) every COMMIT_INTERVAL_S for the writer thread."""
         t = self._pipeline.t
         for tap in self._taps:
             for block in tap.look(t):
                 self._put(block)
+        if not self._live and not flush:
+            return
         now = time.monotonic()
         if flush or now - self._waves_flushed >= COMMIT_INTERVAL_S:
             self._waves_flushed = now
-            for tap in self._taps:
-                for block in tap.flush():
-                    self._put(block)
+            for block in self._open_waves():
+                self._put(block)
+
+    def _open_waves(self) -> list[WaveBlock]:
+        """Every tap's open block so far (pipeline thread)."""
+        return [block for tap in self._taps for block in tap.flush()]
 
     def _on_record(self, record: Record) -> None:
         """The record with its JSON text, made now: the printer has just asked for the
@@ -224,6 +230,8 @@ class SessionRecorder:
         commit = pending.stopping or now - pending.last_commit >= COMMIT_INTERVAL_S
         if not commit and len(pending.chunks) + len(pending.records) < WRITE_ROWS:
             return
+        if commit and not self._live:  # on the pipeline thread: the waves up to now too
+            pending.waves.extend(self._open_waves())
         # Rows go to SQLite when they are committed (a crash keeps only committed
         # rows anyway), in a few large statements instead of many small ones.
         self._write(pending.chunks, pending.records, pending.waves, commit)
