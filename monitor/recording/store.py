@@ -65,17 +65,20 @@ def _plain(value: object) -> object:
 _dumps = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
 
 
-def _insert_rows(db: sqlite3.Connection, table: str, rows: Sequence[tuple]) -> None:
+def _insert_rows(
+    db: sqlite3.Connection, table: str, rows: Sequence[tuple], columns: str = ""
+) -> None:
     """Rows of one width, ROWS_PER_INSERT to a statement. sqlite3 lets go of the GIL at
     every statement step; a step per row (executemany) made the pipeline thread hand the
-    GIL to the recorder's thread and back some 100 000 times in an 8-hour run."""
+    GIL to the recorder's thread and back some 100 000 times in an 8-hour run. `columns`
+    ("(a, b)") leaves the others NULL."""
     if not rows:
         return
     one = "(" + ",".join("?" * len(rows[0])) + ")"
     for start in range(0, len(rows), ROWS_PER_INSERT):
         part = rows[start : start + ROWS_PER_INSERT]
         values = [value for row in part for value in row]
-        db.execute(f"INSERT INTO {table} VALUES " + ",".join([one] * len(part)), values)
+        db.execute(f"INSERT INTO {table} {columns} VALUES " + ",".join([one] * len(part)), values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,26 +137,22 @@ class SessionWriter:
         )
 
     def add_chunks(self, rows: Sequence[tuple[int, Chunk]]) -> None:
-        """(seq, chunk) pairs; seq is the order the pipeline processed them in."""
-        out: list[tuple[object, ...]] = []
+        """(seq, chunk) pairs; seq is the order the pipeline processed them in.
+
+        sqlite3 binds int, float, str and bytearray as they are, but asks every other
+        value (bytes, None) for an adapter, at ~1 us each: a chunk's bytes go as a
+        bytearray, and its NULL link columns are left out (3x faster rows)."""
+        data: list[tuple[object, ...]] = []
+        links: list[tuple[object, ...]] = []
         for seq, c in rows:
             link = c.link
             if link is None:
-                out.append((seq, c.t, c.channel, bytes(c.data), None, None, None, None))
+                data.append((seq, c.t, c.channel, bytearray(c.data)))
             else:
-                out.append(
-                    (
-                        seq,
-                        c.t,
-                        c.channel,
-                        b"",
-                        link.state.value,
-                        link.port,
-                        link.detail,
-                        link.host_time_s,
-                    )
-                )
-        _insert_rows(self._db, "raw", out)
+                row = (seq, c.t, c.channel, b"", link.state.value, link.port, link.detail)
+                links.append((*row, link.host_time_s))
+        _insert_rows(self._db, "raw", data, "(seq, t, channel, data)")
+        _insert_rows(self._db, "raw", links)
 
     def add_records(self, rows: Sequence[tuple[int, int, Record, str]]) -> None:
         """(seq, last chunk seq, record, its `record_json` text); seq is shared by every
