@@ -46,6 +46,7 @@ run: system-deps $(VENV)/.installed-run
 
 test: system-deps $(VENV)/.installed-test
 	$(BIN)/ruff check drivers simulator monitor tests bench
+	$(BIN)/ruff format --check drivers simulator monitor tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy drivers simulator monitor
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2

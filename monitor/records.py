@@ -173,6 +173,7 @@ def fields_of(value: object) -> dict[str, object]:
     value is not one (`check_record` has refused that in a record already)."""
     return dict(value) if isinstance(value, dict) else {}
 
+
 Check = Callable[[object], bool]
 
 

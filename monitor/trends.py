@@ -145,7 +145,5 @@ def _in_range(
     records: list[dict[str, object]], t0: float | None, t1: float | None
 ) -> list[dict[str, object]]:
     return [
-        r
-        for r in records
-        if (t0 is None or time_of(r) >= t0) and (t1 is None or time_of(r) <= t1)
+        r for r in records if (t0 is None or time_of(r) >= t0) and (t1 is None or time_of(r) <= t1)
     ]

@@ -123,7 +123,10 @@ class NoiseTable:
 
 
 def pleth_samples(
-    states: list[SecondState], seconds: np.ndarray, times: np.ndarray, noise: np.ndarray,
+    states: list[SecondState],
+    seconds: np.ndarray,
+    times: np.ndarray,
+    noise: np.ndarray,
     motion: np.ndarray | None = None,
 ) -> tuple[np.ndarray, SamplePhases]:
     """Pleth in 0..1 (0.5 = baseline) at `times`, each in data second `seconds[i]`

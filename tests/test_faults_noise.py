@@ -126,9 +126,7 @@ def test_live_random_bytes_on_a_socket_never_show_a_value(protocol: str, rate: i
         assert garbage["t"] <= 3.1, garbage  # 2 s without a valid frame (3 s at 1/s)
         _, onset = monitor.wait_for(
             lambda r: (
-                r["type"] == "alarm"
-                and r["id"] == "OXIMETER_COMM_LOST"
-                and r["state"] == "onset"
+                r["type"] == "alarm" and r["id"] == "OXIMETER_COMM_LOST" and r["state"] == "onset"
             ),
             15,
         )

@@ -172,9 +172,9 @@ def test_trend_view_shows_the_whole_session(qtbot) -> None:
     trends.show()
     assert trends.timer.isActive()
     assert trends.curve_points("spo2.spo2") == 660
-    assert len(trends.limit_items) == len(
-        [k for k, _, _ in _limits(trends) if k in trends.plots]
-    ) > 0
+    assert (
+        len(trends.limit_items) == len([k for k, _, _ in _limits(trends) if k in trends.plots]) > 0
+    )
     assert trends.event_count >= 2
 
 

@@ -308,8 +308,7 @@ def test_every_printed_line_is_stored_as_printed(tmp_path) -> None:
     db = sqlite3.connect(path)
     tables = ("numerics", "nibp", "alarm", "event", "command", "other_record")
     stored = db.execute(
-        " UNION ALL ".join(f"SELECT seq, record FROM {table}" for table in tables)
-        + " ORDER BY seq"
+        " UNION ALL ".join(f"SELECT seq, record FROM {table}" for table in tables) + " ORDER BY seq"
     ).fetchall()
     db.close()
     assert len(printed) > 120 and any('"alarm"' in line for line in printed)

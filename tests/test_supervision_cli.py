@@ -121,11 +121,11 @@ def test_resp_comm_lost_and_back_without_a_false_apnea(tmp_path) -> None:
 
 
 def test_no_breathing_source_is_not_monitored_not_missing(tmp_path) -> None:
-    none = scenario(tmp_path, '[devices]\nresp = false\ncapno = false\n')
+    none = scenario(tmp_path, "[devices]\nresp = false\ncapno = false\n")
     numerics = [r for r in run(none, 5) if r["type"] == "numerics"]
     assert numerics and all(r["rr"] is None for r in numerics)
     assert {r["rr_state"] for r in numerics} == {"not_monitored"}
-    resp_only = scenario(tmp_path, '[devices]\ncapno = false\n')
+    resp_only = scenario(tmp_path, "[devices]\ncapno = false\n")
     with_resp = [r for r in run(resp_only, 5) if r["type"] == "numerics"]
     assert {r["rr_state"] for r in with_resp[2:]} == {"valid"}
 

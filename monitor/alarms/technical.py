@@ -65,6 +65,8 @@ class StreamLinkWatch:
         first = self._start(t)
         since = last_frame if last_frame is not None else first
         return t - since >= self.silence_s
+
+
 NO_SIGNAL_FLAGS = frozenset(
     ("searching", "out_of_track", "sensor_alarm", "no_signal", "defective_sensor")
 )

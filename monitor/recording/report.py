@@ -168,9 +168,7 @@ def _limit_lines(s: Summary, ax: Axes, source: str, values: tuple[str, ...]) -> 
         )
 
 
-def _fit_y(
-    ax: Axes, values: list[float], s: Summary, source: str, keys: tuple[str, ...]
-) -> None:
+def _fit_y(ax: Axes, values: list[float], s: Summary, source: str, keys: tuple[str, ...]) -> None:
     """Room for the data and the limits in force, with a margin for the alarm bars."""
     limits = [
         th
@@ -236,11 +234,7 @@ def _nibp_plot(s: Summary) -> Image:
         ("map", "#2ca02c", "o"),
         ("dia", "#1f77b4", "^"),
     ):
-        pts = [
-            (time_of(r) / 60.0, r[key])
-            for r in s.nibp
-            if isinstance(r.get(key), int | float)
-        ]
+        pts = [(time_of(r) / 60.0, r[key]) for r in s.nibp if isinstance(r.get(key), int | float)]
         if pts:
             xs, ys = zip(*pts, strict=True)
             values += [float(y) for y in ys]
