@@ -116,14 +116,9 @@ class CapnostatHost:
 
     # ------------------------------------------------------------ bytes and time
 
-    def feed(self, data: bytes, t: float) -> tuple[CapnoBatch, list[HostEvent]]:
-        """Bytes from the module that arrived by data time `t`: the stream rows, and
-        what the host did about them."""
-        batch = self.decoder.feed(data)
-        return batch, self.take(batch, t)
-
     def take(self, batch: CapnoBatch, t: float) -> list[HostEvent]:
-        """Act on a decoded batch (the pipeline may decode a run at once)."""
+        """Act on a batch `decoder` made of the bytes that arrived by data time `t` (the
+        channel may decode a run of feeds at once)."""
         events: list[HostEvent] = []
         for _, message in batch.messages:
             events += self._on_message(message, t)

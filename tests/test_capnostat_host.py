@@ -100,7 +100,8 @@ class HostOnPort:
 
     def _data(self, data: bytes, _host_t: float) -> None:
         with self.lock:
-            batch, events = self.host.feed(data, self._clock())
+            batch = self.host.decoder.feed(data)
+            events = self.host.take(batch, self._clock())
             self.frames += len(batch)
             self.events += events
 
@@ -204,13 +205,13 @@ def test_no_zero_while_breaths_are_on_the_adapter() -> None:
     sent.clear()
     status = cs.status_bytes(int(F.ZERO_REQUIRED | F.BREATH_OK))
     frames = cs.waveform_frame(0, 30.0, cs.DPI_STATUS, status)
-    _, events = host.feed(frames, 1.0)
+    events = host.take(host.decoder.feed(frames), 1.0)
     assert cs.start_zero() not in sent and not events
     idle = cs.status_bytes(int(F.ZERO_REQUIRED | F.NO_BREATHS))
-    _, events = host.feed(cs.waveform_frame(1, 0.0, cs.DPI_STATUS, idle), 2.0)
+    events = host.take(host.decoder.feed(cs.waveform_frame(1, 0.0, cs.DPI_STATUS, idle)), 2.0)
     assert sent == [cs.start_zero()] and events[0].kind is HostEventKind.ZERO_STARTED
     # Still asked: not again before the retry time.
-    host.feed(cs.waveform_frame(2, 0.0, cs.DPI_STATUS, idle), 3.0)
+    host.take(host.decoder.feed(cs.waveform_frame(2, 0.0, cs.DPI_STATUS, idle)), 3.0)
     assert sent == [cs.start_zero()]
 
 
