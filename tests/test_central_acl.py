@@ -9,7 +9,7 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_vitalmon
 from tests.mqtt_broker import MosquittoBroker
 
 ACL = REPO / "docs" / "mosquitto" / "vitalmon.acl"
@@ -74,3 +74,48 @@ def test_a_bedside_writes_only_its_own_chair_and_the_central_only_reads(clinic_b
         central.close()
         c1.close()
     assert [topic for topic, _ in central.messages] == ["vitalmon/clinic1/c1/alarms"]
+
+
+def test_a_bedside_the_acl_refuses_says_so_and_stops(clinic_broker) -> None:
+    """User c1 publishing as chair c2: every publish is refused by the ACL. Over MQTT 3.1.1
+    the broker acknowledged them as taken and the bedside never knew; over MQTT 5 the
+    PUBACK says "Not authorized", and the run ends with one line (in the window: the
+    CENTRAL_LINK_LOST alarm saying why, as for a refused password)."""
+    out = run_vitalmon(
+        "run",
+        "--sim",
+        "steady",
+        "--headless",
+        "--duration",
+        "20",
+        "--publish",
+        clinic_broker.url(user="c1", clinic="clinic1"),
+        "--chair",
+        "c2",
+        env={"PATH": "/usr/bin:/bin", "VITALMON_MQTT_PASSWORD": USERS["c1"]},
+        timeout=30,
+    )
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "refuses what chair 'c2' publishes as user 'c1'" in lines[0]
+    assert "Not authorized" in lines[0]
+
+
+def test_a_bedside_the_acl_lets_through_publishes_to_the_end(clinic_broker) -> None:
+    out = run_vitalmon(
+        "run",
+        "--sim",
+        "steady",
+        "--headless",
+        "--duration",
+        "5",
+        "--publish",
+        clinic_broker.url(user="c1", clinic="clinic1"),
+        "--chair",
+        "c1",
+        env={"PATH": "/usr/bin:/bin", "VITALMON_MQTT_PASSWORD": USERS["c1"]},
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "refuses" not in out.stderr

@@ -56,6 +56,8 @@ KEEPALIVE_S = 2  # paho pings this often; a silent broker is noticed in 1.5x thi
 RECENT_MAX = 200  # alarm records kept in the retained `recent` message
 RELIABLE = {"alarm": "alarms", "nibp": "nibp", "event": "events"}
 REFUSED = {4: "bad user name or password", 5: "not authorised"}  # MQTT 3.1.1 CONNACK codes
+# MQTT 5's: bad user name or password, not authorized (paho words them itself).
+REFUSED_V5 = frozenset({0x86, 0x87})
 
 
 def package_version() -> str:
@@ -116,8 +118,9 @@ class CentralPublisher:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=f"vitalmon-{address.clinic}-{chair}",
-            protocol=mqtt.MQTTv311,
-            clean_session=True,
+            # MQTT 5: a publish the broker's ACL refuses comes back as a PUBACK with
+            # "Not authorized" (3.1.1 acknowledges it as if it had been taken).
+            protocol=mqtt.MQTTv5,
         )
         client.username_pw_set(address.user, password)
         if address.tls:
@@ -195,7 +198,9 @@ class CentralPublisher:
     # ----- the sender thread ------------------------------------------------------
 
     def start(self) -> None:
-        self._client.connect_async(self.address.host, self.address.port, keepalive=KEEPALIVE_S)
+        self._client.connect_async(
+            self.address.host, self.address.port, keepalive=KEEPALIVE_S, clean_start=True
+        )
         self._client.loop_start()
         self._thread.start()
 
@@ -283,7 +288,7 @@ class CentralPublisher:
         if reason.is_failure:
             code = getattr(reason, "value", None)
             why = REFUSED.get(code, str(reason)) if isinstance(code, int) else str(reason)
-            if code in REFUSED or "authori" in str(reason).lower():
+            if code in REFUSED or code in REFUSED_V5 or "authori" in str(reason).lower():
                 self._fail(f"broker {self.address} refused user '{self.address.user}': {why}")
             return
         self._publish(Outgoing("status", self._status("online"), 1, True))
@@ -298,7 +303,12 @@ class CentralPublisher:
         if self._down_since is None:
             self._down_since = time.monotonic()
 
-    def _on_publish(self, _client, _userdata, mid, _reason, _properties) -> None:
+    def _on_publish(self, _client, _userdata, mid, reason, _properties) -> None:
+        if getattr(reason, "is_failure", False):
+            self._fail(
+                f"broker {self.address} refuses what chair '{self.chair}' publishes as user "
+                f"'{self.address.user}': {reason} (see the broker's ACL, docs/central.md)"
+            )
         with self._ack_lock:
             if mid in self._unacked:
                 self._unacked.discard(mid)
