@@ -76,25 +76,30 @@ def test_a_bedside_writes_only_its_own_chair_and_the_central_only_reads(clinic_b
     assert [topic for topic, _ in central.messages] == ["vitalmon/clinic1/c1/alarms"]
 
 
-def test_a_bedside_the_acl_refuses_says_so_and_stops(clinic_broker) -> None:
-    """User c1 publishing as chair c2: every publish is refused by the ACL. Over MQTT 3.1.1
-    the broker acknowledged them as taken and the bedside never knew; over MQTT 5 the
-    PUBACK says "Not authorized", and the run ends with one line (in the window: the
-    CENTRAL_LINK_LOST alarm saying why, as for a refused password)."""
-    out = run_vitalmon(
+def _publish_as(broker: MosquittoBroker, user: str, chair: str, seconds: int):
+    """`vitalmon run --publish` as broker user `user` for chair `chair`."""
+    return run_vitalmon(
         "run",
         "--sim",
         "steady",
         "--headless",
         "--duration",
-        "20",
+        str(seconds),
         "--publish",
-        clinic_broker.url(user="c1", clinic="clinic1"),
+        broker.url(user=user, clinic="clinic1"),
         "--chair",
-        "c2",
-        env={"PATH": "/usr/bin:/bin", "VITALMON_MQTT_PASSWORD": USERS["c1"]},
+        chair,
+        env={"PATH": "/usr/bin:/bin", "VITALMON_MQTT_PASSWORD": USERS[user]},
         timeout=30,
     )
+
+
+def test_a_bedside_the_acl_refuses_says_so_and_stops(clinic_broker) -> None:
+    """User c1 publishing as chair c2: every publish is refused by the ACL. Over MQTT 3.1.1
+    the broker acknowledged them as taken and the bedside never knew; over MQTT 5 the
+    PUBACK says "Not authorized", and the run ends with one line (in the window: the
+    CENTRAL_LINK_LOST alarm saying why, as for a refused password)."""
+    out = _publish_as(clinic_broker, "c1", "c2", 20)
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
@@ -103,19 +108,6 @@ def test_a_bedside_the_acl_refuses_says_so_and_stops(clinic_broker) -> None:
 
 
 def test_a_bedside_the_acl_lets_through_publishes_to_the_end(clinic_broker) -> None:
-    out = run_vitalmon(
-        "run",
-        "--sim",
-        "steady",
-        "--headless",
-        "--duration",
-        "5",
-        "--publish",
-        clinic_broker.url(user="c1", clinic="clinic1"),
-        "--chair",
-        "c1",
-        env={"PATH": "/usr/bin:/bin", "VITALMON_MQTT_PASSWORD": USERS["c1"]},
-        timeout=30,
-    )
+    out = _publish_as(clinic_broker, "c1", "c1", 5)
     assert out.returncode == 0, out.stderr
     assert "refuses" not in out.stderr
