@@ -50,23 +50,21 @@ class RingBuffer:
         """The newest `n` samples oldest first (a copy of just those), and the total written."""
         with self._lock:
             count = len(self) if n is None else min(n, len(self))
-            start = (self._write - count) % self.capacity
-            if start + count <= self.capacity:
-                out = self._data[start : start + count].copy()
-            else:
-                out = np.concatenate((self._data[start:], self._data[: self._write]))
-            return out, self._total
+            return self._copy(self._total - count, count), self._total
 
     def span(self, first: int, end: int) -> tuple[np.ndarray, int]:
         """A copy of samples number `first` to `end - 1` (numbered from the first ever
         written) that the ring still holds, and the number of the first returned."""
         with self._lock:
             first = max(first, self._total - len(self))
-            count = min(end, self._total) - first
-            if count <= 0:
-                return self._data[:0].copy(), first
-            start = (self._write - (self._total - first)) % self.capacity
-            if start + count <= self.capacity:
-                return self._data[start : start + count].copy(), first
-            head = self._data[start:]
-            return np.concatenate((head, self._data[: count - len(head)])), first
+            return self._copy(first, min(end, self._total) - first), first
+
+    def _copy(self, first: int, count: int) -> np.ndarray:
+        """`count` samples from number `first` on, all still held (the lock is held)."""
+        if count <= 0:
+            return self._data[:0].copy()
+        start = (self._write - (self._total - first)) % self.capacity
+        if start + count <= self.capacity:
+            return self._data[start : start + count].copy()
+        head = self._data[start:]
+        return np.concatenate((head, self._data[: count - len(head)]))

@@ -149,8 +149,8 @@ class SessionWriter:
             if link is None:
                 data.append((seq, c.t, c.channel, bytearray(c.data)))
             else:
-                row = (seq, c.t, c.channel, b"", link.state.value, link.port, link.detail)
-                links.append((*row, link.host_time_s))
+                state, port, detail = link.state.value, link.port, link.detail
+                links.append((seq, c.t, c.channel, b"", state, port, detail, link.host_time_s))
         _insert_rows(self._db, "raw", data, "(seq, t, channel, data)")
         _insert_rows(self._db, "raw", links)
 
