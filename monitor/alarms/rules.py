@@ -33,6 +33,8 @@ NIBP_FIELDS = {"nibp_sys": "sys", "nibp_dia": "dia", "nibp_map": "map"}
 def finite_number(value: object) -> float | None:
     """A real, finite number, else None: records and command arguments are JSON, and
     JSON brings booleans, strings, NaN and Infinity where a number belongs."""
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)

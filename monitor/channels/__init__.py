@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
@@ -46,6 +45,8 @@ class RunShare:
 
     def per_feed(self) -> list[Any]:
         """The batch each chunk alone would have decoded to."""
+        if len(self.counts) == 1:  # the usual stretch: a chunk a channel (no copy)
+            return [self.batch]
         ends = list(itertools.accumulate(self.counts))
         return [self.batch[end - n : end] for n, end in zip(self.counts, ends, strict=True)]
 
@@ -57,9 +58,10 @@ class RunShare:
         """Arrival times of the chunks that completed at least one frame."""
         return [self.times[i] for i in self.fed()]
 
-    def last_rows(self) -> np.ndarray:
+    def last_rows(self) -> list[int]:
         """The batch row of the last frame each of those chunks completed."""
-        return np.cumsum(self.counts)[self.fed()] - 1
+        ends = itertools.accumulate(self.counts)
+        return [end - 1 for end, n in zip(ends, self.counts) if n]
 
 
 @dataclass(slots=True)

@@ -60,9 +60,9 @@ class OximeterChannel(Channel):
     def take_run(self, run: ChannelRun) -> None:
         """In one step where no link verdict or pleth gap falls due among the run's
         bytes (keep-alives are bytes out only, taken at the ticks they fall on); else
-        one by one."""
+        one by one (for a single chunk too: cheaper so)."""
         share = run.share
-        if share is None:
+        if share is None or len(run.at) == 1:
             super().take_run(run)
             return
         t_end = run.ticks[-1]

@@ -58,9 +58,9 @@ class RespChannel(Channel):
 
     def take_run(self, run: ChannelRun) -> None:
         """In one step where no wave gap falls due and no feed reports a lost signal;
-        else one by one."""
+        else (and for a single chunk, where one by one is the cheaper) one by one."""
         share = run.share
-        if share is None or not share.frame_times():
+        if share is None or len(run.at) == 1 or not share.frame_times():
             super().take_run(run)
             return
         frame_times = share.frame_times()
