@@ -105,7 +105,7 @@ class OximeterNumerics:
         else:
             self._untrusted_since = None
 
-    def update_run(self, batch: OximeterBatch, last_rows: np.ndarray, times: list[float]) -> None:
+    def update_run(self, batch: OximeterBatch, last_rows: list[int], times: list[float]) -> None:
         """`update` with each feed of a run in turn, in one step: feed i ended at row
         `last_rows[i]` of `batch` and arrived at `times[i]` (feeds without a frame left out)."""
         if not times:

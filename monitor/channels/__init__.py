@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-
 from drivers.types import LinkEvent
 from monitor.commands import CommandBus
 from monitor.records import Record
@@ -61,7 +60,7 @@ class RunShare:
     def last_rows(self) -> list[int]:
         """The batch row of the last frame each of those chunks completed."""
         ends = itertools.accumulate(self.counts)
-        return [end - 1 for end, n in zip(ends, self.counts) if n]
+        return [end - 1 for end, n in zip(ends, self.counts, strict=True) if n]
 
 
 @dataclass(slots=True)
