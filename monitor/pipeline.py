@@ -237,29 +237,22 @@ class AcquisitionPipeline:
         """The end of the longest stretch from chunk `i` that can be taken in one step.
 
         Every timed part says when it is next due (`next_due`). No command may be due at
-        any tick of the stretch; before its last tick no data second may close and
-        nothing may fall due in the alarm engine or in a channel without bytes in the
-        stretch (a channel with bytes in it takes its own ticks in `take_run`). At the
-        last tick everything is ticked as one by one ticks it after the last chunk."""
+        any tick of the stretch, and before its last tick no data second may close and
+        nothing may fall due in the alarm engine. A channel takes every tick of the
+        stretch itself (`take_run`), in order with its bytes; at the last tick
+        everything is ticked as one by one ticks it after the last chunk."""
         t = self.t
-        commands = self.commands.next_due()
-        others = self.alarms.next_due(t)
-        dues = {name: channel.next_due(t) for name, channel in self.channels.items()}
-        bound = min([others, *dues.values()])
+        stop = min(self.commands.next_due(), self.alarms.next_due(t))
         closes = max(self._next_second, math.ceil(chunks[i].t))
         tick = t
         j = i
         while j < len(chunks):
-            chunk = chunks[j]
-            at = max(tick, chunk.t)
-            if at >= commands or at >= others or at > closes:
+            at = max(tick, chunks[j].t)
+            if at >= stop or at > closes:
                 break
-            if chunk.data and chunk.channel in dues:
-                dues.pop(chunk.channel)  # it takes its own ticks from here
-                bound = min([others, *dues.values()])
             tick = at
             j += 1
-            if tick >= bound or tick >= closes:  # chunk j-1 may end a stretch, not go on
+            if tick >= closes:  # chunk j-1 may end a stretch, not go on
                 break
         return j
 
@@ -269,11 +262,20 @@ class AcquisitionPipeline:
             for listener in self._chunk_listeners:
                 listener(chunk)
         self._emit_seconds(chunks[0].t, inclusive=False)
-        self.t = end = ticks[-1]
         runs = self._channel_runs(chunks, rows, ticks)
+        # A channel without bytes here ticks through the stretch only where it falls
+        # due before its last tick (the tick after the stretch is everyone's).
+        idle = {
+            name
+            for name, channel in self.channels.items()
+            if name not in runs and channel.next_due(self.t) >= ticks[-1]
+        }
+        self.t = end = ticks[-1]
         held: list[tuple[tuple[int, int, int, int], Record]] = []
         try:
             for pos, (name, channel) in enumerate(self.channels.items()):
+                if name in idle:
+                    continue
                 run = runs.get(name) or ChannelRun(ticks)
                 self._holding = (held, run, pos)
                 channel.take_run(run)

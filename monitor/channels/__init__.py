@@ -136,12 +136,10 @@ class Channel:
         raise NotImplementedError
 
     def take_run(self, run: ChannelRun) -> None:
-        """A run of chunks in one step, leaving the records and state one by one leaves.
-        The pipeline ticks every channel at the run's last tick afterwards, as one by one
-        does after the last chunk. This default is one by one; without bytes of this
-        channel nothing falls due in the run (its `next_due` said so), so nothing to do."""
-        if not run.at:
-            return
+        """A run of chunks in one step, leaving the records and state one by one leaves:
+        its bytes, if any, and every tick but the last (the pipeline ticks every channel
+        at the run's last tick afterwards, as one by one does after the last chunk).
+        This default is one by one."""
         parts = run.parts()
         last = len(run.ticks) - 1
         mine = 0
