@@ -12,9 +12,6 @@ from drivers.base import Batch, OximeterEncoder, StreamDecoder
 from drivers.types import DecoderCounters, OximeterBatch
 
 B = TypeVar("B", bound=Batch)
-# A run whose candidates overlap is split in halves down to this many feeds, then fed
-# one by one.
-RUN_SPLIT_MIN = 4
 
 
 @dataclass(slots=True)
@@ -162,10 +159,12 @@ class FixedFrameScanner:
             return self._commit(raw, buf, len(data), None)
         return self._commit(raw, buf, len(data), self._test(buf, len(buf) - self.frame_len + 1))
 
-    def scan_run(self, datas: Sequence[bytes]) -> tuple[FrameScan, np.ndarray] | None:
+    def scan_run(self, datas: Sequence[bytes]) -> tuple[FrameScan, np.ndarray] | int:
         """Several feeds in one scan, and where each feed ends in the scan's bytes (so
-        the caller can tell which feed brought a frame, or what decided it); None (and
-        nothing consumed) where that could have chosen other frames.
+        the caller can tell which feed brought a frame, or what decided it). Where that
+        could have chosen other frames: nothing consumed, and the index of the feed in
+        which the first of the overlapping candidates begins (the feeds before it hold
+        no overlap: they may be scanned in one pass).
 
         Fed one by one, a frame comes out of the feed that brings its last byte, and
         each feed chooses among the frames it can see: the same ones as a single scan
@@ -177,12 +176,15 @@ class FixedFrameScanner:
         buf = np.frombuffer(raw, dtype=np.uint8)
         frame_len = self.frame_len
         tested = None
+        ends = len(self._pending) + np.cumsum([len(d) for d in datas], dtype=np.int64)
         if len(buf) >= frame_len:
             tested = self._test(buf, len(buf) - frame_len + 1)
             starts = np.flatnonzero(tested[1])
-            if len(starts) > 1 and int(np.diff(starts).min()) < frame_len:
-                return None
-        ends = len(self._pending) + np.cumsum([len(d) for d in datas], dtype=np.int64)
+            if len(starts) > 1:
+                close = np.flatnonzero(np.diff(starts) < frame_len)
+                if len(close):
+                    first = int(starts[close[0]])
+                    return int(np.searchsorted(ends, first, side="right"))
         return self._commit(raw, buf, len(data), tested), ends
 
     def _commit(
@@ -411,15 +413,19 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
     def feed_run(self, datas: Sequence[bytes]) -> tuple[B, np.ndarray]:
         """The same as `feed` on each of `datas` in turn: (their batches joined, the frame
         count of each), in one pass unless overlapping candidates forbid it."""
-        found = self._scanner.scan_run(datas)
-        if found is None:
-            if len(datas) < RUN_SPLIT_MIN:
-                return super().feed_run(datas)  # one feed at a time
-            # Candidates overlap somewhere in it: each half in one pass where it can be.
-            half = len(datas) // 2
-            first, first_counts = self.feed_run(datas[:half])
-            second, second_counts = self.feed_run(datas[half:])
-            return first.concat([first, second]), np.concatenate([first_counts, second_counts])
+        parts: list[tuple[B, np.ndarray]] = []
+        while True:
+            found = self._scanner.scan_run(datas)
+            if not isinstance(found, int):
+                break
+            # Candidates overlap from feed `found` on: the feeds before it in one pass,
+            # that one by itself (as one by one chooses), the rest again.
+            if found:
+                parts.append(self.feed_run(datas[:found]))
+            parts.append(super().feed_run(datas[found : found + 1]))
+            datas = datas[found + 1 :]
+            if not datas:
+                return self._joined(parts)
         scan, ends = found
         links = self._links
         decided_at = self._decided_at(links)
@@ -427,7 +433,15 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         if self._believed is not None:
             decided_at = decided_at[self._believed]
         completed_by = np.searchsorted(ends, decided_at, side="left")
-        return self._believed_only(batch), np.bincount(completed_by, minlength=len(datas))
+        whole = self._believed_only(batch), np.bincount(completed_by, minlength=len(datas))
+        return self._joined([*parts, whole]) if parts else whole
+
+    @staticmethod
+    def _joined(parts: list[tuple[B, np.ndarray]]) -> tuple[B, np.ndarray]:
+        if len(parts) == 1:
+            return parts[0]
+        batches = [batch for batch, _ in parts]
+        return batches[0].concat(batches), np.concatenate([counts for _, counts in parts])
 
     def _decided_at(self, links: _Links | None) -> np.ndarray:
         """For each frame taken from a scan, the scan offset whose arrival decided it: fed
