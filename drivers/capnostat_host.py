@@ -38,6 +38,12 @@ ZERO_RETRY_S = 10.0
 F = CapnoFlag
 
 
+@functools.lru_cache(maxsize=256)
+def _flag(status: int) -> CapnoFlag:
+    """A status as its flags, made once per value (a module repeats a few all session)."""
+    return F(status)
+
+
 @dataclass(frozen=True, slots=True)
 class CapnoSettings:
     """What the host tells the module on every (re)open (values: capnostat_settings.toml)."""
@@ -125,7 +131,7 @@ class CapnostatHost:
         if len(batch):
             self.last_frame_t = t
             if bool(batch.status_seen[-1]):
-                self.status = F(int(batch.status[-1]))
+                self.status = _flag(int(batch.status[-1]))
                 self.status_seen = True
         return events + self.poll(t)
 
@@ -163,8 +169,10 @@ class CapnostatHost:
 
     def _quiet_since(self) -> float:
         """The last stream frame or set-up, whichever came later."""
-        times = [x for x in (self.last_frame_t, self._set_up_t) if x is not None]
-        return max(times, default=-math.inf)
+        frame, set_up = self.last_frame_t, self._set_up_t
+        if frame is None:
+            return -math.inf if set_up is None else set_up
+        return frame if set_up is None or frame >= set_up else set_up
 
     def _zero_wanted(self) -> bool:
         return _wants_zero(int(self.status))

@@ -55,11 +55,21 @@ class OximeterSnapshot:
             "pi": None if pi is None else round(pi, 1),
             "spo2_state": self.spo2.state.value,
             "pr_state": self.pulse_rate.state.value,
-            "oximeter_status": status_names(int(self.flags & ~OximeterFlag.PACKET_START)),
+            "oximeter_status": status_names(int(self.flags) & _NOT_PACKET_START),
             "oximeter_last_frame_t": (
                 None if self.last_frame_t is None else round(self.last_frame_t, 3)
             ),
         }
+
+
+# Flag arithmetic on enum members costs a member lookup each: done on ints a second.
+_INVALIDATING = int(INVALIDATING_FLAGS)
+_NOT_PACKET_START = ~int(OximeterFlag.PACKET_START)
+
+
+@functools.lru_cache(maxsize=256)
+def _flag(flags: int) -> OximeterFlag:
+    return OximeterFlag(flags)
 
 
 @functools.lru_cache(maxsize=256)
@@ -97,9 +107,10 @@ class OximeterNumerics:
             "pr": _last_value(batch.pulse_rate_bpm),
             "pi": _last_value(batch.perfusion_index_percent),
         }
-        self._flags = OximeterFlag(int(batch.flags[-1]))
+        flags = int(batch.flags[-1])
+        self._flags = _flag(flags)
         self._last_frame_t = t
-        if self._flags & INVALIDATING_FLAGS:
+        if flags & _INVALIDATING:
             if self._untrusted_since is None:
                 self._untrusted_since = t
         else:

@@ -42,6 +42,13 @@ WARMUP_S = 5.0
 ZERO_S = 3.0
 REVISION = "vitalmon virtual Capnostat 5 v1.0"
 F = CapnoFlag
+_WARM_UP, _ZERO_IN_PROGRESS, _ZERO_REQUIRED = (
+    int(F.WARM_UP),
+    int(F.ZERO_IN_PROGRESS),
+    int(F.ZERO_REQUIRED),
+)
+_COMPENSATION_NOT_SET, _CHECK_ADAPTER = int(F.COMPENSATION_NOT_SET), int(F.CHECK_ADAPTER)
+_BREATH_OK, _NO_BREATHS = int(F.BREATH_OK), int(F.NO_BREATHS)
 EXPIRATION_START = 0.4  # breath phase where expiration begins (0-0.4 inspiration)
 BASE_ETCO2_MMHG = 38.0
 ETCO2_PER_MISSING_BREATH = 2.5  # mmHg per breath/min below 14
@@ -282,28 +289,28 @@ class VirtualCapnostat:
             self._sent = end
 
     def _status(self, t: float, breathing: bool, faults: DeviceState) -> int:
-        flags = F.NONE
+        flags = 0  # CapnoFlag bits as a plain int: worked out every second
         if t - self._powered_t < WARMUP_S:
-            flags |= F.WARM_UP
+            flags |= _WARM_UP
         if not {cs.Isb.BAROMETRIC_PRESSURE, cs.Isb.GAS_COMPENSATION} <= self.settings.keys():
-            flags |= F.COMPENSATION_NOT_SET
+            flags |= _COMPENSATION_NOT_SET
         if self._zero_until is not None and t < self._zero_until:
-            flags |= F.ZERO_IN_PROGRESS
+            flags |= _ZERO_IN_PROGRESS
         elif faults.capno_zero_required and not self._zeroed:
-            flags |= F.ZERO_REQUIRED
+            flags |= _ZERO_REQUIRED
         if faults.capno_adapter_off:
-            flags |= F.CHECK_ADAPTER
-        measuring = not faults.capno_adapter_off and not flags & (F.WARM_UP | F.ZERO_IN_PROGRESS)
+            flags |= _CHECK_ADAPTER
+        measuring = not faults.capno_adapter_off and not flags & (_WARM_UP | _ZERO_IN_PROGRESS)
         if breathing and measuring:
-            flags |= F.BREATH_OK
+            flags |= _BREATH_OK
         timeout = self.settings.get(cs.Isb.NO_BREATH_TIMEOUT, b"\x14")[0]
         # The module's no-breath clock runs from its last breath, or from when it began
         # measuring (the end of the warm-up): never "no breaths" the moment it is warm.
         since = self._powered_t + WARMUP_S if self._last_breath_t is None else self._last_breath_t
         quiet = t - since >= timeout
         if quiet and measuring:
-            flags |= F.NO_BREATHS
-        return int(flags)
+            flags |= _NO_BREATHS
+        return flags
 
     def _blocked(self, times: np.ndarray, adapter_off: np.ndarray) -> np.ndarray:
         """Samples with no CO2 reading: adapter off, warming up, zeroing."""
@@ -374,7 +381,7 @@ class VirtualCapnostat:
         for i, (sync, last_breath) in enumerate(states):
             begin = int(ends[i * per - 1]) if i else 0
             own = ends[i * per : (i + 1) * per] - begin
-            prompts = bool(statuses[i] & F.ZERO_REQUIRED)
+            prompts = bool(statuses[i] & _ZERO_REQUIRED)
             out.append(_Rendered(k0 + i, data[begin : int(own[-1]) + begin], own, prompts,
                                  sync, last_breath))  # fmt: skip
         return out

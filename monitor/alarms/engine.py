@@ -355,6 +355,10 @@ class AlarmEngine:
         return self._limits[alarm_id].delay_s
 
     def _condition(self, alarm_id: str, active: bool, t: float) -> None:
+        if not active and alarm_id not in self._pending:  # the usual: nothing to end
+            alarm = self._alarms.get(alarm_id)
+            if alarm is None or not alarm.condition_active:
+                return
         limit = self._limits.get(alarm_id)
         if limit is None:
             return  # not in this preset
