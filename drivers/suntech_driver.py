@@ -231,7 +231,8 @@ class SuntechNibpDriver:
             candidates.append((self._next_check_t, 5, self._status_check))
         if not candidates:
             return None
-        stamp, _, action = min(candidates, key=lambda c: (c[0], c[1]))
+        # (stamp, rank) decide; ranks differ, so the actions themselves are never compared.
+        stamp, _, action = candidates[0] if len(candidates) == 1 else min(candidates)
         return stamp, action
 
     def _earliest_send(self, request: _Request) -> float:

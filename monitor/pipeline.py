@@ -106,6 +106,9 @@ class AcquisitionPipeline:
                 session_phase=self.session.phase_now,
                 nibp_settings=nibp_settings,
             )
+        # The numerics record's parts in order: a CO2 module's rate and apnea win over a
+        # respiration stream's (docs/clinical.md).
+        self._numerics_order = sorted(self.channels.values(), key=lambda c: c.name == "capno")
 
     @property
     def oximeter(self) -> OximeterChannel | None:
@@ -372,8 +375,7 @@ class AcquisitionPipeline:
             second = float(self._next_second)
             self._next_second += 1
             record = numerics_record(second)
-            # A CO2 module's rate and apnea win over a respiration stream's (docs/clinical.md).
-            for channel in sorted(self.channels.values(), key=lambda c: c.name == "capno"):
+            for channel in self._numerics_order:
                 record.update(channel.numerics_json(second))
             if "rr" not in record:  # no breathing source: not a dropout (docs/clinical.md)
                 record.update(rr=None, rr_state=NOT_MONITORED, rr_source=None)

@@ -7,6 +7,7 @@ clinical numbers live in `nibp_schedule.toml` (docs/clinical.md asks for a data 
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Mapping
@@ -45,7 +46,9 @@ class NibpSettings:
         return None
 
 
+@functools.lru_cache(maxsize=64)
 def normalise_phase(phase: str) -> str:
+    """A phase name as the program's table spells it (asked several times a second)."""
     return phase.strip().lower().replace("_", "-").replace(" ", "-")
 
 
