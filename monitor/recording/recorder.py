@@ -36,7 +36,10 @@ from monitor.sources import Chunk
 
 COMMIT_INTERVAL_S = 0.5
 QUEUE_SIZE = 50_000
-WRITE_ROWS = 20_000  # rows held at most before they go to SQLite uncommitted
+# Rows held at most before they go to SQLite uncommitted. At --speed max a commit (every
+# 0.5 s of wall time) spans ~1000 simulated seconds, ~5000 rows: handed over every 500,
+# their objects are freed early (peak RSS 59 -> 54 MB for 4 hours).
+WRITE_ROWS = 500
 _STOP = object()
 
 
