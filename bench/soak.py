@@ -46,7 +46,7 @@ from monitor.config import PipelineConfig, build_pipeline
 from monitor.pipeline import PipelineRunner
 from monitor.recording.recorder import SessionRecorder
 from monitor.recording.store import SessionReader
-from monitor.sources import Chunk, QuietUntil, SimulatorSource
+from monitor.sources import Chunk, Expect, QuietUntil, SimulatorSource
 from simulator.devices import SimulatedBedside
 from simulator.scenario import load_scenario
 
@@ -115,7 +115,7 @@ class FaultySource:
                 continue  # the module's answers never arrive
             yield chunk
 
-    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+    def runs(self, quiet_until: QuietUntil, expect: Expect | None = None) -> Iterator[list[Chunk]]:
         for chunk in self.chunks():  # the faults are laid on chunk by chunk
             yield [chunk]
 

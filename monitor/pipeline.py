@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,8 @@ class AcquisitionPipeline:
         self._chunk_listeners: list[ChunkListener] = []
         self._at_start: list[Command] = []
         self._holding: tuple[list, ChannelRun, int] | None = None
+        # A port's feeds decoded before they came (`expect`): (their bytes, their rows).
+        self._expected: dict[str, deque[tuple[bytes, _Rows]]] = {}
         self.link_states: dict[str, str] = {}
         self.commands = CommandBus()
         self.trends = TrendStore()  # every numeric, NIBP reading and event of the session
@@ -158,7 +161,32 @@ class AcquisitionPipeline:
             self.apply_command(command)
 
     def process(self, chunk: Chunk) -> None:
-        self._process(chunk, None)
+        rows = self._expected_rows(chunk)
+        self._process(chunk, None if rows is None else rows.part())
+
+    def expect(self, channel: str, datas: list[bytes]) -> None:
+        """The feeds `channel`'s port will bring next, in order (a simulator knows its
+        streaming devices' bytes ahead): decoded now in one pass, as feeding them one
+        by one would, and handed to the chunks that bring them."""
+        handler = self.channels.get(channel)
+        if handler is None or handler.run_decoder is None or not datas:
+            return
+        batch, counts = handler.run_decoder.feed_run(datas)
+        waiting = self._expected.setdefault(channel, deque())
+        row = 0
+        for data, n in zip(datas, counts.tolist(), strict=True):
+            waiting.append((data, _Rows(batch, row, n)))
+            row += n
+
+    def _expected_rows(self, chunk: Chunk) -> _Rows | None:
+        """The rows of a chunk whose bytes were expected (None: not expected)."""
+        waiting = self._expected.get(chunk.channel)
+        if not waiting or not chunk.data:
+            return None
+        data, rows = waiting.popleft()
+        if data is not chunk.data and data != chunk.data:
+            raise RuntimeError(f"{chunk.channel}: bytes other than those expected came")
+        return rows
 
     def quiet_until(
         self, channels: Collection[str], streamed: Mapping[str, float] | None = None
@@ -222,11 +250,15 @@ class AcquisitionPipeline:
         """For each chunk, where its channel decodes runs: its rows of its channel's bytes,
         decoded in one pass (as feeding them one by one would)."""
         mine: dict[str, list[int]] = {}
+        out: list[_Rows | None] = [None] * len(chunks)
         for k, chunk in enumerate(chunks):
             channel = self.channels.get(chunk.channel)
             if chunk.data and channel is not None and channel.run_decoder is not None:
-                mine.setdefault(chunk.channel, []).append(k)
-        out: list[_Rows | None] = [None] * len(chunks)
+                expected = self._expected_rows(chunk)
+                if expected is not None:
+                    out[k] = expected
+                else:
+                    mine.setdefault(chunk.channel, []).append(k)
         for name, ks in mine.items():
             decoder = self.channels[name].run_decoder
             batch, counts = decoder.feed_run([chunks[k].data for k in ks])
@@ -306,7 +338,11 @@ class AcquisitionPipeline:
             own = [rows[k] for k in run.at]
             if own[0] is not None:
                 first, last = own[0], own[-1]
-                batch = first.batch[first.start : last.start + last.count]  # type: ignore[union-attr]
+                if all(r.batch is first.batch for r in own):  # type: ignore[union-attr]
+                    batch = first.batch[first.start : last.start + last.count]  # type: ignore[union-attr]
+                else:  # rows decoded ahead in two passes, or ahead and now
+                    parts = [r.part() for r in own]  # type: ignore[union-attr]
+                    batch = parts[0].concat(parts)
                 counts = [r.count for r in own]  # type: ignore[union-attr]
                 run.share = RunShare(batch, counts, run.times)
         return runs
@@ -364,6 +400,7 @@ class AcquisitionPipeline:
         return None if oximeter is None else oximeter.snapshot(self.t)
 
     def _on_link(self, name: str, event: LinkEvent, t: float) -> None:
+        self._expected.pop(name, None)  # the decoder starts afresh: so do its bytes
         self.link_states[name] = event.state.value
         channel = self.channels.get(name)
         if channel is not None:
@@ -408,7 +445,7 @@ class PipelineRunner:
     def run(self) -> None:
         try:
             self.pipeline.start()
-            for run in self.source.runs(self._quiet_until):
+            for run in self.source.runs(self._quiet_until, self.pipeline.expect):
                 batch: Sequence[Chunk] = run
                 if self.duration_s is not None:
                     batch = _through(batch, self.pipeline.t, self.duration_s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -44,8 +45,13 @@ class Chunk:
 # (channels whose devices answer the monitor, the data time each of them has sent bytes
 # through in the run so far) -> the data time from which the monitor may write to them.
 QuietUntil = Callable[[Collection[str], Mapping[str, float]], float]
+# What a channel's port will bring next, feed by feed (`AcquisitionPipeline.expect`).
+Expect = Callable[[str, list[bytes]], None]
 # A flat-out simulation runs ahead at most this far (memory stays small).
 MAX_RUN_S = 60.0
+# ... and renders the devices that only stream this far ahead of its runs, so their
+# bytes are decoded a stretch at a time even where the NIBP exchange cuts runs short.
+STREAM_AHEAD_S = 30.0
 
 
 class Source(Protocol):
@@ -54,9 +60,10 @@ class Source(Protocol):
 
     def chunks(self) -> Iterator[Chunk]: ...
 
-    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+    def runs(self, quiet_until: QuietUntil, expect: Expect | None = None) -> Iterator[list[Chunk]]:
         """The chunks in runs for `AcquisitionPipeline.process_run` (one by one, for a
-        source that cannot run ahead)."""
+        source that cannot run ahead). A source that knows a port's next bytes before
+        their time may say so to `expect`; they then come in the very chunks said."""
         ...
 
     def write(self, channel: str, data: bytes) -> bool: ...
@@ -89,6 +96,9 @@ class SimulatorSource:
         self.protocols = dict(bedside.protocols)
         self._closed = threading.Event()
         self._t = 0.0
+        # Bytes of the devices that only stream, rendered ahead: (step time, bytes).
+        self._streamed: dict[str, deque[tuple[float, bytes]]] = {}
+        self._streamed_through = 0  # the last step rendered ahead
 
     @property
     def bedside(self) -> Bedside:
@@ -109,20 +119,27 @@ class SimulatorSource:
             self._t = t
             yield from self._step(t)
 
-    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+    def runs(self, quiet_until: QuietUntil, expect: Expect | None = None) -> Iterator[list[Chunk]]:
         """Flat out, the steps up to the monitor's next due time on the channels whose
         devices answer it (`quiet_until`) in one run, and no further than a step in which
         such a device sent bytes (the monitor may answer at once): whatever the monitor
         writes reaches the device at the very step it would one step at a time. Paced, or
-        not `ahead`, one chunk at a time."""
+        not `ahead`, one chunk at a time.
+
+        The devices that only stream send what they would whatever the monitor writes:
+        they are rendered up to STREAM_AHEAD_S ahead of the runs, and `expect` told
+        their bytes, so the monitor decodes them in one pass however short the runs."""
         if not self._ahead:
             for chunk in self.chunks():
                 yield [chunk]
             return
         answers = {ch for ch in self.protocols if self._bedside.takes_commands(ch)}
+        streaming = [ch for ch in self.protocols if ch not in answers] if expect else []
         yield from ([c] for c in self._drain(0.0))
         step = 0
         while not self._closed.is_set():
+            if streaming and expect is not None:
+                self._stream_ahead(streaming, step, expect)
             run: list[Chunk] = []
             longest = self._t + MAX_RUN_S
             streamed: dict[str, float] = {}  # what the answering devices sent, through when
@@ -173,7 +190,31 @@ class SimulatorSource:
                 yield Chunk(t, channel, data)
 
     def _due(self, t: float) -> list[tuple[str, bytes]]:
-        return [(channel, data) for channel, data in self._bedside.advance(t).items() if data]
+        due = self._bedside.advance(t)  # a device rendered ahead has nothing new here
+        for channel, ahead in self._streamed.items():
+            if ahead and ahead[0][0] == t:
+                due[channel] = ahead.popleft()[1]
+        return [(channel, data) for channel, data in due.items() if data]
+
+    def _stream_ahead(self, channels: list[str], step: int, expect: Expect) -> None:
+        """Render the streaming devices' steps ahead when fewer than half of
+        STREAM_AHEAD_S are left, and tell `expect` the bytes each will bring."""
+        steps = max(1, round(STREAM_AHEAD_S / self.step_s))
+        if self._streamed_through - step > steps // 2:
+            return
+        first = max(step, self._streamed_through) + 1
+        times = [round(k * self.step_s, 6) for k in range(first, step + steps + 1)]
+        for channel in channels:
+            device = self._bedside.devices[channel]
+            ahead = self._streamed.setdefault(channel, deque())
+            datas = []
+            for t in times:
+                data = device.generate_until(t)
+                ahead.append((t, data))
+                if data:
+                    datas.append(data)
+            expect(channel, datas)
+        self._streamed_through = step + steps
 
     def write(self, channel: str, data: bytes) -> bool:
         """Commands from the monitor reach the virtual device at the current data time."""
@@ -228,7 +269,7 @@ class SerialSource:
                 chunk = Chunk(time.monotonic() - self.started_monotonic)
             yield chunk
 
-    def runs(self, quiet_until: QuietUntil) -> Iterator[list[Chunk]]:
+    def runs(self, quiet_until: QuietUntil, expect: Expect | None = None) -> Iterator[list[Chunk]]:
         for chunk in self.chunks():
             yield [chunk]
 

@@ -181,3 +181,45 @@ def test_a_streaming_co2_module_does_not_cut_the_simulator_s_runs() -> None:
             break
     assert max(lengths) > 20.0, lengths  # the NIBP module is idle: up to a minute
     assert not [r for r in pipeline.alarms.log if r.get("id") == "CO2_COMM_LOST"]
+
+
+def _flat_out(scenario: str, seconds: float, expecting: bool) -> tuple[list[dict], list[int]]:
+    """A flat-out run at whole-second steps, its streaming devices' bytes told to the
+    pipeline ahead or not; its records, and the feeds of each oximeter decoding pass."""
+    bedside = SimulatedBedside(load_scenario(scenario))
+    source = SimulatorSource(bedside, speed=None, ahead=True)
+    pipeline = build_pipeline(
+        PipelineConfig.of(source.protocols, commands=nurse_commands(bedside)), wall_start=START
+    )
+    records: list[dict] = []
+    pipeline.subscribe(records.append)
+    passes: list[int] = []
+    decoder = pipeline.channels["oximeter"].run_decoder
+    feed_run = decoder.feed_run
+    decoder.feed_run = lambda datas: passes.append(len(datas)) or feed_run(datas)
+    pipeline.set_writer(source.write)
+    pipeline.start()
+    for run in source.runs(pipeline.quiet_until, pipeline.expect if expecting else None):
+        pipeline.process_run(run)
+        if pipeline.t >= seconds:
+            break
+    return records, passes
+
+
+def test_streaming_devices_rendered_ahead_decode_a_stretch_at_a_time_to_the_same_records():
+    """While an NIBP reading runs, its exchange cuts the simulator's runs every second;
+    the oximeter's and respiration sensor's bytes, rendered ahead and told to the
+    pipeline (`expect`), are decoded a stretch at a time all the same."""
+    ahead, passes_ahead = _flat_out("infusion", 900, expecting=True)
+    runs, passes_in_runs = _flat_out("infusion", 900, expecting=False)
+    assert ahead == runs, first_difference(ahead, runs)
+    assert any(r["type"] == "nibp" for r in runs)  # readings ran: the runs were cut short
+    assert len(passes_ahead) * 2 < len(passes_in_runs), (passes_ahead, passes_in_runs)
+    assert sum(passes_ahead) >= 850  # every second's bytes, decoded ahead
+
+
+def test_bytes_other_than_those_expected_are_refused_not_decoded_twice() -> None:
+    pipeline = build_pipeline(PipelineConfig.of({"oximeter": "nonin2"}), wall_start=START)
+    pipeline.expect("oximeter", [b"\x01\x81\x01\x00\x83"])
+    with pytest.raises(RuntimeError, match="other than those expected"):
+        pipeline.process(Chunk(1.0, "oximeter", b"\x01\x81\x01\x00\x84"))

@@ -24,7 +24,7 @@ from monitor.config import ConfigError, PipelineConfig, build_pipeline
 from monitor.pipeline import AcquisitionPipeline, PipelineRunner
 from monitor.recording.store import SessionFileError, SessionReader
 from monitor.records import fields_of, time_of
-from monitor.sources import Chunk, QuietUntil
+from monitor.sources import Chunk, Expect, QuietUntil
 
 # Chunks a run may gather before the pipeline takes it (a bound on memory and on how
 # long a pause or a seek waits for the run under way).
@@ -152,11 +152,14 @@ class ReplaySource:
 
     # -- Source ----------------------------------------------------------------------------
 
-    def runs(self, quiet_until: QuietUntil | None = None) -> Iterator[list[Chunk]]:
+    def runs(
+        self, quiet_until: QuietUntil | None = None, expect: Expect | None = None
+    ) -> Iterator[list[Chunk]]:
         """The chunks in runs for `AcquisitionPipeline.process_run`: as many as come flat
         out (no speed, or seeking) at a time, else one by one, each when due. A chunk
         that carried commands begins a run, its commands scheduled just before it, so
-        they wait for the chunks before it as they did live."""
+        they wait for the chunks before it as they did live. (A recording's runs are
+        long already: nothing is said to `expect`.)"""
         if self._pipeline is not None:
             # Commands applied live before the first chunk (`--nibp-interval`): again so.
             for record in self._commands_by_chunk.get(-1, ()):
