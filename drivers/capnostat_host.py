@@ -31,17 +31,12 @@ from pathlib import Path
 
 from drivers import capnostat as cs
 from drivers.capnostat import CapnoBatch, CapnoFlag, CapnoMessage, CapnostatDecoder
+from drivers.types import cached_flag
 
 SETTINGS_FILE = Path(__file__).with_name("capnostat_settings.toml")
 RESTART_AFTER_S = 5.0
 ZERO_RETRY_S = 10.0
 F = CapnoFlag
-
-
-@functools.lru_cache(maxsize=256)
-def _flag(status: int) -> CapnoFlag:
-    """A status as its flags, made once per value (a module repeats a few all session)."""
-    return F(status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +126,7 @@ class CapnostatHost:
         if len(batch):
             self.last_frame_t = t
             if bool(batch.status_seen[-1]):
-                self.status = _flag(int(batch.status[-1]))
+                self.status = cached_flag(F, int(batch.status[-1]))
                 self.status_seen = True
         return events + self.poll(t)
 

@@ -9,12 +9,26 @@ Missing values are NaN in the columns and `None` in a frame: never a sentinel.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, overload
+from typing import NamedTuple, TypeVar, overload
 
 import numpy as np
+
+FlagT = TypeVar("FlagT", bound=enum.IntFlag)
+
+
+@functools.lru_cache(maxsize=512)
+def _made_flag(cls: type[enum.IntFlag], value: int) -> enum.IntFlag:
+    return cls(value)
+
+
+def cached_flag(cls: type[FlagT], value: int) -> FlagT:
+    """`cls(value)`, made once per value: a device repeats a few status combinations all
+    session, and making an enum flag looks its members up (asked every data second)."""
+    return _made_flag(cls, value)  # type: ignore[return-value]
 
 
 class OximeterFlag(enum.IntFlag):

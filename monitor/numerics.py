@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drivers.types import INVALIDATING_FLAGS, OximeterBatch, OximeterFlag
+from drivers.types import INVALIDATING_FLAGS, OximeterBatch, OximeterFlag, cached_flag
 
 STALE_HOLD_S = 10.0
 # A value not re-confirmed by a frame for this long counts as stale.
@@ -68,11 +68,6 @@ _NOT_PACKET_START = ~int(OximeterFlag.PACKET_START)
 
 
 @functools.lru_cache(maxsize=256)
-def _flag(flags: int) -> OximeterFlag:
-    return OximeterFlag(flags)
-
-
-@functools.lru_cache(maxsize=256)
 def _names(flags: int) -> tuple[str, ...]:
     return tuple(OximeterFlag.names(flags))
 
@@ -108,7 +103,7 @@ class OximeterNumerics:
             "pi": _last_value(batch.perfusion_index_percent),
         }
         flags = int(batch.flags[-1])
-        self._flags = _flag(flags)
+        self._flags = cached_flag(OximeterFlag, flags)
         self._last_frame_t = t
         if flags & _INVALIDATING:
             if self._untrusted_since is None:
