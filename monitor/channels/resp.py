@@ -60,10 +60,10 @@ class RespChannel(Channel):
         """In one step where no wave gap falls due and no feed reports a lost signal;
         else (and for a single chunk, where one by one is the cheaper) one by one."""
         share = run.share
-        if share is None or len(run.at) == 1 or not share.frame_times():
+        frame_times = [] if share is None or len(run.at) == 1 else share.frame_times()
+        if share is None or not frame_times:
             super().take_run(run)
             return
-        frame_times = share.frame_times()
         lost = np.any(share.batch.flags[share.last_rows()] & NO_SIGNAL)
         if lost or not self._wave.steady_through(frame_times, run.ticks[-1], QUIET_PAD_S):
             super().take_run(run)
