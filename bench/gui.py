@@ -84,14 +84,15 @@ def measure(source: Source, seconds: float, width: int, height: int) -> dict[str
     # clock): latency counts from there, so the transport's gathering is included.
     port_clock_start = getattr(source, "started_monotonic", None)
 
-    def on_chunk(chunk) -> None:
-        if chunk.channel == "oximeter" and chunk.data:
-            now = time.perf_counter()
-            if port_clock_start is not None:
-                now -= time.monotonic() - (port_clock_start + chunk.t)
-            arrivals.append((now, oximeter.pleth.total_written))
+    def on_chunks(chunks) -> None:
+        for chunk in chunks:
+            if chunk.channel == "oximeter" and chunk.data:
+                now = time.perf_counter()
+                if port_clock_start is not None:
+                    now -= time.monotonic() - (port_clock_start + chunk.t)
+                arrivals.append((now, oximeter.pleth.total_written))
 
-    pipeline.subscribe_chunks(on_chunk)
+    pipeline.subscribe_chunks(on_chunks)
     window = MonitorWindow(pipeline, sink=SilentSink())
     window.timer.stop()  # the bench drives frames itself, at the same 30 fps
     window.resize(width, height)

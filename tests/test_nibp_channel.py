@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,10 +46,11 @@ class Run:
         self._script.sort(key=lambda c: c[0])
         return self
 
-    def _inject(self, chunk: Chunk) -> None:
-        while self._script and chunk.t >= self._script[0][0]:
-            _, name, args = self._script.pop(0)
-            self.pipeline.commands.submit(name, **args)
+    def _inject(self, chunks: Sequence[Chunk]) -> None:
+        for chunk in chunks:
+            while self._script and chunk.t >= self._script[0][0]:
+                _, name, args = self._script.pop(0)
+                self.pipeline.commands.submit(name, **args)
 
     def run(self, duration_s: float) -> Run:
         PipelineRunner(self.source, self.pipeline, duration_s=duration_s).run()
@@ -115,7 +117,7 @@ def test_manual_start_and_what_the_gui_reads() -> None:
     run = Run().at(3, "nibp_start")
     seen: list[tuple[float, int | None, NibpStatus]] = []
     run.pipeline.subscribe_chunks(
-        lambda c: seen.append((c.t, run.nibp.cuff_pressure_mmhg, run.nibp.status))
+        lambda cs: seen.extend((c.t, run.nibp.cuff_pressure_mmhg, run.nibp.status) for c in cs)
     )
     run.run(60)
     [reading] = run.of("nibp")
@@ -256,7 +258,7 @@ def test_replayed_chunks_and_commands_give_the_same_nibp_records() -> None:
     to the same records (commands go in through the bus before their chunk)."""
     live = Run().at(0, "nibp_interval", minutes=1, start_now=True).at(70, "nibp_stop")
     log: list[tuple[str, object]] = []
-    live.pipeline.subscribe_chunks(lambda c: log.append(("chunk", c)))
+    live.pipeline.subscribe_chunks(lambda cs: log.extend(("chunk", c) for c in cs))
     live.pipeline.subscribe(
         lambda r: log.append(("command", r)) if r["type"] == "command" else None
     )

@@ -64,7 +64,7 @@ def live(
     )  # the nurse's scripted actions, as `run` does
     chunks: list[Chunk] = []
     records: list[dict] = []
-    pipeline.subscribe_chunks(chunks.append)
+    pipeline.subscribe_chunks(chunks.extend)
     pipeline.subscribe(records.append)
     PipelineRunner(source, pipeline, duration_s=seconds).run()
     return chunks, records

@@ -95,9 +95,10 @@ def _live_with_commands(path, seconds: float, notes: dict[float, str], speed=Non
     pipeline.subscribe(records.append)
     pending = sorted(notes.items())
 
-    def submit_due(chunk) -> None:  # as a GUI would, between chunks
-        while pending and pending[0][0] <= chunk.t:
-            pipeline.commands.submit(NOTE, text=pending.pop(0)[1])
+    def submit_due(chunks) -> None:  # as a GUI would, between chunks
+        for chunk in chunks:
+            while pending and pending[0][0] <= chunk.t:
+                pipeline.commands.submit(NOTE, text=pending.pop(0)[1])
 
     pipeline.subscribe_chunks(submit_due)
     recorder = SessionRecorder(path, pipeline, live=False)

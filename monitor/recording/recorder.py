@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import queue
 import sqlite3
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -130,16 +131,17 @@ class SessionRecorder:
         self._closing = False
         self.failed: str | None = None
         self.last_t = 0.0
-        pipeline.subscribe_chunks(self._on_chunk)
+        pipeline.subscribe_chunks(self._on_chunks)
         pipeline.subscribe(self._on_record)
         if live:
             self._thread.start()
 
     # -- pipeline thread ------------------------------------------------------------------
 
-    def _on_chunk(self, chunk: Chunk) -> None:
+    def _on_chunks(self, chunks: Sequence[Chunk]) -> None:
+        """The chunks the pipeline takes next (one, or a stretch), before it takes them."""
         self._take_waves()
-        self._put(chunk)
+        self._put(list(chunks))  # a list: nothing else put is one
 
     def _take_waves(self, flush: bool = False) -> None:
         """Blocks of the samples the previous chunks added (on the pipeline thread, where
@@ -210,9 +212,10 @@ class SessionRecorder:
     def _take_item(self, item: object) -> None:
         """An item into its row (or its wave block)."""
         pending = self._pending
-        if isinstance(item, Chunk):
-            pending.chunk_seq += 1
-            pending.chunks.append((pending.chunk_seq, item))
+        if isinstance(item, list):  # chunks, in order
+            first = pending.chunk_seq + 1
+            pending.chunk_seq += len(item)
+            pending.chunks += zip(itertools.count(first), item)
         elif isinstance(item, WaveBlock):
             pending.waves.append(item)
         elif isinstance(item, tuple):
