@@ -29,14 +29,13 @@ from monitor.alarms.preset import (
     priority_rank,
 )
 from monitor.alarms.rules import (
+    Rule,
     SatSeconds,
     apnea_seconds,
-    compare,
     finite_number,
     nibp_ok,
     nibp_value,
 )
-from monitor.alarms.rules import numeric_value as numerics_field
 from monitor.alarms.state import ActiveAlarm, AlarmDisplayState, LimitSetting
 from monitor.alarms.technical import (
     CapnoWatch,
@@ -106,8 +105,8 @@ class AlarmEngine:
         self.preset = preset
         self._limits = limits_from(preset)
         specs = preset.alarms
-        self._numeric_specs = [s for s in specs.values() if s.measure in NUMERIC_MEASURES]
-        self._nibp_specs = [s for s in specs.values() if s.measure in NIBP_MEASURES]
+        self._numeric_rules = [Rule.of(s) for s in specs.values() if s.measure in NUMERIC_MEASURES]
+        self._nibp_rules = [Rule.of(s) for s in specs.values() if s.measure in NIBP_MEASURES]
         silence_s = (
             specs["OXIMETER_COMM_LOST"].number("silence_s")
             if "OXIMETER_COMM_LOST" in specs
@@ -269,30 +268,31 @@ class AlarmEngine:
                 self._record(alarm, due, "resound", **extra)
 
     def _on_numerics(self, record: Mapping[str, object], t: float) -> None:
-        for spec in self._numeric_specs:
-            threshold = self._limits[spec.id].threshold
-            assert threshold is not None and spec.measure is not None
-            value = numerics_field(record, spec.measure)
-            if spec.id == "SPO2_LOW" and self._satseconds_on():
+        limits, alarms = self._limits, self._alarms
+        satseconds = self._satseconds_on()
+        for rule in self._numeric_rules:
+            alarm_id = rule.id
+            limit = limits[alarm_id]
+            threshold = limit.threshold
+            assert threshold is not None
+            value = rule.value(record)
+            alarm = alarms.get(alarm_id)
+            if satseconds and alarm_id == "SPO2_LOW":
                 active = self._satseconds.update(value, threshold, t)
             else:  # hysteresis only once the alarm has started: it never shortens a delay
-                active = compare(spec, threshold, value, holding=self._started(spec.id))
-            apnea_limit = self._limits[spec.id].apnea_s
-            if apnea_limit is not None:  # only where a resp channel reports breaths
+                active = rule.holds(value, threshold, alarm is not None and alarm.condition_active)
+            if limit.apnea_s is not None:  # only where a resp channel reports breaths
                 apnea = apnea_seconds(record)
-                active = active or (apnea is not None and apnea >= apnea_limit)
-            self._condition(spec.id, active, t)
-        for alarm_id, active in self._oximeter.on_numerics(record, t).items():
-            self._condition(alarm_id, active, t)
-        for alarm_id, active in self._capno.on_numerics(record, t).items():
-            self._condition(alarm_id, active, t)
-        for alarm_id, active in self._resp.on_numerics(record, t).items():
-            self._condition(alarm_id, active, t)
-        for alarm_id, active in self._nibp.on_numerics(record, t).items():
-            self._condition(alarm_id, active, t)
+                active = active or (apnea is not None and apnea >= limit.apnea_s)
+            if active or alarm is not None or alarm_id in self._pending:
+                self._condition(alarm_id, active, t)  # else nothing to start or end
+        self._conditions(self._oximeter.on_numerics(record, t), t)
+        self._conditions(self._capno.on_numerics(record, t), t)
+        self._conditions(self._resp.on_numerics(record, t), t)
+        self._conditions(self._nibp.on_numerics(record, t), t)
         if self._nibp.stale(t):  # a reading past its validity can no longer hold an alarm
-            for spec in self._nibp_specs:
-                self._condition(spec.id, False, t)
+            for rule in self._nibp_rules:
+                self._condition(rule.id, False, t)
         self._escalate(t)
 
     def _on_nibp(self, record: Mapping[str, object], t: float) -> None:
@@ -304,16 +304,15 @@ class AlarmEngine:
             and "NIBP_FAILED" in self._limits
         ):
             self._messages["NIBP_FAILED"] = f"{self.preset.alarms['NIBP_FAILED'].message}: {error}"
-        for alarm_id, active in self._nibp.on_reading(record, t).items():
-            self._condition(alarm_id, active, t)
+        self._conditions(self._nibp.on_reading(record, t), t)
         if not nibp_ok(record):
             return  # a failed reading says nothing about the pressure
         baseline = self._baseline_sys()
-        for spec in self._nibp_specs:
-            threshold = self._limits[spec.id].threshold
-            assert threshold is not None and spec.measure is not None
-            value = nibp_value(record, spec.measure, baseline)
-            self._condition(spec.id, compare(spec, threshold, value), t)
+        for rule in self._nibp_rules:
+            threshold = self._limits[rule.id].threshold
+            assert threshold is not None
+            value = nibp_value(record, rule.measure, baseline)
+            self._condition(rule.id, rule.holds(value, threshold), t)
 
     def _on_event(self, record: Mapping[str, object], t: float) -> None:
         channel = str(record.get("channel", ""))
@@ -336,8 +335,7 @@ class AlarmEngine:
             changes = self._nibp.on_status(state)  # NIBP channel events (not_responding, ...)
         else:
             return
-        for alarm_id, active in changes.items():
-            self._condition(alarm_id, active, t)
+        self._conditions(changes, t)
 
     # ----- conditions -> alarms ----------------------------------------------
 
@@ -345,14 +343,16 @@ class AlarmEngine:
         limit = self._limits.get("SPO2_LOW")
         return limit is not None and limit.satseconds is not None
 
-    def _started(self, alarm_id: str) -> bool:
-        alarm = self._alarms.get(alarm_id)
-        return alarm is not None and alarm.condition_active
-
     def _delay(self, alarm_id: str) -> float:
         if alarm_id == "SPO2_LOW" and self._satseconds_on():
             return 0.0  # the integral is the delay
         return self._limits[alarm_id].delay_s
+
+    def _conditions(self, changes: Mapping[str, bool], t: float) -> None:
+        pending, alarms = self._pending, self._alarms
+        for alarm_id, active in changes.items():
+            if active or alarm_id in pending or alarm_id in alarms:  # else nothing to do
+                self._condition(alarm_id, active, t)
 
     def _condition(self, alarm_id: str, active: bool, t: float) -> None:
         if not active and alarm_id not in self._pending:  # the usual: nothing to end

@@ -10,6 +10,7 @@ import math
 import operator
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from monitor.alarms.preset import AlarmSpec, SatSecondsSpec
 
@@ -33,18 +34,11 @@ NIBP_FIELDS = {"nibp_sys": "sys", "nibp_dia": "dia", "nibp_map": "map"}
 def finite_number(value: object) -> float | None:
     """A real, finite number, else None: records and command arguments are JSON, and
     JSON brings booleans, strings, NaN and Infinity where a number belongs."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def numeric_value(record: Mapping[str, object], measure: str) -> float | None:
-    """A numerics field if present, not null and `valid` (absent state = valid)."""
-    value = finite_number(record.get(measure))
-    state = record.get(STATE_KEYS.get(measure, ""), "valid")
-    return value if state == "valid" else None
+    if isinstance(value, float):  # the usual case first: asked ~40 times a data second
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def nibp_ok(record: Mapping[str, object]) -> bool:
@@ -66,15 +60,37 @@ def nibp_value(
     return finite_number(record.get(NIBP_FIELDS[measure]))
 
 
-def compare(spec: AlarmSpec, threshold: float, value: float | None, holding: bool = False) -> bool:
-    """`value compare threshold`; while `holding` (the condition is already true) the
-    threshold moves by the rule's hysteresis, so the value must clear it by that much."""
-    if value is None or spec.compare is None:
-        return False
-    if holding:
-        margin = float(spec.extra.get("hysteresis", 0))  # type: ignore[arg-type]
-        threshold = threshold + margin if spec.compare in ("<", "<=") else threshold - margin
-    return COMPARE[spec.compare](value, threshold)
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A physiological alarm's comparison, worked out once from its spec: the engine asks
+    each numeric rule every data second."""
+
+    id: str
+    measure: str
+    test: Callable[[float, float], bool]
+    margin: float  # hysteresis: moves the threshold this way while the condition holds
+    state_key: str  # the numerics field that says whether `measure` is valid ("": none)
+
+    @classmethod
+    def of(cls, spec: AlarmSpec) -> Rule:
+        if spec.measure is None or spec.compare is None:
+            raise ValueError(f"alarm {spec.id} compares nothing")
+        hysteresis = float(spec.extra.get("hysteresis", 0))  # type: ignore[arg-type]
+        margin = hysteresis if spec.compare in ("<", "<=") else -hysteresis
+        state_key = STATE_KEYS.get(spec.measure, "")
+        return cls(spec.id, spec.measure, COMPARE[spec.compare], margin, state_key)
+
+    def value(self, record: Mapping[str, object]) -> float | None:
+        """The numerics field if present, not null and `valid` (absent state = valid)."""
+        value = finite_number(record.get(self.measure))
+        return value if record.get(self.state_key, "valid") == "valid" else None
+
+    def holds(self, value: float | None, threshold: float, holding: bool = False) -> bool:
+        """`value compare threshold`; while `holding` (the condition is already true) the
+        threshold moves by the rule's hysteresis, so the value must clear it by that much."""
+        if value is None:
+            return False
+        return self.test(value, threshold + self.margin if holding else threshold)
 
 
 def apnea_seconds(record: Mapping[str, object]) -> float | None:
