@@ -329,7 +329,7 @@ class CapnoFramer:
         raw = self._pending + bytes(data) if self._pending else bytes(data)
         buf = np.frombuffer(raw, dtype=np.uint8)
         n = len(buf)
-        starts = np.flatnonzero(buf >= 0x80)
+        starts = (buf >= 0x80).nonzero()[0]
         if len(starts) == 0:
             self._drop(n)
             self._pending = b""
@@ -351,7 +351,7 @@ class CapnoFramer:
             cut = int(starts[last])
         sums = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(buf, out=sums[1:])
-        idx = np.flatnonzero(whole)
+        idx = whole.nonzero()[0]
         good = np.zeros(len(starts), dtype=bool)
         good[idx] = ((sums[ends[idx]] - sums[starts[idx]]) & 0x7F) == 0
         bad = whole & ~good
@@ -436,8 +436,8 @@ class CapnostatDecoder(CapnoDecoder):
             return CapnoBatch.concat(batches), counts
         pending = self._framer.pending_bytes
         batch, ends = self._decode(joined)
-        bounds = np.cumsum([len(data) for data in datas])
-        by = np.searchsorted(bounds, ends - pending, side="left")
+        bounds = np.fromiter(map(len, datas), np.int64, len(datas)).cumsum()
+        by = bounds.searchsorted(ends - pending, side="left")
         return batch, np.bincount(by, minlength=len(datas)).astype(np.int64)
 
     def _decode(self, data: bytes) -> tuple[CapnoBatch, np.ndarray]:
@@ -468,7 +468,7 @@ class CapnostatDecoder(CapnoDecoder):
         d = dpi[believed]
         batch = self._stream(buf, s, d)
         if messages:
-            rows = np.cumsum(believed) - believed  # stream rows before each frame
+            rows = believed.cumsum() - believed  # stream rows before each frame
             batch.messages = [(int(rows[i]), m) for i, m in messages]
         return batch, ends[believed]
 
@@ -477,11 +477,11 @@ class CapnostatDecoder(CapnoDecoder):
     ) -> np.ndarray:
         """Of the stream frames (`wave`), which follow the stream frame before them: no
         byte dropped since it, and SYNC one on. The rest are counted as unconfirmed."""
-        at = np.flatnonzero(wave)
+        at = wave.nonzero()[0]
         if len(at) == 0:
             self._chain &= bool(joined.all())
             return np.empty(0, dtype=bool)
-        breaks = np.cumsum(~joined)
+        breaks = (~joined).cumsum()
         intact = np.empty(len(at), dtype=bool)
         intact[0] = self._chain and breaks[at[0]] == 0
         intact[1:] = breaks[at[1:]] == breaks[at[:-1]]
@@ -516,7 +516,7 @@ class CapnostatDecoder(CapnoDecoder):
             self.counters.unconfirmed += int(np.count_nonzero(doubted))
             self.counters.frames -= int(np.count_nonzero(doubted))
             self.counters.bytes_dropped += int((ends - starts)[doubted].sum())
-        for i in np.flatnonzero(~skip & joined).tolist():
+        for i in (~skip & joined).nonzero()[0].tolist():
             s, e = int(starts[i]), int(ends[i])
             out.append((i, CapnoMessage(int(buf[s]), buf[s + 2 : e - 1].tobytes())))
         return out
@@ -536,13 +536,13 @@ class CapnostatDecoder(CapnoDecoder):
 
         def value(index: int) -> np.ndarray:
             col = np.full(k, np.nan, dtype=np.float32)
-            rows = np.flatnonzero(dpi == index)
+            rows = (dpi == index).nonzero()[0]
             if len(rows):
                 at = s[rows]
                 col[rows] = buf[at + 6].astype(np.float32) * 128 + buf[at + 7]
             return col
 
-        status_rows = np.flatnonzero(dpi == DPI_STATUS)
+        status_rows = (dpi == DPI_STATUS).nonzero()[0]
         status_frame = np.zeros(k, dtype=bool)
         status_frame[status_rows] = True
         held = np.full(k, self._status, dtype=np.uint32)
@@ -660,7 +660,7 @@ def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
     data_len = np.zeros(n, dtype=np.int64)  # bytes after CO2_LO, checksum excluded
     taken = np.asarray(batch.status_frame, dtype=bool).copy()
     if taken.any():
-        rows = np.flatnonzero(taken)
+        rows = taken.nonzero()[0]
         frames[rows, 5] = DPI_STATUS
         frames[rows, 6:11] = _status_columns(batch.status[rows])
         data_len[rows] = 6
@@ -671,7 +671,7 @@ def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
     ):
         carries = ~taken & np.isfinite(column)
         if carries.any():
-            rows = np.flatnonzero(carries)
+            rows = carries.nonzero()[0]
             scaled = np.clip(np.round(column[rows].astype(np.float64) * scale), 0, _14BIT)
             value = scaled.astype(np.int64)
             frames[rows, 5] = dpi
@@ -687,7 +687,7 @@ def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
     rows = np.arange(n)
     frames[rows, length - 1] = (-frames.sum(axis=1)) & 0x7F
     keep = np.arange(_FRAME_WIDTH) < length[:, None]
-    return frames.astype(np.uint8)[keep].tobytes(), np.cumsum(length)
+    return frames.astype(np.uint8)[keep].tobytes(), length.cumsum()
 
 
 def row_parameter(batch: CapnoBatch, i: int) -> tuple[int | None, bytes]:

@@ -45,7 +45,7 @@ class HeldValue:
                 values[1:] = update_values
                 self.value = float(values[-1])
                 self.age_frames = int(lengths[k]) - 1
-                return np.repeat(values, lengths)
+                return values.repeat(lengths)
         rows = np.arange(n, dtype=np.int64)
         if len(update_rows) == 0:
             ages = self.age_frames + 1 + rows
@@ -82,19 +82,19 @@ def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
     candidates = np.asarray(candidates, dtype=np.int64)
     if len(candidates) < 2:
         return candidates
-    close = np.diff(candidates) < frame_len
+    close = candidates[1:] - candidates[:-1] < frame_len
     conflict = np.zeros(len(candidates), dtype=bool)
     conflict[:-1] |= close
     conflict[1:] |= close
     if not conflict.any():
         return candidates
-    contested = np.flatnonzero(conflict)
+    contested = conflict.nonzero()[0]
     # Score: how many of the neighbouring frame slots (+-1, +-2 frames) hold a candidate.
     score = np.zeros(len(contested), dtype=np.int64)
     where = candidates[contested]
     for offset in (-2 * frame_len, -frame_len, frame_len, 2 * frame_len):
         probe = where + offset
-        found = np.searchsorted(candidates, probe)
+        found = candidates.searchsorted(probe)
         found = np.minimum(found, len(candidates) - 1)
         score += candidates[found] == probe
     order = contested[np.lexsort((where, -score))]
@@ -176,15 +176,15 @@ class FixedFrameScanner:
         buf = np.frombuffer(raw, dtype=np.uint8)
         frame_len = self.frame_len
         tested = None
-        ends = len(self._pending) + np.cumsum([len(d) for d in datas], dtype=np.int64)
+        ends = len(self._pending) + np.fromiter(map(len, datas), np.int64, len(datas)).cumsum()
         if len(buf) >= frame_len:
             tested = self._test(buf, len(buf) - frame_len + 1)
-            starts = np.flatnonzero(tested[1])
+            starts = tested[1].nonzero()[0]
             if len(starts) > 1:
-                close = np.flatnonzero(np.diff(starts) < frame_len)
+                close = (starts[1:] - starts[:-1] < frame_len).nonzero()[0]
                 if len(close):
                     first = int(starts[close[0]])
-                    return int(np.searchsorted(ends, first, side="right"))
+                    return int(ends.searchsorted(first, side="right"))
         return self._commit(raw, buf, len(data), tested), ends
 
     def _commit(
@@ -205,7 +205,7 @@ class FixedFrameScanner:
             return FrameScan(buf, np.empty(0, dtype=np.int64), buf_start)
         m = len(buf) - frame_len + 1
         header, valid = tested
-        starts = select_frames(np.flatnonzero(valid), frame_len)
+        starts = select_frames(valid.nonzero()[0], frame_len)
         take = len(starts)
         if self._decide is not None and take:
             # The slot after the last frame is open while its last byte is still to come.
@@ -338,7 +338,7 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
     @staticmethod
     def _tail_start(link: np.ndarray) -> int:
         """Where the run that ends the scan begins (0: it came from the feed before)."""
-        breaks = np.flatnonzero(~link)
+        breaks = (~link).nonzero()[0]
         return int(breaks[-1]) if len(breaks) else 0
 
     def _take_frames(self, scan: FrameScan) -> np.ndarray | None:
@@ -432,7 +432,7 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         batch = self._decode(scan)
         if self._believed is not None:
             decided_at = decided_at[self._believed]
-        completed_by = np.searchsorted(ends, decided_at, side="left")
+        completed_by = ends.searchsorted(decided_at, side="left")
         whole = self._believed_only(batch), np.bincount(completed_by, minlength=len(datas))
         return self._joined([*parts, whole]) if parts else whole
 

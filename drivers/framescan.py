@@ -118,7 +118,7 @@ class FrameScanner(Decoder[FrameBatch[T]], Generic[T]):
             return whole
         buf = np.frombuffer(data, dtype=np.uint8)
         n = len(buf)
-        starts = np.flatnonzero(buf == self.start_byte)
+        starts = (buf == self.start_byte).nonzero()[0]
         has_len = starts + 1 < n
         lengths = np.zeros(len(starts), dtype=np.int64)
         lengths[has_len] = self.length_table[buf[starts[has_len] + 1]]
@@ -130,12 +130,12 @@ class FrameScanner(Decoder[FrameBatch[T]], Generic[T]):
 
         sums = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(buf, out=sums[1:])
-        idx = np.flatnonzero(complete)
+        idx = complete.nonzero()[0]
         sum_ok = ((sums[ends[idx]] - sums[starts[idx]]) & 0xFF) == 0
         bad_sum = np.zeros(len(starts), dtype=bool)
         bad_sum[idx[~sum_ok]] = True
         good = complete & ~bad_sum
-        idx = np.flatnonzero(good)
+        idx = good.nonzero()[0]
         good[idx[~self.contents_ok(buf, starts[idx], lengths[idx])]] = False
 
         chosen, cut = _select(starts, ends, good, incomplete, n)
@@ -191,7 +191,7 @@ def _select(
     starts: np.ndarray, ends: np.ndarray, good: np.ndarray, incomplete: np.ndarray, n: int
 ) -> tuple[np.ndarray, int]:
     """Indices of the frames to take, left to right without overlap, and where to cut."""
-    g = np.flatnonzero(good)
+    g = good.nonzero()[0]
     gs, ge = starts[g], ends[g]
     if len(g) < 2 or bool(np.all(gs[1:] >= ge[:-1])):
         # Fast path (a clean stream): no two good frames overlap.
@@ -205,7 +205,7 @@ def _select(
     # Overlapping candidates (garbage that checksums): the plain scan, in Python.
     chosen: list[int] = []
     next_free = 0
-    for i in np.flatnonzero(good | incomplete):
+    for i in (good | incomplete).nonzero()[0]:
         start = int(starts[i])
         if start < next_free:
             continue

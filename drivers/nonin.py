@@ -212,7 +212,7 @@ class Nonin2Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
                 at = positions == pos
                 if msb_pos is not None:
                     at &= pos_prev == msb_pos
-                return np.flatnonzero(at)
+                return at.nonzero()[0]
 
         float_ext = np.concatenate(([self._prev_float], floats))
         self._prev_pos = int(positions[-1])

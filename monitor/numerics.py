@@ -117,7 +117,7 @@ class OximeterNumerics:
         if not times:
             return
         untrusted = (batch.flags[last_rows] & INVALIDATING_FLAGS) != 0
-        trusted_at = np.flatnonzero(~untrusted)
+        trusted_at = (~untrusted).nonzero()[0]
         since = self._untrusted_since
         if len(trusted_at):
             after = int(trusted_at[-1]) + 1

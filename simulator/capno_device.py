@@ -146,7 +146,7 @@ def breath_marks(starts: np.ndarray, row: np.ndarray) -> np.ndarray:
     carries another parameter (one parameter a frame)."""
     reserved = np.isin(row, (ROW_STATUS, ROW_ETCO2, ROW_RR, ROW_FICO2))
     marks = starts & ~reserved
-    moved = np.flatnonzero(starts & reserved) + 1
+    moved = (starts & reserved).nonzero()[0] + 1
     marks[moved[moved < len(marks)]] = True
     return marks
 

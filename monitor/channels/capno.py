@@ -225,7 +225,7 @@ class CapnoChannel(Channel):
             return
         if self._measuring_since is None:
             self._measuring_since = row_t(0)
-        breaths = np.flatnonzero(batch.breath_detected)
+        breaths = batch.breath_detected.nonzero()[0]
         if len(breaths):
             self.last_breath_t = row_t(int(breaths[-1]))
         ok = bool(int(self.host.status) & _BREATH_OK)
@@ -235,7 +235,7 @@ class CapnoChannel(Channel):
             (self._fico2, batch.fico2_mmhg, top),
             (self._rr, batch.rr_bpm, top_rr),
         ):
-            rows = np.flatnonzero(np.isfinite(column))
+            rows = np.isfinite(column).nonzero()[0]
             if not len(rows):
                 continue
             last = int(rows[-1])

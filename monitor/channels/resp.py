@@ -81,7 +81,7 @@ class RespChannel(Channel):
         self._last_frame_t = times[fed[-1]]
         if self._signal_since is None:
             self._signal_since = first_t(fed[0])
-        breaths = np.flatnonzero(batch.flags & BREATH)
+        breaths = (batch.flags & BREATH).nonzero()[0]
         if len(breaths):
             row = int(breaths[-1])
             i = bisect.bisect_right(starts, row) - 1
@@ -106,7 +106,7 @@ class RespChannel(Channel):
             return
         if self._signal_since is None:
             self._signal_since = first_t
-        breaths = np.flatnonzero(batch.flags & BREATH)
+        breaths = (batch.flags & BREATH).nonzero()[0]
         if len(breaths):
             self.last_breath_t = first_t + int(breaths[-1]) * dt
         self._take_values(batch)
