@@ -7,7 +7,10 @@ import itertools
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +139,53 @@ def test_an_existing_file_is_never_overwritten(tmp_path) -> None:
     with pytest.raises(SessionFileError, match="never overwritten"):
         SessionWriter(path, {})
     assert path.read_bytes() == b"precious"
+
+
+# A process that records flat out (bulk), commits rows 0..4, writes rows 5..9 and dies
+# without a word, as under `kill -9`: its unfinished transaction is in the journal.
+_KILLED_BULK_WRITER = """
+import os, sys
+from monitor.records import record_json
+from monitor.recording.store import SessionWriter
+from monitor.sources import Chunk
+meta = {"wall_start": "2026-01-01T00:00:00+00:00", "protocols": {"oximeter": "nonin2"}}
+writer = SessionWriter(sys.argv[1], meta, bulk=True)
+rows = [{"type": "numerics", "t": float(t), "wall": "w", "spo2": 97} for t in range(10)]
+writer.add_records([(t, -1, r, record_json(r)) for t, r in enumerate(rows[:5])])
+writer.commit()
+writer.add_records([(t, -1, r, record_json(r)) for t, r in enumerate(rows) if t >= 5])
+# More than SQLite's page cache holds: pages of the file itself are overwritten.
+writer.add_chunks([(k, Chunk(float(k), "oximeter", bytes(4000))) for k in range(2000)])
+os._exit(0)
+"""
+
+
+def test_a_bulk_recording_killed_mid_transaction_reads_what_was_committed(tmp_path) -> None:
+    """Flat out, the file is written with the rollback journal: a commit is as safe as in
+    WAL, and a file killed mid-transaction (its pages already overwritten) is read from
+    a private copy, rolled back there, while the file and its journal stay as they are."""
+    path = tmp_path / "s.vitalmon"
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_BULK_WRITER, str(path)], cwd=repo, timeout=60
+    )
+    assert done.returncode == 0
+    journal = Path(f"{path}-journal")
+    assert journal.exists() and path.read_bytes()[18] == 1  # rollback journal, not WAL
+    before = (path.read_bytes(), journal.read_bytes())
+    with SessionReader(path) as reader:
+        assert [r["t"] for r in reader.records("numerics")] == [0.0, 1.0, 2.0, 3.0, 4.0]
+        assert list(reader.chunks()) == []
+    assert (path.read_bytes(), journal.read_bytes()) == before  # the reader changed nothing
+
+
+def test_a_bulk_recording_closed_cleanly_is_one_file(tmp_path) -> None:
+    path = tmp_path / "s.vitalmon"
+    meta = {"wall_start": "2026-01-01T00:00:00+00:00", "protocols": {"oximeter": "nonin2"}}
+    writer = SessionWriter(path, meta, bulk=True)
+    row = {"type": "numerics", "t": 1.0, "wall": "w", "spo2": 97}
+    writer.add_records([(0, -1, row, record_json(row))])
+    writer.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["s.vitalmon"]
+    with SessionReader(path) as reader:
+        assert reader.records("numerics") == [row]

@@ -226,7 +226,8 @@ def start_recorder(
     default recording failing raises RECORDING_FAILED and monitoring goes on.
     """
     if args.record is not None:
-        return SessionRecorder(args.record, pipeline, live=source.live, config=config)
+        bulk = not source.live and args.speed is None  # flat out: no one watches it go
+        return SessionRecorder(args.record, pipeline, live=source.live, config=config, bulk=bulk)
     if args.headless:
         return None
     try:

@@ -100,9 +100,11 @@ class SessionRecorder:
         live: bool = True,
         warn: Callable[[str], None] | None = None,
         config: PipelineConfig | None = None,
+        bulk: bool = False,
     ) -> None:
         """`config`, what the pipeline was built from, is kept whole so replay rebuilds
-        the same pipeline; its `source` is the session's source unless `source_meta`."""
+        the same pipeline; its `source` is the session's source unless `source_meta`.
+        `bulk`: a run flat out, written as such (`store.SessionWriter`)."""
         self.path = Path(path)
         self._pipeline = pipeline
         self._live = live
@@ -121,7 +123,7 @@ class SessionRecorder:
         if source_meta:
             meta["source"] = source_meta
         meta["limits"] = _limits_snapshot(pipeline)
-        self._writer: SessionWriter | None = SessionWriter(self.path, meta)  # raises at once
+        self._writer: SessionWriter | None = SessionWriter(self.path, meta, bulk)  # raises now
         self._taps = taps_for(dict(pipeline.channels))
         self._waves_flushed = time.monotonic()
         # Live: at most QUEUE_SIZE items wait for the writer thread.
