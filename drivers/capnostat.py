@@ -652,7 +652,7 @@ def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
         return b"", np.empty(0, dtype=np.int64)
     co2 = np.clip(batch.co2_mmhg.astype(np.float64), CO2_MIN_MMHG, CO2_MAX_MMHG)
     raw = np.round(co2 * 100).astype(np.int64) + CO2_OFFSET
-    frames = np.zeros((n, _FRAME_WIDTH), dtype=np.int64)
+    frames = np.zeros((n, _FRAME_WIDTH), dtype=np.int32)  # 7-bit bytes, and their sums
     frames[:, 0] = CMD_WAVEFORM
     frames[:, 2] = (sync + np.arange(n)) & 0x7F
     frames[:, 3] = raw >> 7
@@ -685,7 +685,7 @@ def encode_stream(batch: CapnoBatch, sync: int = 0) -> tuple[bytes, np.ndarray]:
     length = 6 + data_len  # CMD NBF SYNC HI LO [data] CKS
     frames[:, 1] = length - 2
     rows = np.arange(n)
-    frames[rows, length - 1] = (-frames.sum(axis=1)) & 0x7F
+    frames[rows, length - 1] = (-frames.sum(axis=1, dtype=np.int32)) & 0x7F
     keep = np.arange(_FRAME_WIDTH) < length[:, None]
     return frames.astype(np.uint8)[keep].tobytes(), length.cumsum()
 

@@ -46,11 +46,10 @@ CONFIRM_FRAMES = 2  # frames of a back-to-back run before any is believed
 def resp_frames(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Where a whole frame starts: the start byte, zero status bits and the checksum hold
     (no checksum failures are counted: a start byte is an ordinary data value too)."""
-    wide = buf.astype(np.uint16)
-    total = np.zeros(m, dtype=np.uint16)
-    for i in range(FRAME_LEN):
-        total += wide[i : i + m]
-    ok = (buf[:m] == START) & ((total & 0xFF) == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
+    total = buf[:m].copy()  # uint8: the sum wraps modulo 256, as the checksum does
+    for i in range(1, FRAME_LEN):
+        total += buf[i : i + m]
+    ok = (buf[:m] == START) & (total == 0) & ((buf[5 : 5 + m] & STATUS_RESERVED) == 0)
     return ok, ok
 
 

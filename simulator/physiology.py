@@ -136,6 +136,8 @@ class PatientModel:
         self._step_times = [step.at_s for step in scenario.timeline]
         self._steps_sorted = self._step_times == sorted(self._step_times)
         self._device_states: dict[int, DeviceState] = {}
+        self._targets_t = math.nan  # the time `_targets` are for (NaN: none yet)
+        self._targets: dict[str, float] = {}
         self._a_spo2 = _decay(SPO2_LAG_S)
         self._a_store = _decay(O2_STORE_LAG_S)
         self._a_plasma = _decay(KETAMINE_PLASMA_HALF_S / math.log(2))
@@ -147,18 +149,24 @@ class PatientModel:
 
     def target(self, key: str, t_s: float) -> float:
         """The scenario's target for a vital at `t_s` (ramps are linear), before physiology."""
-        value = self.scenario.patient[key]
+        if t_s != self._targets_t:  # a second asks for ~8 targets, all at one time
+            self._targets_t, self._targets = t_s, self._targets_at(t_s)
+        return self._targets[key]
+
+    def _targets_at(self, t_s: float) -> dict[str, float]:
+        """Every vital's target at `t_s`, in one pass over the timeline."""
+        values = dict(self.scenario.patient)
         for step in self.scenario.timeline:
             if t_s < step.at_s:
                 break
-            if key not in step.targets:
-                continue
-            goal = step.targets[key]
-            if step.ramp_s > 0 and t_s < step.at_s + step.ramp_s:
-                value = value + (goal - value) * (t_s - step.at_s) / step.ramp_s
-            else:
-                value = goal
-        return value
+            ramping = step.ramp_s > 0 and t_s < step.at_s + step.ramp_s
+            for key, goal in step.targets.items():
+                if ramping:
+                    value = values[key]
+                    values[key] = value + (goal - value) * (t_s - step.at_s) / step.ramp_s
+                else:
+                    values[key] = goal
+        return values
 
     def _held(self, defaults: dict[str, object], attr: str, t_s: float) -> dict[str, object]:
         state = dict(defaults)
@@ -222,8 +230,7 @@ class PatientModel:
         return point
 
     def _remember(self, k: int, point: tuple[SecondState, _Hidden]) -> None:
-        self._recent[k] = point
-        self._recent.move_to_end(k)
+        self._recent[k] = point  # a new second: the newest (the map keeps insertion order)
         while len(self._recent) > RECENT_SECONDS:
             self._recent.popitem(last=False)
         if k % CHECKPOINT_EVERY_S == 0:
