@@ -161,6 +161,22 @@ def test_vanished_directory_raises_recording_failed(tmp_path) -> None:
     assert [r["t"] for r in records if r["type"] == "numerics"] == [float(t) for t in range(1, 16)]
 
 
+def test_a_flat_out_run_records_with_the_rollback_journal_a_paced_one_in_wal(tmp_path) -> None:
+    """`--speed max --record F` writes each page once (no one watches the file as it
+    grows); at any other speed the file is WAL while written (docs/architecture.md)."""
+    for speed, journal in ((None, 1), (4.0, 2)):  # header byte 18: 1 rollback, 2 WAL
+        source = SimulatorSource(SimulatedBedside(load_scenario("steady")), speed=speed)
+        path = tmp_path / f"{speed}.vitalmon"
+        args = argparse.Namespace(record=path, headless=True, speed=speed)
+        config = PipelineConfig.of(source.protocols)
+        recorder = start_recorder(args, source, build_pipeline(config), config)
+        assert recorder is not None
+        assert path.read_bytes()[18] == journal, speed
+        recorder.close()
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]  # one file after
+        path.unlink()
+
+
 def test_gui_records_to_the_user_data_dir_by_default(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert sessions_dir() == tmp_path / "data" / "vitalmon" / "sessions"
