@@ -7,9 +7,11 @@ one after another, rounds interleaved (every other one in reverse order) so that
 see the same load; CPU is the process's user + system time (what the machine spent on
 it, whatever else runs). With `--old`, the same command in an older checkout (issue 13
 asks for at least 2.5x less CPU than 417e927). The verdicts are medians of the ratios
-round by round (see `report`).
+round by round (see `report`). With `--together`, each pair runs at once, one process
+per core (see `run_pairs`).
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
+       [--together]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,17 +37,35 @@ RATIO_BUDGET = 1.2
 OLD_BUDGET = 2.5
 
 
-def measure(argv: list[str], tree: Path, out: Path) -> tuple[float, float, float]:
+Run = tuple[str, Path, list[str]]  # name, tree, argv
+Row = tuple[float, float, float]  # wall s, CPU s, peak RSS MB
+
+
+def measure(argv: list[str], tree: Path, out: Path) -> Row:
     """(wall s, CPU s, peak RSS MB) of one process, its stdout into `out`."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    return measure_together([(argv, tree, out, None)])[0]
+
+
+def measure_together(jobs: list[tuple[list[str], Path, Path, int | None]]) -> list[Row]:
+    """Processes started at once (each pinned to its core, if given), and their rows."""
     start = time.perf_counter()
-    with out.open("wb") as stdout:
-        proc = subprocess.Popen(argv, cwd=tree, env=env, stdout=stdout)
-        _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed ({status}): {' '.join(argv)}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    procs, outs = [], []
+    for argv, tree, out, core in jobs:
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        pin = None if core is None else partial(os.sched_setaffinity, 0, {core})
+        outs.append(out.open("wb"))
+        procs.append(subprocess.Popen(argv, cwd=tree, env=env, stdout=outs[-1], preexec_fn=pin))
+    rows: dict[int, Row] = {}
+    waiting = {proc.pid: k for k, proc in enumerate(procs)}
+    while waiting:  # whichever ends first: its wall time is its own
+        pid, status, usage = os.wait4(-1, 0)
+        k = waiting.pop(pid)
+        outs[k].close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"failed ({status}): {' '.join(jobs[k][0])}")
+        wall = time.perf_counter() - start
+        rows[k] = (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    return [rows[k] for k in range(len(jobs))]
 
 
 def user_command(hours: float, record: Path) -> list[str]:
@@ -58,6 +79,11 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--old", type=Path, help="an older checkout to run the same command in")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run each pair at once, one per core (bench beside user, user beside old)",
+    )
     args = parser.parse_args()
     bench = [sys.executable, "bench/simulate.py", "--scenario", "infusion"]
     bench += ["--hours", f"{args.hours:g}"]
@@ -71,6 +97,10 @@ def main() -> None:
                 runs.append(("old user", args.old.resolve(), None))
             if round_ % 2:  # every other round the other way round: no command always first
                 runs.reverse()
+            if args.together:
+                run_pairs(runs, round_, args.hours, tmp, rows)
+                load.append(os.getloadavg()[0])
+                continue
             for name, tree, argv in runs:
                 record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
                 argv = argv or user_command(args.hours, record)
@@ -86,7 +116,35 @@ def main() -> None:
         print(f"{name:9s} wall {walls} s; CPU {cpus} s ({median}); peak RSS {rss:.0f} MB")
     report(rows, cpu, ("user", "bench"), f"budget {RATIO_BUDGET}", lambda r: r <= RATIO_BUDGET)
     if "old user" in cpu:
-        report(rows, cpu, ("old user", "user"), f"asked {OLD_BUDGET}x", lambda r: r >= OLD_BUDGET)
+        user = "user beside old" if "user beside old" in cpu else "user"
+        report(rows, cpu, ("old user", user), f"asked {OLD_BUDGET}x", lambda r: r >= OLD_BUDGET)
+
+
+def run_pairs(
+    runs: list[tuple[str, Path, list[str] | None]],
+    round_: int,
+    hours: float,
+    tmp: Path,
+    rows: dict[str, list[Row]],
+) -> None:
+    """`--together`: the bench and the user's command at once, one per core (the cores
+    swapped every other round), then the user's command and the old tree's the same
+    way. Two processes at once see the same minute of this machine exactly, at the
+    price of sharing its caches and memory; each keeps its own CPU time."""
+    by_name = {name: (tree, argv) for name, tree, argv in runs}
+    pairs = [("bench", "user")] + ([("user", "old user")] if "old user" in by_name else [])
+    for pair in pairs:
+        jobs = []
+        for slot, name in enumerate(pair):
+            tree, argv = by_name[name]
+            record = tmp / f"{name.replace(' ', '_')}{round_}{slot}{pair[0]}.vitalmon"
+            out = tmp / f"stdout{slot}"
+            jobs.append((argv or user_command(hours, record), tree, out, (slot + round_) % 2))
+        first, second = measure_together(jobs)
+        # The user's command beside the old tree is filed apart: its pair's ratio.
+        names = pair if pair[0] == "bench" else ("user beside old", "old user")
+        rows.setdefault(names[0], []).append(first)
+        rows.setdefault(names[1], []).append(second)
 
 
 def report(
