@@ -131,7 +131,7 @@ class AcquisitionPipeline:
     def subscribe_chunks(self, listener: ChunkListener) -> None:
         """Every chunk exactly as processed (the raw layer a recorder keeps for replay),
         in order, just before the pipeline takes them: one, or a stretch taken in one
-        step (a flat-out run hands over ~3 a second; a call each cost the recorder 10 us)."""
+        step (a flat-out run takes ~3 a second: one call for them, not three)."""
         self._chunk_listeners.append(listener)
 
     def wall_iso(self, t: float) -> str:
