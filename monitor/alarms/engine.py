@@ -284,8 +284,7 @@ class AlarmEngine:
             if limit.apnea_s is not None:  # only where a resp channel reports breaths
                 apnea = apnea_seconds(record)
                 active = active or (apnea is not None and apnea >= limit.apnea_s)
-            if active or alarm is not None or alarm_id in self._pending:
-                self._condition(alarm_id, active, t)  # else nothing to start or end
+            self._condition(alarm_id, active, t)
         self._conditions(self._oximeter.on_numerics(record, t), t)
         self._conditions(self._capno.on_numerics(record, t), t)
         self._conditions(self._resp.on_numerics(record, t), t)
@@ -349,10 +348,8 @@ class AlarmEngine:
         return self._limits[alarm_id].delay_s
 
     def _conditions(self, changes: Mapping[str, bool], t: float) -> None:
-        pending, alarms = self._pending, self._alarms
         for alarm_id, active in changes.items():
-            if active or alarm_id in pending or alarm_id in alarms:  # else nothing to do
-                self._condition(alarm_id, active, t)
+            self._condition(alarm_id, active, t)
 
     def _condition(self, alarm_id: str, active: bool, t: float) -> None:
         if not active and alarm_id not in self._pending:  # the usual: nothing to end
