@@ -37,7 +37,6 @@ RATIO_BUDGET = 1.2
 OLD_BUDGET = 2.5
 
 
-Run = tuple[str, Path, list[str]]  # name, tree, argv
 Row = tuple[float, float, float]  # wall s, CPU s, peak RSS MB
 
 
@@ -87,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     bench = [sys.executable, "bench/simulate.py", "--scenario", "infusion"]
     bench += ["--hours", f"{args.hours:g}"]
-    rows: dict[str, list[tuple[float, float, float]]] = {}
+    rows: dict[str, list[Row]] = {}
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -148,7 +147,7 @@ def run_pairs(
 
 
 def report(
-    rows: dict[str, list[tuple[float, float, float]]],
+    rows: dict[str, list[Row]],
     cpu: dict[str, float],
     names: tuple[str, str],
     asked: str,

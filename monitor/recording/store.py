@@ -8,7 +8,7 @@ with no -wal/-shm side files. A file still in WAL mode (the recorder was killed,
 or is still running) is read from a private copy, because even a read-only
 SQLite connection creates -wal/-shm files next to a WAL database.
 
-A run flat out (`bulk`: a simulation or replay at --speed max, which no one watches
+A run flat out (`bulk`: `vitalmon run --speed max --record`, which no one watches
 as it goes) writes with the rollback journal from the start: WAL writes every page
 twice (to the log, then to the file at each checkpoint), the journal only the few
 pages a commit changes (docs/performance.md: ~30 % less CPU in SQLite, ~3.6 % less for
