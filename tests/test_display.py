@@ -5,6 +5,7 @@ import numpy as np
 from monitor.numerics import NumericReading, ValueState
 from monitor.present.display import (
     DASHES,
+    changed_segments,
     format_reading,
     reading_from_record,
     sweep_layout,
@@ -25,6 +26,20 @@ def test_sweep_keeps_gaps_as_nan() -> None:
     samples = np.array([1, np.nan, 3], dtype=np.float32)
     row, _ = sweep_layout(samples, total_written=3, width=10, erase=0)
     assert row[0] == 1 and np.isnan(row[1]) and row[2] == 3
+
+
+def test_changed_segments_are_the_pieces_a_change_touches() -> None:
+    before = np.array([1, 2, 3, 4, np.nan, np.nan, 7, 8, 9], dtype=np.float32)
+    assert changed_segments(before, before.copy(), 3).tolist() == []  # NaN = NaN: no change
+    after = before.copy()
+    after[4] = 5  # inside piece 1
+    assert changed_segments(before, after, 3).tolist() == [1]
+    after = before.copy()
+    after[6] = np.nan  # piece 2's first column, which piece 1 draws too
+    assert changed_segments(before, after, 3).tolist() == [1, 2]
+    after = before.copy()
+    after[0] = 0  # the first column belongs to piece 0 alone
+    assert changed_segments(before, after, 3).tolist() == [0]
 
 
 def test_missing_reading_is_dashes_and_stale_keeps_number() -> None:

@@ -37,6 +37,15 @@ def sweep_layout(
     return row, head
 
 
+def changed_segments(before: np.ndarray, after: np.ndarray, segment: int) -> np.ndarray:
+    """The pieces of `segment` columns a sweep must redraw to go from row `before` to
+    `after` (NaN = no sample). A piece also draws the next one's first column (so the
+    trace is unbroken): a change there is its change too."""
+    changed = np.flatnonzero((before != after) & ~(np.isnan(before) & np.isnan(after)))
+    pieces = np.concatenate((changed // segment, (changed[changed % segment == 0] - 1) // segment))
+    return np.unique(pieces[pieces >= 0])
+
+
 def sweep_scale(
     row: np.ndarray, current: tuple[float, float] | None, margin: float = 0.08
 ) -> tuple[float, float] | None:
