@@ -5,7 +5,9 @@ import numpy as np
 from monitor.numerics import NumericReading, ValueState
 from monitor.present.display import (
     DASHES,
+    changed_columns,
     changed_segments,
+    changed_spans,
     format_reading,
     reading_from_record,
     sweep_layout,
@@ -30,16 +32,25 @@ def test_sweep_keeps_gaps_as_nan() -> None:
 
 def test_changed_segments_are_the_pieces_a_change_touches() -> None:
     before = np.array([1, 2, 3, 4, np.nan, np.nan, 7, 8, 9], dtype=np.float32)
-    assert changed_segments(before, before.copy(), 3).tolist() == []  # NaN = NaN: no change
+
+    def pieces(after: np.ndarray) -> list[int]:
+        return changed_segments(changed_columns(before, after), 3).tolist()
+
+    assert pieces(before.copy()) == []  # NaN = NaN: no change
     after = before.copy()
     after[4] = 5  # inside piece 1
-    assert changed_segments(before, after, 3).tolist() == [1]
+    assert pieces(after) == [1]
     after = before.copy()
     after[6] = np.nan  # piece 2's first column, which piece 1 draws too
-    assert changed_segments(before, after, 3).tolist() == [1, 2]
+    assert pieces(after) == [1, 2]
     after = before.copy()
     after[0] = 0  # the first column belongs to piece 0 alone
-    assert changed_segments(before, after, 3).tolist() == [0]
+    assert pieces(after) == [0]
+
+
+def test_changed_spans_reach_the_neighbours_of_each_run() -> None:
+    assert changed_spans(np.array([], dtype=np.int64), 10) == []
+    assert changed_spans(np.array([0, 1, 2, 6, 9]), 10) == [(0, 3), (5, 7), (8, 9)]
 
 
 def test_missing_reading_is_dashes_and_stale_keeps_number() -> None:

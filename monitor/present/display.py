@@ -37,13 +37,31 @@ def sweep_layout(
     return row, head
 
 
-def changed_segments(before: np.ndarray, after: np.ndarray, segment: int) -> np.ndarray:
-    """The pieces of `segment` columns a sweep must redraw to go from row `before` to
-    `after` (NaN = no sample). A piece also draws the next one's first column (so the
-    trace is unbroken): a change there is its change too."""
-    changed = np.flatnonzero((before != after) & ~(np.isnan(before) & np.isnan(after)))
+def changed_columns(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The columns of a sweep row that differ (NaN = no sample, equal to NaN)."""
+    return np.flatnonzero((before != after) & ~(np.isnan(before) & np.isnan(after)))
+
+
+def changed_segments(changed: np.ndarray, segment: int) -> np.ndarray:
+    """The pieces of `segment` columns a sweep must redraw for the `changed` columns. A
+    piece also draws the next one's first column (so the trace is unbroken): a change
+    there is its change too."""
     pieces = np.concatenate((changed // segment, (changed[changed % segment == 0] - 1) // segment))
     return np.unique(pieces[pieces >= 0])
+
+
+def changed_spans(changed: np.ndarray, width: int) -> list[tuple[int, int]]:
+    """The stretches of columns (first, last) whose drawing a change alters: a runs of
+    changed columns, each with its neighbours, to which its line segments reach."""
+    if changed.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(changed) > 1)
+    firsts = np.concatenate(([changed[0]], changed[breaks + 1]))
+    lasts = np.concatenate((changed[breaks], [changed[-1]]))
+    return [
+        (max(a - 1, 0), min(b + 1, width - 1))
+        for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True)
+    ]
 
 
 def sweep_scale(
