@@ -14,6 +14,8 @@ unless kept alive, so its decoder offers the bytes the host must send.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from drivers.base import LineSettings, OximeterDecoder
@@ -267,15 +269,14 @@ class Contec7Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
         return KEEPALIVE
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        d = self._data_bytes(scan)
-        return [d[4], d[3]]
+        return self._data_bytes(scan, (4, 3))  # SpO2, PR: only these (every feed asks)
 
     @staticmethod
-    def _data_bytes(scan: FrameScan) -> list[np.ndarray]:
-        """d0-d6 with their bit 7 restored from the high byte."""
+    def _data_bytes(scan: FrameScan, which: Sequence[int] = range(7)) -> list[np.ndarray]:
+        """d0-d6 (or those asked for) with their bit 7 restored from the high byte."""
         starts, buf = scan.starts, scan.buf
         hi = buf[starts + 1].astype(np.int64)
-        return [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in range(7)]
+        return [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in which]
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
         if self._take_frames(scan) is None:
