@@ -51,8 +51,8 @@ def changed_segments(changed: np.ndarray, segment: int) -> np.ndarray:
 
 
 def changed_spans(changed: np.ndarray, width: int) -> list[tuple[int, int]]:
-    """The stretches of columns (first, last) whose drawing a change alters: a runs of
-    changed columns, each with its neighbours, to which its line segments reach."""
+    """The stretches of columns (first, last) whose drawing a change alters: each run
+    of changed columns with its neighbours, to which its line segments reach."""
     if changed.size == 0:
         return []
     breaks = np.flatnonzero(np.diff(changed) > 1)

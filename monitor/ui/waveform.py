@@ -29,23 +29,23 @@ class SweepTrace(pg.GraphicsObject):
 
     A frame rebuilds the path of the piece or two the write head moved through and
     asks for a repaint of just the columns that changed; a repaint draws the pieces
-    that strip crosses. (A pyqtgraph curve redrew the whole sweep, and worked out its bounds and
-    screen vectors again, at every frame: ~1 ms a sweep, now ~0.3.) Each piece reaches
-    the next one's first sample, so the trace is unbroken."""
+    that strip crosses. (A pyqtgraph curve redrew the whole sweep, and worked out its
+    bounds and screen vectors again, at every frame: ~1 ms a sweep alone, now ~0.5.)
+    Each piece reaches the next one's first sample, so the trace is unbroken."""
 
-    def __init__(self, x: np.ndarray, segment: int, pen: QPen, fill: str | None) -> None:
+    def __init__(self, rate_hz: float, width: int, pen: QPen, fill: str | None) -> None:
         super().__init__()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
-        self._x = x
-        self._segment = segment
-        self._rate = (len(x) - 1) / float(x[-1]) if len(x) > 1 else 1.0
-        self.row = np.full(len(x), np.nan, dtype=np.float32)
-        pieces = -(-len(x) // segment)
+        self._x = np.arange(width, dtype=np.float64) / rate_hz
+        self._segment = max(1, round(rate_hz * SEGMENT_S))
+        self._rate = rate_hz
+        self.row = np.full(width, np.nan, dtype=np.float32)
+        pieces = -(-width // self._segment)
         self.paths: list[QPainterPath | None] = [None] * pieces  # None: nothing to draw
         self._fills: list[QPainterPath | None] = [None] * pieces
         self._brush = QBrush(pg.mkColor(fill)) if fill is not None else None
         self._pen = pen
-        self._bounds = QRectF(0.0, 0.0, float(x[-1]) if len(x) else 1.0, 1.0)
+        self._bounds = QRectF(0.0, 0.0, width / rate_hz, 1.0)
         self._margin = 2 / self._rate  # how far the pen reaches beyond a sample (show_row)
 
     def set_pen(self, pen: QPen) -> None:
@@ -73,13 +73,10 @@ class SweepTrace(pg.GraphicsObject):
         """Bounds that hold the view's range (the whole item is repainted when they
         change), widened only for samples outside it and for the fill's floor."""
         finite = self.row[np.isfinite(self.row)]
-        if y_range is not None:
-            low, high = y_range
-        elif finite.size:
-            low, high = float(finite.min()), float(finite.max())
-        else:
+        if y_range is None and not finite.size:
             return
-        if finite.size and (finite.min() < low or finite.max() > high):
+        low, high = y_range if y_range is not None else (np.inf, -np.inf)
+        if finite.size:
             low, high = min(low, float(finite.min())), max(high, float(finite.max()))
         if self._brush is not None:
             low = min(low, 0.0)
@@ -154,7 +151,6 @@ class SweepPlot(pg.PlotWidget):
         self.ring = ring
         self.width_samples = round(sample_rate_hz * seconds)
         self.erase = max(1, round(sample_rate_hz * ERASE_BAR_S))
-        x = np.arange(self.width_samples, dtype=np.float64) / sample_rate_hz
         self.setBackground(theme.BACKGROUND)
         self.setMouseEnabled(False, False)
         self.hideButtons()
@@ -166,8 +162,8 @@ class SweepPlot(pg.PlotWidget):
         self.y_range: tuple[float, float] | None = None
         self.colour = colour
         self.fixed_range: tuple[float, float] | None = None
-        segment = max(1, round(sample_rate_hz * SEGMENT_S))
-        self.trace = SweepTrace(x, segment, pg.mkPen(colour, width=2), fill)
+        pen = pg.mkPen(colour, width=2)
+        self.trace = SweepTrace(sample_rate_hz, self.width_samples, pen, fill)
         self.addItem(self.trace)
         self.drawn_total = 0  # samples ever written, as of the last refresh (latency bench)
 
