@@ -14,8 +14,6 @@ unless kept alive, so its decoder offers the bytes the host must send.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from drivers.base import LineSettings, OximeterDecoder
@@ -121,20 +119,20 @@ class ContecDecoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
         self._flags2 = _flag_table(self.status_bits, 2)
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        starts, buf = scan.starts, scan.buf
-        pr = ((buf[starts + 2].astype(np.int64) & 0x40) << 1) | buf[starts + 3]
-        return [buf[starts + 4].astype(np.int64), pr]
+        rows = scan.rows()
+        pr = ((rows[:, 2].astype(np.int16) & 0x40) << 1) | rows[:, 3]
+        return [rows[:, 4].astype(np.int16), pr]
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
-        starts, buf = scan.starts, scan.buf
         if self._take_frames(scan) is None:
             return OximeterBatch.empty(self.sample_rate_hz)
-        k = len(starts)
-        b0, b1, b2, b3, b4 = (buf[starts + i] for i in range(FRAME_LEN))
+        k = len(scan.starts)
+        rows = scan.rows()
+        b0, b1, b2 = rows[:, 0], rows[:, 1], rows[:, 2]
+        b4, pr_raw = self._taken_values  # as `_follow_values` read them
         pleth = b1.astype(np.float32)
         if self.pleth_zero_invalid:  # BerryMed: 0 = invalid, and 1-100 is the whole range
             pleth[(b1 == 0) | (b1 > self.pleth_max)] = np.nan
-        pr_raw = ((b2.astype(np.int64) & 0x40) << 1) | b3
         pr = pr_raw.astype(np.float32)
         pr[pr_raw == PR_INVALID] = np.nan
         spo2 = b4.astype(np.float32)
@@ -234,6 +232,7 @@ CONTEC7_BITS: StatusBits = (
     (1, 0x80, OximeterFlag.SEARCHING),
 )
 D2_PI_VALID = 0x10
+_D_BITS = np.arange(PACKET_LEN - 2, dtype=np.uint8)  # d0-d6's bit 7, in the high byte
 
 
 def v7_packets(buf: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -269,24 +268,26 @@ class Contec7Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
         return KEEPALIVE
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        return self._data_bytes(scan, (4, 3))  # SpO2, PR: only these (every feed asks)
+        d = self._data_bytes(scan)  # `_decode` gets them too (`_taken_values`)
+        return [d[:, 4].astype(np.int16), d[:, 3].astype(np.int16), d]  # SpO2, PR
 
     @staticmethod
-    def _data_bytes(scan: FrameScan, which: Sequence[int] = range(7)) -> list[np.ndarray]:
-        """d0-d6 (or those asked for) with their bit 7 restored from the high byte."""
-        starts, buf = scan.starts, scan.buf
-        hi = buf[starts + 1].astype(np.int64)
-        return [(buf[starts + 2 + i] & 0x7F) | (((hi >> i) & 1) << 7) for i in which]
+    def _data_bytes(scan: FrameScan) -> np.ndarray:
+        """d0-d6 of each packet (a row each), bit 7 restored from the high byte."""
+        rows = scan.rows()
+        high_bits = (rows[:, 1:2] >> _D_BITS) & 1
+        return (rows[:, 2:PACKET_LEN] & 0x7F) | (high_bits << 7)
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
         if self._take_frames(scan) is None:
             return OximeterBatch.empty(CONTEC7_RATE_HZ)
-        d = self._data_bytes(scan)
-        pr = d[3].astype(np.float32)
-        pr[d[3] == PR_INVALID] = np.nan
-        spo2 = d[4].astype(np.float32)
-        spo2[d[4] > SPO2_MAX] = np.nan
-        pi_raw = d[5] | (d[6] << 8)
+        spo2_raw, pr_raw, data = self._taken_values  # as `_follow_values` read them
+        d = [data[:, i] for i in range(PACKET_LEN - 2)]
+        pr = pr_raw.astype(np.float32)
+        pr[pr_raw == PR_INVALID] = np.nan
+        spo2 = spo2_raw.astype(np.float32)
+        spo2[spo2_raw > SPO2_MAX] = np.nan
+        pi_raw = d[5] | (d[6].astype(np.int64) << 8)
         pi = pi_raw.astype(np.float32) * np.float32(PI_SCALE_PERCENT)
         pi[(pi_raw == PI_INVALID) | ((d[2] & D2_PI_VALID) == 0) | (pi > PI_MAX_PERCENT)] = np.nan
         return OximeterBatch(

@@ -83,11 +83,11 @@ def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
     if len(candidates) < 2:
         return candidates
     close = candidates[1:] - candidates[:-1] < frame_len
+    if not close.any():
+        return candidates
     conflict = np.zeros(len(candidates), dtype=bool)
     conflict[:-1] |= close
     conflict[1:] |= close
-    if not conflict.any():
-        return candidates
     contested = conflict.nonzero()[0]
     # Score: how many of the neighbouring frame slots (+-1, +-2 frames) hold a candidate.
     score = np.zeros(len(contested), dtype=np.int64)
@@ -112,13 +112,9 @@ def select_frames(candidates: np.ndarray, frame_len: int) -> np.ndarray:
 
 # Given the scanned bytes and the number m of possible frame starts, a protocol
 # returns (header, valid): boolean masks over those m starts. `valid` marks whole
-# frames; a header without a valid frame counts as a checksum failure.
+# frames (and only where `header` holds); a header without a valid frame counts as a
+# checksum failure.
 FrameTest = Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]]
-# Given the scanned bytes, the starts of the frames chosen in them, the stream offset of
-# the bytes' first and whether the slot after the last frame is still open (not all its
-# bytes in yet), a decoder says how many of the frames to take now; the scanner keeps
-# the rest (their bytes and all after) and scans them again with the next bytes.
-Decide = Callable[[np.ndarray, np.ndarray, int, bool], int]
 
 
 @dataclass(slots=True)
@@ -129,6 +125,40 @@ class FrameScan:
     buf: np.ndarray
     starts: np.ndarray
     buf_start: int
+    frame_len: int
+    _rows: np.ndarray | None = None
+
+    def back_to_back(self) -> bool:
+        """Is every frame right after the one before? Chosen frames never overlap, so
+        that is the first and the last k - 1 frame lengths apart."""
+        k = len(self.starts)
+        return k > 0 and int(self.starts[-1]) - int(self.starts[0]) == (k - 1) * self.frame_len
+
+    def rows(self) -> np.ndarray:
+        """Each frame's bytes as a row (uint8), made once for the scan whoever asks (the
+        follow check, then the decoding) instead of a gather per field; back to back
+        (a steady stream), a view of the bytes."""
+        if self._rows is None:
+            starts, frame_len = self.starts, self.frame_len
+            if self.back_to_back():
+                first = int(starts[0])
+                block = self.buf[first : first + len(starts) * frame_len]
+                self._rows = block.reshape(len(starts), frame_len)
+            else:
+                self._rows = self.buf[starts[:, None] + np.arange(frame_len)]
+        return self._rows
+
+    def head(self, k: int) -> FrameScan:
+        """The first `k` frames (the rows already gathered go along)."""
+        rows = None if self._rows is None else self._rows[:k]
+        return FrameScan(self.buf, self.starts[:k], self.buf_start, self.frame_len, rows)
+
+
+# Given the frames chosen in the scanned bytes and whether the slot after the last one is
+# still open (not all its bytes in yet), a decoder says how many of the frames to take
+# now; the scanner keeps the rest (their bytes and all after) and scans them again with
+# the next bytes.
+Decide = Callable[[FrameScan, bool], int]
 
 
 class FixedFrameScanner:
@@ -202,24 +232,29 @@ class FixedFrameScanner:
         frame_len = self.frame_len
         if tested is None:
             self._pending = raw
-            return FrameScan(buf, np.empty(0, dtype=np.int64), buf_start)
+            return FrameScan(buf, np.empty(0, dtype=np.int64), buf_start, frame_len)
         m = len(buf) - frame_len + 1
         header, valid = tested
         starts = select_frames(valid.nonzero()[0], frame_len)
+        scan = FrameScan(buf, starts, buf_start, frame_len)
         take = len(starts)
         if self._decide is not None and take:
             # The slot after the last frame is open while its last byte is still to come.
             open_end = int(starts[-1]) + 2 * frame_len > len(buf)
-            take = self._decide(buf, starts, buf_start, open_end)
+            take = self._decide(scan, open_end)
         if take < len(starts):
             keep_from = int(starts[take])  # the frames not yet decided are scanned again
-            starts = starts[:take]
+            scan = scan.head(take)
+            starts = scan.starts
         else:
             last_end = int(starts[-1]) + frame_len if len(starts) else 0
             keep_from = max(last_end, m)
         dropped = keep_from - len(starts) * frame_len
-        failures = header[:keep_from] & ~valid[:keep_from] if header is not valid else None
-        if failures is not None and failures.any():
+        # `valid` implies `header`: a header without a valid frame shows in the counts.
+        if header is not valid and np.count_nonzero(header[:keep_from]) > np.count_nonzero(
+            valid[:keep_from]
+        ):
+            failures = header[:keep_from] & ~valid[:keep_from]
             # Only failures outside chosen frames count (inside one they are just data).
             covered = np.zeros(keep_from + frame_len, dtype=bool)
             if len(starts):
@@ -229,7 +264,7 @@ class FixedFrameScanner:
             )
         self.counters.bytes_dropped += dropped
         self._pending = raw[keep_from:]
-        return FrameScan(buf, starts, buf_start)
+        return scan
 
 
 def last_index_where(mask: np.ndarray) -> np.ndarray:
@@ -292,6 +327,8 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         self._believed: np.ndarray | None = None  # of the last scan's frames; None = all
         self._last_values: list[int] = [missing for missing, _ in self.follow]
         self._links: _Links | None = None
+        # `_follow_values` of the frames `_take_frames` took last (a `_decode` reuses them).
+        self._taken_values: list[np.ndarray] = []
 
     def reset(self) -> None:
         """Forget everything in flight (after a reconnect)."""
@@ -301,17 +338,20 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
         self._last_values = [missing for missing, _ in self.follow]
         self._links = None
 
-    def _decide(self, buf: np.ndarray, starts: np.ndarray, buf_start: int, open_end: bool) -> int:
+    def _decide(self, scan: FrameScan, open_end: bool) -> int:
         """How many of the scan's frames are decided: all but the last `hold_frames` of
         a run that may still go on (see `Decide`)."""
-        frame_len = self._scanner.frame_len
+        frame_len, starts, buf_start = scan.frame_len, scan.starts, scan.buf_start
         k = len(starts)
-        global_starts = starts + buf_start
-        prev_ends = np.empty(k, dtype=np.int64)
-        prev_ends[0] = self._prev_end
-        prev_ends[1:] = global_starts[:-1] + frame_len
-        contiguous = global_starts == prev_ends
-        columns = self._follow_values(FrameScan(buf, starts, buf_start))
+        if int(starts[0]) + buf_start == self._prev_end and scan.back_to_back():
+            contiguous = np.ones(k, dtype=bool)  # the steady stream, without an array op
+        else:
+            global_starts = starts + buf_start
+            prev_ends = np.empty(k, dtype=np.int64)
+            prev_ends[0] = self._prev_end
+            prev_ends[1:] = global_starts[:-1] + frame_len
+            contiguous = global_starts == prev_ends
+        columns = self._follow_values(scan)
         link = contiguous & self._follows(columns) if columns else contiguous
         hold = self.hold_frames
         take = k
@@ -356,7 +396,9 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
             self.counters.resyncs += int(np.count_nonzero(contiguous & ~link))
         self._prev_end = int(scan.starts[-1] + scan.buf_start) + self._scanner.frame_len
         if links.columns:
-            self._last_values = [int(column[k - 1]) for column in links.columns]
+            self._taken_values = [column[:k] for column in links.columns]
+            followed = links.columns[: len(self._last_values)]  # not what rides along
+            self._last_values = [int(column[k - 1]) for column in followed]
         believed = links.continued
         first = self.confirm_frames - self.hold_frames  # the first frame of a run shown
         if links.steady and self._run + 1 >= first:  # a believed run goes on
@@ -378,18 +420,27 @@ class ScannedDecoder(StreamDecoder[B], Generic[B]):
 
     def _follows(self, columns: list[np.ndarray]) -> np.ndarray:
         """Do each frame's values follow the frame before it (see `follow`)?"""
-        agree = np.ones(len(columns[0]), dtype=bool)
-        for i, ((missing, step), values) in enumerate(zip(self.follow, columns, strict=True)):
+        agree: np.ndarray | None = None
+        # `columns` may go on with values only `_decode` wants (see `_follow_values`).
+        follow = len(self.follow)
+        for (missing, step), values, last in zip(
+            self.follow, columns[:follow], self._last_values, strict=True
+        ):
             previous = np.empty_like(values)
-            previous[0] = self._last_values[i]
+            previous[0] = last
             previous[1:] = values[:-1]
-            both = (values != missing) & (previous != missing)
-            agree &= ~both | (np.abs(values - previous) <= step)
+            near = np.abs(values - previous) <= step
+            if not near.all():  # a jump: from or to "no value", it still follows
+                near |= (values == missing) | (previous == missing)
+            agree = near if agree is None else agree & near
+        assert agree is not None  # `follow` names at least one value
         return agree
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        """The raw values `_follows` checks, one int64 column each (none: only contiguity
-        links frames)."""
+        """The raw values `_follows` checks, one signed integer column each (int16 holds
+        every protocol's), in the order of `follow`; none: only contiguity links frames.
+        After them may come anything else of each frame's (first axis: frames) that
+        `_decode` wants: it gets all of them, for the frames taken, as `_taken_values`."""
         return []
 
     def _run_lengths(self, contiguous: np.ndarray) -> np.ndarray:

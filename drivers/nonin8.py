@@ -88,27 +88,27 @@ class Nonin8Decoder(ScannedDecoder[OximeterBatch], OximeterDecoder):
         super().__init__(FRAME_LEN, find_frames)
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        starts, buf = scan.starts, scan.buf
-        hr = hr_from_pair(buf[starts].astype(np.int64), buf[starts + 1].astype(np.int64))
-        return [buf[starts + 2].astype(np.int64), hr]
+        rows = scan.rows()
+        hr = hr_from_pair(rows[:, 0].astype(np.int16), rows[:, 1])
+        return [rows[:, 2].astype(np.int16), hr]
 
     def startup_bytes(self) -> bytes:
         """Sent on every (re)open: select format 8 (docs/protocols.md)."""
         return select_format_command(8)
 
     def _decode(self, scan: FrameScan) -> OximeterBatch:
-        starts, buf = scan.starts, scan.buf
         if self._take_frames(scan) is None:
             return OximeterBatch.empty(SAMPLE_RATE_HZ)
-        k = len(starts)
-        status, hr_lsb, spo2_raw, stat2 = (buf[starts + i] for i in range(FRAME_LEN))
-        hr = hr_value(hr_from_pair(status.astype(np.int64), hr_lsb.astype(np.int64)))
+        k = len(scan.starts)
+        spo2_raw, hr_raw = self._taken_values  # as `_follow_values` read them
+        rows = scan.rows()
+        status, stat2 = rows[:, 0], rows[:, 3]
         flags = STATUS_TO_FLAGS[status] | STAT2_TO_FLAGS[stat2]
         return OximeterBatch(
             SAMPLE_RATE_HZ,
             np.full(k, np.nan, dtype=np.float32),
             spo2_value(spo2_raw),
-            hr,
+            hr_value(hr_raw),
             np.full(k, np.nan, dtype=np.float32),
             flags,
             {"smartpoint": ((stat2 & STAT2_SMARTPOINT) != 0).astype(np.float32)},

@@ -73,7 +73,7 @@ class SimRespDecoder(ScannedDecoder[RespBatch], RespDecoder):
         self._last_values = [-2]  # no frame yet: the first one starts a run
 
     def _follow_values(self, scan: FrameScan) -> list[np.ndarray]:
-        return [scan.buf[scan.starts + 1].astype(np.int64)]
+        return [scan.rows()[:, 1].astype(np.int16)]
 
     def _follows(self, columns: list[np.ndarray]) -> np.ndarray:
         """A frame follows the one before if its sequence number is the next; frames lost
@@ -86,7 +86,7 @@ class SimRespDecoder(ScannedDecoder[RespBatch], RespDecoder):
     def _decode(self, scan: FrameScan) -> RespBatch:
         if self._take_frames(scan) is None:
             return RespBatch.empty(SAMPLE_RATE_HZ)
-        frames = scan.buf[scan.starts[:, None] + np.arange(FRAME_LEN)]
+        frames = scan.rows()
         wave = np.ascontiguousarray(frames[:, 2:4]).view("<i2")[:, 0]
         rr = frames[:, 4].astype(np.float32)
         since = frames[:, 6].astype(np.float32)
