@@ -6,9 +6,10 @@ Budget (docs/architecture.md): `vitalmon run --sim infusion --headless --speed m
 one after another, rounds interleaved (every other one in reverse order) so that all
 see the same load; CPU is the process's user + system time (what the machine spent on
 it, whatever else runs). With `--old`, the same command in an older checkout (issue 13
-asks for at least 2.5x less CPU than 417e927). The verdicts are medians of the ratios
-round by round (see `report`). With `--together`, each pair runs at once, one process
-per core (see `run_pairs`).
+asks for at least 2.5x less CPU than 417e927), run by that tree's own `.venv` if it has
+one (`python3 -m venv OLD/.venv && OLD/.venv/bin/pip install -e OLD`). The verdicts
+are medians of the ratios round by round (see `report`). With `--together`, each pair
+runs at once, one process per core (see `run_pairs`).
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
        [--together]
@@ -67,9 +68,15 @@ def measure_together(jobs: list[tuple[list[str], Path, Path, int | None]]) -> li
     return [rows[k] for k in range(len(jobs))]
 
 
-def user_command(hours: float, record: Path) -> list[str]:
+def python_of(tree: Path) -> str:
+    """The tree's own venv (issue 13: the old checkout in a second venv), if it has one."""
+    own = tree / ".venv" / "bin" / "python"
+    return str(own) if tree != HERE and own.exists() else sys.executable
+
+
+def user_command(hours: float, record: Path, tree: Path = HERE) -> list[str]:
     duration = str(round(hours * 3600))
-    return [sys.executable, "-m", "monitor", "run", "--sim", "infusion", "--headless",
+    return [python_of(tree), "-m", "monitor", "run", "--sim", "infusion", "--headless",
             "--speed", "max", "--duration", duration, "--record", str(record)]  # fmt: skip
 
 
@@ -102,10 +109,12 @@ def main() -> None:
                 continue
             for name, tree, argv in runs:
                 record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
-                argv = argv or user_command(args.hours, record)
+                argv = argv or user_command(args.hours, record, tree)
                 rows.setdefault(name, []).append(measure(argv, tree, tmp / "stdout"))
                 load.append(os.getloadavg()[0])
     print(f"machine: {machine()}; load average {min(load):.1f}-{max(load):.1f}")
+    if args.old is not None:
+        print(f"old tree run by {python_of(args.old.resolve())}")
     cpu = {name: statistics.median(r[1] for r in runs) for name, runs in rows.items()}
     for name, runs in rows.items():
         walls = ", ".join(f"{r[0]:.1f}" for r in runs)
@@ -138,7 +147,8 @@ def run_pairs(
             tree, argv = by_name[name]
             record = tmp / f"{name.replace(' ', '_')}{round_}{slot}{pair[0]}.vitalmon"
             out = tmp / f"stdout{slot}"
-            jobs.append((argv or user_command(hours, record), tree, out, (slot + round_) % 2))
+            argv = argv or user_command(hours, record, tree)
+            jobs.append((argv, tree, out, (slot + round_) % 2))
         first, second = measure_together(jobs)
         # The user's command beside the old tree is filed apart: its pair's ratio.
         names = pair if pair[0] == "bench" else ("user beside old", "old user")
