@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,25 +47,53 @@ def measure(argv: list[str], tree: Path, out: Path) -> Row:
     return measure_together([(argv, tree, out, None)])[0]
 
 
-def measure_together(jobs: list[tuple[list[str], Path, Path, int | None]]) -> list[Row]:
-    """Processes started at once (each pinned to its core, if given), and their rows."""
+def _start(
+    argv: list[str], tree: Path, out: IO[bytes] | None, core: int | None
+) -> subprocess.Popen:
+    """`argv` in `tree`, pinned to `core` if given; stdout to `out` (None: discarded)."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    pin = None if core is None else partial(os.sched_setaffinity, 0, {core})
+    stdout = subprocess.DEVNULL if out is None else out
+    return subprocess.Popen(argv, cwd=tree, env=env, stdout=stdout, preexec_fn=pin)
+
+
+def measure_together(
+    jobs: list[tuple[list[str], Path, Path, int | None]], ballast: list[str] | None = None
+) -> list[Row]:
+    """Processes started at once (each pinned to its core, if given), and their rows.
+
+    `ballast`: a command started on the core of each process that ends while others
+    still run, and killed when they are done (its time is not counted), so that every
+    measured process runs its whole life beside another: without it the longer of a
+    pair ran its last part alone, on a quieter machine, and came out cheaper."""
     start = time.perf_counter()
     procs, outs = [], []
     for argv, tree, out, core in jobs:
-        env = dict(os.environ, PYTHONPATH=str(tree))
-        pin = None if core is None else partial(os.sched_setaffinity, 0, {core})
         outs.append(out.open("wb"))
-        procs.append(subprocess.Popen(argv, cwd=tree, env=env, stdout=outs[-1], preexec_fn=pin))
+        procs.append(_start(argv, tree, outs[-1], core))
     rows: dict[int, Row] = {}
     waiting = {proc.pid: k for k, proc in enumerate(procs)}
+    fillers: dict[int, tuple[subprocess.Popen, int | None]] = {}  # pid: (ballast, core)
     while waiting:  # whichever ends first: its wall time is its own
         pid, status, usage = os.wait4(-1, 0)
+        if pid in fillers:  # a ballast that ended by itself: again, on its core
+            core = fillers.pop(pid)[1]
+            if ballast is not None:
+                filler = _start(ballast, HERE, None, core)
+                fillers[filler.pid] = (filler, core)
+            continue
         k = waiting.pop(pid)
         outs[k].close()
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"failed ({status}): {' '.join(jobs[k][0])}")
         wall = time.perf_counter() - start
         rows[k] = (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+        if waiting and ballast is not None:
+            filler = _start(ballast, HERE, None, jobs[k][3])
+            fillers[filler.pid] = (filler, jobs[k][3])
+    for filler, _ in fillers.values():
+        filler.kill()
+        filler.wait()
     return [rows[k] for k in range(len(jobs))]
 
 
@@ -138,7 +167,8 @@ def run_pairs(
     """`--together`: the bench and the user's command at once, one per core (the cores
     swapped every other round), then the user's command and the old tree's the same
     way. Two processes at once see the same minute of this machine exactly, at the
-    price of sharing its caches and memory; each keeps its own CPU time."""
+    price of sharing its caches and memory; each keeps its own CPU time. The one that
+    ends first is followed on its core by the bench as ballast (see `measure_together`)."""
     by_name = {name: (tree, argv) for name, tree, argv in runs}
     pairs = [("bench", "user")] + ([("user", "old user")] if "old user" in by_name else [])
     for pair in pairs:
@@ -149,7 +179,7 @@ def run_pairs(
             out = tmp / f"stdout{slot}"
             argv = argv or user_command(hours, record, tree)
             jobs.append((argv, tree, out, (slot + round_) % 2))
-        first, second = measure_together(jobs)
+        first, second = measure_together(jobs, ballast=by_name["bench"][1])
         # The user's command beside the old tree is filed apart: its pair's ratio.
         names = pair if pair[0] == "bench" else ("user beside old", "old user")
         rows.setdefault(names[0], []).append(first)
