@@ -254,14 +254,14 @@ class FixedFrameScanner:
         if header is not valid and np.count_nonzero(header[:keep_from]) > np.count_nonzero(
             valid[:keep_from]
         ):
-            failures = header[:keep_from] & ~valid[:keep_from]
-            # Only failures outside chosen frames count (inside one they are just data).
-            covered = np.zeros(keep_from + frame_len, dtype=bool)
+            failures = (header[:keep_from] & ~valid[:keep_from]).nonzero()[0]
+            # Only failures outside chosen frames count (inside one they are just data):
+            # the frame starting at or before each, if any, must end before it.
+            inside = np.zeros(len(failures), dtype=bool)
             if len(starts):
-                covered[(starts[:, None] + np.arange(frame_len)).ravel()] = True
-            self.counters.checksum_failures += int(
-                np.count_nonzero(failures & ~covered[: len(failures)])
-            )
+                owner = starts.searchsorted(failures, side="right") - 1
+                inside = (owner >= 0) & (failures < starts[np.maximum(owner, 0)] + frame_len)
+            self.counters.checksum_failures += int(np.count_nonzero(~inside))
         self.counters.bytes_dropped += dropped
         self._pending = raw[keep_from:]
         return scan
