@@ -74,26 +74,30 @@ def measure_together(
     rows: dict[int, Row] = {}
     waiting = {proc.pid: k for k, proc in enumerate(procs)}
     fillers: dict[int, tuple[subprocess.Popen, int | None]] = {}  # pid: (ballast, core)
-    while waiting:  # whichever ends first: its wall time is its own
-        pid, status, usage = os.wait4(-1, 0)
-        if pid in fillers:  # a ballast that ended by itself: again, on its core
-            core = fillers.pop(pid)[1]
-            if ballast is not None:
-                filler = _start(ballast, HERE, None, core)
-                fillers[filler.pid] = (filler, core)
-            continue
-        k = waiting.pop(pid)
-        outs[k].close()
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"failed ({status}): {' '.join(jobs[k][0])}")
-        wall = time.perf_counter() - start
-        rows[k] = (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
-        if waiting and ballast is not None:
-            filler = _start(ballast, HERE, None, jobs[k][3])
-            fillers[filler.pid] = (filler, jobs[k][3])
-    for filler, _ in fillers.values():
-        filler.kill()
-        filler.wait()
+
+    def fill(core: int | None) -> None:
+        if ballast is not None:
+            filler = _start(ballast, HERE, None, core)
+            fillers[filler.pid] = (filler, core)
+
+    try:
+        while waiting:  # whichever ends first: its wall time is its own
+            pid, status, usage = os.wait4(-1, 0)
+            if pid in fillers:  # a ballast that ended by itself: again, on its core
+                fill(fillers.pop(pid)[1])
+                continue
+            k = waiting.pop(pid)
+            outs[k].close()
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"failed ({status}): {' '.join(jobs[k][0])}")
+            wall = time.perf_counter() - start
+            rows[k] = (wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+            if waiting:
+                fill(jobs[k][3])
+    finally:
+        for filler, _ in fillers.values():
+            filler.kill()
+            filler.wait()
     return [rows[k] for k in range(len(jobs))]
 
 
