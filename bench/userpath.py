@@ -9,10 +9,12 @@ it, whatever else runs). With `--old`, the same command in an older checkout (is
 asks for at least 2.5x less CPU than 417e927), run by that tree's own `.venv` if it has
 one (`python3 -m venv OLD/.venv && OLD/.venv/bin/pip install -e OLD`). The verdicts
 are medians of the ratios round by round (see `report`). With `--together`, each pair
-runs at once, one process per core (see `run_pairs`).
+runs at once, one process per core (see `run_pairs`). With `--same-core`, the bench and
+the user's command run at once on one core, time-sliced, and a second such pair on the
+other core (see `run_same_core`): no drift of the machine's speed can come between them.
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
-       [--together]
+       [--together | --same-core]
 """
 
 from __future__ import annotations
@@ -123,7 +125,14 @@ def main() -> None:
         action="store_true",
         help="run each pair at once, one per core (bench beside user, user beside old)",
     )
+    parser.add_argument(
+        "--same-core",
+        action="store_true",
+        help="run the bench and the user's command at once on one core (no --old)",
+    )
     args = parser.parse_args()
+    if args.same_core and (args.together or args.old is not None):
+        parser.error("--same-core compares the bench and the user's command only (see --help)")
     bench = [sys.executable, "bench/simulate.py", "--scenario", "infusion"]
     bench += ["--hours", f"{args.hours:g}"]
     rows: dict[str, list[Row]] = {}
@@ -136,6 +145,10 @@ def main() -> None:
                 runs.append(("old user", args.old.resolve(), None))
             if round_ % 2:  # every other round the other way round: no command always first
                 runs.reverse()
+            if args.same_core:
+                run_same_core(bench, round_, args.hours, tmp, rows)
+                load.append(os.getloadavg()[0])
+                continue
             if args.together:
                 run_pairs(runs, round_, args.hours, tmp, rows)
                 load.append(os.getloadavg()[0])
@@ -188,6 +201,28 @@ def run_pairs(
         names = pair if pair[0] == "bench" else ("user beside old", "old user")
         rows.setdefault(names[0], []).append(first)
         rows.setdefault(names[1], []).append(second)
+
+
+def run_same_core(
+    bench: list[str], round_: int, hours: float, tmp: Path, rows: dict[str, list[Row]]
+) -> None:
+    """`--same-core`: on each core, the bench and the user's command at once. The two
+    take turns on the core through the same minutes, so the machine's drift (up to 40 %
+    from minute to minute here) falls on both alike; the bench is started again beside
+    whichever outlives the other (`measure_together`'s ballast). Both are single-threaded,
+    so sharing a core costs each the same kind of thing. An older tree is not paired
+    this way: 417e927 writes its recording on a second thread, and pinned to one core
+    its threads hand the GIL over without crossing cores, which makes it cheaper than it
+    is as users run it (2 hours: 11.1-12.8 s of CPU pinned, 13.9-15.3 s not)."""
+    jobs = []
+    for core in (0, 1):
+        user = user_command(hours, tmp / f"user{round_}{core}.vitalmon")
+        jobs.append((bench, HERE, tmp / f"bench_out{core}", core))
+        jobs.append((user, HERE, tmp / f"user_out{core}", core))
+    measured = measure_together(jobs, ballast=bench)
+    for k in range(0, len(measured), 2):  # in core order: each user row beside its bench
+        rows.setdefault("bench", []).append(measured[k])
+        rows.setdefault("user", []).append(measured[k + 1])
 
 
 def report(
