@@ -58,9 +58,14 @@ def _one_line(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+# Beside a session file while it is written: SQLite's logs (a copy of the file needs
+# them, to replay the WAL or roll the journal back), and the WAL's shared-memory index.
+LOG_SUFFIXES = ("-wal", "-journal")
+SIDE_SUFFIXES = (*LOG_SUFFIXES, "-shm")
+
+
 def _side_files(path: Path) -> tuple[Path, ...]:
-    """What SQLite keeps beside a session file while it is written."""
-    return tuple(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal"))
+    return tuple(Path(f"{path}{suffix}") for suffix in SIDE_SUFFIXES)
 
 
 class SessionFileError(VitalmonError):
@@ -325,10 +330,9 @@ class SessionReader:
         copy = Path(self._tmp) / "session.sqlite"
         # The log first: if a live recorder checkpoints between the two copies, the
         # database copy already holds every page the older log copy replays.
-        for suffix in ("-wal", "-journal"):  # the copy replays the log, or rolls back
-            side = Path(f"{self.path}{suffix}")
+        for suffix in LOG_SUFFIXES:  # the copy replays the log, or rolls back
             with contextlib.suppress(FileNotFoundError):  # a live writer may just end it
-                shutil.copyfile(side, f"{copy}{suffix}")
+                shutil.copyfile(f"{self.path}{suffix}", f"{copy}{suffix}")
         shutil.copyfile(self.path, copy)
         return sqlite3.connect(copy, check_same_thread=False)
 
