@@ -2,19 +2,25 @@
 
 Budget (docs/architecture.md): `vitalmon run --sim infusion --headless --speed max
 --duration 28800 --record F` as fast as `bench/simulate.py --scenario infusion --hours 8`
-(within 1.2x), printing and recording included. Each command runs in its own process,
-one after another, rounds interleaved (every other one in reverse order) so that all
-see the same load; CPU is the process's user + system time (what the machine spent on
-it, whatever else runs). With `--old`, the same command in an older checkout (issue 13
-asks for at least 2.5x less CPU than 417e927), run by that tree's own `.venv` if it has
-one (`python3 -m venv OLD/.venv && OLD/.venv/bin/pip install -e OLD`). The verdicts
-are medians of the ratios round by round (see `report`). With `--together`, each pair
-runs at once, one process per core (see `run_pairs`). With `--same-core`, the bench and
-the user's command run at once on one core, time-sliced, and a second such pair on the
-other core (see `run_same_core`): no drift of the machine's speed can come between them.
+(within 1.2x), printing and recording included. CPU is a process's user + system time
+(what the machine spent on it, whatever else runs). Each round, the bench and the
+user's command run at once on one core, time-sliced, and a second such pair on the
+other core (see `run_same_core`): this machine's speed drifts by up to 40 % from minute
+to minute, and a pair that shares a core shares every minute of it.
+
+With `--old`, the same command in an older checkout (issue 13 asks for at least 2.5x
+less CPU than 417e927), run by that tree's own `.venv` if it has one (`python3 -m venv
+OLD/.venv && OLD/.venv/bin/pip install -e OLD`): it and the user's command run one
+after the other, alone and unpinned, as their users run them (see
+`run_one_at_a_time`), the order reversed every other round. The verdicts are medians
+of the ratios round by round (see `report`).
+
+`--one-at-a-time` runs the bench and the user's command that way too (the drift then
+scatters their ratio from round to round by +-25 %); `--together` runs each pair at
+once, one process per core (see `run_pairs`).
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
-       [--together | --same-core]
+       [--one-at-a-time | --together]
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -60,7 +66,7 @@ def _start(
 
 
 def measure_together(
-    jobs: list[tuple[list[str], Path, Path, int | None]], ballast: list[str] | None = None
+    jobs: Sequence[tuple[list[str], Path, Path, int | None]], ballast: list[str] | None = None
 ) -> list[Row]:
     """Processes started at once (each pinned to its core, if given), and their rows.
 
@@ -120,57 +126,55 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--old", type=Path, help="an older checkout to run the same command in")
-    parser.add_argument(
+    method = parser.add_mutually_exclusive_group()
+    method.add_argument(
+        "--one-at-a-time",
+        action="store_true",
+        help="every command alone, the bench and the user's command too",
+    )
+    method.add_argument(
         "--together",
         action="store_true",
         help="run each pair at once, one per core (bench beside user, user beside old)",
     )
-    parser.add_argument(
-        "--same-core",
-        action="store_true",
-        help="run the bench and the user's command at once on one core (no --old)",
-    )
     args = parser.parse_args()
-    if args.same_core and (args.together or args.old is not None):
-        parser.error("--same-core compares the bench and the user's command only (see --help)")
     bench = [sys.executable, "bench/simulate.py", "--scenario", "infusion"]
     bench += ["--hours", f"{args.hours:g}"]
+    old = None if args.old is None else args.old.resolve()
     rows: dict[str, list[Row]] = {}
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for round_ in range(args.rounds):
-            runs = [("bench", HERE, bench), ("user", HERE, None)]
-            if args.old is not None:
-                runs.append(("old user", args.old.resolve(), None))
+            runs: list[tuple[str, Path, list[str] | None]] = []
+            if args.together or args.one_at_a_time:
+                runs += [("bench", HERE, bench), ("user", HERE, None)]
+            else:  # the default: the bench's pair on one core, the old tree's one at a time
+                run_same_core(bench, round_, args.hours, tmp, rows)
+            if old is not None:
+                if not runs:  # the user's command for the old tree's pair, alone too
+                    runs.append(("user alone", HERE, None))
+                runs.append(("old user", old, None))
             if round_ % 2:  # every other round the other way round: no command always first
                 runs.reverse()
-            if args.same_core:
-                run_same_core(bench, round_, args.hours, tmp, rows)
-                load.append(os.getloadavg()[0])
-                continue
             if args.together:
                 run_pairs(runs, round_, args.hours, tmp, rows)
-                load.append(os.getloadavg()[0])
-                continue
-            for name, tree, argv in runs:
-                record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
-                argv = argv or user_command(args.hours, record, tree)
-                rows.setdefault(name, []).append(measure(argv, tree, tmp / "stdout"))
-                load.append(os.getloadavg()[0])
+            else:
+                run_one_at_a_time(runs, round_, args.hours, tmp, rows)
+            load.append(os.getloadavg()[0])
     print(f"machine: {machine()}; load average {min(load):.1f}-{max(load):.1f}")
     if args.old is not None:
         print(f"old tree run by {python_of(args.old.resolve())}")
-    cpu = {name: statistics.median(r[1] for r in runs) for name, runs in rows.items()}
-    for name, runs in rows.items():
-        walls = ", ".join(f"{r[0]:.1f}" for r in runs)
-        cpus = ", ".join(f"{r[1]:.1f}" for r in runs)
-        rss = max(r[2] for r in runs)
+    cpu = {name: statistics.median(r[1] for r in measured) for name, measured in rows.items()}
+    for name, measured in rows.items():
+        walls = ", ".join(f"{r[0]:.1f}" for r in measured)
+        cpus = ", ".join(f"{r[1]:.1f}" for r in measured)
+        rss = max(r[2] for r in measured)
         median = f"median {cpu[name]:.1f}"
         print(f"{name:9s} wall {walls} s; CPU {cpus} s ({median}); peak RSS {rss:.0f} MB")
     report(rows, cpu, ("user", "bench"), f"budget {RATIO_BUDGET}", lambda r: r <= RATIO_BUDGET)
     if "old user" in cpu:
-        user = "user beside old" if "user beside old" in cpu else "user"
+        user = next(name for name in ("user beside old", "user alone", "user") if name in cpu)
         report(rows, cpu, ("old user", user), f"asked {OLD_BUDGET}x", lambda r: r >= OLD_BUDGET)
 
 
@@ -203,6 +207,21 @@ def run_pairs(
         rows.setdefault(names[1], []).append(second)
 
 
+def run_one_at_a_time(
+    runs: list[tuple[str, Path, list[str] | None]],
+    round_: int,
+    hours: float,
+    tmp: Path,
+    rows: dict[str, list[Row]],
+) -> None:
+    """Each command alone, unpinned, as its users run it (the scheduler free to place
+    417e927's two threads)."""
+    for name, tree, argv in runs:
+        record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
+        argv = argv or user_command(hours, record, tree)
+        rows.setdefault(name, []).append(measure(argv, tree, tmp / "stdout"))
+
+
 def run_same_core(
     bench: list[str], round_: int, hours: float, tmp: Path, rows: dict[str, list[Row]]
 ) -> None:
@@ -232,15 +251,15 @@ def report(
     asked: str,
     within: Callable[[float], bool],
 ) -> None:
-    """The CPU ratio of `names` round by round (the two ran back to back, in the same
-    minutes): its median is the verdict, because this machine's speed drifts by +-20 %
+    """The CPU ratio of `names` pair by pair (the two ran in the same minutes: at once,
+    or back to back): its median is the verdict, because this machine's speed drifts by +-20 %
     from minute to minute and a ratio of the medians of all rounds mixes minutes. Both
     are printed."""
     top, bottom = names
     paired = [a[1] / b[1] for a, b in zip(rows[top], rows[bottom], strict=True)]
     median = statistics.median(paired)
     label = f"{top} / {bottom}"
-    print(f"{label} CPU, round by round: {', '.join(f'{r:.2f}' for r in paired)}")
+    print(f"{label} CPU, pair by pair: {', '.join(f'{r:.2f}' for r in paired)}")
     print(f"{label}: median {median:.2f} ({asked}) -> {'met' if within(median) else 'NOT MET'};"
           f" ratio of the medians {cpu[top] / cpu[bottom]:.2f}")  # fmt: skip
 
