@@ -15,7 +15,7 @@ This machine's speed drifts by up to 40 % from minute to minute, which scatters 
 of two commands run one after the other by +-25 %. So each round also runs the bench
 and the user's command at once on one core, time-sliced, and a second such pair on the
 other core (see `run_same_core`): a cross-check without drift, but not the verdict,
-because sharing a core slows the bench more than the user's command (docs/performance.md).
+because neither command runs that way for its users (docs/performance.md).
 `--together` instead runs each pair at once, one process per core (see `run_pairs`).
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
@@ -222,8 +222,8 @@ def run_same_core(
     """On each core, the bench and the user's command at once. The two take turns on the
     core through the same minutes, so the machine's drift falls on both alike; the bench
     is started again beside whichever outlives the other (`measure_together`'s
-    ballast). The ratio is steady (+-3 % pair to pair) but low: the bench loses more to
-    the shared core's caches than the user's command does. An older tree is not paired
+    ballast). The ratio is steady (+-3 % pair to pair), but a shared core's caches may
+    cost the two commands unequally. An older tree is not paired
     this way: 417e927 writes its recording on a second thread, and pinned to one core
     its threads hand the GIL over without crossing cores, which makes it cheaper than it
     is as users run it (2 hours: 11.1-12.8 s of CPU pinned, 13.9-15.3 s not)."""
