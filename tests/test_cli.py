@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 
 import pytest
 
-from tests.conftest import json_lines, run_vitalmon
+from tests.conftest import REPO, json_lines, run_vitalmon
 
 
 def test_headless_sim_prints_one_numerics_line_a_second() -> None:
@@ -50,6 +53,29 @@ def test_user_mistakes_get_one_line_and_nonzero_exit(args: list[str], needle: st
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert needle in lines[0]
+
+
+def test_help_lists_every_subcommand() -> None:
+    from monitor.cli import SUBCOMMANDS
+
+    result = run_vitalmon("--help")
+    assert result.returncode == 0, result.stderr
+    listed = {m.group(1) for m in re.finditer(r"^    (\S+)", result.stdout, re.MULTILINE)}
+    assert listed == set(SUBCOMMANDS)
+
+
+def test_a_subcommand_imports_no_other_subcommand() -> None:
+    """`run` starts without `report`'s, `export`'s or `central`'s modules."""
+    probe = (
+        "import sys; from monitor.cli import main; main(['scenarios']); "
+        "print(sorted(m for m in sys.modules if m.startswith('monitor.cli.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert loaded == "['monitor.cli.common', 'monitor.cli.scenarios']"
 
 
 def test_malformed_scenario_file_names_the_line(tmp_path) -> None:
