@@ -47,6 +47,7 @@ OLD_BUDGET = 2.5
 
 
 Row = tuple[float, float, float]  # wall s, CPU s, peak RSS MB
+Run = tuple[str, Path, list[str] | None]  # name, tree, argv (None: the user's command)
 
 
 def measure(argv: list[str], tree: Path, out: Path) -> Row:
@@ -139,10 +140,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for round_ in range(args.rounds):
-            runs: list[tuple[str, Path, list[str] | None]] = [
-                ("bench", HERE, bench),
-                ("user", HERE, None),
-            ]
+            runs: list[Run] = [("bench", HERE, bench), ("user", HERE, None)]
             if old is not None:
                 runs.append(("old user", old, None))
             if round_ % 2:  # every other round the other way round: no command always first
@@ -154,8 +152,8 @@ def main() -> None:
                 run_same_core(bench, round_, args.hours, tmp, rows)
             load.append(os.getloadavg()[0])
     print(f"machine: {machine()}; load average {min(load):.1f}-{max(load):.1f}")
-    if args.old is not None:
-        print(f"old tree run by {python_of(args.old.resolve())}")
+    if old is not None:
+        print(f"old tree run by {python_of(old)}")
     cpu = {name: statistics.median(r[1] for r in measured) for name, measured in rows.items()}
     for name, measured in rows.items():
         walls = ", ".join(f"{r[0]:.1f}" for r in measured)
@@ -173,11 +171,7 @@ def main() -> None:
 
 
 def run_pairs(
-    runs: list[tuple[str, Path, list[str] | None]],
-    round_: int,
-    hours: float,
-    tmp: Path,
-    rows: dict[str, list[Row]],
+    runs: list[Run], round_: int, hours: float, tmp: Path, rows: dict[str, list[Row]]
 ) -> None:
     """`--together`: the bench and the user's command at once, one per core (the cores
     swapped every other round), then the user's command and the old tree's the same
@@ -202,11 +196,7 @@ def run_pairs(
 
 
 def run_one_at_a_time(
-    runs: list[tuple[str, Path, list[str] | None]],
-    round_: int,
-    hours: float,
-    tmp: Path,
-    rows: dict[str, list[Row]],
+    runs: list[Run], round_: int, hours: float, tmp: Path, rows: dict[str, list[Row]]
 ) -> None:
     """Each command alone, unpinned, as its users run it (the scheduler free to place
     417e927's two threads), one after the other."""
@@ -223,10 +213,10 @@ def run_same_core(
     core through the same minutes, so the machine's drift falls on both alike; the bench
     is started again beside whichever outlives the other (`measure_together`'s
     ballast). The ratio is steady (+-3 % pair to pair), but a shared core's caches may
-    cost the two commands unequally. An older tree is not paired
-    this way: 417e927 writes its recording on a second thread, and pinned to one core
-    its threads hand the GIL over without crossing cores, which makes it cheaper than it
-    is as users run it (2 hours: 11.1-12.8 s of CPU pinned, 13.9-15.3 s not)."""
+    cost the two commands unequally. An older tree is not paired this way: 417e927
+    writes its recording on a second thread, and pinned to one core its threads hand
+    the GIL over without crossing cores, which makes it cheaper than it is as users run
+    it (2 hours: 11.1-12.8 s of CPU pinned, 13.9-15.3 s not)."""
     jobs = []
     for core in (0, 1):
         user = user_command(hours, tmp / f"user{round_}{core}.vitalmon")
@@ -246,7 +236,7 @@ def report(
     within: Callable[[float], bool],
 ) -> None:
     """The CPU ratio of `names` pair by pair (the two ran in the same minutes: at once,
-    or back to back): its median is the verdict, because this machine's speed drifts by +-20 %
+    or back to back): its median is the verdict, because this machine's speed drifts
     from minute to minute and a ratio of the medians of all rounds mixes minutes. Both
     are printed."""
     top, bottom = names
