@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
 import sys
+import weakref
 
 import pytest
 
+from monitor.pipeline import setup_frozen
 from tests.conftest import REPO, json_lines, run_vitalmon
 
 
@@ -104,3 +107,27 @@ def test_replay_of_a_missing_file_fails_before_any_window(tmp_path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"vitalmon: '{tmp_path / 'missing.vitalmon'}': no such file"
     ]
+
+
+class _Cycle:
+    me: object
+
+
+def test_a_run_freezes_its_setup_and_hands_it_back() -> None:
+    """What a run is set up with is out of the collector's sight while it runs; garbage
+    from before is collected, not frozen; after the run all is collectable again."""
+    was_enabled = gc.isenabled()
+    gc.disable()  # no collection of its own between the lines below
+    try:
+        junk = _Cycle()
+        junk.me = junk
+        gone = weakref.ref(junk)
+        del junk
+        assert gone() is not None  # a cycle: only the collector frees it
+        with setup_frozen():
+            assert gone() is None
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from drivers.errors import VitalmonError
-from monitor.pipeline import PipelineRunner
+from monitor.pipeline import PipelineRunner, setup_frozen
 
 PROG = "vitalmon"
 
@@ -112,7 +112,8 @@ def drive(runner: PipelineRunner, headless: bool) -> int:
     expects; SIGTERM (a desktop shutting down, a service manager) with 0."""
     if headless:
         received = stop_on_signals(runner.stop)
-        runner.run()
+        with setup_frozen():
+            runner.run()
         return 130 if signal.SIGINT in received else 0
     from monitor.ui.app import run_gui
 

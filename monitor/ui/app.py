@@ -8,7 +8,7 @@ import sys
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-from monitor.pipeline import PipelineRunner
+from monitor.pipeline import PipelineRunner, setup_frozen
 from monitor.ui.main_window import MonitorWindow
 
 
@@ -56,7 +56,8 @@ def run_gui(runner: PipelineRunner) -> int:
     runner.start()
     window.show()
     try:
-        status = app.exec()
+        with setup_frozen():
+            status = app.exec()
     finally:
         runner.stop()
     return 130 if signal.SIGINT in received else status
