@@ -8,8 +8,10 @@ as its users run it, one after another, rounds interleaved (every other one in r
 order) so that all see the same load (see `run_one_at_a_time`). With `--old`, the same
 command in an older checkout (issue 13 asks for at least 2.5x less CPU than 417e927),
 run by that tree's own `.venv` if it has one (`python3 -m venv OLD/.venv &&
-OLD/.venv/bin/pip install -e OLD`). The verdicts are medians of the ratios round by
-round (see `report`).
+OLD/.venv/bin/pip install -e OLD`). Each verdict is the median of the ratios round by
+round with its 95 % interval: met only if the whole interval is (see `report`); with
+the +-25 % scatter below that takes some 20 rounds, so `--full-rounds` keeps the old
+tree (~1 minute a run) and the cross-check to the first few.
 
 This machine's speed drifts by up to 40 % from minute to minute, which scatters a ratio
 of two commands run one after the other by +-25 %. So each round also runs the bench
@@ -19,12 +21,13 @@ because neither command runs that way for its users (docs/performance.md).
 `--together` instead runs each pair at once, one process per core (see `run_pairs`).
 
 Usage: python bench/userpath.py [--hours 8] [--rounds 3] [--old /path/to/old/tree]
-       [--together]
+       [--full-rounds N] [--together]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -127,6 +130,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--old", type=Path, help="an older checkout to run the same command in")
     parser.add_argument(
+        "--full-rounds",
+        type=int,
+        metavar="N",
+        help="only the first N rounds also run the old tree and the same-core cross-check "
+        "(default: every round); the others only the bench and the user's command",
+    )
+    parser.add_argument(
         "--together",
         action="store_true",
         help="run each pair at once, one per core (bench beside user, user beside old)",
@@ -139,9 +149,11 @@ def main() -> None:
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        full_rounds = args.rounds if args.full_rounds is None else args.full_rounds
         for round_ in range(args.rounds):
+            full = round_ < full_rounds
             runs: list[Run] = [("bench", HERE, bench), ("user", HERE, None)]
-            if old is not None:
+            if old is not None and full:
                 runs.append(("old user", old, None))
             if round_ % 2:  # every other round the other way round: no command always first
                 runs.reverse()
@@ -149,7 +161,8 @@ def main() -> None:
                 run_pairs(runs, round_, args.hours, tmp, rows)
             else:
                 run_one_at_a_time(runs, round_, args.hours, tmp, rows)
-                run_same_core(bench, round_, args.hours, tmp, rows)
+                if full:
+                    run_same_core(bench, round_, args.hours, tmp, rows)
             load.append(os.getloadavg()[0])
     print(f"machine: {machine()}; load average {min(load):.1f}-{max(load):.1f}")
     if old is not None:
@@ -161,13 +174,19 @@ def main() -> None:
         rss = max(r[2] for r in measured)
         median = f"median {cpu[name]:.1f}"
         print(f"{name:16s} wall {walls} s; CPU {cpus} s ({median}); peak RSS {rss:.0f} MB")
-    report(rows, cpu, ("user", "bench"), f"budget {RATIO_BUDGET}", lambda r: r <= RATIO_BUDGET)
+    report(rows, ("user", "bench"), f"budget {RATIO_BUDGET}", lambda r: r <= RATIO_BUDGET)
     if "user, same core" in cpu:
         pair = ("user, same core", "bench, same core")
-        report(rows, cpu, pair, "cross-check, not the verdict", lambda r: r <= RATIO_BUDGET)
+        report(rows, pair, "cross-check, not the verdict", lambda r: r <= RATIO_BUDGET)
     if "old user" in cpu:
         user = "user beside old" if "user beside old" in cpu else "user"
-        report(rows, cpu, ("old user", user), f"asked {OLD_BUDGET}x", lambda r: r >= OLD_BUDGET)
+        rounds = len(rows["old user"])  # the user's command in the rounds the old tree ran in
+        report(
+            {**rows, user: rows[user][:rounds]},
+            ("old user", user),
+            f"asked {OLD_BUDGET}x",
+            lambda r: r >= OLD_BUDGET,
+        )
 
 
 def run_pairs(
@@ -228,24 +247,52 @@ def run_same_core(
         rows.setdefault("user, same core", []).append(measured[k + 1])
 
 
+def median_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """A distribution-free interval for the median of what `values` sample, and its
+    coverage: between the k-th smallest and the k-th largest, k the largest for which
+    a fair coin gives fewer than k heads in n tosses with probability at most
+    (1 - level) / 2. With few values the coverage is lower than `level` (5: 94 %, 4:
+    88 %); it is printed."""
+    ordered = sorted(values)
+    n = len(ordered)
+
+    def fewer_heads_than(k: int) -> float:
+        return sum(math.comb(n, j) for j in range(k)) / 2**n
+
+    k = 1
+    while k < (n + 1) // 2 and fewer_heads_than(k + 1) <= (1 - level) / 2:
+        k += 1
+    return ordered[k - 1], ordered[n - k], 1 - 2 * fewer_heads_than(k)
+
+
 def report(
     rows: dict[str, list[Row]],
-    cpu: dict[str, float],
     names: tuple[str, str],
     asked: str,
     within: Callable[[float], bool],
 ) -> None:
     """The CPU ratio of `names` pair by pair (the two ran in the same minutes: at once,
-    or back to back): its median is the verdict, because this machine's speed drifts
-    from minute to minute and a ratio of the medians of all rounds mixes minutes. Both
-    are printed."""
+    or back to back). Its median is the estimate, because this machine's speed drifts
+    from minute to minute and a ratio of the medians of all rounds mixes minutes. The
+    verdict is the interval of that median (`median_interval`): met if all of it is
+    within what is asked, not met if none of it is, else undecided (more rounds)."""
     top, bottom = names
     paired = [a[1] / b[1] for a, b in zip(rows[top], rows[bottom], strict=True)]
     median = statistics.median(paired)
+    low, high, coverage = median_interval(paired)
+    of_medians = statistics.median(r[1] for r in rows[top]) / statistics.median(
+        r[1] for r in rows[bottom]
+    )
+    if within(low) and within(high):
+        verdict = "met"
+    elif not within(low) and not within(high):
+        verdict = "NOT MET"
+    else:
+        verdict = "undecided (the interval spans the line: run more rounds)"
     label = f"{top} / {bottom}"
     print(f"{label} CPU, pair by pair: {', '.join(f'{r:.2f}' for r in paired)}")
-    print(f"{label}: median {median:.2f} ({asked}) -> {'met' if within(median) else 'NOT MET'};"
-          f" ratio of the medians {cpu[top] / cpu[bottom]:.2f}")  # fmt: skip
+    print(f"{label}: median {median:.2f}, {coverage:.0%} interval {low:.2f}-{high:.2f}"
+          f" ({asked}) -> {verdict}; ratio of the medians {of_medians:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
