@@ -33,7 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from bench.common import machine, verdict
 from drivers.registry import parse_port_spec
 from monitor.config import PipelineConfig, build_pipeline
-from monitor.pipeline import PipelineRunner
+from monitor.pipeline import PipelineRunner, setup_frozen
 from monitor.sources import SerialSource, SimulatorSource, Source
 from monitor.ui.app import make_app
 from monitor.ui.main_window import DISPLAY_RATE_HZ, MonitorWindow
@@ -105,29 +105,30 @@ def measure(source: Source, seconds: float, width: int, height: int) -> dict[str
         window.refresh()
         app.processEvents()
         time.sleep(period)
-    frames: list[float] = []
-    frames_cpu: list[float] = []  # the GUI thread's own CPU per frame (no GIL waits)
-    latencies: list[float] = []
-    next_arrival = len(arrivals)
-    cpu0, wall0 = cpu_seconds(), time.perf_counter()
-    next_tick = wall0
-    while time.perf_counter() - wall0 < seconds:
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        window.refresh()
-        app.processEvents()
-        end = time.perf_counter()
-        frames.append(end - start)
-        frames_cpu.append(time.thread_time() - start_cpu)
-        shown = window.pleth.drawn_total
-        while next_arrival < len(arrivals) and arrivals[next_arrival][1] < shown:
-            latencies.append(end - arrivals[next_arrival][0])
-            next_arrival += 1
-        next_tick += period
-        delay = next_tick - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-    wall = time.perf_counter() - wall0
-    cpu = cpu_seconds() - cpu0
+    with setup_frozen():  # as `vitalmon run` runs its window (monitor/ui/app.py)
+        frames: list[float] = []
+        frames_cpu: list[float] = []  # the GUI thread's own CPU per frame (no GIL waits)
+        latencies: list[float] = []
+        next_arrival = len(arrivals)
+        cpu0, wall0 = cpu_seconds(), time.perf_counter()
+        next_tick = wall0
+        while time.perf_counter() - wall0 < seconds:
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            window.refresh()
+            app.processEvents()
+            end = time.perf_counter()
+            frames.append(end - start)
+            frames_cpu.append(time.thread_time() - start_cpu)
+            shown = window.pleth.drawn_total
+            while next_arrival < len(arrivals) and arrivals[next_arrival][1] < shown:
+                latencies.append(end - arrivals[next_arrival][0])
+                next_arrival += 1
+            next_tick += period
+            delay = next_tick - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        wall = time.perf_counter() - wall0
+        cpu = cpu_seconds() - cpu0
     runner.stop()
     window.close()
     frame_ms = np.array(frames) * 1000
