@@ -151,6 +151,8 @@ def main() -> None:
         tmp = Path(folder)
         full_rounds = args.rounds if args.full_rounds is None else args.full_rounds
         for round_ in range(args.rounds):
+            for recording in tmp.glob("*.vitalmon"):  # the last round's (80 MB each at 8 h)
+                recording.unlink()
             full = round_ < full_rounds
             runs: list[Run] = [("bench", HERE, bench), ("user", HERE, None)]
             if old is not None and full:
@@ -203,7 +205,7 @@ def run_pairs(
         jobs = []
         for slot, name in enumerate(pair):
             tree, argv = by_name[name]
-            record = tmp / f"{name.replace(' ', '_')}{round_}{slot}{pair[0]}.vitalmon"
+            record = tmp / f"{name.replace(' ', '_')}-round{round_}-slot{slot}-{pair[0]}.vitalmon"
             out = tmp / f"stdout{slot}"
             argv = argv or user_command(hours, record, tree)
             jobs.append((argv, tree, out, (slot + round_) % 2))
@@ -220,7 +222,7 @@ def run_one_at_a_time(
     """Each command alone, unpinned, as its users run it (the scheduler free to place
     417e927's two threads), one after the other."""
     for name, tree, argv in runs:
-        record = tmp / f"{name.replace(' ', '_')}{round_}.vitalmon"
+        record = tmp / f"{name.replace(' ', '_')}-round{round_}.vitalmon"
         argv = argv or user_command(hours, record, tree)
         rows.setdefault(name, []).append(measure(argv, tree, tmp / "stdout"))
 
@@ -238,7 +240,7 @@ def run_same_core(
     it (2 hours: 11.1-12.8 s of CPU pinned, 13.9-15.3 s not)."""
     jobs = []
     for core in (0, 1):
-        user = user_command(hours, tmp / f"user{round_}{core}.vitalmon")
+        user = user_command(hours, tmp / f"user-round{round_}-core{core}.vitalmon")
         jobs.append((bench, HERE, tmp / f"bench_out{core}", core))
         jobs.append((user, HERE, tmp / f"user_out{core}", core))
     measured = measure_together(jobs, ballast=bench)
