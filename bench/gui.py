@@ -7,7 +7,10 @@ real serial ports, as at the bedside; `--in-process` puts the simulator in this 
 
 Frame time = the window's refresh plus the event processing that paints what changed.
 Latency = from a chunk's arrival at the serial port (at the pipeline, in-process) to the
-end of the first frame that drew its samples (pleth sweep).
+end of the first frame that drew its samples (pleth sweep). A serial chunk is stamped
+when its last bytes were read; its first bytes were read up to the transport's gathering
+before (`MAX_GATHER_S`, ~`GATHER_S` in a steady stream), so the verdict is on the
+largest latency plus MAX_GATHER_S: the worst any sample can have waited.
 
 Usage: QT_QPA_PLATFORM=offscreen python bench/gui.py [--seconds 20] [--scenario steady]
 """
@@ -32,6 +35,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from bench.common import machine, verdict
 from drivers.registry import parse_port_spec
+from drivers.transport import MAX_GATHER_S
 from monitor.config import PipelineConfig, build_pipeline
 from monitor.pipeline import PipelineRunner, setup_frozen
 from monitor.sources import SerialSource, SimulatorSource, Source
@@ -80,8 +84,8 @@ def measure(source: Source, seconds: float, width: int, height: int) -> dict[str
     oximeter = pipeline.oximeter
     assert oximeter is not None
 
-    # Serial ports stamp each chunk with the arrival of its bytes at the port (monotonic
-    # clock): latency counts from there, so the transport's gathering is included.
+    # Serial ports stamp each chunk with the arrival of its last bytes at the port
+    # (monotonic clock): latency counts from there (the gathering before it: see `main`).
     port_clock_start = getattr(source, "started_monotonic", None)
 
     def on_chunks(chunks) -> None:
@@ -148,6 +152,7 @@ def measure(source: Source, seconds: float, width: int, height: int) -> dict[str
         "latency_p95_ms": float(np.percentile(latency_ms, 95)) if len(latency_ms) else float("nan"),
         "latency_max_ms": float(latency_ms.max()) if len(latency_ms) else float("nan"),
         "channels": ", ".join(pipeline.channels),
+        "serial": port_clock_start is not None,
     }
 
 
@@ -193,11 +198,14 @@ def main() -> None:
         f"core; budget {CPU_BUDGET_PERCENT:g} % -> "
         f"{verdict(r['cpu_percent'], CPU_BUDGET_PERCENT)}"  # type: ignore[arg-type]
     )
+    gathering_ms = MAX_GATHER_S * 1000 if r["serial"] else 0.0
+    worst_ms = r["latency_max_ms"] + gathering_ms  # type: ignore[operator]
     print(
-        f"  sample-to-screen latency: median {r['latency_median_ms']:.1f} ms, p95 "
-        f"{r['latency_p95_ms']:.1f} ms, max {r['latency_max_ms']:.1f} ms; budget "
-        f"{LATENCY_BUDGET_MS:g} ms (max) -> "
-        f"{verdict(r['latency_max_ms'], LATENCY_BUDGET_MS)}"  # type: ignore[arg-type]
+        f"  sample-to-screen latency, from a chunk's last bytes: median "
+        f"{r['latency_median_ms']:.1f} ms, p95 {r['latency_p95_ms']:.1f} ms, max "
+        f"{r['latency_max_ms']:.1f} ms; with its first bytes' gathering (up to "
+        f"{gathering_ms:.0f} ms) at most {worst_ms:.1f} ms; budget {LATENCY_BUDGET_MS:g} ms -> "
+        f"{verdict(worst_ms, LATENCY_BUDGET_MS)}"
     )
 
 
